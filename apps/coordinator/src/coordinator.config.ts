@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+
+/** Settings from the environment, read once at start-up. */
+export interface CoordinatorConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  /** Dataset paths in job requests are relative to this folder and cannot leave it. */
+  readonly dataRoot: string;
+}
+
+export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
+  }
+  return {
+    port,
+    host: env.HOST ?? '127.0.0.1',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisPrefix: env.REDIS_PREFIX ?? 'rc',
+    dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
+  };
+}

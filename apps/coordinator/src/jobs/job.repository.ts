@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import {
+  EvalMetrics,
+  JobState,
+  JobStatus,
+  RedisKeys,
+  StepMetrics,
+  TensorCodec,
+  TrainingJobSpec,
+} from '@resnet/protocol';
+import { REDIS } from '../redis/redis.module';
+
+export interface StoredJob {
+  readonly spec: TrainingJobSpec;
+  readonly state: JobState;
+}
+
+export interface StepCommit {
+  readonly jobId: string;
+  /** The version the step produced (= steps applied). */
+  readonly version: number;
+  readonly weights: Buffer;
+  readonly velocity: Float32Array;
+  readonly metrics: StepMetrics;
+  readonly gradientKeys: readonly string[];
+}
+
+/** Every Redis read and write about jobs: specs, states, weight versions, optimizer state, metrics. */
+@Injectable()
+export class JobRepository {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async create(id: string, spec: TrainingJobSpec, weights: Buffer, velocity: Float32Array): Promise<StoredJob> {
+    const now = Date.now();
+    const state: JobState = { id, status: 'queued', step: 0, createdAt: now, updatedAt: now };
+    await this.redis
+      .multi()
+      .hset(this.keys.job(id), { spec: JSON.stringify(spec), ...state })
+      .set(this.keys.weights(id, 0), weights)
+      .set(this.keys.momentum(id), encodeVelocity(velocity))
+      .zadd(this.keys.jobIndex(), now, id)
+      .exec();
+    return { spec, state };
+  }
+
+  async get(id: string): Promise<StoredJob | null> {
+    // Fields are stored separately so that status changes and step commits never overwrite each other.
+    const h = await this.redis.hgetall(this.keys.job(id));
+    if (!h.spec) return null;
+    const state: JobState = {
+      id,
+      status: h.status as JobStatus,
+      step: Number(h.step),
+      createdAt: Number(h.createdAt),
+      updatedAt: Number(h.updatedAt),
+      ...(h.error ? { error: h.error } : {}),
+    };
+    return { spec: JSON.parse(h.spec), state };
+  }
+
+  async list(): Promise<StoredJob[]> {
+    const ids = await this.redis.zrevrange(this.keys.jobIndex(), 0, -1);
+    const jobs = await Promise.all(ids.map((id) => this.get(id)));
+    return jobs.filter((j): j is StoredJob => j !== null);
+  }
+
+  async setStatus(id: string, status: JobStatus, error?: string): Promise<void> {
+    await this.redis.hset(this.keys.job(id), { status, updatedAt: Date.now(), ...(error ? { error } : {}) });
+  }
+
+  async weights(id: string, version: number): Promise<Buffer> {
+    const buf = await this.redis.getBuffer(this.keys.weights(id, version));
+    if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+    return buf;
+  }
+
+  async velocity(id: string): Promise<Float32Array> {
+    const buf = await this.redis.getBuffer(this.keys.momentum(id));
+    if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+    return TensorCodec.decode(buf).data;
+  }
+
+  async gradient(key: string): Promise<Buffer> {
+    const buf = await this.redis.getBuffer(key);
+    if (!buf) throw new Error(`gradient ${key} is missing from Redis (expired or deleted)`);
+    return buf;
+  }
+
+  /**
+   * Commits a step atomically: the new weights version, the optimizer state, the step counter and
+   * the step's metrics land together or not at all, and the previous version and the step's
+   * gradient blobs are freed.
+   */
+  async commitStep(c: StepCommit): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.keys.weights(c.jobId, c.version), c.weights)
+      .set(this.keys.momentum(c.jobId), encodeVelocity(c.velocity))
+      .hset(this.keys.job(c.jobId), { step: c.version, updatedAt: Date.now() })
+      .rpush(this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics))
+      .del(this.keys.weights(c.jobId, c.version - 1), ...c.gradientKeys)
+      .exec();
+  }
+
+  async pushEval(id: string, metrics: EvalMetrics): Promise<void> {
+    await this.redis.rpush(this.keys.evalMetrics(id), JSON.stringify(metrics));
+  }
+
+  async metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+    const [steps, evals] = await Promise.all([
+      this.redis.lrange(this.keys.stepMetrics(id), 0, -1),
+      this.redis.lrange(this.keys.evalMetrics(id), 0, -1),
+    ]);
+    return { steps: steps.map((s) => JSON.parse(s)), evals: evals.map((s) => JSON.parse(s)) };
+  }
+}
+
+function encodeVelocity(velocity: Float32Array): Buffer {
+  return TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {});
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { hashSeed, mulberry32 } from '@resnet/data';
+import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
+import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { TrainingService } from '../training/training.service';
+import { CreateJobDto } from './dto/create-job.dto';
+import { JobRepository, StoredJob } from './job.repository';
+import { JobSpecFactory } from './job-spec.factory';
+
+export interface JobView extends JobState {
+  readonly name: string;
+  readonly totalSteps: number;
+  readonly epoch: number;
+  readonly progress: number;
+  readonly spec: TrainingJobSpec;
+}
+
+/** Seed stream for initial weights, apart from the data-order streams that use (seed, epoch). */
+const INIT_STREAM = 0x1417;
+
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly specs: JobSpecFactory,
+    private readonly training: TrainingService,
+  ) {}
+
+  async create(dto: CreateJobDto): Promise<JobView> {
+    const spec = await this.specs.build(dto);
+    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const weights = initialWeights(layouts, mulberry32(hashSeed(spec.seed, INIT_STREAM)));
+    const id = randomUUID().slice(0, 8);
+    const stored = await this.jobs.create(
+      id,
+      spec,
+      ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
+      new Float32Array(layouts.params.size),
+    );
+    this.training.start(id);
+    return view(stored);
+  }
+
+  async list(): Promise<JobView[]> {
+    return (await this.jobs.list()).map(view);
+  }
+
+  async get(id: string): Promise<JobView> {
+    return view(await this.stored(id));
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    const job = await this.stored(id);
+    if (!['queued', 'running'].includes(job.state.status)) {
+      throw new ConflictException(`job ${id} is ${job.state.status}; only queued or running jobs can be cancelled`);
+    }
+    await this.training.cancel(id);
+    return this.get(id);
+  }
+
+  async metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+    await this.stored(id);
+    return this.jobs.metrics(id);
+  }
+
+  private async stored(id: string): Promise<StoredJob> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new NotFoundException(`no job with id ${id}`);
+    return job;
+  }
+}
+
+function view({ spec, state }: StoredJob): JobView {
+  return {
+    ...state,
+    name: spec.name,
+    totalSteps: spec.totalSteps,
+    epoch: state.step / spec.stepsPerEpoch,
+    progress: state.step / spec.totalSteps,
+    spec,
+  };
+}

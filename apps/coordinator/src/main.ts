@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { startCoordinator } from './bootstrap';
+import { configFromEnv } from './coordinator.config';
+
+async function main(): Promise<void> {
+  const config = configFromEnv();
+  const app = await startCoordinator(config);
+  new Logger('Coordinator').log(`listening on ${await app.getUrl()} (Redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')})`);
+}
+
+main().catch((err: Error) => {
+  console.error(`coordinator failed to start: ${err.message}`);
+  process.exit(1);
+});

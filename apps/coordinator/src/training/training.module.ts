@@ -1,0 +1,13 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { SHARD_QUEUE } from '@resnet/protocol';
+import { JobRepository } from '../jobs/job.repository';
+import { ShardDispatcher } from './shard-dispatcher';
+import { TrainingService } from './training.service';
+
+@Module({
+  imports: [BullModule.registerQueue({ name: SHARD_QUEUE })],
+  providers: [TrainingService, ShardDispatcher, JobRepository],
+  exports: [TrainingService, JobRepository],
+})
+export class TrainingModule {}

@@ -1,0 +1,167 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
+import { applyStep, lrAt, StepAggregator } from '@resnet/optimizer';
+import { ModelTensorCodec, TrainingJobSpec } from '@resnet/protocol';
+import { JobRepository } from '../jobs/job.repository';
+import { ShardDispatcher } from './shard-dispatcher';
+import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
+
+class JobCancelledError extends Error {
+  override readonly name = 'JobCancelledError';
+}
+class CoordinatorStoppingError extends Error {
+  override readonly name = 'CoordinatorStoppingError';
+}
+
+/**
+ * Runs every active job's synchronous SGD loop: enqueue a step's shards, fold their gradients as
+ * they arrive, apply the optimizer under the job's schedule, commit the next weights version, and
+ * evaluate when due. Jobs left running by a previous coordinator resume from their last commit.
+ */
+@Injectable()
+export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(TrainingService.name);
+  private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+  constructor(
+    private readonly jobs: JobRepository,
+    private readonly dispatcher: ShardDispatcher,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const job of await this.jobs.list()) {
+      if (job.state.status === 'running' || job.state.status === 'queued') {
+        this.logger.log(`resuming job ${job.state.id} at step ${job.state.step}`);
+        this.start(job.state.id);
+      }
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.controller.abort(new CoordinatorStoppingError('coordinator is shutting down'));
+    await Promise.all(runs.map((r) => r.done));
+  }
+
+  start(jobId: string): void {
+    if (this.runs.has(jobId)) return;
+    const controller = new AbortController();
+    const done = this.train(jobId, controller.signal)
+      .catch((err: Error) => this.ended(jobId, err))
+      .finally(() => this.runs.delete(jobId));
+    this.runs.set(jobId, { controller, done });
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    await this.jobs.setStatus(jobId, 'cancelled');
+    const run = this.runs.get(jobId);
+    run?.controller.abort(new JobCancelledError(`job ${jobId} was cancelled`));
+    await run?.done;
+  }
+
+  private async ended(jobId: string, err: Error): Promise<void> {
+    if (err instanceof JobCancelledError || err instanceof CoordinatorStoppingError) return;
+    this.logger.error(`job ${jobId} failed: ${err.message}`);
+    await this.jobs.setStatus(jobId, 'failed', err.message);
+  }
+
+  private async train(jobId: string, signal: AbortSignal): Promise<void> {
+    const job = await this.jobs.get(jobId);
+    if (!job) throw new Error(`job ${jobId} not found`);
+    const { spec } = job;
+    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    let weights: ModelWeights = ModelTensorCodec.decode(layouts, await this.jobs.weights(jobId, job.state.step));
+    let velocity = await this.jobs.velocity(jobId);
+    await this.jobs.setStatus(jobId, 'running');
+    for (let step = job.state.step; step < spec.totalSteps; step++) {
+      signal.throwIfAborted();
+      const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal);
+      weights = next;
+      velocity = next.velocity;
+      if (evalDue(spec, step + 1)) await this.evaluate(jobId, spec, step + 1, signal);
+    }
+    await this.jobs.setStatus(jobId, 'completed');
+    this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
+  }
+
+  private async runStep(
+    jobId: string,
+    spec: TrainingJobSpec,
+    layouts: ModelLayouts,
+    step: number,
+    weights: ModelWeights,
+    velocity: Float32Array,
+    signal: AbortSignal,
+  ): Promise<ModelWeights & { velocity: Float32Array }> {
+    const started = performance.now();
+    const channels = layouts.batchNorms.map((b) => b.channels);
+    const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
+    const gradientKeys: string[] = [];
+    let slowestShardMs = 0;
+    await this.dispatcher.run(
+      trainTasks(jobId, spec, step),
+      async (task, outcome) => {
+        if (!outcome.gradientKey) throw new Error(`shard ${task.shard} of step ${step} returned no gradient`);
+        const message = ModelTensorCodec.decode(layouts, await this.jobs.gradient(outcome.gradientKey));
+        const added = aggregator.add(task.shard, {
+          gradientSum: message.params,
+          batchStats: message.state,
+          count: outcome.count,
+          lossSum: outcome.lossSum,
+          correct: outcome.correct,
+        });
+        if (added) slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
+        gradientKeys.push(outcome.gradientKey);
+      },
+      signal,
+    );
+    const waitMs = performance.now() - started;
+    const total = aggregator.result();
+    const loss = total.lossSum / total.count;
+    if (!Number.isFinite(loss)) {
+      throw new Error(`training diverged at step ${step}: loss is ${loss}; lower the learning rate (now ${spec.schedule.lr})`);
+    }
+    const lr = lrAt(scheduleOf(spec), step);
+    const next = applyStep(weights, velocity, total, lr, spec.optimizer, channels);
+    const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 });
+    const stepMs = performance.now() - started;
+    await this.jobs.commitStep({
+      jobId,
+      version: step + 1,
+      weights: encoded,
+      velocity: next.velocity,
+      gradientKeys,
+      metrics: {
+        step: step + 1,
+        epoch: (step + 1) / spec.stepsPerEpoch,
+        loss,
+        accuracy: total.correct / total.count,
+        lr,
+        imagesPerSecond: (total.count * 1000) / stepMs,
+        stepMs,
+        waitMs,
+        slowestShardMs,
+        at: Date.now(),
+      },
+    });
+    return next;
+  }
+
+  private async evaluate(jobId: string, spec: TrainingJobSpec, version: number, signal: AbortSignal): Promise<void> {
+    let lossSum = 0;
+    let correct = 0;
+    let count = 0;
+    await this.dispatcher.run(
+      evalTasks(jobId, spec, version),
+      (_task, outcome) => {
+        lossSum += outcome.lossSum;
+        correct += outcome.correct;
+        count += outcome.count;
+      },
+      signal,
+    );
+    const metrics = { step: version, epoch: version / spec.stepsPerEpoch, loss: lossSum / count, accuracy: correct / count, count, at: Date.now() };
+    await this.jobs.pushEval(jobId, metrics);
+    this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+  }
+}

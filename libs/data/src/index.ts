@@ -1,0 +1,11 @@
+export * from './batch-builder';
+export { CIFAR10_CLASS_NAMES, readCifarBinary } from './cifar-binary-reader';
+export * from './dataset-loader';
+export { resolveCacheDir } from './dataset-cache';
+export * from './errors/dataset.error';
+export * from './image-folder-reader';
+export * from './image-table';
+export * from './random';
+export * from './step-plan';
+export * from './synthetic-dataset';
+export * from './dataset-ref';

@@ -1,0 +1,82 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { BackendUnavailableError } from './errors/backend-unavailable.error';
+import { registerWasmTrainingKernels } from './kernels/wasm/register-training-kernels';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type DeviceChoice = 'cpu' | 'gpu';
+
+export interface ComputeBackend {
+  /** TensorFlow.js backend name as registered: tensorflow, wasm or cpu. */
+  readonly backend: string;
+  /** What the backend runs on, e.g. the CPU model or the GPU's name. */
+  readonly device: string;
+  readonly deviceKind: DeviceChoice;
+}
+
+/** The libtensorflow bindings, GPU build first; absent on hosts where they could not install. */
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+function cpuModel(): string {
+  return `${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores)`;
+}
+
+function loadTensorflowBinding(): string | null {
+  for (const pkg of TENSORFLOW_PACKAGES) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      continue; // not installed: try the next route
+    }
+    require(pkg); // installed but broken (e.g. libtensorflow missing) is an error worth seeing
+    return pkg;
+  }
+  return null;
+}
+
+async function activate(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new BackendUnavailableError(`TensorFlow.js backend "${name}" failed to initialise`);
+  await tf.ready();
+}
+
+/**
+ * Selects and initialises the TensorFlow.js backend: libtensorflow (`tensorflow`) when one of the
+ * tfjs-node packages is installed, else WebAssembly with this project's training kernels, the pure
+ * JavaScript `cpu` backend last. A GPU request that would silently run on the CPU is refused.
+ */
+export async function initComputeBackend(choice: BackendChoice, device: DeviceChoice = 'cpu'): Promise<ComputeBackend> {
+  let backend: string;
+  let deviceName = cpuModel();
+  let deviceKind: DeviceChoice = 'cpu';
+  const binding = choice === 'auto' || choice === 'tensorflow' ? loadTensorflowBinding() : null;
+  if (binding) {
+    await activate('tensorflow');
+    backend = 'tensorflow';
+    if (binding === '@tensorflow/tfjs-node-gpu') {
+      deviceKind = 'gpu';
+      deviceName = 'CUDA GPU via libtensorflow';
+    }
+  } else if (choice === 'tensorflow') {
+    throw new BackendUnavailableError(
+      'backend "tensorflow" needs @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1); ' +
+        'install one with npm, or choose --backend wasm',
+    );
+  } else if (choice === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await activate('cpu');
+    backend = 'cpu';
+  } else {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    await activate('wasm');
+    backend = 'wasm';
+  }
+  if (device === 'gpu' && deviceKind !== 'gpu') {
+    throw new BackendUnavailableError(
+      `--device gpu was asked for, but backend "${backend}" runs on the CPU: install @tensorflow/tfjs-node-gpu ` +
+        'with its CUDA 11.2 and cuDNN 8.1 libraries (libcudart.so.11.0, libcudnn.so.8) on the library path, or start the worker with --device cpu',
+    );
+  }
+  return { backend, device: deviceName, deviceKind };
+}

@@ -1,0 +1,4 @@
+export * from './errors/backend-unavailable.error';
+export * from './compute-backend';
+export * from './shard-trainer';
+export * from './kernels/wasm/register-training-kernels';

@@ -1,0 +1,144 @@
+/**
+ * Shared plumbing for the wasm training kernels (Conv2DBackpropInput,
+ * Conv2DBackpropFilter). Both are expressed as a handful of calls to the wasm
+ * backend's own registered kernels (Conv2D runs through XNNPACK), so this file
+ * only has to (a) call those kernels and (b) free every intermediate buffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type {
+  DataId,
+  KernelBackend,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+export const WASM = 'wasm';
+
+export type PadPair = [number, number];
+
+/** The part of a conv attrs object these kernels read. */
+export interface ConvBackpropAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  // Not part of tfjs' backprop attrs, but callers of runKernel may pass it.
+  dilations?: [number, number] | number;
+}
+
+/**
+ * Runs wasm kernels and remembers every TensorInfo they return, so one
+ * `dispose()` in a `finally` frees all intermediates even when a step throws.
+ * Wasm Reshape shares the input's dataId and bumps its refCount, so disposing
+ * each returned TensorInfo once is exactly right for those too.
+ */
+export class WasmKernelScope {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(private readonly backend: KernelBackend) {}
+
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const config = tf.getKernel(kernelName, WASM);
+    if (config === undefined) {
+      throw new Error(
+        `wasm training kernels need the wasm '${kernelName}' kernel; ` +
+          `import '@tensorflow/tfjs-backend-wasm' before using them.`,
+      );
+    }
+    const out = config.kernelFunc({ inputs, backend: this.backend, attrs });
+    if (Array.isArray(out)) {
+      for (const info of out) this.temps.push(info);
+      throw new Error(`wasm '${kernelName}' unexpectedly returned ${out.length} tensors.`);
+    }
+    this.temps.push(out);
+    return out;
+  }
+
+  /** Hands `info` to the caller: it will not be freed by `dispose()`. */
+  keep(info: TensorInfo): TensorInfo {
+    const i = this.temps.indexOf(info);
+    if (i >= 0) this.temps.splice(i, 1);
+    return info;
+  }
+
+  dispose(): void {
+    for (const info of this.temps) this.backend.disposeData(info.dataId as DataId);
+    this.temps.length = 0;
+  }
+}
+
+/** Runs `body` with a scope, returns its (kept) result, frees everything else. */
+export function withWasmScope(backend: unknown, body: (scope: WasmKernelScope) => TensorInfo): TensorInfo {
+  const scope = new WasmKernelScope(backend as KernelBackend);
+  try {
+    return scope.keep(body(scope));
+  } finally {
+    scope.dispose();
+  }
+}
+
+/**
+ * Validates the attrs both kernels share and returns the forward conv's
+ * geometry. Only what the rewrites support is accepted: NHWC, dilation 1.
+ */
+export function forwardConvInfo(
+  kernelName: string,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvBackpropAttrs,
+): tf.backend_util.Conv2DInfo {
+  const dataFormat = attrs.dataFormat ?? 'NHWC';
+  if (dataFormat !== 'NHWC') {
+    throw new Error(
+      `${kernelName} (wasm training kernel) supports only dataFormat 'NHWC', got '${dataFormat}'.`,
+    );
+  }
+  const dilations = attrs.dilations ?? 1;
+  const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : dilations;
+  if (dh !== 1 || dw !== 1) {
+    throw new Error(
+      `${kernelName} (wasm training kernel) does not support dilations > 1 in the forward conv, got [${dh}, ${dw}].`,
+    );
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+export function assertShape(what: string, actual: number[], expected: number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(`${what}: expected shape [${expected}], got [${actual}].`);
+  }
+}
+
+/**
+ * Stride-1 NHWC conv on the wasm backend with explicit (non-negative) padding
+ * and optional dilation; XNNPACK does the work.
+ */
+export function wasmConv2d(
+  scope: WasmKernelScope,
+  x: TensorInfo,
+  filter: TensorInfo,
+  padH: PadPair,
+  padW: PadPair,
+  dilations: [number, number] = [1, 1],
+): TensorInfo {
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], padH, padW, [0, 0]];
+  // dimRoundingMode is irrelevant for explicit padding; pass it so the attrs
+  // object has the same keys as a real Conv2D call.
+  return scope.run('Conv2D', { x, filter }, {
+    strides: [1, 1],
+    pad,
+    dataFormat: 'NHWC',
+    dilations,
+    dimRoundingMode: undefined,
+  } as unknown as NamedAttrMap);
+}

@@ -1,0 +1,131 @@
+// The union package, not tfjs-core alone: it also registers every op's gradient.
+import * as tf from '@tensorflow/tfjs';
+import {
+  BatchStatsSink,
+  crossEntropySum,
+  layoutsOf,
+  ModelLayouts,
+  ModelWeights,
+  ResNetArchitecture,
+  resnetLogits,
+} from '@resnet/model';
+
+/** One shard's normalised images (NHWC) and labels. */
+export interface ShardBatch {
+  readonly x: Float32Array;
+  readonly y: Int32Array;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+export interface ShardGradient {
+  /** Gradient of the summed loss (not the mean), in the parameter layout. */
+  readonly gradientSum: Float32Array;
+  /** Each batch norm's batch mean and biased variance, in the state layout. */
+  readonly batchStats: Float32Array;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly count: number;
+}
+
+export interface ShardEvaluation {
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly count: number;
+}
+
+/**
+ * Computes a ResNet's gradients and evaluations on the active TensorFlow.js backend for whatever
+ * weights it was last given. Holds the weights as tensors so that shards of the same version reuse
+ * them.
+ */
+export class ShardTrainer {
+  readonly layouts: ModelLayouts;
+  private tensors = new Map<string, tf.Tensor>();
+
+  constructor(readonly arch: ResNetArchitecture) {
+    this.layouts = layoutsOf(arch);
+  }
+
+  setWeights(weights: ModelWeights): void {
+    this.disposeWeights();
+    for (const [layout, flat] of [
+      [this.layouts.params, weights.params],
+      [this.layouts.state, weights.state],
+    ] as const) {
+      for (const t of layout.tensors) {
+        this.tensors.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.size), [...t.shape]));
+      }
+    }
+  }
+
+  async trainShard(batch: ShardBatch): Promise<ShardGradient> {
+    const params = this.layouts.params.tensors;
+    const sink: BatchStatsSink = [];
+    let correct: tf.Scalar | undefined;
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      return tf.valueAndGrads((...p: tf.Tensor[]) => {
+        const bound = new Map(params.map((spec, i) => [spec.name, p[i]]));
+        const logits = resnetLogits(this.arch, (name) => bound.get(name) ?? this.get(name), x, sink);
+        correct = tf.keep(countCorrect(logits, y));
+        return crossEntropySum(logits, y);
+      })(params.map((spec) => this.get(spec.name)));
+    });
+    try {
+      const gradientSum = new Float32Array(this.layouts.params.size);
+      for (let i = 0; i < params.length; i++) gradientSum.set(await grads[i].data<'float32'>(), params[i].offset);
+      const batchStats = new Float32Array(this.layouts.state.size);
+      let offset = 0;
+      for (const s of sink) {
+        const values = await s.data<'float32'>();
+        batchStats.set(values, offset);
+        offset += values.length;
+      }
+      return {
+        gradientSum,
+        batchStats,
+        lossSum: (await value.data())[0],
+        correct: (await correct!.data())[0],
+        count: batch.count,
+      };
+    } finally {
+      tf.dispose([value, ...grads, ...sink, correct!]);
+    }
+  }
+
+  async evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
+    const [loss, correct] = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
+      return [crossEntropySum(logits, y), countCorrect(logits, y)];
+    });
+    try {
+      return { lossSum: (await loss.data())[0], correct: (await correct.data())[0], count: batch.count };
+    } finally {
+      tf.dispose([loss, correct]);
+    }
+  }
+
+  dispose(): void {
+    this.disposeWeights();
+  }
+
+  private get(name: string): tf.Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`ShardTrainer has no weights loaded (missing ${name}); call setWeights first`);
+    return t;
+  }
+
+  private disposeWeights(): void {
+    tf.dispose([...this.tensors.values()]);
+    this.tensors.clear();
+  }
+}
+
+function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32'));
+}

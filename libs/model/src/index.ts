@@ -1,0 +1,5 @@
+export * from './architecture';
+export * from './parameter-layout';
+export * from './initial-weights';
+export * from './model-registry';
+export * from './resnet-forward';

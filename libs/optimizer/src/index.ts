@@ -1,0 +1,4 @@
+export * from './lr-schedule';
+export * from './sgd';
+export * from './batch-norm-statistics';
+export * from './step-aggregator';

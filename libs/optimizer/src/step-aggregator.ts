@@ -1,0 +1,105 @@
+import { poolBatchStats, ShardBatchStats, updateRunningStats } from './batch-norm-statistics';
+import { sgdStep, SgdSettings } from './sgd';
+
+export interface ShardContribution {
+  /** Sum over the shard's samples of the loss gradient, in the parameter layout. */
+  readonly gradientSum: Float32Array;
+  /** The shard's batch-norm batch statistics, in the state layout. */
+  readonly batchStats: Float32Array;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+export interface AggregatedStep {
+  /** Mean gradient over the global batch. */
+  readonly gradient: Float32Array;
+  readonly batchStats: ShardBatchStats;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+/**
+ * Collects the shards of one synchronous step and folds them into a running sum as they arrive,
+ * always in shard-index order (a shard that arrives early waits for its predecessors), so the
+ * result is bitwise the same whichever worker finishes first. A second result for a shard that is
+ * already counted is refused.
+ */
+export class StepAggregator {
+  private readonly sum: Float64Array;
+  private readonly pending = new Map<number, ShardContribution>();
+  private readonly folded: ShardContribution[] = [];
+
+  constructor(
+    paramSize: number,
+    private readonly shardsPerStep: number,
+    private readonly batchNormChannels: readonly number[],
+  ) {
+    this.sum = new Float64Array(paramSize);
+  }
+
+  /** Returns false when this shard was already received. */
+  add(shard: number, contribution: ShardContribution): boolean {
+    if (shard < 0 || shard >= this.shardsPerStep) throw new RangeError(`shard ${shard} out of 0..${this.shardsPerStep - 1}`);
+    if (shard < this.folded.length || this.pending.has(shard)) return false;
+    if (contribution.gradientSum.length !== this.sum.length) {
+      throw new RangeError(`shard ${shard} gradient has ${contribution.gradientSum.length} values, expected ${this.sum.length}`);
+    }
+    this.pending.set(shard, contribution);
+    for (let next = this.pending.get(this.folded.length); next; next = this.pending.get(this.folded.length)) {
+      this.pending.delete(this.folded.length);
+      const g = next.gradientSum;
+      for (let i = 0; i < g.length; i++) this.sum[i] += g[i];
+      // Only the small per-shard numbers are kept; the gradient buffer can be freed.
+      this.folded.push({ ...next, gradientSum: new Float32Array(0) });
+    }
+    return true;
+  }
+
+  has(shard: number): boolean {
+    return shard < this.folded.length || this.pending.has(shard);
+  }
+
+  get received(): number {
+    return this.folded.length + this.pending.size;
+  }
+
+  get complete(): boolean {
+    return this.folded.length === this.shardsPerStep;
+  }
+
+  result(): AggregatedStep {
+    if (!this.complete) throw new Error(`step has ${this.received} of ${this.shardsPerStep} shards`);
+    const count = this.folded.reduce((n, s) => n + s.count, 0);
+    const gradient = new Float32Array(this.sum.length);
+    for (let i = 0; i < gradient.length; i++) gradient[i] = this.sum[i] / count;
+    return {
+      gradient,
+      batchStats: poolBatchStats(
+        this.folded.map((s) => ({ count: s.count, stats: s.batchStats })),
+        this.batchNormChannels,
+      ),
+      count,
+      lossSum: this.folded.reduce((n, s) => n + s.lossSum, 0),
+      correct: this.folded.reduce((n, s) => n + s.correct, 0),
+    };
+  }
+}
+
+/** Applies an aggregated step to copies of the weights and momentum: SGD on the parameters, running-statistics update on the state. */
+export function applyStep(
+  weights: { params: Float32Array; state: Float32Array },
+  velocity: Float32Array,
+  step: AggregatedStep,
+  lr: number,
+  sgd: SgdSettings,
+  batchNormChannels: readonly number[],
+): { params: Float32Array; state: Float32Array; velocity: Float32Array } {
+  const params = Float32Array.from(weights.params);
+  const state = Float32Array.from(weights.state);
+  const nextVelocity = Float32Array.from(velocity);
+  sgdStep(params, step.gradient, nextVelocity, lr, sgd);
+  updateRunningStats(state, step.batchStats, batchNormChannels);
+  return { params, state, velocity: nextVelocity };
+}

@@ -1,0 +1,6 @@
+export * from './errors/codec.error';
+export * from './tensor-codec';
+export * from './model-tensor-codec';
+export * from './training-job';
+export * from './shard-task';
+export * from './redis-keys';

@@ -1,0 +1,31 @@
+/** Every Redis key and queue name the coordinator and workers share, in one place. */
+export const SHARD_QUEUE = 'shards';
+
+export class RedisKeys {
+  constructor(readonly prefix = 'rc') {}
+
+  jobIndex(): string {
+    return `${this.prefix}:jobs`;
+  }
+  job(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+  weights(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:weights:${version}`;
+  }
+  momentum(id: string): string {
+    return `${this.prefix}:job:${id}:momentum`;
+  }
+  stepMetrics(id: string): string {
+    return `${this.prefix}:job:${id}:metrics`;
+  }
+  evalMetrics(id: string): string {
+    return `${this.prefix}:job:${id}:evals`;
+  }
+  gradient(id: string, step: number, shard: number): string {
+    return `${this.prefix}:job:${id}:grad:${step}:${shard}`;
+  }
+  workerIndex(): string {
+    return `${this.prefix}:workers`;
+  }
+}

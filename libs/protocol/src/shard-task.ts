@@ -1,0 +1,73 @@
+/** The data of one BullMQ job on the shard queue. */
+export type ShardTask =
+  | {
+      readonly kind: 'train';
+      readonly jobId: string;
+      readonly step: number;
+      /** Weights version to compute against; equals `step` in synchronous SGD. */
+      readonly version: number;
+      readonly shard: number;
+    }
+  | {
+      readonly kind: 'eval';
+      readonly jobId: string;
+      readonly version: number;
+      readonly shard: number;
+      readonly start: number;
+      readonly end: number;
+    };
+
+/** What a worker returns for a shard; a training shard's gradients travel separately as a binary blob. */
+export interface ShardOutcome {
+  readonly workerId: string;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly count: number;
+  readonly computeMs: number;
+  /** Redis key of the gradient message (training shards only). */
+  readonly gradientKey?: string;
+  readonly gradientBytes?: number;
+}
+
+/** BullMQ job ids must not contain ':'; these ids also make re-enqueueing a shard idempotent. */
+export function shardTaskId(task: ShardTask): string {
+  return task.kind === 'train'
+    ? `${task.jobId}_train_${task.step}_${task.shard}`
+    : `${task.jobId}_eval_${task.version}_${task.shard}`;
+}
+
+export interface StepMetrics {
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly lr: number;
+  readonly imagesPerSecond: number;
+  readonly stepMs: number;
+  /** Wall time from enqueueing the shards until the last result arrived. */
+  readonly waitMs: number;
+  /** The slowest shard's own compute time. */
+  readonly slowestShardMs: number;
+  readonly at: number;
+}
+
+export interface EvalMetrics {
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly count: number;
+  readonly at: number;
+}
+
+export interface WorkerInfo {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly backend: string;
+  readonly device: string;
+  readonly imagesPerSecond: number | null;
+  readonly currentShard: string | null;
+  readonly startedAt: number;
+  readonly lastSeen: number;
+}

@@ -1,0 +1,64 @@
+import { DatasetRef } from '@resnet/data';
+import { ModelName, ShortcutKind } from '@resnet/model';
+
+export interface OptimizerSettings {
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+}
+
+export interface ScheduleSettings {
+  /** Peak learning rate (before the linear scaling rule, if that is on). */
+  readonly lr: number;
+  readonly warmupSteps: number;
+  readonly decay: 'constant' | 'step' | 'cosine';
+  /** Steps at which step decay multiplies the rate by `factor`. */
+  readonly milestones: readonly number[];
+  readonly factor: number;
+  /** Linear scaling rule (Goyal et al.): lr × batchSize / referenceBatch. Null leaves lr as given. */
+  readonly referenceBatch: number | null;
+}
+
+export interface AugmentSettings {
+  readonly padCrop: number;
+  readonly flip: boolean;
+}
+
+/** A training job as the coordinator runs it: the user's request with every default and derived value filled in. */
+export interface TrainingJobSpec {
+  readonly name: string;
+  readonly model: ModelName;
+  readonly shortcut: ShortcutKind;
+  readonly dataset: DatasetRef;
+  readonly batchSize: number;
+  readonly shardsPerStep: number;
+  readonly seed: number;
+  readonly optimizer: OptimizerSettings;
+  readonly schedule: ScheduleSettings;
+  readonly augment: AugmentSettings | null;
+  /** Evaluate on the test split every this many epochs (and always after the last step). 0: only at the end. */
+  readonly evalEvery: number;
+  readonly evalShardSize: number;
+  readonly totalSteps: number;
+  // Derived from the dataset when the job is submitted, so every worker uses the same values.
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+  readonly imageShape: readonly [number, number];
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly stepsPerEpoch: number;
+  readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+}
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface JobState {
+  readonly id: string;
+  readonly status: JobStatus;
+  /** Optimizer steps applied so far; the current weights version. */
+  readonly step: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly error?: string;
+}
