@@ -1,0 +1,101 @@
+import * as os from 'node:os';
+import { Command } from 'commander';
+import { startCoordinator } from '../../../coordinator/src/bootstrap';
+import { configFromEnv } from '../../../coordinator/src/coordinator.config';
+import { EmbeddedRedis, redisAnswers, redisServerOnPath } from '../embedded-redis';
+import { WorkerPool } from '../worker-pool';
+
+interface UpOptions {
+  workers: string;
+  data?: string;
+  epochs: string;
+  job: boolean;
+  exitWhenDone: boolean;
+}
+
+/** One worker per core: a worker computes on one thread, so more would only contend. */
+function defaultWorkerCount(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('Start a coordinator and local workers (and a private Redis if none answers), then run a job')
+    .option('--workers <n>', 'local worker processes (default: one per core)', String(defaultWorkerCount()))
+    .option('--data <path>', 'dataset folder or .tar.gz under DATA_ROOT (default: built-in synthetic data)')
+    .option('--epochs <n>', 'epochs for the job', '3')
+    .option('--no-job', 'start the cluster without submitting a job')
+    .option('--exit-when-done', 'stop everything once the job ends')
+    .action(async (opts: UpOptions) => {
+      const config = configFromEnv();
+      let redisUrl = config.redisUrl;
+      let embedded: EmbeddedRedis | null = null;
+      if (!(await redisAnswers(redisUrl))) {
+        if (!redisServerOnPath()) {
+          throw new Error(
+            `nothing answers at REDIS_URL=${redisUrl} and redis-server is not installed: ` +
+              'start Redis (apt-get install redis-server, or docker compose up redis) or set REDIS_URL',
+          );
+        }
+        embedded = await EmbeddedRedis.start();
+        redisUrl = embedded.url;
+        console.log(`no Redis at ${config.redisUrl}: started a private redis-server at ${redisUrl}`);
+      }
+      const app = await startCoordinator({ ...config, redisUrl });
+      const url = await app.getUrl();
+      const pool = new WorkerPool({ redisUrl, prefix: config.redisPrefix, dataRoot: config.dataRoot, stdio: 'inherit' });
+      pool.startMany(Number(opts.workers), `${os.hostname()}-local`);
+      console.log(`coordinator at ${url} with ${opts.workers} local worker(s)`);
+      const shutdown = async (): Promise<void> => {
+        await pool.stopAll();
+        await app.close();
+        await embedded?.destroy();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown());
+      process.once('SIGTERM', () => void shutdown());
+      if (!opts.job) return;
+      const body = {
+        epochs: Number(opts.epochs),
+        dataset: opts.data ? { kind: 'folder', path: opts.data } : { kind: 'synthetic' },
+        batchSize: opts.data ? 128 : 64,
+        shardsPerStep: Math.max(2, Number(opts.workers)),
+        schedule: { decay: 'cosine', warmupEpochs: Number(opts.epochs) / 10 },
+      };
+      const job = await postJson(`${url}/jobs`, body);
+      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps`);
+      const final = await followJob(url, job.id);
+      if (opts.exitWhenDone) {
+        await shutdown();
+      } else {
+        console.log(`job ${final.status}; the cluster keeps running at ${url} — Ctrl-C to stop`);
+      }
+    });
+}
+
+async function postJson(url: string, body: unknown): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json.message ?? json)}`);
+  return json;
+}
+
+/** Prints one line per finished step until the job ends; returns the final job. */
+export async function followJob(url: string, id: string): Promise<any> {
+  let printed = 0;
+  for (;;) {
+    const job = await (await fetch(`${url}/jobs/${id}`)).json();
+    const { steps, evals } = await (await fetch(`${url}/jobs/${id}/metrics`)).json();
+    for (const m of steps.slice(printed)) {
+      const test = evals.find((e: any) => e.step === m.step);
+      console.log(
+        `step ${m.step}/${job.totalSteps} epoch ${m.epoch.toFixed(2)} loss ${m.loss.toFixed(4)} ` +
+          `acc ${(m.accuracy * 100).toFixed(1)}% lr ${m.lr.toFixed(4)} ${m.imagesPerSecond.toFixed(1)} img/s` +
+          (test ? ` | test acc ${(test.accuracy * 100).toFixed(2)}%` : ''),
+      );
+    }
+    printed = steps.length;
+    if (!['queued', 'running'].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

@@ -1,0 +1,88 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A port the OS just reported free; fine for a private server started right after. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  client.on('error', () => undefined); // the failed connect is the answer, reported by the return value
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+export function redisServerOnPath(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A private redis-server on a free loopback port, for `npm start` when no Redis answers and for
+ * tests, which must not touch a shared instance. Append-only persistence is on so that a restart
+ * of this server (a fault the tests inject) keeps its data.
+ */
+export class EmbeddedRedis {
+  private child: ChildProcess | null = null;
+  readonly dir: string;
+
+  private constructor(readonly port: number) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-redis-'));
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(port?: number): Promise<EmbeddedRedis> {
+    const server = new EmbeddedRedis(port ?? (await freePort()));
+    await server.launch();
+    return server;
+  }
+
+  async launch(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes'];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    const exited = new Promise<never>((_, reject) =>
+      this.child!.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} (port ${this.port})`))),
+    );
+    const deadline = Date.now() + 10_000;
+    while (!(await Promise.race([redisAnswers(this.url), exited]))) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops the server; SIGKILL skips the final flush, like a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

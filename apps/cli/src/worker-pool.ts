@@ -1,0 +1,54 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+export interface WorkerPoolOptions {
+  readonly redisUrl: string;
+  readonly prefix?: string;
+  readonly dataRoot?: string;
+  readonly backend?: string;
+  /** Where worker output goes: inherit to show it, ignore to hide it. */
+  readonly stdio?: 'inherit' | 'ignore';
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const WORKER_MAIN = path.resolve(__dirname, '../../worker/src/main.js');
+
+/** Local worker processes, each a separate OS process exactly as on another machine. */
+export class WorkerPool {
+  private readonly children = new Map<string, ChildProcess>();
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  start(name: string): ChildProcess {
+    const o = this.options;
+    const args = [WORKER_MAIN, '--redis', o.redisUrl, '--name', name];
+    if (o.prefix) args.push('--prefix', o.prefix);
+    if (o.dataRoot) args.push('--data-root', o.dataRoot);
+    if (o.backend) args.push('--backend', o.backend);
+    const child = spawn(process.execPath, args, { stdio: o.stdio ?? 'ignore', env: { ...process.env, ...o.env } });
+    this.children.set(name, child);
+    child.once('exit', () => this.children.delete(name));
+    return child;
+  }
+
+  startMany(count: number, namePrefix = 'worker'): void {
+    for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
+  }
+
+  get names(): string[] {
+    return [...this.children.keys()];
+  }
+
+  async kill(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all(this.names.map((n) => this.kill(n, signal)));
+  }
+}
