@@ -5,7 +5,8 @@
  */
 import * as assert from 'node:assert/strict';
 
-import * as tf from '@tensorflow/tfjs-core';
+// The union package registers every op's gradient (tfjs-core alone registers none).
+import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 
@@ -160,41 +161,6 @@ function backpropKernels(c: Case, d: CaseData): { dx: Float32Array; dw: Float32A
   return out;
 }
 
-/**
- * tfjs-core's CommonJS build registers no gradient functions, and its
- * register_all_gradients module is extensionless ESM that Node cannot load.
- * Unless something else registered one, install the Conv2D gradient exactly
- * as tfjs-core defines it (gradients/Conv2D_grad.ts): the two backprop kernels.
- */
-function ensureConv2DGradient(): void {
-  if (tf.getGradient('Conv2D') !== undefined) return;
-  tf.registerGradient({
-    kernelName: 'Conv2D',
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved;
-      const { strides, pad, dataFormat } = attrs as unknown as {
-        strides: number;
-        pad: Pad;
-        dataFormat: string;
-      };
-      const common = { strides, pad, dataFormat, dimRoundingMode: undefined };
-      return {
-        x: () =>
-          tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter }, {
-            ...common,
-            inputShape: x.shape,
-          } as unknown as tf.NamedAttrMap),
-        filter: () =>
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as tf.Tensor }, {
-            ...common,
-            filterShape: filter.shape,
-          } as unknown as tf.NamedAttrMap),
-      };
-    },
-  });
-}
-
 /** dx and dW via tf.grads of conv2d (seeded with dy) on the current backend. */
 function backpropGrads(c: Case, d: CaseData): { dx: Float32Array; dw: Float32Array } {
   const x = tf.tensor4d(d.x, d.xShape);
@@ -236,7 +202,6 @@ describe('wasm Conv2D backprop kernels (XNNPACK rewrites)', () => {
   before(async () => {
     previousBackend = tf.getBackend();
     registerWasmTrainingKernels();
-    ensureConv2DGradient();
     await tf.setBackend('wasm');
     await tf.ready();
   });

@@ -53,9 +53,13 @@ async function main(options: WorkerOptions): Promise<void> {
     SHARD_QUEUE,
     async (job) => {
       currentShard = shardTaskId(job.data);
+      await repo.heartbeat(info());
       try {
         const outcome = await processor.process(job.data);
         if (job.data.kind === 'train') imagesPerSecond = (outcome.count * 1000) / outcome.computeMs;
+        currentShard = null;
+        // Reported with every result too, so short jobs show their speed without waiting for a beat.
+        await repo.heartbeat(info());
         log.info({ job: job.data.jobId, shard: currentShard, ms: Math.round(outcome.computeMs) }, 'shard done');
         return outcome;
       } finally {

@@ -36,7 +36,7 @@ export interface TrainingJobSpec {
   readonly optimizer: OptimizerSettings;
   readonly schedule: ScheduleSettings;
   readonly augment: AugmentSettings | null;
-  /** Evaluate on the test split every this many epochs (and always after the last step). 0: only at the end. */
+  /** Evaluate on the test split every this many epochs and after the last step; 0 turns evaluation off. */
   readonly evalEvery: number;
   readonly evalShardSize: number;
   readonly totalSteps: number;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { hashSeed, mulberry32 } from '@resnet/data';
-import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
+import { architectureFor, layoutsOf } from '@resnet/model';
 import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { initialJobWeights } from '../training/training-plan';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobRepository, StoredJob } from './job.repository';
@@ -16,9 +16,6 @@ export interface JobView extends JobState {
   readonly spec: TrainingJobSpec;
 }
 
-/** Seed stream for initial weights, apart from the data-order streams that use (seed, epoch). */
-const INIT_STREAM = 0x1417;
-
 @Injectable()
 export class JobsService {
   constructor(
@@ -30,7 +27,7 @@ export class JobsService {
   async create(dto: CreateJobDto): Promise<JobView> {
     const spec = await this.specs.build(dto);
     const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
-    const weights = initialWeights(layouts, mulberry32(hashSeed(spec.seed, INIT_STREAM)));
+    const weights = initialJobWeights(spec, layouts);
     const id = randomUUID().slice(0, 8);
     const stored = await this.jobs.create(
       id,

@@ -1,4 +1,5 @@
-import { evalShards } from '@resnet/data';
+import { evalShards, hashSeed, mulberry32 } from '@resnet/data';
+import { initialWeights, ModelLayouts, ModelWeights } from '@resnet/model';
 import { LrSchedule } from '@resnet/optimizer';
 import { ShardTask, TrainingJobSpec } from '@resnet/protocol';
 
@@ -22,9 +23,18 @@ export function evalTasks(jobId: string, spec: TrainingJobSpec, version: number)
   }));
 }
 
-/** Evaluate after every `evalEvery` epochs, and always once training ends. */
+/** Evaluate after every `evalEvery` epochs and once training ends; never when evalEvery is 0. */
 export function evalDue(spec: TrainingJobSpec, stepsDone: number): boolean {
+  if (spec.evalEvery <= 0) return false;
   if (stepsDone === spec.totalSteps) return true;
-  if (spec.evalEvery <= 0 || stepsDone % spec.stepsPerEpoch !== 0) return false;
+  if (stepsDone % spec.stepsPerEpoch !== 0) return false;
   return (stepsDone / spec.stepsPerEpoch) % spec.evalEvery === 0;
+}
+
+/** Seed stream for initial weights, apart from the data-order streams that use (seed, epoch). */
+const INIT_STREAM = 0x1417;
+
+/** A job's version-0 weights: a pure function of its seed, so any process can recompute them. */
+export function initialJobWeights(spec: TrainingJobSpec, layouts: ModelLayouts): ModelWeights {
+  return initialWeights(layouts, mulberry32(hashSeed(spec.seed, INIT_STREAM)));
 }

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import {
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -57,7 +58,7 @@ export class CreateJobDto {
   @IsOptional() @IsIn(MODEL_NAMES as unknown as string[]) model?: ModelName;
   @IsOptional() @IsIn(['projection', 'zero-pad']) shortcut?: ShortcutKind;
 
-  @ValidateNested() @Type(() => DatasetDto)
+  @IsDefined() @ValidateNested() @Type(() => DatasetDto)
   dataset!: DatasetDto;
 
   @IsOptional() @IsInt() @Min(1) @Max(65536) batchSize?: number;

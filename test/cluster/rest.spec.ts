@@ -1,0 +1,77 @@
+import * as assert from 'node:assert/strict';
+import { TestCluster } from '../support/test-cluster';
+
+const SMALL = {
+  dataset: { kind: 'synthetic', trainSize: 64, testSize: 16, imageSize: 8, numClasses: 2 },
+  batchSize: 16,
+  shardsPerStep: 2,
+  epochs: 1,
+};
+
+describe('REST API', function () {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await TestCluster.start({ workers: 1 });
+  });
+  after(async () => cluster.stop());
+
+  it('runs a submitted job to completed and serves it, its metrics and the workers', async () => {
+    const job = await cluster.submit(SMALL);
+    assert.match(job.id, /^[0-9a-f]{8}$/);
+    assert.equal(job.totalSteps, 4);
+    const done = await cluster.waitForJob(job.id);
+    assert.equal(done.status, 'completed', done.error);
+    assert.equal(done.progress, 1);
+    const list = await cluster.request('GET', '/jobs');
+    assert.ok(list.body.some((j: any) => j.id === job.id));
+    const metrics = await cluster.request('GET', `/jobs/${job.id}/metrics`);
+    assert.equal(metrics.body.steps.length, 4);
+    assert.deepEqual(Object.keys(metrics.body.steps[0]).sort(), [
+      'accuracy', 'at', 'epoch', 'imagesPerSecond', 'loss', 'lr', 'slowestShardMs', 'step', 'stepMs', 'waitMs',
+    ]);
+    const workers = await cluster.request('GET', '/workers');
+    assert.equal(workers.body.length, 1);
+    assert.equal(workers.body[0].backend, 'wasm');
+    assert.equal(workers.body[0].alive, true);
+    assert.ok(workers.body[0].imagesPerSecond > 0);
+  });
+
+  const malformed: Array<[string, unknown, RegExp]> = [
+    ['a missing dataset', { batchSize: 16 }, /dataset/],
+    ['a negative batch size', { ...SMALL, batchSize: -4 }, /batchSize must not be less than 1/],
+    ['an unknown field', { ...SMALL, learningRate: 0.1 }, /property learningRate should not exist/],
+    ['an unknown model', { ...SMALL, model: 'resnet7' }, /model must be one of the following values/],
+    ['a dataset path outside the data root', { ...SMALL, dataset: { kind: 'folder', path: '../../etc' } }, /leaves the data root/],
+    ['a missing dataset folder', { ...SMALL, dataset: { kind: 'folder', path: 'nope' } }, /does not exist/],
+    ['more shards than samples', { ...SMALL, shardsPerStep: 32 }, /32 shards per step cannot split a batch of 16/],
+    ['a string where a number belongs', { ...SMALL, epochs: 'many' }, /epochs must be a number/],
+    ['invalid JSON', '{"dataset":', /JSON/i],
+  ];
+  for (const [what, body, message] of malformed) {
+    it(`answers 400 naming the problem for ${what}`, async () => {
+      const res = await cluster.request('POST', '/jobs', body);
+      assert.equal(res.status, 400);
+      const text = JSON.stringify(res.body.message);
+      assert.match(text, message);
+    });
+  }
+
+  it('answers 404 for unknown job ids', async () => {
+    for (const path of ['/jobs/nope', '/jobs/nope/metrics']) {
+      const res = await cluster.request('GET', path);
+      assert.equal(res.status, 404);
+      assert.match(res.body.message, /no job with id nope/);
+    }
+    assert.equal((await cluster.request('POST', '/jobs/nope/cancel')).status, 404);
+  });
+
+  it('cancels a running job', async () => {
+    const job = await cluster.submit({ ...SMALL, epochs: 50 });
+    await cluster.waitForJob(job.id, ['running']);
+    const res = await cluster.request('POST', `/jobs/${job.id}/cancel`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'cancelled');
+    const again = await cluster.request('POST', `/jobs/${job.id}/cancel`);
+    assert.equal(again.status, 409);
+  });
+});

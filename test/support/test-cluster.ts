@@ -1,0 +1,74 @@
+import { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { ModelLayouts, ModelWeights } from '@resnet/model';
+import { JobStatus, ModelTensorCodec, RedisKeys } from '@resnet/protocol';
+import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
+import { WorkerPool } from '../../apps/cli/src/worker-pool';
+import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
+
+/**
+ * A whole cluster on loopback for tests: a private redis-server on a free port (never the shared
+ * instance), the coordinator in this process, and worker processes.
+ */
+export class TestCluster {
+  private constructor(
+    readonly redisServer: EmbeddedRedis,
+    readonly app: INestApplication,
+    readonly url: string,
+    readonly workers: WorkerPool,
+    readonly redis: Redis,
+    readonly keys: RedisKeys,
+    readonly dataRoot: string,
+  ) {}
+
+  static async start(options: { workers: number; dataRoot?: string; backend?: string }): Promise<TestCluster> {
+    const redisServer = await EmbeddedRedis.start();
+    const prefix = 'test';
+    const dataRoot = options.dataRoot ?? redisServer.dir;
+    const app = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redisServer.url, redisPrefix: prefix, dataRoot });
+    const workers = new WorkerPool({ redisUrl: redisServer.url, prefix, dataRoot, backend: options.backend ?? 'wasm' });
+    workers.startMany(options.workers);
+    const redis = new Redis(redisServer.url);
+    return new TestCluster(redisServer, app, await app.getUrl(), workers, redis, new RedisKeys(prefix), dataRoot);
+  }
+
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  async submit(body: unknown): Promise<any> {
+    const res = await this.request('POST', '/jobs', body);
+    if (res.status !== 201) throw new Error(`POST /jobs answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Polls until the job leaves queued/running (bounded, so a hung job fails the test instead of the suite). */
+  async waitForJob(id: string, until: JobStatus[] = ['completed', 'failed', 'cancelled'], timeoutMs = 240_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = (await this.request('GET', `/jobs/${id}`)).body;
+      if (until.includes(job.status)) return job;
+      if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} at step ${job.step} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async weights(layouts: ModelLayouts, jobId: string, version: number): Promise<ModelWeights> {
+    const buf = await this.redis.getBuffer(this.keys.weights(jobId, version));
+    if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
+    return ModelTensorCodec.decode(layouts, buf);
+  }
+
+  async stop(): Promise<void> {
+    await this.workers.stopAll('SIGKILL');
+    await this.app.close();
+    this.redis.disconnect();
+    await this.redisServer.destroy();
+  }
+}
