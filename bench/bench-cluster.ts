@@ -1,0 +1,38 @@
+import { StepMetrics } from '@resnet/protocol';
+import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
+import { WorkerPool } from '../apps/cli/src/worker-pool';
+import { startCoordinator } from '../apps/coordinator/src/bootstrap';
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Runs one job on a fresh local cluster (private Redis, in-process coordinator, worker processes)
+ * and returns its step metrics without the first `warmup` steps, which include start-up costs.
+ */
+export async function runClusterJob(workers: number, job: Record<string, unknown>, warmup = 1): Promise<StepMetrics[]> {
+  const redis = await EmbeddedRedis.start();
+  const app = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redis.url, redisPrefix: 'bench', dataRoot: redis.dir });
+  const pool = new WorkerPool({ redisUrl: redis.url, prefix: 'bench', backend: process.env.BENCH_BACKEND });
+  pool.startMany(workers);
+  try {
+    const url = await app.getUrl();
+    const res = await fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
+    const created = await res.json();
+    if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
+    for (;;) {
+      const state = await (await fetch(`${url}/jobs/${created.id}`)).json();
+      if (state.status === 'completed') break;
+      if (state.status !== 'running' && state.status !== 'queued') throw new Error(`job ${state.status}: ${state.error}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { steps } = await (await fetch(`${url}/jobs/${created.id}/metrics`)).json();
+    return (steps as StepMetrics[]).slice(warmup);
+  } finally {
+    await pool.stopAll();
+    await app.close();
+    await redis.destroy();
+  }
+}
