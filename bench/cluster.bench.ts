@@ -25,7 +25,7 @@ async function singleWorker(): Promise<number> {
   for (let step = 0; step < STEPS + 1; step++) {
     const started = performance.now();
     trainer.setWeights(weights);
-    const result = await trainer.trainShard(shardBatch(table, sampling, step, 0));
+    const result = await trainer.trainShard(await shardBatch(table, sampling, step, 0));
     for (let i = 0; i < result.gradientSum.length; i++) result.gradientSum[i] /= BATCH;
     sgdStep(weights.params, result.gradientSum, velocity, 0.01, { momentum: 0.9, weightDecay: 1e-4, nesterov: false });
     if (step > 0) rates.push((BATCH * 1000) / (performance.now() - started));

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestCluster } from '../support/test-cluster';
 
-/** The real CIFAR-10 (class folders of JPEGs) beside the checkout; never copied into the repo. */
-const SHARED_DATA = path.resolve(__dirname, '../../../../shared/data');
+/** The real CIFAR-10 (class folders of JPEGs) in ../shared beside the checkout; never copied into the repo. */
+const SHARED_DATA = process.env.SHARED_DATA_DIR ?? path.resolve(__dirname, '../../../../shared/data');
 const ARCHIVE = 'cifar10-images.tar.gz';
 
 describe('real CIFAR-10', function () {

@@ -21,7 +21,7 @@ export async function referenceTraining(spec: TrainingJobSpec, steps: number, da
     trainer.setWeights(weights);
     const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
     for (let shard = 0; shard < spec.shardsPerStep; shard++) {
-      aggregator.add(shard, await trainer.trainShard(shardBatch(data.train, spec, step, shard)));
+      aggregator.add(shard, await trainer.trainShard(await shardBatch(data.train, spec, step, shard)));
     }
     const next = applyStep(weights, velocity, aggregator.result(), lrAt(scheduleOf(spec), step), spec.optimizer, channels);
     weights = next;

@@ -2,9 +2,20 @@ import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { JobStatus, ModelTensorCodec, RedisKeys } from '@resnet/protocol';
-import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
+import { EmbeddedRedis, freePort } from '../../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../../apps/cli/src/worker-pool';
 import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
+import { CoordinatorProcess } from './coordinator-process';
+
+export interface TestClusterOptions {
+  readonly workers: number;
+  readonly dataRoot?: string;
+  readonly backend?: string;
+  readonly lockMs?: number;
+  /** Run the coordinator as a child process (so it can be SIGKILLed) instead of in this process. */
+  readonly coordinatorProcess?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
 
 /**
  * A whole cluster on loopback for tests: a private redis-server on a free port (never the shared
@@ -13,7 +24,7 @@ import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
 export class TestCluster {
   private constructor(
     readonly redisServer: EmbeddedRedis,
-    readonly app: INestApplication,
+    readonly coordinator: INestApplication | CoordinatorProcess,
     readonly url: string,
     readonly workers: WorkerPool,
     readonly redis: Redis,
@@ -21,15 +32,32 @@ export class TestCluster {
     readonly dataRoot: string,
   ) {}
 
-  static async start(options: { workers: number; dataRoot?: string; backend?: string }): Promise<TestCluster> {
+  static async start(options: TestClusterOptions): Promise<TestCluster> {
     const redisServer = await EmbeddedRedis.start();
     const prefix = 'test';
     const dataRoot = options.dataRoot ?? redisServer.dir;
-    const app = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redisServer.url, redisPrefix: prefix, dataRoot });
-    const workers = new WorkerPool({ redisUrl: redisServer.url, prefix, dataRoot, backend: options.backend ?? 'wasm' });
+    let coordinator: INestApplication | CoordinatorProcess;
+    let url: string;
+    if (options.coordinatorProcess) {
+      const env = { ...options.env, REDIS_URL: redisServer.url, REDIS_PREFIX: prefix, DATA_ROOT: dataRoot };
+      coordinator = new CoordinatorProcess(await freePort(), env);
+      await coordinator.start();
+      url = coordinator.url;
+    } else {
+      coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redisServer.url, redisPrefix: prefix, dataRoot });
+      url = await coordinator.getUrl();
+    }
+    const workers = new WorkerPool({
+      redisUrl: redisServer.url,
+      prefix,
+      dataRoot,
+      backend: options.backend ?? 'wasm',
+      lockMs: options.lockMs,
+    });
     workers.startMany(options.workers);
     const redis = new Redis(redisServer.url);
-    return new TestCluster(redisServer, app, await app.getUrl(), workers, redis, new RedisKeys(prefix), dataRoot);
+    redis.on('error', () => undefined); // tests restart Redis on purpose; commands still fail loudly
+    return new TestCluster(redisServer, coordinator, url, workers, redis, new RedisKeys(prefix), dataRoot);
   }
 
   async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -67,7 +95,7 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await this.workers.stopAll('SIGKILL');
-    await this.app.close();
+    await (this.coordinator instanceof CoordinatorProcess ? this.coordinator.stop() : this.coordinator.close());
     this.redis.disconnect();
     await this.redisServer.destroy();
   }

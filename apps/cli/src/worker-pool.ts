@@ -6,6 +6,8 @@ export interface WorkerPoolOptions {
   readonly prefix?: string;
   readonly dataRoot?: string;
   readonly backend?: string;
+  /** Shard lock duration; tests shorten it so a killed worker's shard moves on quickly. */
+  readonly lockMs?: number;
   /** Where worker output goes: inherit to show it, ignore to hide it. */
   readonly stdio?: 'inherit' | 'ignore';
   readonly env?: NodeJS.ProcessEnv;
@@ -25,6 +27,7 @@ export class WorkerPool {
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.dataRoot) args.push('--data-root', o.dataRoot);
     if (o.backend) args.push('--backend', o.backend);
+    if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     const child = spawn(process.execPath, args, { stdio: o.stdio ?? 'ignore', env: { ...process.env, ...o.env } });
     this.children.set(name, child);
     child.once('exit', () => this.children.delete(name));

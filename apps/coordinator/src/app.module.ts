@@ -1,7 +1,13 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from './coordinator.config';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ModelsModule } from './models/models.module';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RedisModule } from './redis/redis.module';
 import { WorkersModule } from './workers/workers.module';
 
@@ -25,8 +31,14 @@ export class AppModule {
           connection: { url: config.redisUrl, maxRetriesPerRequest: null },
           prefix: config.redisPrefix,
         }),
+        LoggingModule,
+        MetricsModule,
         JobsModule,
+        ModelsModule,
         WorkersModule,
+        DashboardModule,
+        QueueBoardModule,
+        HealthModule,
       ],
     };
   }

@@ -8,7 +8,12 @@ export interface CoordinatorConfig {
   readonly redisPrefix: string;
   /** Dataset paths in job requests are relative to this folder and cannot leave it. */
   readonly dataRoot: string;
+  /** pino level of the coordinator's JSON logs (default info). */
+  readonly logLevel?: LogLevel;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 
@@ -17,11 +22,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
   }
+  const logLevel = (env.LOG_LEVEL ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: env.REDIS_PREFIX ?? 'rc',
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
+    logLevel,
   };
 }

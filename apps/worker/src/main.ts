@@ -10,10 +10,6 @@ import { ShardProcessor } from './shard-processor';
 import { WorkerRepository } from './worker.repository';
 
 const HEARTBEAT_MS = 5000;
-// A shard of ResNet-20 at batch 64 takes seconds on wasm; the lock must outlive the slowest shard
-// between renewals, and a worker that dies loses its shard to another after stalledInterval.
-const LOCK_DURATION_MS = 60_000;
-const STALLED_INTERVAL_MS = 15_000;
 
 interface WorkerOptions {
   redis: string;
@@ -22,15 +18,26 @@ interface WorkerOptions {
   dataRoot: string;
   prefix: string;
   name?: string;
+  lockMs: string;
+  threads: string;
 }
 
 async function main(options: WorkerOptions): Promise<void> {
   const id = options.name ?? `${os.hostname()}-${process.pid}`;
   const log = pino({ base: { worker: id } });
-  const compute = await initComputeBackend(options.backend, options.device);
+  const compute = await initComputeBackend(options.backend, options.device, { threads: Number(options.threads) });
   log.info({ backend: compute.backend, device: compute.device }, 'compute backend ready');
 
   const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
+  let redisDown = false; // ioredis reconnects with backoff; log each outage once
+  redis.on('error', (err) => {
+    if (!redisDown) log.warn({ err: err.message }, 'Redis connection lost; reconnecting');
+    redisDown = true;
+  });
+  redis.on('ready', () => {
+    if (redisDown) log.info('Redis reconnected');
+    redisDown = false;
+  });
   const keys = new RedisKeys(options.prefix);
   const repo = new WorkerRepository(redis, keys);
   const processor = new ShardProcessor(repo, keys, path.resolve(options.dataRoot), id);
@@ -49,9 +56,14 @@ async function main(options: WorkerOptions): Promise<void> {
     lastSeen: Date.now(),
   });
 
+  let shutdown: (reason: string, code?: number) => Promise<void> = async () => undefined;
   const worker = new Worker<ShardTask, ShardOutcome>(
     SHARD_QUEUE,
     async (job) => {
+      if (await repo.isQuarantined(id)) {
+        void shutdown('quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name', 3);
+        throw new Error(`worker ${id} is quarantined`);
+      }
       currentShard = shardTaskId(job.data);
       await repo.heartbeat(info());
       try {
@@ -70,8 +82,10 @@ async function main(options: WorkerOptions): Promise<void> {
       connection: redis,
       prefix: options.prefix,
       concurrency: 1,
-      lockDuration: LOCK_DURATION_MS,
-      stalledInterval: STALLED_INTERVAL_MS,
+      // Compute blocks the event loop, so the lock is renewed only between shards: it must outlast
+      // the slowest shard. A worker that dies loses its shard to another once the lock expires.
+      lockDuration: Number(options.lockMs),
+      stalledInterval: Number(options.lockMs) / 2,
       maxStalledCount: 3,
     },
   );
@@ -82,13 +96,13 @@ async function main(options: WorkerOptions): Promise<void> {
   const beat = setInterval(() => repo.heartbeat(info()).catch((err) => log.warn({ err: err.message }, 'heartbeat')), HEARTBEAT_MS);
   log.info({ redis: options.redis.replace(/\/\/[^@]*@/, '//***@') }, 'worker joined');
 
-  const shutdown = async (signal: string): Promise<void> => {
-    log.info({ signal }, 'finishing the current shard, then leaving');
+  shutdown = async (reason: string, code = 0): Promise<void> => {
+    log.info({ reason }, 'finishing the current shard, then leaving');
     clearInterval(beat);
     await worker.close();
     await repo.leave(id);
     redis.disconnect();
-    process.exit(0);
+    process.exit(code);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -102,6 +116,8 @@ const program = new Command('worker')
   .option('--data-root <dir>', 'folder that dataset paths are relative to', process.env.DATA_ROOT ?? 'data')
   .option('--prefix <prefix>', 'Redis key prefix shared with the coordinator', process.env.REDIS_PREFIX ?? 'rc')
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
+  .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')
+  .option('--lock-ms <ms>', 'shard lock duration: longer than the slowest shard; a dead worker\'s shard moves on after it', '60000')
   .action((opts: WorkerOptions) =>
     main(opts).catch((err: Error) => {
       console.error(`worker failed to start: ${err.message}`);

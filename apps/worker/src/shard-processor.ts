@@ -1,10 +1,18 @@
 import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
-import { ShardTrainer } from '@resnet/engine';
+import { ShardGradient, ShardTrainer } from '@resnet/engine';
 import { architectureFor } from '@resnet/model';
 import { ModelTensorCodec, RedisKeys, ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;
+
+function allFinite(result: ShardGradient): boolean {
+  return (
+    Number.isFinite(result.lossSum) &&
+    result.gradientSum.every(Number.isFinite) &&
+    result.batchStats.every(Number.isFinite)
+  );
+}
 
 interface LoadedJob {
   readonly jobId: string;
@@ -34,12 +42,17 @@ export class ShardProcessor {
     const job = await this.jobAt(task.jobId, task.version);
     const started = performance.now();
     if (task.kind === 'eval') {
-      const batch = evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
+      const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
       const result = await job.trainer.evaluate(batch);
       return { workerId: this.workerId, ...result, computeMs: performance.now() - started };
     }
-    const batch = shardBatch(job.data.train, job.spec, task.step, task.shard);
+    const batch = await shardBatch(job.data.train, job.spec, task.step, task.shard);
     const result = await job.trainer.trainShard(batch);
+    if (!allFinite(result)) {
+      // Say so rather than send numbers the coordinator would blame on this worker.
+      const computeMs = performance.now() - started;
+      return { workerId: this.workerId, lossSum: result.lossSum, correct: result.correct, count: result.count, computeMs, nonFinite: true };
+    }
     const message = ModelTensorCodec.encode(job.trainer.layouts, result.gradientSum, result.batchStats, {
       jobId: task.jobId,
       step: task.step,

@@ -29,6 +29,10 @@ export class WorkerRepository {
     await this.redis.hset(this.keys.workerIndex(), info.id, JSON.stringify(info));
   }
 
+  async isQuarantined(workerId: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.quarantine(), workerId)) === 1;
+  }
+
   async leave(workerId: string): Promise<void> {
     await this.redis.hdel(this.keys.workerIndex(), workerId);
   }

@@ -1,12 +1,22 @@
 import * as path from 'node:path';
-import { AugmentOptions, buildBatch } from './batch-builder';
+import { AugmentOptions, Batch, BatchOptions, buildBatch, ChannelStats, channelStats } from './batch-builder';
+import { IMAGENET_EVAL_CROP_FRACTION } from './crop-geometry';
 import { openDataset } from './dataset-loader';
 import { DatasetError } from './errors/dataset.error';
 import { ImageTable } from './image-table';
+import {
+  IMAGENET_IMAGE_SIZE,
+  IMAGENET_NORMALIZATION,
+  OnDemandImageFolder,
+  openImageNetFolder,
+} from './imagenet-folder';
 import { shardSamples, stepSamples } from './step-plan';
 import { generateSyntheticTable } from './synthetic-dataset';
 
-/** Where a job's images come from: a generated learnable set, or a folder/archive under the data root. */
+/**
+ * Where a job's images come from: a generated learnable set, a folder/archive under the data root
+ * decoded into memory, or an ImageNet-style folder under the data root decoded batch by batch.
+ */
 export type DatasetRef =
   | {
       readonly kind: 'synthetic';
@@ -16,11 +26,16 @@ export type DatasetRef =
       readonly numClasses: number;
       readonly seed: number;
     }
-  | { readonly kind: 'folder'; readonly path: string };
+  | { readonly kind: 'folder'; readonly path: string }
+  /** train/ and val/ (or test/) of class folders; images are cropped to imageSize (default 224). */
+  | { readonly kind: 'imagenet-folder'; readonly path: string; readonly imageSize?: number };
+
+/** A split's images: decoded into memory up front, or decoded on demand for each batch. */
+export type SplitImages = ImageTable | OnDemandImageFolder;
 
 export interface DatasetSplits {
-  readonly train: ImageTable;
-  readonly test: ImageTable;
+  readonly train: SplitImages;
+  readonly test: SplitImages;
 }
 
 /**
@@ -46,6 +61,8 @@ export async function openDatasetSplits(ref: DatasetRef, dataRoot: string): Prom
     };
   }
   const location = resolveUnderRoot(dataRoot, ref.path);
+  if (ref.kind === 'imagenet-folder')
+    return openImageNetFolder(location, ref.imageSize ?? IMAGENET_IMAGE_SIZE);
   const [train, test] = await Promise.all([openDataset(location, 'train'), openDataset(location, 'test')]);
   return { train, test };
 }
@@ -67,33 +84,61 @@ export interface ShardImages {
   readonly width: number;
 }
 
+/**
+ * The per-channel statistics a dataset is normalised with: measured over an in-memory training
+ * table; ImageNet's published constants for on-demand folders, where measuring would mean decoding
+ * every image.
+ */
+export function normalizationOf(train: SplitImages): ChannelStats {
+  return train instanceof OnDemandImageFolder ? IMAGENET_NORMALIZATION : channelStats(train);
+}
+
+/**
+ * The share of the (resized) image that evaluation keeps: ImageNet's 224/256 centre crop for
+ * imagenet-folder; all of it otherwise, where images already have the model's size. Whoever feeds
+ * the trained model new images should crop them the same way (see centreCrop).
+ */
+export function evalCropFraction(ref: DatasetRef): number {
+  return ref.kind === 'imagenet-folder' ? IMAGENET_EVAL_CROP_FRACTION : 1;
+}
+
+async function imagesAt(
+  source: SplitImages,
+  indices: ArrayLike<number>,
+  options: BatchOptions,
+): Promise<ShardImages> {
+  const batch: Batch =
+    source instanceof OnDemandImageFolder
+      ? await source.batch(indices, options)
+      : buildBatch(source, indices, options);
+  return { ...batch, height: source.height, width: source.width };
+}
+
 /** The augmented, normalised images of one shard of one global step; the same on every machine. */
 export function shardBatch(
-  train: ImageTable,
+  train: SplitImages,
   sampling: ShardSampling,
   step: number,
   shard: number,
-): ShardImages {
+): Promise<ShardImages> {
   const plan = { ...sampling, datasetSize: train.size };
   const indices = shardSamples(plan, step, shard);
   const { epoch } = stepSamples(plan, step);
-  const batch = buildBatch(train, indices, {
+  return imagesAt(train, indices, {
     seed: sampling.seed,
     epoch,
     augment: sampling.augment,
     ...sampling.normalization,
   });
-  return { ...batch, height: train.height, width: train.width };
 }
 
 /** Test images start..end-1, normalised, not augmented. */
 export function evalBatch(
-  test: ImageTable,
+  test: SplitImages,
   start: number,
   end: number,
   normalization: ShardSampling['normalization'],
-): ShardImages {
+): Promise<ShardImages> {
   const indices = Array.from({ length: end - start }, (_, i) => start + i);
-  const batch = buildBatch(test, indices, { seed: 0, epoch: 0, augment: null, ...normalization });
-  return { ...batch, height: test.height, width: test.width };
+  return imagesAt(test, indices, { seed: 0, epoch: 0, augment: null, ...normalization });
 }

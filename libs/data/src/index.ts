@@ -1,10 +1,13 @@
 export * from './batch-builder';
 export { CIFAR10_CLASS_NAMES, readCifarBinary } from './cifar-binary-reader';
+export * from './crop-geometry';
 export * from './dataset-loader';
 export { resolveCacheDir } from './dataset-cache';
 export * from './errors/dataset.error';
+export * from './image-crops';
 export * from './image-folder-reader';
 export * from './image-table';
+export * from './imagenet-folder';
 export * from './random';
 export * from './step-plan';
 export * from './synthetic-dataset';

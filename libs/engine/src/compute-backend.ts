@@ -1,18 +1,24 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors/backend-unavailable.error';
+import { onednnAvailable, registerOnednnBackend } from './kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from './kernels/wasm/register-training-kernels';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type DeviceChoice = 'cpu' | 'gpu';
 
 export interface ComputeBackend {
-  /** TensorFlow.js backend name as registered: tensorflow, wasm or cpu. */
+  /** TensorFlow.js backend name as registered: tensorflow, onednn, wasm or cpu. */
   readonly backend: string;
   /** What the backend runs on, e.g. the CPU model or the GPU's name. */
   readonly device: string;
   readonly deviceKind: DeviceChoice;
+}
+
+export interface ComputeOptions {
+  /** Threads for the onednn backend's native kernels (default 1: one worker process per core). */
+  readonly threads?: number;
 }
 
 /** The libtensorflow bindings, GPU build first; absent on hosts where they could not install. */
@@ -42,10 +48,15 @@ async function activate(name: string): Promise<void> {
 
 /**
  * Selects and initialises the TensorFlow.js backend: libtensorflow (`tensorflow`) when one of the
- * tfjs-node packages is installed, else WebAssembly with this project's training kernels, the pure
- * JavaScript `cpu` backend last. A GPU request that would silently run on the CPU is refused.
+ * tfjs-node packages is installed, else oneDNN (`onednn`) when its addon is built, else WebAssembly
+ * with this project's training kernels, the pure JavaScript `cpu` backend last. A GPU request that
+ * would silently run on the CPU is refused.
  */
-export async function initComputeBackend(choice: BackendChoice, device: DeviceChoice = 'cpu'): Promise<ComputeBackend> {
+export async function initComputeBackend(
+  choice: BackendChoice,
+  device: DeviceChoice = 'cpu',
+  options: ComputeOptions = {},
+): Promise<ComputeBackend> {
   let backend: string;
   let deviceName = cpuModel();
   let deviceKind: DeviceChoice = 'cpu';
@@ -62,6 +73,11 @@ export async function initComputeBackend(choice: BackendChoice, device: DeviceCh
       'backend "tensorflow" needs @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1); ' +
         'install one with npm, or choose --backend wasm',
     );
+  } else if (choice === 'onednn' || (choice === 'auto' && onednnAvailable())) {
+    const onednn = registerOnednnBackend(options.threads ?? 1); // throws, naming the fix, when the addon is absent
+    await activate('onednn');
+    backend = 'onednn';
+    deviceName = `${os.cpus()[0]?.model ?? 'unknown CPU'} (${onednn.isa})`;
   } else if (choice === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
     await activate('cpu');

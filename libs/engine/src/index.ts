@@ -2,3 +2,4 @@ export * from './errors/backend-unavailable.error';
 export * from './compute-backend';
 export * from './shard-trainer';
 export * from './kernels/wasm/register-training-kernels';
+export * from './kernels/onednn/register-onednn-backend';

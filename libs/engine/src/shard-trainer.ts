@@ -32,6 +32,8 @@ export interface ShardGradient {
 export interface ShardEvaluation {
   readonly lossSum: number;
   readonly correct: number;
+  /** Samples whose label is among the 5 highest logits (all of them when there are at most 5 classes). */
+  readonly correctTop5: number;
   readonly count: number;
 }
 
@@ -97,16 +99,21 @@ export class ShardTrainer {
   }
 
   async evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
-    const [loss, correct] = tf.tidy(() => {
+    const [loss, correct, correctTop5] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
       const y = tf.tensor1d(batch.y, 'int32');
       const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
-      return [crossEntropySum(logits, y), countCorrect(logits, y)];
+      return [crossEntropySum(logits, y), countCorrect(logits, y), countInTopK(logits, y, 5)];
     });
     try {
-      return { lossSum: (await loss.data())[0], correct: (await correct.data())[0], count: batch.count };
+      return {
+        lossSum: (await loss.data())[0],
+        correct: (await correct.data())[0],
+        correctTop5: (await correctTop5.data())[0],
+        count: batch.count,
+      };
     } finally {
-      tf.dispose([loss, correct]);
+      tf.dispose([loss, correct, correctTop5]);
     }
   }
 
@@ -128,4 +135,9 @@ export class ShardTrainer {
 
 function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32'));
+}
+
+function countInTopK(logits: tf.Tensor2D, labels: tf.Tensor1D, k: number): tf.Scalar {
+  const { indices } = tf.topk(logits, Math.min(k, logits.shape[1]));
+  return tf.sum(tf.cast(tf.equal(indices, tf.expandDims(labels, 1)), 'int32'));
 }

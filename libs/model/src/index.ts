@@ -3,3 +3,5 @@ export * from './parameter-layout';
 export * from './initial-weights';
 export * from './model-registry';
 export * from './resnet-forward';
+export * from './layers-export';
+export * from './layers-model-files';

@@ -48,24 +48,66 @@ function batchNormEval(x: tf.Tensor4D, name: string, get: TensorLookup): tf.Tens
   return tf.add(tf.mul(x, scale), shift);
 }
 
-function convBn(x: tf.Tensor4D, spec: ConvSpec, get: TensorLookup, sink: BatchStatsSink | null): tf.Tensor4D {
-  const pad = spec.kernel === 1 ? 'valid' : 'same';
-  const y = tf.conv2d(x, get(`${spec.name}/kernel`) as tf.Tensor4D, spec.stride, pad);
-  const bn = `${spec.name}/bn`;
-  return sink
-    ? batchNormTrain(y, get(`${bn}/gamma`) as tf.Tensor1D, get(`${bn}/beta`) as tf.Tensor1D, sink)
-    : batchNormEval(y, bn, get);
+/** 'same' padding keeps a stride-1 convolution's size; 1×1 kernels (projections) need none. */
+export function convPadding(spec: ConvSpec): 'same' | 'valid' {
+  return spec.kernel === 1 ? 'valid' : 'same';
+}
+
+/** The ImageNet stem's max-pool: 3×3 windows, stride 2, 'same' padding. */
+export const STEM_MAX_POOL = { size: 3, stride: 2 } as const;
+
+/**
+ * Option A of the paper (subsample spatially, append zero channels) as the fixed 0/1 kernel of a
+ * 1×1 strided convolution, so that both directions use the fast convolution kernels.
+ */
+export function zeroPadKernel(spec: ConvSpec): tf.Tensor4D {
+  const selection = new Float32Array(spec.inChannels * spec.outChannels);
+  for (let c = 0; c < spec.inChannels; c++) selection[c * spec.outChannels + c] = 1;
+  return tf.tensor4d(selection, [1, 1, spec.inChannels, spec.outChannels]);
 }
 
 /**
- * Option A of the paper: subsample spatially and append zero channels. Done as a 1×1 strided
- * convolution with a fixed 0/1 kernel so that both directions use the fast convolution kernels.
+ * The operations a ResNet is made of. resnetGraph wires them up from an architecture, so that
+ * computing with tensors (resnetLogits) and building a tfjs-layers model (toLayersModel) share one
+ * description of the network. Names are unique per network, for layers that need one.
  */
-function zeroPadShortcut(x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
-  const selection = new Float32Array(spec.inChannels * spec.outChannels);
-  for (let c = 0; c < spec.inChannels; c++) selection[c * spec.outChannels + c] = 1;
-  const kernel = tf.tensor4d(selection, [1, 1, spec.inChannels, spec.outChannels]);
-  return tf.conv2d(x, kernel, spec.stride, 'valid');
+export interface ResNetOps<Features, Logits> {
+  /** Convolution without bias (padding as convPadding), then batch norm. */
+  convBn(x: Features, spec: ConvSpec): Features;
+  zeroPadShortcut(x: Features, spec: ConvSpec): Features;
+  relu(x: Features, name: string): Features;
+  add(a: Features, b: Features, name: string): Features;
+  /** STEM_MAX_POOL. */
+  maxPool(x: Features, name: string): Features;
+  /** Global average pooling, then the fully connected layer. */
+  classifier(x: Features): Logits;
+}
+
+/**
+ * Walks a ResNet in forward order with `ops`: stem (and max-pool), then each residual block
+ * (branch convolutions with ReLU between them, shortcut, add, ReLU), then the classifier.
+ */
+export function resnetGraph<Features, Logits>(
+  arch: ResNetArchitecture,
+  ops: ResNetOps<Features, Logits>,
+  x: Features,
+): Logits {
+  let h = ops.relu(ops.convBn(x, arch.stem), `${arch.stem.name}/relu`);
+  if (arch.stemMaxPool) h = ops.maxPool(h, 'stem/maxpool');
+  for (const block of arch.blocks) {
+    let branch = h;
+    block.convs.forEach((c, i) => {
+      branch = ops.convBn(branch, c);
+      if (i < block.convs.length - 1) branch = ops.relu(branch, `${c.name}/relu`);
+    });
+    const shortcut = !block.shortcut
+      ? h
+      : block.shortcut.kind === 'projection'
+        ? ops.convBn(h, block.shortcut.conv)
+        : ops.zeroPadShortcut(h, block.shortcut.conv);
+    h = ops.relu(ops.add(branch, shortcut, `${block.name}/add`), `${block.name}/relu`);
+  }
+  return ops.classifier(h);
 }
 
 /**
@@ -78,23 +120,27 @@ export function resnetLogits(
   x: tf.Tensor4D,
   sink: BatchStatsSink | null,
 ): tf.Tensor2D {
-  let h: tf.Tensor4D = tf.relu(convBn(x, arch.stem, get, sink));
-  if (arch.stemMaxPool) h = tf.maxPool(h, 3, 2, 'same');
-  for (const block of arch.blocks) {
-    let branch = h;
-    block.convs.forEach((c, i) => {
-      branch = convBn(branch, c, get, sink);
-      if (i < block.convs.length - 1) branch = tf.relu(branch);
-    });
-    const shortcut = !block.shortcut
-      ? h
-      : block.shortcut.kind === 'projection'
-        ? convBn(h, block.shortcut.conv, get, sink)
-        : zeroPadShortcut(h, block.shortcut.conv);
-    h = tf.relu(tf.add(branch, shortcut) as tf.Tensor4D);
-  }
-  const features = tf.mean(h, [1, 2]) as tf.Tensor2D;
-  return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
+  return resnetGraph<tf.Tensor4D, tf.Tensor2D>(
+    arch,
+    {
+      convBn(input, spec) {
+        const y = tf.conv2d(input, get(`${spec.name}/kernel`) as tf.Tensor4D, spec.stride, convPadding(spec));
+        const bn = `${spec.name}/bn`;
+        return sink
+          ? batchNormTrain(y, get(`${bn}/gamma`) as tf.Tensor1D, get(`${bn}/beta`) as tf.Tensor1D, sink)
+          : batchNormEval(y, bn, get);
+      },
+      zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
+      relu: (input) => tf.relu(input),
+      add: (a, b) => tf.add(a, b) as tf.Tensor4D,
+      maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
+      classifier(input) {
+        const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
+        return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
+      },
+    },
+    x,
+  );
 }
 
 /** Sum (not mean) of the per-sample cross-entropy, so shard results add up across shards. */

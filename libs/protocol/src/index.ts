@@ -4,3 +4,4 @@ export * from './model-tensor-codec';
 export * from './training-job';
 export * from './shard-task';
 export * from './redis-keys';
+export * from './exported-model';

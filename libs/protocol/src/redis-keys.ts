@@ -28,4 +28,12 @@ export class RedisKeys {
   workerIndex(): string {
     return `${this.prefix}:workers`;
   }
+  /** Rejected results per worker id. */
+  workerFaults(): string {
+    return `${this.prefix}:worker-faults`;
+  }
+  /** Worker ids whose results are refused; workers read it and stop taking shards. */
+  quarantine(): string {
+    return `${this.prefix}:quarantine`;
+  }
 }

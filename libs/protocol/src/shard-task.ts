@@ -22,8 +22,15 @@ export interface ShardOutcome {
   readonly workerId: string;
   readonly lossSum: number;
   readonly correct: number;
+  /** Evaluation shards only: samples whose label is among the 5 highest logits. */
+  readonly correctTop5?: number;
   readonly count: number;
   readonly computeMs: number;
+  /**
+   * The worker found its own loss, gradients or batch statistics non-finite and sent none: the
+   * training diverged. Non-finite values it did not own up to are treated as a faulty worker.
+   */
+  readonly nonFinite?: boolean;
   /** Redis key of the gradient message (training shards only). */
   readonly gradientKey?: string;
   readonly gradientBytes?: number;
@@ -55,7 +62,10 @@ export interface EvalMetrics {
   readonly step: number;
   readonly epoch: number;
   readonly loss: number;
+  /** Top-1 accuracy. */
   readonly accuracy: number;
+  /** Top-5 accuracy (1 when there are at most 5 classes). */
+  readonly top5: number;
   readonly count: number;
   readonly at: number;
 }

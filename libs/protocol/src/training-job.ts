@@ -50,7 +50,8 @@ export interface TrainingJobSpec {
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
-export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+/** 'paused' keeps the last committed step; resuming continues from it. */
+export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export interface JobState {

@@ -2,7 +2,9 @@ import * as os from 'node:os';
 import { Command } from 'commander';
 import { startCoordinator } from '../../../coordinator/src/bootstrap';
 import { configFromEnv } from '../../../coordinator/src/coordinator.config';
+import { CoordinatorClient } from '../coordinator-client';
 import { EmbeddedRedis, redisAnswers, redisServerOnPath } from '../embedded-redis';
+import { followJob } from '../job-follower';
 import { WorkerPool } from '../worker-pool';
 
 interface UpOptions {
@@ -45,7 +47,7 @@ export function upCommand(): Command {
       const url = await app.getUrl();
       const pool = new WorkerPool({ redisUrl, prefix: config.redisPrefix, dataRoot: config.dataRoot, stdio: 'inherit' });
       pool.startMany(Number(opts.workers), `${os.hostname()}-local`);
-      console.log(`coordinator at ${url} with ${opts.workers} local worker(s)`);
+      console.log(`coordinator and dashboard at ${url} with ${opts.workers} local worker(s)`);
       const shutdown = async (): Promise<void> => {
         await pool.stopAll();
         await app.close();
@@ -62,40 +64,14 @@ export function upCommand(): Command {
         shardsPerStep: Math.max(2, Number(opts.workers)),
         schedule: { decay: 'cosine', warmupEpochs: Number(opts.epochs) / 10 },
       };
-      const job = await postJson(`${url}/jobs`, body);
-      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps`);
-      const final = await followJob(url, job.id);
+      const client = new CoordinatorClient(url);
+      const job = await client.submit(body);
+      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${url}/#job=${job.id}`);
+      const final = await followJob(client, job.id);
       if (opts.exitWhenDone) {
         await shutdown();
       } else {
         console.log(`job ${final.status}; the cluster keeps running at ${url} — Ctrl-C to stop`);
       }
     });
-}
-
-async function postJson(url: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json.message ?? json)}`);
-  return json;
-}
-
-/** Prints one line per finished step until the job ends; returns the final job. */
-export async function followJob(url: string, id: string): Promise<any> {
-  let printed = 0;
-  for (;;) {
-    const job = await (await fetch(`${url}/jobs/${id}`)).json();
-    const { steps, evals } = await (await fetch(`${url}/jobs/${id}/metrics`)).json();
-    for (const m of steps.slice(printed)) {
-      const test = evals.find((e: any) => e.step === m.step);
-      console.log(
-        `step ${m.step}/${job.totalSteps} epoch ${m.epoch.toFixed(2)} loss ${m.loss.toFixed(4)} ` +
-          `acc ${(m.accuracy * 100).toFixed(1)}% lr ${m.lr.toFixed(4)} ${m.imagesPerSecond.toFixed(1)} img/s` +
-          (test ? ` | test acc ${(test.accuracy * 100).toFixed(2)}%` : ''),
-      );
-    }
-    printed = steps.length;
-    if (!['queued', 'running'].includes(job.status)) return job;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { channelStats, DatasetError, DatasetRef, openDatasetSplits, stepsPerEpoch } from '@resnet/data';
-import { TrainingJobSpec } from '@resnet/protocol';
+import { DatasetError, DatasetRef, IMAGENET_IMAGE_SIZE, normalizationOf, openDatasetSplits, stepsPerEpoch } from '@resnet/data';
+import { AugmentSettings, TrainingJobSpec } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
 
@@ -37,7 +37,7 @@ export class JobSpecFactory {
     const decay = schedule.decay ?? 'cosine';
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
     return {
-      name: dto.name ?? `${dto.model ?? 'resnet20'} on ${dataset.kind === 'folder' ? dataset.path : 'synthetic data'}`,
+      name: dto.name ?? `${dto.model ?? 'resnet20'} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
       model: dto.model ?? 'resnet20',
       shortcut: dto.shortcut ?? 'projection',
       dataset,
@@ -53,9 +53,10 @@ export class JobSpecFactory {
         factor: schedule.factor ?? 0.1,
         referenceBatch: schedule.referenceBatch ?? null,
       },
-      augment: dto.augment === undefined ? { padCrop: 4, flip: true } : dto.augment,
+      augment: augmentFor(dto, dataset),
       evalEvery: dto.evalEvery ?? 1,
-      evalShardSize: dto.evalShardSize ?? 1000,
+      // Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards.
+      evalShardSize: dto.evalShardSize ?? (dataset.kind === 'imagenet-folder' ? 32 : 1000),
       totalSteps,
       numClasses: data.classNames.length,
       classNames: data.classNames,
@@ -86,6 +87,7 @@ export class JobSpecFactory {
 function datasetRef(dto: CreateJobDto): DatasetRef {
   const d = dto.dataset;
   if (d.kind === 'folder') return { kind: 'folder', path: d.path! };
+  if (d.kind === 'imagenet-folder') return { kind: 'imagenet-folder', path: d.path!, imageSize: d.imageSize ?? IMAGENET_IMAGE_SIZE };
   return {
     kind: 'synthetic',
     trainSize: d.trainSize ?? 2048,
@@ -94,6 +96,17 @@ function datasetRef(dto: CreateJobDto): DatasetRef {
     numClasses: d.numClasses ?? 10,
     seed: d.seed ?? 1,
   };
+}
+
+/** CIFAR's pad-and-crop by default; ImageNet-style folders always take random-resized crops instead. */
+function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | null {
+  if (dataset.kind !== 'imagenet-folder') return dto.augment === undefined ? { padCrop: 4, flip: true } : dto.augment;
+  if (dto.augment && dto.augment.padCrop !== 0) {
+    throw new BadRequestException(
+      'augment.padCrop does not apply to imagenet-folder datasets, which train on random-resized crops: set padCrop to 0',
+    );
+  }
+  return dto.augment === undefined ? { padCrop: 0, flip: true } : dto.augment;
 }
 
 async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSummary> {
@@ -106,6 +119,6 @@ async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSumm
     testSize: test.size,
     classNames: train.classNames,
     imageShape: [train.height, train.width],
-    normalization: channelStats(train),
+    normalization: normalizationOf(train),
   };
 }

@@ -84,10 +84,9 @@ export class JobRepository {
     return TensorCodec.decode(buf).data;
   }
 
-  async gradient(key: string): Promise<Buffer> {
-    const buf = await this.redis.getBuffer(key);
-    if (!buf) throw new Error(`gradient ${key} is missing from Redis (expired or deleted)`);
-    return buf;
+  /** Null when the blob is gone (expired, or lost with Redis's data). */
+  gradient(key: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(key);
   }
 
   /**

@@ -8,5 +8,6 @@ import { JobsService } from './jobs.service';
   imports: [TrainingModule],
   controllers: [JobsController],
   providers: [JobsService, JobSpecFactory],
+  exports: [JobsService],
 })
 export class JobsModule {}

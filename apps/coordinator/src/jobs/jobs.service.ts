@@ -49,10 +49,28 @@ export class JobsService {
 
   async cancel(id: string): Promise<JobView> {
     const job = await this.stored(id);
-    if (!['queued', 'running'].includes(job.state.status)) {
-      throw new ConflictException(`job ${id} is ${job.state.status}; only queued or running jobs can be cancelled`);
+    if (!['queued', 'running', 'paused'].includes(job.state.status)) {
+      throw new ConflictException(`job ${id} is ${job.state.status}; only queued, running or paused jobs can be cancelled`);
     }
     await this.training.cancel(id);
+    return this.get(id);
+  }
+
+  async pause(id: string): Promise<JobView> {
+    const job = await this.stored(id);
+    if (!['queued', 'running'].includes(job.state.status)) {
+      throw new ConflictException(`job ${id} is ${job.state.status}; only queued or running jobs can be paused`);
+    }
+    await this.training.pause(id);
+    return this.get(id);
+  }
+
+  async resume(id: string): Promise<JobView> {
+    const job = await this.stored(id);
+    if (job.state.status !== 'paused') {
+      throw new ConflictException(`job ${id} is ${job.state.status}; only paused jobs can be resumed`);
+    }
+    await this.training.resume(id);
     return this.get(id);
   }
 

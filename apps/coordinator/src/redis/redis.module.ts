@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
@@ -12,7 +12,20 @@ export const REDIS = Symbol('REDIS');
       provide: REDIS,
       inject: [COORDINATOR_CONFIG],
       // BullMQ needs maxRetriesPerRequest: null so that commands wait out a reconnect.
-      useFactory: (config: CoordinatorConfig) => new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      useFactory: (config: CoordinatorConfig) => {
+        const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+        // ioredis reconnects with backoff by itself; say so once per outage instead of on every retry.
+        let down = false;
+        redis.on('error', (err) => {
+          if (!down) new Logger('Redis').warn(`connection lost (${err.message}); reconnecting`);
+          down = true;
+        });
+        redis.on('ready', () => {
+          if (down) new Logger('Redis').log('reconnected');
+          down = false;
+        });
+        return redis;
+      },
     },
     {
       provide: RedisKeys,

@@ -3,13 +3,12 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
+import { RejectedShardResultError, ShardFailedError } from './errors/shard.errors';
 
 /** How often a shard is tried before its step fails (a crashed worker's shard is re-delivered separately, as stalled). */
 const SHARD_ATTEMPTS = 3;
-
-export class ShardFailedError extends Error {
-  override readonly name = 'ShardFailedError';
-}
+/** How many rejected results (corrupt, non-finite, wrong size) a shard may produce before its step fails. */
+const MAX_REJECTED_RESULTS = 3;
 
 interface Waiter {
   resolve(outcome: ShardOutcome): void;
@@ -19,7 +18,8 @@ interface Waiter {
 /**
  * Puts shard tasks on the BullMQ queue and hands back each outcome as soon as its shard completes.
  * Task ids are derived from (job, step, shard), so enqueueing the same step again — after a
- * coordinator restart, say — neither duplicates work nor loses results already computed.
+ * coordinator restart, say — neither duplicates work nor loses results already computed. A result
+ * the caller rejects is recomputed under a fresh id.
  */
 @Injectable()
 export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
@@ -41,12 +41,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       const outcome = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;
       this.settle(jobId, (w) => w.resolve(outcome as ShardOutcome));
     });
-    this.events.on('failed', ({ jobId, failedReason }) => {
-      void this.queue.getJob(jobId).then(async (job) => {
-        // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.
-        if (job && (await job.isFailed())) this.settle(jobId, (w) => w.reject(new ShardFailedError(`shard ${jobId} failed: ${failedReason}`)));
-      });
-    });
+    this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
+    this.events.on('error', (err) => this.logger.warn(`queue events: ${err.message}`));
     await this.events.waitUntilReady();
   }
 
@@ -54,49 +50,88 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     await this.events.close();
   }
 
-  /** Enqueues the tasks and calls `onOutcome` for each as it completes; resolves when all have. */
+  /**
+   * Enqueues the tasks and calls `onOutcome` for each as it completes; resolves when all have.
+   * When `onOutcome` throws RejectedShardResultError, `onRejected` hears of it and the shard runs again.
+   */
   async run(
     tasks: readonly ShardTask[],
     onOutcome: (task: ShardTask, outcome: ShardOutcome) => Promise<void> | void,
     signal: AbortSignal,
+    onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () => undefined,
   ): Promise<void> {
-    const ids = tasks.map(shardTaskId);
-    const outcomes = ids.map((id) => new Promise<ShardOutcome>((resolve, reject) => this.waiters.set(id, { resolve, reject })));
+    const active = new Set<string>();
     const onAbort = (): void => {
-      for (const id of ids) this.settle(id, (w) => w.reject(signal.reason as Error));
-      void Promise.all(ids.map((id) => this.queue.remove(id))).catch((err: Error) =>
-        this.logger.warn(`could not remove shards of a cancelled step: ${err.message}`),
+      for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
+      void Promise.all([...active].map((id) => this.queue.remove(id))).catch((err: Error) =>
+        this.logger.warn(`could not remove shards of a stopped step: ${err.message}`),
       );
     };
+    signal.throwIfAborted();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.queue.addBulk(
-        tasks.map((task, i) => ({
-          name: task.kind,
-          data: task,
-          opts: {
-            jobId: ids[i],
-            attempts: SHARD_ATTEMPTS,
-            backoff: { type: 'fixed', delay: 500 },
-            removeOnComplete: { age: 600 },
-            removeOnFail: { age: 24 * 3600 },
-          },
-        })),
+      const ids = tasks.map(shardTaskId);
+      const first = ids.map((id) => this.await(id, active));
+      await this.enqueue(tasks, ids);
+      await Promise.all(
+        tasks.map(async (task, i) => {
+          let outcome = await first[i];
+          let rejected = 0;
+          for (let redo = 1; ; redo++) {
+            try {
+              return await onOutcome(task, outcome);
+            } catch (err) {
+              if (!(err instanceof RejectedShardResultError)) throw err;
+              await onRejected(outcome, err);
+              if (err.blame.countsAgainstShard && ++rejected >= MAX_REJECTED_RESULTS) {
+                throw new ShardFailedError(`shard ${ids[i]} was rejected ${MAX_REJECTED_RESULTS} times; last: ${err.message}`);
+              }
+              this.logger.warn(`rejected shard ${ids[i]} from worker ${outcome.workerId}: ${err.message}; recomputing`);
+              const retryId = `${ids[i]}_redo${redo}`;
+              const retried = this.await(retryId, active);
+              await this.enqueue([task], [retryId]);
+              outcome = await retried;
+            }
+          }
+        }),
       );
-      await Promise.all(ids.map((id) => this.catchUp(id)));
-      await Promise.all(outcomes.map((p, i) => p.then((o) => onOutcome(tasks[i], o))));
     } finally {
       signal.removeEventListener('abort', onAbort);
-      for (const id of ids) this.waiters.delete(id);
+      for (const id of active) this.waiters.delete(id);
     }
   }
 
-  /** A shard may have finished before this coordinator listened (it restarted): read its state directly. */
+  /** Registers interest in a shard before it is enqueued, so no completion can slip past. */
+  private await(id: string, active: Set<string>): Promise<ShardOutcome> {
+    active.add(id);
+    return new Promise<ShardOutcome>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+  }
+
+  private async enqueue(tasks: readonly ShardTask[], ids: readonly string[]): Promise<void> {
+    await this.queue.addBulk(
+      tasks.map((task, i) => ({
+        name: task.kind,
+        data: task,
+        opts: {
+          jobId: ids[i],
+          attempts: SHARD_ATTEMPTS,
+          backoff: { type: 'fixed', delay: 500 },
+          removeOnComplete: { age: 600 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      })),
+    );
+    // A shard may have finished before this coordinator listened (it restarted): read its state directly.
+    await Promise.all(ids.map((id) => this.catchUp(id)));
+  }
+
   private async catchUp(id: string): Promise<void> {
+    if (!this.waiters.has(id)) return;
     const job: Job<ShardTask, ShardOutcome> | undefined = await this.queue.getJob(id);
     if (!job) return;
     const state = await job.getState();
     if (state === 'completed') this.settle(id, (w) => w.resolve(job.returnvalue));
+    // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.
     if (state === 'failed') this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${job.failedReason}`)));
   }
 

@@ -1,9 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
 import { applyStep, lrAt, StepAggregator } from '@resnet/optimizer';
-import { ModelTensorCodec, TrainingJobSpec } from '@resnet/protocol';
+import { ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { JobRepository } from '../jobs/job.repository';
+import { WorkersService } from '../workers/workers.service';
+import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.errors';
+import { MetricsService } from '../metrics/metrics.service';
 import { ShardDispatcher } from './shard-dispatcher';
+import { allFinite, validatedContribution } from './shard-result.validator';
 import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
 
 class JobCancelledError extends Error {
@@ -11,6 +15,9 @@ class JobCancelledError extends Error {
 }
 class CoordinatorStoppingError extends Error {
   override readonly name = 'CoordinatorStoppingError';
+}
+class JobPausedError extends Error {
+  override readonly name = 'JobPausedError';
 }
 
 /**
@@ -26,6 +33,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     private readonly jobs: JobRepository,
     private readonly dispatcher: ShardDispatcher,
+    private readonly workers: WorkersService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -59,8 +68,22 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     await run?.done;
   }
 
+  /** Stops the loop like cancel, keeping the last committed step so that resume continues from it. */
+  async pause(jobId: string): Promise<void> {
+    await this.jobs.setStatus(jobId, 'paused');
+    const run = this.runs.get(jobId);
+    run?.controller.abort(new JobPausedError(`job ${jobId} was paused`));
+    await run?.done;
+  }
+
+  async resume(jobId: string): Promise<void> {
+    await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
+    await this.jobs.setStatus(jobId, 'running');
+    this.start(jobId);
+  }
+
   private async ended(jobId: string, err: Error): Promise<void> {
-    if (err instanceof JobCancelledError || err instanceof CoordinatorStoppingError) return;
+    if (err instanceof JobCancelledError || err instanceof JobPausedError || err instanceof CoordinatorStoppingError) return;
     this.logger.error(`job ${jobId} failed: ${err.message}`);
     await this.jobs.setStatus(jobId, 'failed', err.message);
   }
@@ -98,69 +121,85 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
     const gradientKeys: string[] = [];
     let slowestShardMs = 0;
+    let gradientBytes = 0;
+    const nonFiniteReports = new Set<number>();
     await this.dispatcher.run(
       trainTasks(jobId, spec, step),
       async (task, outcome) => {
-        if (!outcome.gradientKey) throw new Error(`shard ${task.shard} of step ${step} returned no gradient`);
-        const message = ModelTensorCodec.decode(layouts, await this.jobs.gradient(outcome.gradientKey));
-        const added = aggregator.add(task.shard, {
-          gradientSum: message.params,
-          batchStats: message.state,
-          count: outcome.count,
-          lossSum: outcome.lossSum,
-          correct: outcome.correct,
-        });
-        if (added) slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
-        gradientKeys.push(outcome.gradientKey);
+        if (outcome.gradientKey) gradientKeys.push(outcome.gradientKey); // freed at commit, used or not
+        if (outcome.nonFinite) {
+          // Recompute once: a second report for the same shard means the numbers really overflow.
+          if (nonFiniteReports.has(task.shard)) {
+            throw new TrainingDivergedError(
+              `training diverged at step ${step}: shard ${task.shard} gives non-finite loss or gradients; lower the learning rate (now ${lrAt(scheduleOf(spec), step)})`,
+            );
+          }
+          nonFiniteReports.add(task.shard);
+          throw new RejectedShardResultError('the worker reports non-finite loss or gradients', {
+            countsAgainstShard: false,
+            blamesWorker: false,
+          });
+        }
+        if (await this.workers.isQuarantined(outcome.workerId)) {
+          throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
+            countsAgainstShard: false,
+            blamesWorker: false,
+          });
+        }
+        const message = outcome.gradientKey ? await this.jobs.gradient(outcome.gradientKey) : null;
+        if (aggregator.add(task.shard, validatedContribution(layouts, outcome, message))) {
+          slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
+        }
+        gradientBytes += outcome.gradientBytes ?? 0;
       },
       signal,
+      (outcome, err) => (err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined),
     );
     const waitMs = performance.now() - started;
     const total = aggregator.result();
     const loss = total.lossSum / total.count;
-    if (!Number.isFinite(loss)) {
-      throw new Error(`training diverged at step ${step}: loss is ${loss}; lower the learning rate (now ${spec.schedule.lr})`);
-    }
     const lr = lrAt(scheduleOf(spec), step);
     const next = applyStep(weights, velocity, total, lr, spec.optimizer, channels);
+    if (!allFinite(next.params) || !allFinite(next.velocity) || !allFinite(next.state)) {
+      throw new TrainingDivergedError(
+        `training diverged at step ${step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
+      );
+    }
     const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 });
     const stepMs = performance.now() - started;
-    await this.jobs.commitStep({
-      jobId,
-      version: step + 1,
-      weights: encoded,
-      velocity: next.velocity,
-      gradientKeys,
-      metrics: {
-        step: step + 1,
-        epoch: (step + 1) / spec.stepsPerEpoch,
-        loss,
-        accuracy: total.correct / total.count,
-        lr,
-        imagesPerSecond: (total.count * 1000) / stepMs,
-        stepMs,
-        waitMs,
-        slowestShardMs,
-        at: Date.now(),
-      },
-    });
+    const metrics: StepMetrics = {
+      step: step + 1,
+      epoch: (step + 1) / spec.stepsPerEpoch,
+      loss,
+      accuracy: total.correct / total.count,
+      lr,
+      imagesPerSecond: (total.count * 1000) / stepMs,
+      stepMs,
+      waitMs,
+      slowestShardMs,
+      at: Date.now(),
+    };
+    await this.jobs.commitStep({ jobId, version: step + 1, weights: encoded, velocity: next.velocity, gradientKeys, metrics });
+    this.metrics.observeStep(jobId, metrics, gradientBytes);
     return next;
   }
 
   private async evaluate(jobId: string, spec: TrainingJobSpec, version: number, signal: AbortSignal): Promise<void> {
     let lossSum = 0;
     let correct = 0;
+    let correctTop5 = 0;
     let count = 0;
     await this.dispatcher.run(
       evalTasks(jobId, spec, version),
       (_task, outcome) => {
         lossSum += outcome.lossSum;
         correct += outcome.correct;
+        correctTop5 += outcome.correctTop5 ?? 0;
         count += outcome.count;
       },
       signal,
     );
-    const metrics = { step: version, epoch: version / spec.stepsPerEpoch, loss: lossSum / count, accuracy: correct / count, count, at: Date.now() };
+    const metrics = { step: version, epoch: version / spec.stepsPerEpoch, loss: lossSum / count, accuracy: correct / count, top5: correctTop5 / count, count, at: Date.now() };
     await this.jobs.pushEval(jobId, metrics);
     this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
   }

@@ -1,32 +1,46 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { RedisKeys, WorkerInfo } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
+import { Injectable, Logger } from '@nestjs/common';
+import { WorkerInfo } from '@resnet/protocol';
+import { WorkerRegistryRepository } from './worker-registry.repository';
 
 /** A worker that has not sent a heartbeat for this long is shown as gone. */
 const ALIVE_WITHIN_MS = 15_000;
 /** Gone workers stay listed this long, so a crash is visible, then are forgotten. */
 const FORGET_AFTER_MS = 3600_000;
+/** A worker whose results were rejected this many times gets no more shards. */
+export const QUARANTINE_AFTER_FAULTS = 3;
 
 export interface WorkerView extends WorkerInfo {
   readonly alive: boolean;
+  /** Its results kept being rejected; it takes no more shards. */
+  readonly quarantined: boolean;
 }
 
 @Injectable()
 export class WorkersService {
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-  ) {}
+  private readonly logger = new Logger(WorkersService.name);
+
+  constructor(private readonly registry: WorkerRegistryRepository) {}
 
   async list(now = Date.now()): Promise<WorkerView[]> {
-    const entries = await this.redis.hgetall(this.keys.workerIndex());
-    const workers = Object.values(entries).map((raw) => JSON.parse(raw) as WorkerInfo);
+    const [workers, quarantined] = await Promise.all([this.registry.heartbeats(), this.registry.quarantined()]);
     const stale = workers.filter((w) => now - w.lastSeen > FORGET_AFTER_MS).map((w) => w.id);
-    if (stale.length) await this.redis.hdel(this.keys.workerIndex(), ...stale);
+    await this.registry.forget(stale);
     return workers
       .filter((w) => !stale.includes(w.id))
-      .map((w) => ({ ...w, alive: now - w.lastSeen <= ALIVE_WITHIN_MS }))
+      .map((w) => ({ ...w, alive: now - w.lastSeen <= ALIVE_WITHIN_MS, quarantined: quarantined.has(w.id) }))
       .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Counts a rejected result against a worker and quarantines it once it reaches the limit. */
+  async recordRejectedResult(workerId: string, reason: string): Promise<void> {
+    const faults = await this.registry.countFault(workerId);
+    if (faults >= QUARANTINE_AFTER_FAULTS) {
+      await this.registry.quarantine(workerId);
+      this.logger.warn(`worker ${workerId} quarantined after ${faults} rejected results (last: ${reason})`);
+    }
+  }
+
+  isQuarantined(workerId: string): Promise<boolean> {
+    return this.registry.isQuarantined(workerId);
   }
 }

@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { CoordinatorClient, coordinatorUrlOption, JobAction } from '../coordinator-client';
+
+const DESCRIPTIONS: Record<JobAction, string> = {
+  cancel: 'Stop a queued, running or paused job for good',
+  pause: 'Pause a running job after its last committed step',
+  resume: 'Resume a paused job from its last committed step',
+};
+
+/** `cancel <id>`, `pause <id>` and `resume <id>`. */
+export function jobActionCommand(action: JobAction): Command {
+  return new Command(action)
+    .description(DESCRIPTIONS[action])
+    .argument('<id>', 'job id')
+    .addOption(coordinatorUrlOption())
+    .action(async (id: string, opts: { url: string }) => {
+      const job = await new CoordinatorClient(opts.url).act(id, action);
+      console.log(`job ${job.id} (${job.name}) is ${job.status} at step ${job.step}/${job.totalSteps}`);
+    });
+}

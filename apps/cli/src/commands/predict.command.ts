@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { normalisedCentreCrop } from '@resnet/data';
+import { BACKEND_CHOICES, BackendChoice, initComputeBackend } from '@resnet/engine';
+import { ExportedModelMetadata } from '@resnet/protocol';
+import { loadLayersModel, saveLayersModel } from '../layers-model-store';
+import { textTable } from '../text-table';
+
+interface PredictOptions {
+  model: string;
+  save?: string;
+  top: number;
+  backend: BackendChoice;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number >= 1.`);
+  return n;
+}
+
+/** How images must be prepared for the model: its metadata and its input size. */
+type Preprocessing = ExportedModelMetadata & { readonly inputShape: [number, number] };
+
+/** Reads what predict needs from model.json's metadata, so a foreign model fails with a reason. */
+function preprocessing(model: tf.LayersModel, source: string): Preprocessing {
+  const metadata = (model.getUserDefinedMetadata() ?? {}) as Partial<ExportedModelMetadata>;
+  const { classNames, normalization, evalCropFraction } = metadata;
+  if (!classNames || !normalization || evalCropFraction === undefined) {
+    throw new Error(
+      `${source} has no class names, normalisation or crop in its userDefinedMetadata: use a model exported by ` +
+        'a coordinator (GET /jobs/<id>/model) or saved from one with --save',
+    );
+  }
+  const [, height, width] = model.inputs[0].shape;
+  if (!height || !width)
+    throw new Error(`${source} does not fix its input image size, so images cannot be prepared for it`);
+  return { ...(metadata as ExportedModelMetadata), inputShape: [height, width] };
+}
+
+async function classify(model: tf.LayersModel, file: string, prep: Preprocessing): Promise<Float32Array> {
+  const [height, width] = prep.inputShape;
+  const input = await normalisedCentreCrop(file, prep.inputShape, prep.evalCropFraction, prep.normalization);
+  const probabilities = tf.tidy(() =>
+    tf.softmax(model.predict(tf.tensor4d(input, [1, height, width, 3])) as tf.Tensor2D).squeeze(),
+  );
+  try {
+    return (await probabilities.data()) as Float32Array;
+  } finally {
+    probabilities.dispose();
+  }
+}
+
+function topClasses(probabilities: Float32Array, classNames: readonly string[], k: number): string[][] {
+  return [...probabilities]
+    .map((p, index) => ({ p, index }))
+    .sort((a, b) => b.p - a.p)
+    .slice(0, k)
+    .map(({ p, index }, rank) => [
+      `${rank + 1}.`,
+      classNames[index] ?? `class ${index}`,
+      `${(p * 100).toFixed(2)}%`,
+    ]);
+}
+
+export function predictCommand(): Command {
+  return new Command('predict')
+    .description(
+      'Classify images with a trained model, from a coordinator or from a folder saved with --save',
+    )
+    .argument('[images...]', 'image files (JPEG, PNG, WebP, …), cropped and normalised as the job evaluated')
+    .requiredOption(
+      '--model <url-or-folder>',
+      'http://<coordinator>/jobs/<id>/model, or a folder holding model.json',
+    )
+    .option(
+      '--save <folder>',
+      'also write the model (model.json and weights.bin) into this folder for offline use',
+    )
+    .option('--top <k>', 'classes to list per image', positiveInteger, 5)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'),
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model cat.jpg\n' +
+        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model --save ./my-model\n' +
+        '  resnet-cluster predict --model ./my-model cat.jpg dog.png',
+    )
+    .action(async (images: string[], opts: PredictOptions) => {
+      if (images.length === 0 && !opts.save) {
+        throw new Error('give at least one image to classify, or --save <folder> to only download the model');
+      }
+      const missing = images.filter((file) => !fs.existsSync(file));
+      if (missing.length > 0) throw new Error(`no such image: ${missing.join(', ')}`);
+      await initComputeBackend(opts.backend);
+      const model = await loadLayersModel(opts.model);
+      try {
+        if (opts.save) {
+          await saveLayersModel(model, opts.save);
+          console.log(`saved the model to ${opts.save}`);
+        }
+        if (images.length === 0) return;
+        const prep = preprocessing(model, opts.model);
+        for (const file of images) {
+          const rows = topClasses(await classify(model, file, prep), prep.classNames, opts.top);
+          console.log(`${file}\n${textTable(['#', 'class', 'probability'], rows, new Set([2]))}\n`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}

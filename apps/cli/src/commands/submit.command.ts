@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { CoordinatorClient, coordinatorUrlOption } from '../coordinator-client';
+import { followJob } from '../job-follower';
+
+interface SubmitOptions {
+  url: string;
+  file?: string;
+  name?: string;
+  model?: string;
+  data?: string;
+  epochs?: number;
+  batchSize?: number;
+  shardsPerStep?: number;
+  lr?: number;
+  maxSteps?: number;
+  seed?: number;
+  follow?: boolean;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  return n;
+}
+
+export function submitCommand(): Command {
+  return new Command('submit')
+    .description('Submit a training job to a running coordinator')
+    .addOption(coordinatorUrlOption())
+    .option('--file <job.json>', 'job request as JSON (the body of POST /jobs); flags override its fields')
+    .option('--name <name>', 'job name')
+    .option('--model <name>', 'resnet20, resnet32, … resnet1202, resnet18 … resnet152 (default resnet20)')
+    .option('--data <path>', 'dataset folder or .tar.gz under DATA_ROOT (default: synthetic data)')
+    .option('--epochs <n>', 'epochs', number)
+    .option('--batch-size <n>', 'images per step over all shards', number)
+    .option('--shards-per-step <n>', 'shards each step is split into', number)
+    .option('--lr <rate>', 'peak learning rate', number)
+    .option('--max-steps <n>', 'stop after this many steps', number)
+    .option('--seed <n>', 'seed for initial weights and data order', number)
+    .option('--follow', 'show a progress bar with the loss until the job ends')
+    .addHelpText('after', '\nExample:\n  resnet-cluster submit --data cifar10 --epochs 160 --batch-size 128 --follow')
+    .action(async (opts: SubmitOptions) => {
+      const client = new CoordinatorClient(opts.url);
+      const job = await client.submit(requestBody(opts));
+      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${client.baseUrl}/#job=${job.id}`);
+      if (!opts.follow) return;
+      const final = await followJob(client, job.id, 'bar');
+      console.log(`job ${final.id} ${final.status} at step ${final.step}/${final.totalSteps}${final.error ? `: ${final.error}` : ''}`);
+      if (final.status !== 'completed') process.exitCode = 1;
+    });
+}
+
+function requestBody(opts: SubmitOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = opts.file ? readJobFile(opts.file) : {};
+  const flags: Record<string, unknown> = {
+    name: opts.name,
+    model: opts.model,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    shardsPerStep: opts.shardsPerStep,
+    lr: opts.lr,
+    maxSteps: opts.maxSteps,
+    seed: opts.seed,
+  };
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) body[key] = value;
+  if (opts.data) body.dataset = { kind: 'folder', path: opts.data };
+  body.dataset ??= { kind: 'synthetic' };
+  return body;
+}
+
+function readJobFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} must hold a JSON object: the body of POST /jobs`);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,83 @@
+import { Option } from 'commander';
+import { EvalMetrics, StepMetrics } from '@resnet/protocol';
+import type { JobView } from '../../coordinator/src/jobs/jobs.service';
+import type { WorkerView } from '../../coordinator/src/workers/workers.service';
+
+export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:3000';
+
+/** --url, shared by every command that talks to a running coordinator. */
+export function coordinatorUrlOption(): Option {
+  return new Option('--url <url>', 'coordinator address').env('COORDINATOR_URL').default(DEFAULT_COORDINATOR_URL);
+}
+
+export type JobAction = 'cancel' | 'pause' | 'resume';
+
+/** The coordinator answered with an error; `messages` are its own words (validation lists one per problem). */
+export class CoordinatorError extends Error {
+  override readonly name = 'CoordinatorError';
+  constructor(
+    readonly status: number,
+    readonly messages: string[],
+  ) {
+    super(messages.length === 1 ? messages[0] : ['the coordinator answered:', ...messages].join('\n  - '));
+  }
+}
+
+/** The coordinator's REST API, for the CLI. */
+export class CoordinatorClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  submit(body: unknown): Promise<JobView> {
+    return this.request('POST', '/jobs', body);
+  }
+
+  jobs(): Promise<JobView[]> {
+    return this.request('GET', '/jobs');
+  }
+
+  job(id: string): Promise<JobView> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
+  }
+
+  metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}/metrics`);
+  }
+
+  act(id: string, action: JobAction): Promise<JobView> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/${action}`);
+  }
+
+  workers(): Promise<WorkerView[]> {
+    return this.request('GET', '/workers');
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new Error(`cannot reach the coordinator at ${this.baseUrl} (${cause}): is it running? Set --url or COORDINATOR_URL`);
+    }
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new Error(`${this.baseUrl} answered ${res.status} with something other than JSON: is it the coordinator?`);
+    }
+    if (!res.ok) {
+      const message = json?.message ?? `${res.status} ${res.statusText}`;
+      throw new CoordinatorError(res.status, Array.isArray(message) ? message : [String(message)]);
+    }
+    return json as T;
+  }
+}

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EvalMetrics, JOB_STATUSES, JobStatus, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { JobView } from '../jobs.service';
+
+// Response shapes, as classes only so that OpenAPI can describe them; `implements` keeps them in
+// step with the interfaces the services return.
+
+export class JobViewDto implements JobView {
+  @ApiProperty({ example: '3f9c2a1b' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
+  @ApiProperty({ type: 'integer', description: 'Optimizer steps applied so far (the current weights version)' }) step!: number;
+  @ApiProperty({ type: 'integer' }) totalSteps!: number;
+  @ApiProperty({ description: 'Epochs done, fractional' }) epoch!: number;
+  @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
+  @ApiProperty({ description: 'Milliseconds since the epoch' }) createdAt!: number;
+  @ApiProperty({ description: 'Milliseconds since the epoch' }) updatedAt!: number;
+  @ApiPropertyOptional({ description: 'Why the job failed' }) error?: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The job as it runs: the request with every default and every value derived from the dataset filled in',
+  })
+  spec!: TrainingJobSpec;
+}
+
+export class StepMetricsDto implements StepMetrics {
+  @ApiProperty({ type: 'integer' }) step!: number;
+  @ApiProperty() epoch!: number;
+  @ApiProperty({ description: 'Mean training loss of the step' }) loss!: number;
+  @ApiProperty({ minimum: 0, maximum: 1 }) accuracy!: number;
+  @ApiProperty() lr!: number;
+  @ApiProperty() imagesPerSecond!: number;
+  @ApiProperty({ description: 'Step wall time up to the new weights' }) stepMs!: number;
+  @ApiProperty({ description: 'From enqueueing the shards until the last result arrived' }) waitMs!: number;
+  @ApiProperty({ description: 'The slowest shard’s own compute time' }) slowestShardMs!: number;
+  @ApiProperty({ description: 'Milliseconds since the epoch' }) at!: number;
+}
+
+export class EvalMetricsDto implements EvalMetrics {
+  @ApiProperty({ type: 'integer' }) step!: number;
+  @ApiProperty() epoch!: number;
+  @ApiProperty({ description: 'Mean test loss' }) loss!: number;
+  @ApiProperty({ minimum: 0, maximum: 1 }) accuracy!: number;
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Top-5 accuracy (1 with at most 5 classes)' }) top5!: number;
+  @ApiProperty({ type: 'integer', description: 'Test images evaluated' }) count!: number;
+  @ApiProperty({ description: 'Milliseconds since the epoch' }) at!: number;
+}
+
+export class JobMetricsDto {
+  @ApiProperty({ type: [StepMetricsDto] }) steps!: StepMetricsDto[];
+  @ApiProperty({ type: [EvalMetricsDto] }) evals!: EvalMetricsDto[];
+}

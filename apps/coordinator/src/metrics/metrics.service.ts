@@ -1,0 +1,130 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
+import { REDIS } from '../redis/redis.module';
+import { readWhileRedisAnswers } from '../redis/redis-availability';
+import { WorkersService } from '../workers/workers.service';
+
+/** Shard states worth a series; BullMQ counts each in one round trip. */
+const SHARD_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+
+/**
+ * The coordinator's Prometheus metrics. Training metrics are pushed by the training service as each
+ * step commits; queue and worker gauges are read from Redis when Prometheus scrapes. The registry
+ * is per instance (not prom-client's global one) so that several coordinators in one process, as
+ * in the tests, keep apart.
+ */
+@Injectable()
+export class MetricsService {
+  private readonly logger = new Logger(MetricsService.name);
+  readonly registry = new Registry();
+
+  private readonly stepSeconds = new Histogram({
+    name: 'resnet_step_duration_seconds',
+    help: 'Wall time of one synchronous SGD step, from enqueueing its shards to the new weights being ready',
+    labelNames: ['job_id'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  private readonly phaseSeconds = new Counter({
+    name: 'resnet_step_phase_seconds_total',
+    help: 'Step time by phase: worker_compute (slowest shard), queue_and_transfer (waiting beyond it), optimizer (aggregation, update, encoding)',
+    labelNames: ['job_id', 'phase'],
+    registers: [this.registry],
+  });
+  private readonly imagesPerSecond = new Gauge({
+    name: 'resnet_images_per_second',
+    help: 'Training throughput of the last step',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+  private readonly loss = new Gauge({
+    name: 'resnet_training_loss',
+    help: 'Mean training loss of the last step',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+  private readonly accuracy = new Gauge({
+    name: 'resnet_training_accuracy',
+    help: 'Training accuracy of the last step (0 to 1)',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+  private readonly learningRate = new Gauge({
+    name: 'resnet_learning_rate',
+    help: 'Learning rate of the last step',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+  private readonly step = new Gauge({
+    name: 'resnet_training_step',
+    help: 'Steps committed so far',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+  private readonly gradientBytes = new Counter({
+    name: 'resnet_gradient_bytes_total',
+    help: 'Bytes of gradient messages that workers sent through Redis',
+    labelNames: ['job_id'],
+    registers: [this.registry],
+  });
+
+  constructor(
+    @InjectQueue(SHARD_QUEUE) queue: Queue,
+    @Inject(REDIS) redis: Redis,
+    workers: WorkersService,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    // Without a listener BullMQ prints every reconnect failure; an outage is already reported by
+    // /health, the dashboard and the training loop, so this queue only notes it at debug level.
+    queue.on('error', (err) => this.logger.debug(`shard queue connection: ${err.message}`));
+    // Gauges read at scrape time; while Redis is down they report nothing rather than stale values.
+    new Gauge({
+      name: 'resnet_shard_queue_jobs',
+      help: 'Shards on the BullMQ queue by state',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const counts = await readWhileRedisAnswers(redis, () => queue.getJobCounts(...SHARD_STATES)).catch(() => null);
+        for (const state of SHARD_STATES) if (counts) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'resnet_workers',
+      help: 'Workers that sent a heartbeat recently (alive) or stopped sending one (gone)',
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const list = await readWhileRedisAnswers(redis, () => workers.list()).catch(() => null);
+        if (!list) return;
+        const alive = list.filter((w) => w.alive).length;
+        this.set({ state: 'alive' }, alive);
+        this.set({ state: 'gone' }, list.length - alive);
+      },
+    });
+  }
+
+  /** Called by the training service once a step is committed. */
+  observeStep(jobId: string, metrics: StepMetrics, gradientBytes: number): void {
+    const labels = { job_id: jobId };
+    this.stepSeconds.observe(labels, metrics.stepMs / 1000);
+    this.phaseSeconds.inc({ ...labels, phase: 'worker_compute' }, metrics.slowestShardMs / 1000);
+    this.phaseSeconds.inc({ ...labels, phase: 'queue_and_transfer' }, Math.max(0, metrics.waitMs - metrics.slowestShardMs) / 1000);
+    this.phaseSeconds.inc({ ...labels, phase: 'optimizer' }, Math.max(0, metrics.stepMs - metrics.waitMs) / 1000);
+    this.imagesPerSecond.set(labels, metrics.imagesPerSecond);
+    this.loss.set(labels, metrics.loss);
+    this.accuracy.set(labels, metrics.accuracy);
+    this.learningRate.set(labels, metrics.lr);
+    this.step.set(labels, metrics.step);
+    this.gradientBytes.inc(labels, gradientBytes);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

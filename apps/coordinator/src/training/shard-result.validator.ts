@@ -1,0 +1,42 @@
+import { ModelLayouts } from '@resnet/model';
+import { ShardContribution } from '@resnet/optimizer';
+import { CodecError, ModelTensorCodec, ShardOutcome } from '@resnet/protocol';
+import { RejectedShardResultError } from './errors/shard.errors';
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/**
+ * Checks a training shard's result before it may touch the weights: the gradient message must
+ * decode against the model (checksum, size, tensor names and shapes), and every number must be
+ * finite. Anything else is rejected, blamed on the worker, and the shard is recomputed. (An honest
+ * worker that sees non-finite numbers says so instead of sending them: see ShardOutcome.nonFinite.)
+ */
+export function validatedContribution(layouts: ModelLayouts, outcome: ShardOutcome, message: Buffer | null): ShardContribution {
+  if (!outcome.gradientKey || !message) throw new RejectedShardResultError('its gradient message is missing');
+  if (!Number.isFinite(outcome.lossSum)) throw new RejectedShardResultError(`its loss is ${outcome.lossSum}`);
+  let decoded;
+  try {
+    decoded = ModelTensorCodec.decode(layouts, message);
+  } catch (err) {
+    if (err instanceof CodecError) throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
+    throw err;
+  }
+  const bad = firstNonFinite(decoded.params);
+  if (bad >= 0) throw new RejectedShardResultError(`gradient value ${bad} is ${decoded.params[bad]}`);
+  const badStat = firstNonFinite(decoded.state);
+  if (badStat >= 0) throw new RejectedShardResultError(`batch statistic ${badStat} is ${decoded.state[badStat]}`);
+  return {
+    gradientSum: decoded.params,
+    batchStats: decoded.state,
+    count: outcome.count,
+    lossSum: outcome.lossSum,
+    correct: outcome.correct,
+  };
+}
+
+export function allFinite(values: Float32Array): boolean {
+  return firstNonFinite(values) < 0;
+}

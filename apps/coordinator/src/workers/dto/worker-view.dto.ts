@@ -1,0 +1,17 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { WorkerView } from '../workers.service';
+
+/** Response shape for OpenAPI; `implements` keeps it in step with WorkerView. */
+export class WorkerViewDto implements WorkerView {
+  @ApiProperty({ example: 'node-3-local-1' }) id!: string;
+  @ApiProperty() host!: string;
+  @ApiProperty({ type: 'integer' }) pid!: number;
+  @ApiProperty({ example: 'wasm' }) backend!: string;
+  @ApiProperty({ example: 'cpu' }) device!: string;
+  @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' }) imagesPerSecond!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' }) currentShard!: string | null;
+  @ApiProperty({ description: 'Milliseconds since the epoch' }) startedAt!: number;
+  @ApiProperty({ description: 'Last heartbeat, milliseconds since the epoch' }) lastSeen!: number;
+  @ApiProperty({ description: 'Heartbeat seen within the last 15 s' }) alive!: boolean;
+  @ApiProperty({ description: 'Its results kept being rejected (corrupt or non-finite); it takes no more shards' }) quarantined!: boolean;
+}

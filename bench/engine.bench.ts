@@ -1,0 +1,178 @@
+/**
+ * `npm run bench:engine`: one worker's ResNet-20 training throughput (batch 128, 32×32 images,
+ * setWeights + trainShard + SGD update) and peak RSS on every TensorFlow.js backend available here,
+ * next to PyTorch's on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
+ * A benchmark, not a test. Each backend runs in its own process, so that peak RSS is its own.
+ *
+ *   BENCH_STEPS=5      measured steps per backend (after 2 warm-up steps); the median is reported
+ *   BENCH_PROFILE=1    also print each backend's time per kernel
+ *   BENCH_THREADS=1,2  thread counts for onednn (and PyTorch)
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BackendChoice, initComputeBackend, onednnAvailable, ShardBatch, ShardTrainer } from '@resnet/engine';
+import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
+import { sgdStep } from '@resnet/optimizer';
+import { KernelProfile } from './kernel-profile';
+
+const BATCH = 128;
+const SIDE = 32;
+const WARMUP_STEPS = 2;
+const STEPS = Number(process.env.BENCH_STEPS ?? 5);
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
+const PYTHON = '/usr/bin/python3';
+const REPO_ROOT = path.resolve(__dirname, '..', '..'); // dist/bench -> repo
+const TORCH_SCRIPT = path.resolve(REPO_ROOT, '..', 'shared', 'bench', 'torch_resnet20_step.py');
+const RESULT_PREFIX = 'ENGINE_BENCH_RESULT ';
+
+interface Measurement {
+  backend: string;
+  device: string;
+  threads: number;
+  imagesPerSecond: number;
+  peakRssMiB: number;
+  profile?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** A fixed random batch: throughput does not depend on the pixel values. */
+function randomBatch(): ShardBatch {
+  let seed = 1;
+  const uniform = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  return {
+    x: Float32Array.from({ length: BATCH * SIDE * SIDE * 3 }, () => 2 * uniform() - 1),
+    y: Int32Array.from({ length: BATCH }, () => Math.floor(uniform() * 10)),
+    count: BATCH,
+    height: SIDE,
+    width: SIDE,
+  };
+}
+
+/** Child-process side: trains on one backend and reports its throughput and peak RSS. */
+async function measure(backend: BackendChoice, threads: number): Promise<Measurement> {
+  const compute = await initComputeBackend(backend, 'cpu', { threads });
+  const arch = architectureFor('resnet20', { numClasses: 10 });
+  const layouts = layoutsOf(arch);
+  let seed = 7;
+  const weights = initialWeights(
+    layouts,
+    () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296,
+  );
+  const velocity = new Float32Array(layouts.params.size);
+  const trainer = new ShardTrainer(arch);
+  const batch = randomBatch();
+  const sgd = { momentum: 0.9, weightDecay: 1e-4, nesterov: false };
+  const step = async (): Promise<number> => {
+    const started = performance.now();
+    trainer.setWeights(weights);
+    const result = await trainer.trainShard(batch);
+    for (let i = 0; i < result.gradientSum.length; i++) result.gradientSum[i] /= BATCH;
+    sgdStep(weights.params, result.gradientSum, velocity, 0.01, sgd);
+    return (BATCH * 1000) / (performance.now() - started);
+  };
+  for (let i = 0; i < WARMUP_STEPS; i++) await step();
+  const profile = PROFILE ? new KernelProfile(tf.getBackend()) : null;
+  const rates: number[] = [];
+  for (let i = 0; i < STEPS; i++) rates.push(await step());
+  profile?.stop();
+  trainer.dispose();
+  return {
+    backend: compute.backend,
+    device: compute.device,
+    threads,
+    imagesPerSecond: median(rates),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    profile: profile?.report(STEPS),
+  };
+}
+
+function runChild(backend: string, threads: number): Measurement | string {
+  const child = spawnSync(process.execPath, [__filename, '--measure', backend, String(threads)], {
+    encoding: 'utf8',
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) return `failed: ${(child.stderr || child.stdout).trim().split('\n').slice(-3).join(' ')}`;
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measurement;
+}
+
+/** PyTorch's images/s at this thread count, or why there is none. */
+function torchRate(threads: number): number | string {
+  if (!fs.existsSync(TORCH_SCRIPT)) return `no ${TORCH_SCRIPT}`;
+  if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) {
+    return `${PYTHON} cannot import torch (apt-get install python3-torch)`;
+  }
+  const run = spawnSync(PYTHON, [TORCH_SCRIPT, String(BATCH), String(threads), '5'], { encoding: 'utf8' });
+  const match = /img_per_s=([\d.]+)/.exec(run.stdout);
+  return match ? Number(match[1]) : `torch script failed: ${run.stderr.trim().split('\n').pop()}`;
+}
+
+function hasTfjsNode(): boolean {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const configs: Array<{ backend: string; threads: number }> = [];
+  if (hasTfjsNode()) configs.push({ backend: 'tensorflow', threads: 1 });
+  if (onednnAvailable()) for (const threads of THREADS) configs.push({ backend: 'onednn', threads });
+  configs.push({ backend: 'wasm', threads: 1 });
+
+  const torch = new Map(THREADS.map((t) => [t, torchRate(t)]));
+  const rows: string[] = [];
+  const notes: string[] = [];
+  const profiles: string[] = [];
+  for (const { backend, threads } of configs) {
+    const m = runChild(backend, threads);
+    if (typeof m === 'string') {
+      rows.push(`| ${backend} | ${threads} | – | ${m} | – | – | – |`);
+      continue;
+    }
+    const t = torch.get(threads) ?? torchRate(threads);
+    const torchCell = typeof t === 'number' ? t.toFixed(1) : 'n/a';
+    const ratio = typeof t === 'number' ? (m.imagesPerSecond / t).toFixed(2) : 'n/a';
+    if (typeof t === 'string') notes.push(`PyTorch, ${threads} thread(s): ${t}`);
+    rows.push(
+      `| ${m.backend} | ${threads} | ${m.device} | ${m.imagesPerSecond.toFixed(1)} | ${m.peakRssMiB.toFixed(0)} | ${torchCell} | ${ratio} |`,
+    );
+    if (m.profile) profiles.push(`\n${m.backend}, ${threads} thread(s), per training step:\n\n${m.profile}`);
+  }
+  if (!onednnAvailable())
+    notes.push('onednn: addon not built (apt-get install libdnnl-dev, then npm run build:native)');
+  notes.push('cpu: skipped, its JavaScript Conv2DBackpropFilter takes minutes per step at batch 128');
+
+  console.log(
+    `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}, median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,
+  );
+  console.log(
+    '| backend | threads | device | images/s | peak RSS (MiB) | PyTorch images/s | ours / PyTorch |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+  for (const n of notes) console.log(`\n- ${n}`);
+  for (const p of profiles) console.log(p);
+}
+
+if (process.argv[2] === '--measure') {
+  measure(process.argv[3] as BackendChoice, Number(process.argv[4]))
+    .then((m) => console.log(RESULT_PREFIX + JSON.stringify(m)))
+    .catch((err: Error) => {
+      console.error(err.stack ?? err.message);
+      process.exit(1);
+    });
+} else {
+  main().catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,255 @@
+// N-API entry points of the oneDNN addon. The JavaScript side (libs/engine/src/kernels/onednn)
+// passes the cpu backend's Float32Arrays straight in, so no tensor is copied on the way; every
+// size is checked here so that a wrong shape throws instead of touching memory it does not own.
+#include <node_api.h>
+#include <omp.h>
+
+#include <cstdint>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "convolution.h"
+#include "elementwise.h"
+
+namespace resnet_onednn {
+namespace {
+
+// Thrown by the argument helpers; turned into a JavaScript TypeError at the boundary.
+struct ArgumentError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void Check(napi_env env, napi_status status) {
+  if (status != napi_ok) {
+    const napi_extended_error_info* info = nullptr;
+    napi_get_last_error_info(env, &info);
+    throw std::runtime_error(std::string("N-API call failed: ") +
+                             (info && info->error_message ? info->error_message : "unknown error"));
+  }
+}
+
+struct Args {
+  std::vector<napi_value> values;
+
+  Args(napi_env env, napi_callback_info info, size_t expected) : values(expected) {
+    size_t count = expected;
+    Check(env, napi_get_cb_info(env, info, &count, values.data(), nullptr, nullptr));
+    if (count < expected) {
+      throw ArgumentError("expected " + std::to_string(expected) + " arguments, got " + std::to_string(count));
+    }
+  }
+};
+
+template <typename T>
+struct TypedArrayView {
+  T* data;
+  size_t length;
+};
+
+template <typename T>
+TypedArrayView<T> GetTypedArray(napi_env env, napi_value value, napi_typedarray_type want, const char* what) {
+  bool is_typed_array = false;
+  Check(env, napi_is_typedarray(env, value, &is_typed_array));
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is_typed_array) Check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr));
+  if (!is_typed_array || type != want) throw ArgumentError(std::string(what) + " has the wrong typed-array type");
+  return {static_cast<T*>(data), length};
+}
+
+TypedArrayView<float> Floats(napi_env env, napi_value value, const char* what, size_t want_length) {
+  auto view = GetTypedArray<float>(env, value, napi_float32_array, what);
+  if (view.length != want_length) {
+    throw ArgumentError(std::string(what) + " has " + std::to_string(view.length) + " elements, expected " +
+                        std::to_string(want_length));
+  }
+  return view;
+}
+
+int32_t Int(napi_env env, napi_value value) {
+  int32_t out = 0;
+  Check(env, napi_get_value_int32(env, value, &out));
+  return out;
+}
+
+double Double(napi_env env, napi_value value) {
+  double out = 0;
+  Check(env, napi_get_value_double(env, value, &out));
+  return out;
+}
+
+napi_value String(napi_env env, const std::string& s) {
+  napi_value out;
+  Check(env, napi_create_string_utf8(env, s.c_str(), s.size(), &out));
+  return out;
+}
+
+// Runs `body`, turning C++ exceptions into JavaScript ones (N-API must not see an exception).
+template <typename Body>
+napi_value Guard(napi_env env, Body body) {
+  try {
+    return body();
+  } catch (const ArgumentError& e) {
+    napi_throw_type_error(env, nullptr, e.what());
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+const char* IsaName(dnnl_cpu_isa_t isa) {
+  switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "isa_all";
+  }
+}
+
+// info() -> { version, isa, threads }
+napi_value Info(napi_env env, napi_callback_info) {
+  return Guard(env, [&] {
+    const dnnl_version_t* v = dnnl_version();
+    napi_value out, threads;
+    Check(env, napi_create_object(env, &out));
+    const std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+    Check(env, napi_set_named_property(env, out, "version", String(env, version)));
+    Check(env, napi_set_named_property(env, out, "isa", String(env, IsaName(dnnl_get_effective_cpu_isa()))));
+    Check(env, napi_create_int32(env, omp_get_max_threads(), &threads));
+    Check(env, napi_set_named_property(env, out, "threads", threads));
+    return out;
+  });
+}
+
+// setThreads(n): OpenMP threads for oneDNN and the loops in elementwise.cc.
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 1);
+    const int32_t threads = Int(env, args.values[0]);
+    if (threads < 1) throw ArgumentError("thread count must be at least 1, got " + std::to_string(threads));
+    if (threads != omp_get_max_threads()) {
+      omp_set_num_threads(threads);
+      ClearConvolutionCache();
+    }
+    return nullptr;
+  });
+}
+
+// conv(pass, a, b, out, geometry: Int32Array(15)); see ConvGeometry and RunConvolution.
+napi_value Conv(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 5);
+    const int32_t pass = Int(env, args.values[0]);
+    if (pass < 0 || pass > 2) throw ArgumentError("conv pass must be 0, 1 or 2, got " + std::to_string(pass));
+    auto geometry = GetTypedArray<int32_t>(env, args.values[4], napi_int32_array, "conv geometry");
+    if (geometry.length != ConvGeometry::kFields) throw ArgumentError("conv geometry must have 15 entries");
+    const int32_t* f = geometry.data;
+    for (int i = 0; i < ConvGeometry::kFields; i++) {
+      if (f[i] < 0 || (i < 11 && f[i] == 0)) throw ArgumentError("conv geometry has an empty or negative entry");
+    }
+    const ConvGeometry g{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
+    const size_t x = size_t(g.n) * g.h * g.w * g.ci, w = size_t(g.kh) * g.kw * g.ci * g.co,
+                 y = size_t(g.n) * g.oh * g.ow * g.co;
+    const auto kind = static_cast<ConvPass>(pass);
+    const size_t a_size = kind == ConvPass::BackwardData ? y : x;
+    const size_t b_size = kind == ConvPass::BackwardWeights ? y : w;
+    const size_t out_size = kind == ConvPass::Forward ? y : kind == ConvPass::BackwardData ? x : w;
+    auto a = Floats(env, args.values[1], "conv input a", a_size);
+    auto b = Floats(env, args.values[2], "conv input b", b_size);
+    auto out = Floats(env, args.values[3], "conv output", out_size);
+    RunConvolution(kind, g, a.data, b.data, out.data);
+    return nullptr;
+  });
+}
+
+// binary(op, a, b, out, dims, aStrides, bStrides: Int32Array)
+napi_value BinaryEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 7);
+    const int32_t op = Int(env, args.values[0]);
+    if (op < 0 || op > 4) throw ArgumentError("unknown binary op " + std::to_string(op));
+    auto dims = GetTypedArray<int32_t>(env, args.values[4], napi_int32_array, "binary dims");
+    auto a_strides = GetTypedArray<int32_t>(env, args.values[5], napi_int32_array, "binary a strides");
+    auto b_strides = GetTypedArray<int32_t>(env, args.values[6], napi_int32_array, "binary b strides");
+    const size_t rank = dims.length;
+    if (rank < 1 || rank > kMaxRank || a_strides.length != rank || b_strides.length != rank) {
+      throw ArgumentError("binary dims and strides must have the same length, 1 to " + std::to_string(kMaxRank));
+    }
+    std::vector<int64_t> d(rank), sa(rank), sb(rank);
+    size_t out_size = 1, a_extent = 1, b_extent = 1;
+    for (size_t i = 0; i < rank; i++) {
+      d[i] = dims.data[i];
+      sa[i] = a_strides.data[i];
+      sb[i] = b_strides.data[i];
+      if (d[i] < 1 || sa[i] < 0 || sb[i] < 0) throw ArgumentError("binary dims must be positive, strides >= 0");
+      out_size *= d[i];
+      a_extent += (d[i] - 1) * sa[i];
+      b_extent += (d[i] - 1) * sb[i];
+    }
+    if (sa[rank - 1] > 1 || sb[rank - 1] > 1) throw ArgumentError("binary innermost strides must be 0 or 1");
+    auto a = GetTypedArray<float>(env, args.values[1], napi_float32_array, "binary a");
+    auto b = GetTypedArray<float>(env, args.values[2], napi_float32_array, "binary b");
+    auto out = Floats(env, args.values[3], "binary output", out_size);
+    if (a.length < a_extent || b.length < b_extent) throw ArgumentError("binary input smaller than its strides reach");
+    Binary(static_cast<BinaryOp>(op), static_cast<int>(rank), d.data(), sa.data(), sb.data(), a.data, b.data, out.data);
+    return nullptr;
+  });
+}
+
+// unary(op, x, out, alpha)
+napi_value UnaryEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 4);
+    const int32_t op = Int(env, args.values[0]);
+    if (op < 0 || op > 2) throw ArgumentError("unknown unary op " + std::to_string(op));
+    auto x = GetTypedArray<float>(env, args.values[1], napi_float32_array, "unary x");
+    auto out = Floats(env, args.values[2], "unary output", x.length);
+    Unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length),
+          static_cast<float>(Double(env, args.values[3])));
+    return nullptr;
+  });
+}
+
+// reduceSum(x, outer, inner, channels, scale, out)
+napi_value ReduceSumEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 6);
+    const int64_t outer = Int(env, args.values[1]), inner = Int(env, args.values[2]),
+                  channels = Int(env, args.values[3]);
+    if (outer < 1 || inner < 1 || channels < 1) throw ArgumentError("reduceSum sizes must be positive");
+    auto x = Floats(env, args.values[0], "reduceSum x", size_t(outer * inner * channels));
+    auto out = Floats(env, args.values[5], "reduceSum output", size_t(outer * channels));
+    ReduceSum(x.data, outer, inner, channels, Double(env, args.values[4]), out.data);
+    return nullptr;
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"binary", nullptr, BinaryEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unary", nullptr, UnaryEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduceSum", nullptr, ReduceSumEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
+  return exports;
+}
+
+}  // namespace
+}  // namespace resnet_onednn
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, resnet_onednn::Init)

@@ -1,0 +1,30 @@
+// NHWC 2-D convolutions (forward, input gradient, filter gradient) on oneDNN, with the primitives
+// cached by shape so that a training loop pays for primitive creation (JIT code generation) once.
+#pragma once
+
+#include <array>
+
+namespace resnet_onednn {
+
+enum class ConvPass { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
+
+// Shapes and padding of the forward convolution y = conv(x, w): x [n,h,w,ci], w [kh,kw,ci,co]
+// (TensorFlow's HWIO), y [n,oh,ow,co]; strides and the four paddings in pixels.
+struct ConvGeometry {
+  int n, h, w, ci, co, kh, kw, oh, ow, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right;
+  static constexpr int kFields = 15;
+  std::array<int, kFields> AsArray() const;
+};
+
+// Runs one pass of the convolution described by `g` on the calling thread's stream:
+//   Forward:          a = x,  b = w,  out = y
+//   BackwardData:     a = dy, b = w,  out = dx
+//   BackwardWeights:  a = x,  b = dy, out = dw
+// All tensors are dense float32 in TensorFlow's layouts (NHWC, HWIO). Throws dnnl::error.
+void RunConvolution(ConvPass pass, const ConvGeometry& g, const float* a, const float* b, float* out);
+
+// Drops every cached primitive; primitives size their scratch buffers for the thread count they
+// were created under, so this must follow a change of the thread count.
+void ClearConvolutionCache();
+
+}  // namespace resnet_onednn

@@ -1,0 +1,104 @@
+/**
+ * Finds and loads the oneDNN addon (libs/engine/native, built by scripts/build-native.js). The
+ * compiled JavaScript runs from dist/ or another output folder, so the addon is looked up in each
+ * folder above this file rather than at one fixed relative path.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const ADDON_RELATIVE_PATH = path.join(
+  'libs',
+  'engine',
+  'native',
+  'build',
+  'Release',
+  'resnet_onednn.node',
+);
+
+/** How to get the addon when it is absent or broken; part of every error about it. */
+export const ADDON_FIX = 'install oneDNN with `apt-get install libdnnl-dev`, then run `npm run build:native`';
+
+export enum ConvPass {
+  Forward = 0,
+  BackwardData = 1,
+  BackwardWeights = 2,
+}
+
+export enum BinaryOp {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+  SquaredDifference = 4,
+}
+
+export enum UnaryOp {
+  Relu = 0,
+  Step = 1,
+  Square = 2,
+}
+
+/** The addon's exports (libs/engine/native/src/addon.cc). Outputs are written in place. */
+export interface OnednnAddon {
+  info(): { version: string; isa: string; threads: number };
+  setThreads(threads: number): void;
+  /**
+   * Forward: a = x, b = w, out = y. BackwardData: a = dy, b = w, out = dx. BackwardWeights: a = x,
+   * b = dy, out = dw. geometry: n, h, w, ci, co, kh, kw, oh, ow, strideH, strideW, padTop,
+   * padLeft, padBottom, padRight.
+   */
+  conv(pass: ConvPass, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  /** out = a op b over a dense output of shape `dims`; inputs are addressed by per-dim strides (0 = broadcast). */
+  binary(
+    op: BinaryOp,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    dims: Int32Array,
+    aStrides: Int32Array,
+    bStrides: Int32Array,
+  ): void;
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** x as [outer, inner, channels]; out[o, c] = scale * sum over inner. */
+  reduceSum(
+    x: Float32Array,
+    outer: number,
+    inner: number,
+    channels: number,
+    scale: number,
+    out: Float32Array,
+  ): void;
+}
+
+export type AddonLoad = { addon: OnednnAddon } | { addon: null; reason: string };
+
+function findAddon(): string | null {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, ADDON_RELATIVE_PATH);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+let cached: AddonLoad | undefined;
+
+/** Loads the addon once; when it cannot, says why and how to fix it instead of throwing. */
+export function loadOnednnAddon(): AddonLoad {
+  if (cached) return cached;
+  const file = findAddon();
+  if (!file) {
+    cached = { addon: null, reason: `the oneDNN addon (${ADDON_RELATIVE_PATH}) is not built: ${ADDON_FIX}` };
+    return cached;
+  }
+  try {
+    const module = { exports: {} };
+    process.dlopen(module, file);
+    cached = { addon: module.exports as OnednnAddon };
+  } catch (err) {
+    cached = {
+      addon: null,
+      reason: `the oneDNN addon ${file} does not load (${(err as Error).message}): ${ADDON_FIX}`,
+    };
+  }
+  return cached;
+}

@@ -1,0 +1,63 @@
+/**
+ * Registers the `onednn` backend: every cpu kernel under the new name, then the native kernels
+ * over the hot ones (convolutions, elementwise ops, channel reductions).
+ *
+ * Determinism: with one thread every native kernel gives the same bits on every run and in every
+ * process on the same CPU type. The elementwise loops and reductions stay so with more threads,
+ * but oneDNN's multi-threaded filter gradients add per-thread partial sums, so with --threads > 1
+ * results can differ in the last bits between thread counts. Across CPU types results differ
+ * anyway: oneDNN picks kernels by ISA (AVX2, AVX-512, AMX).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
+import { convKernelConfigs } from './conv-kernels';
+import { elementwiseKernelConfigs } from './elementwise-kernels';
+import { loadOnednnAddon, OnednnAddon } from './native-addon';
+import { ONEDNN, OnednnBackend } from './onednn-backend';
+import { reductionKernelConfigs } from './reduction-kernels';
+
+export interface OnednnInfo {
+  /** oneDNN's version, e.g. 2.6.3. */
+  readonly version: string;
+  /** The most capable instruction set oneDNN uses on this CPU, e.g. avx2 or avx512_core_amx. */
+  readonly isa: string;
+  readonly threads: number;
+}
+
+/** Whether the addon loads here, without registering anything. */
+export function onednnAvailable(): boolean {
+  return loadOnednnAddon().addon !== null;
+}
+
+function registerKernels(addon: OnednnAddon): void {
+  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: ONEDNN });
+  const native = [
+    ...convKernelConfigs(addon),
+    ...elementwiseKernelConfigs(addon),
+    ...reductionKernelConfigs(addon),
+  ];
+  for (const config of native) {
+    if (tf.getKernel(config.kernelName, ONEDNN)) tf.unregisterKernel(config.kernelName, ONEDNN);
+    tf.registerKernel(config);
+  }
+}
+
+/**
+ * Makes `onednn` available to tf.setBackend with `threads` OpenMP threads for its native kernels
+ * (call again to change them). Throws BackendUnavailableError, naming the fix, when the addon is
+ * not built or does not load.
+ */
+export function registerOnednnBackend(threads = 1): OnednnInfo {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`the onednn backend needs a whole number of threads >= 1, got ${threads}`);
+  }
+  const load = loadOnednnAddon();
+  if (!load.addon) throw new BackendUnavailableError(`backend "onednn" is unavailable: ${load.reason}`);
+  load.addon.setThreads(threads);
+  if (!tf.findBackendFactory(ONEDNN)) {
+    registerKernels(load.addon);
+    tf.registerBackend(ONEDNN, () => new OnednnBackend());
+  }
+  return load.addon.info();
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
+import { WorkerPool } from '../../apps/cli/src/worker-pool';
+import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
+import { LogLevel } from '../../apps/coordinator/src/coordinator.config';
+
+/**
+ * A private redis-server on a free port (never the shared one), the coordinator in this process
+ * under a unique key prefix, and optional wasm worker processes.
+ */
+export class DashboardCluster {
+  private constructor(
+    readonly redis: EmbeddedRedis,
+    readonly app: INestApplication,
+    readonly url: string,
+    readonly workers: WorkerPool,
+  ) {}
+
+  static async start(workerCount: number): Promise<DashboardCluster> {
+    const redis = await EmbeddedRedis.start();
+    const redisPrefix = `dash-${randomUUID().slice(0, 8)}`;
+    const app = await startCoordinator({
+      port: 0,
+      host: '127.0.0.1',
+      redisUrl: redis.url,
+      redisPrefix,
+      dataRoot: redis.dir,
+      // Quiet unless asked: the coordinator runs inside mocha's output.
+      logLevel: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'error',
+    });
+    const workers = new WorkerPool({ redisUrl: redis.url, prefix: redisPrefix, dataRoot: redis.dir, backend: 'wasm' });
+    workers.startMany(workerCount, 'dash-worker');
+    return new DashboardCluster(redis, app, await app.getUrl(), workers);
+  }
+
+  async get(path: string): Promise<{ status: number; text: string; contentType: string | null }> {
+    const res = await fetch(`${this.url}${path}`);
+    return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
+  }
+
+  async stop(): Promise<void> {
+    await this.workers.stopAll('SIGKILL');
+    await this.app.close();
+    await this.redis.destroy();
+  }
+}

@@ -1,0 +1,507 @@
+/**
+ * The `onednn` backend's native kernels must match tfjs' reference cpu kernels on the same inputs,
+ * training a ResNet on it must follow the cpu backend's loss, and backend selection must route
+ * `auto`, `onednn` and `tensorflow` as documented. Skipped, saying why, where the addon is not built.
+ */
+import * as assert from 'node:assert/strict';
+
+// The union package registers every op's gradient (tfjs-core alone registers none).
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { initComputeBackend, ShardBatch, ShardTrainer } from '@resnet/engine';
+import { architectureFor, initialWeights, layoutsOf, ModelWeights } from '@resnet/model';
+import { applyStep, StepAggregator } from '@resnet/optimizer';
+
+import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
+import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
+import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
+
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+type Shape4 = [number, number, number, number];
+
+const addonLoad = loadOnednnAddon();
+
+/** Marks the current test pending with the reason in its title (mocha's skip() takes no message). */
+function skipWithReason(ctx: Mocha.Context, reason: string): never {
+  if (ctx.currentTest) ctx.currentTest.title += ` (skipped: ${reason})`;
+  else if (ctx.test) ctx.test.title += ` (skipped: ${reason})`;
+  ctx.skip();
+}
+
+function requireAddon(this: Mocha.Context): void {
+  if (!addonLoad.addon) skipWithReason(this, addonLoad.reason);
+}
+
+/** Deterministic uniform [0, 1) source (mulberry32), backend-independent. */
+function seededUniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function seededNormal(seed: number, n: number): Float32Array<ArrayBuffer> {
+  const uniform = seededUniform(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++)
+    out[i] = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return out;
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function assertClose(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+  }
+  assert.ok(Number.isFinite(maxDiff), `${what}: non-finite values`);
+  assert.ok(
+    maxDiff <= tolerance * Math.max(1, maxRef),
+    `${what}: max |diff| ${maxDiff} (max |ref| ${maxRef})`,
+  );
+}
+
+/** Same values bit for bit, NaN included. */
+function assertSameBits(what: string, actual: Float32Array, expected: Float32Array): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const i = a.findIndex(
+    (bits, k) => bits !== e[k] && !(Number.isNaN(actual[k]) && Number.isNaN(expected[k])),
+  );
+  assert.equal(i, -1, `${what}: element ${i} is ${actual[i]}, cpu gives ${expected[i]}`);
+}
+
+/** Runs `fn` on each backend with tensors made from the same data, returning the results' values. */
+async function onBackend(name: string, fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(name);
+  const out = tf.tidy(fn);
+  const tensors = Array.isArray(out) ? out : [out];
+  const values = tensors.map((t) => Float32Array.from(t.dataSync()));
+  tf.dispose(tensors);
+  return values;
+}
+
+async function againstCpu(
+  fn: () => tf.Tensor | tf.Tensor[],
+): Promise<{ got: Float32Array[]; want: Float32Array[] }> {
+  const want = await onBackend('cpu', fn);
+  const got = await onBackend('onednn', fn);
+  return { got, want };
+}
+
+interface ConvCase {
+  batch: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  strides: number | [number, number];
+  pad: Pad;
+  note?: string;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { batch: 2, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },
+  { batch: 3, h: 9, w: 7, ci: 16, co: 32, k: 3, strides: 2, pad: 'same', note: 'odd sizes' },
+  { batch: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, strides: 2, pad: 'valid', note: 'projection shortcut' },
+  { batch: 2, h: 9, w: 9, ci: 8, co: 16, k: 1, strides: 2, pad: 'valid', note: 'projection, odd size' },
+  { batch: 1, h: 7, w: 7, ci: 16, co: 8, k: 1, strides: 1, pad: 'same' },
+  { batch: 2, h: 17, w: 15, ci: 3, co: 8, k: 7, strides: 2, pad: 'same', note: 'ImageNet stem' },
+  { batch: 2, h: 11, w: 11, ci: 3, co: 4, k: 7, strides: 2, pad: 'valid' },
+  { batch: 2, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 2, pad: 'valid', note: 'last row unread' },
+  { batch: 1, h: 9, w: 5, ci: 3, co: 16, k: 3, strides: [2, 1], pad: 'same' },
+  { batch: 2, h: 9, w: 9, ci: 4, co: 8, k: 5, strides: 2, pad: 1 },
+  {
+    batch: 2,
+    h: 9,
+    w: 6,
+    ci: 5,
+    co: 6,
+    k: 3,
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+    note: 'explicit',
+  },
+  {
+    batch: 1,
+    h: 8,
+    w: 8,
+    ci: 3,
+    co: 4,
+    k: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+    note: 'explicit, stride 2',
+  },
+];
+
+function describeConv(c: ConvCase): string {
+  const pad = typeof c.pad === 'object' ? JSON.stringify(c.pad.slice(1, 3)) : String(c.pad);
+  return `b${c.batch} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k} s${c.strides} pad ${pad}${c.note ? ` (${c.note})` : ''}`;
+}
+
+describe('onednn backend', function () {
+  let previousBackend: string;
+
+  before(function () {
+    previousBackend = tf.getBackend();
+    if (addonLoad.addon) registerOnednnBackend(1);
+  });
+
+  after(async () => {
+    if (previousBackend) await tf.setBackend(previousBackend);
+  });
+
+  describe('convolution kernels match the cpu backend', () => {
+    beforeEach(requireAddon);
+
+    CONV_CASES.forEach((c, i) => {
+      it(describeConv(c), async () => {
+        const xShape: Shape4 = [c.batch, c.h, c.w, c.ci];
+        const wShape: Shape4 = [c.k, c.k, c.ci, c.co];
+        const yShape = tf.backend_util.computeConv2DInfo(xShape, wShape, c.strides, 1, c.pad).outShape;
+        const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(100 * i + k, size(s)));
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+        const { got, want } = await againstCpu(() => {
+          const [tx, tw, tdy] = [tf.tensor4d(x, xShape), tf.tensor4d(w, wShape), tf.tensor4d(dy, yShape)];
+          const engine = tf.engine();
+          return [
+            engine.runKernel(tf.Conv2D, { x: tx, filter: tw }, { ...attrs, dilations: 1 } as never),
+            engine.runKernel(tf.Conv2DBackpropInput, { dy: tdy, filter: tw }, {
+              ...attrs,
+              inputShape: xShape,
+            } as never),
+            engine.runKernel(tf.Conv2DBackpropFilter, { x: tx, dy: tdy }, {
+              ...attrs,
+              filterShape: wShape,
+            } as never),
+          ] as tf.Tensor[];
+        });
+        assertClose('Conv2D', got[0], want[0], 1e-5);
+        assertClose('Conv2DBackpropInput', got[1], want[1], 1e-5);
+        assertClose('Conv2DBackpropFilter', got[2], want[2], 1e-5);
+      });
+    });
+
+    it('tf.grads through tf.conv2d (gradients routed through the native kernels)', async () => {
+      const x = seededNormal(1, 2 * 9 * 9 * 4);
+      const w = seededNormal(2, 3 * 3 * 4 * 8);
+      const { got, want } = await againstCpu(() => {
+        const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
+        return tf.grads(f)([tf.tensor4d(x, [2, 9, 9, 4]), tf.tensor4d(w, [3, 3, 4, 8])]);
+      });
+      assertClose('dx', got[0], want[0], 1e-5);
+      assertClose('dW', got[1], want[1], 1e-5);
+    });
+
+    it('leaves what oneDNN is not asked to do to the cpu kernels: dilated and NCHW convolutions', async () => {
+      const x = seededNormal(3, 2 * 9 * 9 * 4);
+      const w = seededNormal(4, 3 * 3 * 4 * 8);
+      const { got, want } = await againstCpu(() => [
+        tf.conv2d(tf.tensor4d(x, [2, 9, 9, 4]), tf.tensor4d(w, [3, 3, 4, 8]), 1, 'same', 'NHWC', 2),
+        tf.conv2d(tf.tensor4d(x, [2, 4, 9, 9]), tf.tensor4d(w, [3, 3, 4, 8]), 1, 'valid', 'NCHW'),
+      ]);
+      assertClose('dilated', got[0], want[0], 1e-5);
+      assertClose('NCHW', got[1], want[1], 1e-5);
+    });
+  });
+
+  describe('elementwise kernels match the cpu backend bit for bit', () => {
+    beforeEach(requireAddon);
+
+    const BROADCASTS: Array<[number[], number[]]> = [
+      [
+        [2, 5, 3, 16],
+        [2, 5, 3, 16],
+      ],
+      [[2, 5, 3, 16], [16]],
+      [
+        [2, 5, 3, 16],
+        [1, 1, 1, 16],
+      ],
+      [
+        [2, 1, 1, 7],
+        [2, 5, 3, 7],
+      ],
+      [[7], [3, 4, 7]],
+      [
+        [3, 1, 5],
+        [1, 4, 1],
+      ],
+      [[], [4, 3]],
+      [[4, 3], []],
+      [
+        [5, 1],
+        [5, 6],
+      ],
+    ];
+    const BINARY: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
+      ['add', tf.add],
+      ['sub', tf.sub],
+      ['mul', tf.mul],
+      ['div', tf.div],
+      ['squaredDifference', tf.squaredDifference],
+    ];
+
+    BINARY.forEach(([name, op]) => {
+      it(`${name} with broadcasting`, async () => {
+        for (const [i, [aShape, bShape]] of BROADCASTS.entries()) {
+          const a = seededNormal(10 + i, size(aShape));
+          const b = seededNormal(20 + i, size(bShape));
+          const { got, want } = await againstCpu(() => op(tf.tensor(a, aShape), tf.tensor(b, bShape)));
+          assertSameBits(`${name} [${aShape}] [${bShape}]`, got[0], want[0]);
+        }
+      });
+    });
+
+    it('relu, step (with alpha) and square, NaN and signed zeros included', async () => {
+      const values = Float32Array.from([...seededNormal(5, 1000), NaN, -0, 0, Infinity, -Infinity]);
+      const { got, want } = await againstCpu(() => {
+        const x = tf.tensor1d(values);
+        return [tf.relu(x), tf.step(x), tf.step(x, 0.25), tf.square(x)];
+      });
+      ['relu', 'step', 'step(0.25)', 'square'].forEach((name, i) => assertSameBits(name, got[i], want[i]));
+    });
+
+    it('leaves int32 arithmetic to the cpu kernels', async () => {
+      const { got, want } = await againstCpu(() =>
+        tf.cast(tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.scalar(4, 'int32')), 'float32'),
+      );
+      assertSameBits('int32 add', got[0], want[0]);
+    });
+  });
+
+  describe('reductions match the cpu backend', () => {
+    beforeEach(requireAddon);
+
+    const AXES: Array<number[] | undefined> = [[0, 1, 2], [1, 2], [3], [0], [-1], undefined, [0, 2], [2, 1]];
+    for (const axes of AXES) {
+      it(`sum and mean over ${axes ? `[${axes}]` : 'all axes'}, with and without keepDims`, async () => {
+        const x = seededNormal(7, 4 * 5 * 3 * 6);
+        const { got, want } = await againstCpu(() => {
+          const t = tf.tensor4d(x, [4, 5, 3, 6]);
+          return [tf.sum(t, axes), tf.mean(t, axes), tf.sum(t, axes, true), tf.mean(t, axes, true)];
+        });
+        got.forEach((g, i) => assertClose(`reduction ${i}`, g, want[i], 1e-6));
+        const shapes = await Promise.all(
+          ['cpu', 'onednn'].map(async (name) => {
+            await tf.setBackend(name);
+            return tf.tidy(() => [
+              tf.sum(tf.tensor4d(x, [4, 5, 3, 6]), axes, true).shape,
+              tf.mean(tf.tensor4d(x, [4, 5, 3, 6]), axes).shape,
+            ]);
+          }),
+        );
+        assert.deepEqual(shapes[1], shapes[0]);
+      });
+    }
+
+    it('a large per-channel sum stays accurate (accumulated in double)', async () => {
+      const x = new Float32Array(256 * 1024).fill(0.1);
+      const { got } = await againstCpu(() => tf.sum(tf.tensor2d(x, [(256 * 1024) / 16, 16]), 0));
+      assertClose('sum', got[0], new Float32Array(16).fill((Math.fround(0.1) * (256 * 1024)) / 16), 1e-7);
+    });
+  });
+
+  describe('as a backend', () => {
+    beforeEach(requireAddon);
+
+    it('leaks no tensors or buffers over a training step', async () => {
+      await tf.setBackend('onednn');
+      const arch = architectureFor('resnet20', { numClasses: 10 });
+      const trainer = new ShardTrainer(arch);
+      trainer.setWeights(initialWeights(layoutsOf(arch), seededUniform(1)));
+      const batch = syntheticBatch(4, 8, 2);
+      await trainer.trainShard(batch);
+      const before = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+      await trainer.trainShard(batch);
+      const after = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+      trainer.dispose();
+      assert.equal(after.numTensors, before.numTensors, 'numTensors');
+      assert.equal(after.numBytes, before.numBytes, 'numBytes');
+      assert.equal(after.dataIds, before.dataIds, 'backend data ids');
+    });
+
+    it('reuses an output buffer only once no tensor view and no reader can still see it', async () => {
+      await tf.setBackend('onednn');
+      const n = 64 * 1024; // pooled size
+      const values = seededNormal(11, n);
+      const relu = values.map((v) => (v > 0 ? v : 0));
+      const x = tf.tensor1d(values);
+      const churn = (): void => {
+        for (let i = 0; i < 8; i++) tf.dispose(tf.tidy(() => tf.square(tf.add(x, i))));
+      };
+      const y = tf.relu(x);
+      const view = tf.slice(y, [n / 4], [n / 2]); // the cpu backend's Slice returns a view of y's buffer
+      y.dispose();
+      churn();
+      assertSameBits(
+        'slice of a disposed native output',
+        view.dataSync() as Float32Array,
+        relu.subarray(n / 4, (3 * n) / 4),
+      );
+      view.dispose();
+      const z = tf.relu(x);
+      const read = z.dataSync() as Float32Array;
+      z.dispose();
+      churn();
+      assertSameBits('values read before dispose', read, relu);
+      x.dispose();
+    });
+
+    it('gives the same results with 2 threads as with 1 (elementwise bit for bit, convolutions to rounding)', async () => {
+      await tf.setBackend('onednn');
+      // Big enough for the elementwise loops to go parallel.
+      const x = seededNormal(8, 8 * 16 * 16 * 32);
+      const w = seededNormal(9, 3 * 3 * 32 * 32);
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const tx = tf.tensor4d(x, [8, 16, 16, 32]);
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')),
+          )([tx, tf.tensor4d(w, [3, 3, 32, 32])]);
+          return [tf.relu(tf.sub(tx, tf.mean(tx, [0, 1, 2]))), dx, dw].map((t) =>
+            Float32Array.from(t.dataSync()),
+          );
+        });
+      const one = run();
+      try {
+        assert.equal(registerOnednnBackend(2).threads, 2);
+        const two = run();
+        assertSameBits('elementwise', two[0], one[0]);
+        assertClose('dx', two[1], one[1], 1e-6);
+        assertClose('dW', two[2], one[2], 1e-6);
+      } finally {
+        registerOnednnBackend(1);
+      }
+    });
+  });
+
+  describe('ResNet-20 training follows the cpu backend', () => {
+    it('loss over 3 SGD steps (batch 8, 8x8 images) within 1e-4 relative', async function () {
+      // Without the addon the wasm backend stands in, so this still checks the training path.
+      const backend = addonLoad.addon ? 'onednn' : 'wasm';
+      if (!addonLoad.addon) registerWasmTrainingKernels();
+      const reference = await lossesOver3Steps('cpu');
+      const losses = await lossesOver3Steps(backend);
+      reference.forEach((want, step) => {
+        const relative = Math.abs(losses[step] - want) / Math.abs(want);
+        assert.ok(
+          relative <= 1e-4,
+          `${backend} loss ${losses[step]} vs cpu ${want} at step ${step} (relative ${relative})`,
+        );
+      });
+    });
+  });
+
+  describe('backend selection', () => {
+    it('auto picks onednn when the addon loads and libtensorflow is absent, naming the ISA', async function () {
+      requireAddon.call(this);
+      if (hasTfjsNode()) skipWithReason(this, '@tensorflow/tfjs-node is installed, so auto picks tensorflow');
+      const compute = await initComputeBackend('auto');
+      assert.equal(compute.backend, 'onednn');
+      assert.equal(tf.getBackend(), 'onednn');
+      assert.match(compute.device, /\((avx|sse|isa_all)[a-z0-9_]*\)$/);
+    });
+
+    it('--backend onednn without the addon fails naming the fix', async function () {
+      if (addonLoad.addon) skipWithReason(this, 'the addon is built here');
+      await assert.rejects(initComputeBackend('onednn'), /apt-get install libdnnl-dev.*npm run build:native/);
+    });
+
+    it('the tensorflow route loads @tensorflow/tfjs-node', async function () {
+      if (!hasTfjsNode())
+        skipWithReason(
+          this,
+          '@tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node to run it)',
+        );
+      const compute = await initComputeBackend('tensorflow');
+      assert.equal(compute.backend, 'tensorflow');
+      assert.equal(tf.getBackend(), 'tensorflow');
+      assert.equal(
+        tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]),
+        6,
+      );
+    });
+  });
+});
+
+function hasTfjsNode(): boolean {
+  return ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((pkg) => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function syntheticBatch(count: number, side: number, seed: number): ShardBatch {
+  const uniform = seededUniform(seed);
+  return {
+    x: seededNormal(seed, count * side * side * 3),
+    y: Int32Array.from({ length: count }, () => Math.floor(uniform() * 10)),
+    count,
+    height: side,
+    width: side,
+  };
+}
+
+/** Training loss of the fixed batch at each of 3 SGD steps from fixed weights, then after the third. */
+async function lossesOver3Steps(backend: string): Promise<number[]> {
+  await tf.setBackend(backend);
+  const arch = architectureFor('resnet20', { numClasses: 10 });
+  const layouts = layoutsOf(arch);
+  const channels = layouts.batchNorms.map((b) => b.channels);
+  const trainer = new ShardTrainer(arch);
+  const batch = syntheticBatch(8, 8, 42);
+  const sgd = { momentum: 0.9, weightDecay: 5e-4, nesterov: false };
+  let weights: ModelWeights = initialWeights(layouts, seededUniform(7));
+  let velocity: Float32Array = new Float32Array(layouts.params.size);
+  const losses: number[] = [];
+  try {
+    for (let step = 0; step < 3; step++) {
+      trainer.setWeights(weights);
+      const aggregator = new StepAggregator(layouts.params.size, 1, channels);
+      const shard = await trainer.trainShard(batch);
+      losses.push(shard.lossSum);
+      aggregator.add(0, shard);
+      const next = applyStep(weights, velocity, aggregator.result(), 0.1, sgd, channels);
+      weights = next;
+      velocity = next.velocity;
+    }
+    trainer.setWeights(weights);
+    losses.push((await trainer.trainShard(batch)).lossSum);
+  } finally {
+    trainer.dispose();
+  }
+  return losses;
+}

@@ -1,0 +1,148 @@
+import * as assert from 'node:assert/strict';
+import { initComputeBackend } from '@resnet/engine';
+import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
+import { CoordinatorProcess } from '../support/coordinator-process';
+import { FaultyWorker } from '../support/faulty-worker';
+import { maxAbsDifference, referenceTraining } from '../support/reference-training';
+import { TestCluster } from '../support/test-cluster';
+
+const STEPS = 6;
+const JOB = {
+  model: 'resnet20',
+  dataset: { kind: 'synthetic', trainSize: 256, testSize: 32, imageSize: 16, numClasses: 4, seed: 5 },
+  batchSize: 32,
+  shardsPerStep: 4,
+  maxSteps: STEPS,
+  seed: 21,
+  schedule: { decay: 'cosine', warmupEpochs: 0.25 },
+  evalEvery: 0,
+};
+/** Short shard locks, so a killed worker's shard is re-delivered within seconds. */
+const LOCK_MS = 3000;
+
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('fault tolerance: a disturbed job ends with the weights of an undisturbed one', function () {
+  let undisturbed: ModelWeights;
+  const layouts = layoutsOf(architectureFor('resnet20', { numClasses: 4 }));
+
+  before(async () => {
+    await initComputeBackend('wasm');
+  });
+
+  /** Runs the job with a disturbance and checks the final weights bitwise against single-process SGD. */
+  async function runDisturbed(
+    cluster: TestCluster,
+    disturb: (jobId: string) => Promise<void>,
+  ): Promise<{ params: Float32Array; state: Float32Array }> {
+    const job = await cluster.submit(JOB);
+    await disturb(job.id);
+    const done = await cluster.waitForJob(job.id);
+    assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
+    const weights = await cluster.weights(layouts, job.id, STEPS);
+    undisturbed ??= await referenceTraining(done.spec, STEPS, cluster.dataRoot);
+    assert.equal(maxAbsDifference(weights.params, undisturbed.params), 0, 'parameters differ');
+    assert.equal(maxAbsDifference(weights.state, undisturbed.state), 0, 'running statistics differ');
+    return weights;
+  }
+
+  it('survives a worker killed with SIGKILL in the middle of a shard', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
+    try {
+      await runDisturbed(cluster, async (jobId) => {
+        await until('worker-1 computing a shard of step 2', async () => {
+          const workers = (await cluster.request('GET', '/workers')).body as any[];
+          const w = workers.find((x) => x.id === 'worker-1');
+          return Boolean(w?.currentShard?.startsWith(`${jobId}_train_2_`));
+        });
+        await cluster.workers.kill('worker-1', 'SIGKILL');
+      });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('resumes after the coordinator is killed with SIGKILL mid-step and restarted', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true });
+    try {
+      const coordinator = cluster.coordinator as CoordinatorProcess;
+      await runDisturbed(cluster, async (jobId) => {
+        await until('step 2 committed', async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2);
+        await coordinator.stop('SIGKILL');
+        await coordinator.start();
+      });
+      const { steps } = (await cluster.request('GET', `/jobs/${(await cluster.request('GET', '/jobs')).body[0].id}/metrics`)).body;
+      assert.deepEqual(steps.map((s: any) => s.step), [1, 2, 3, 4, 5, 6], 'every step applied exactly once');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('continues when Redis restarts mid-training (append-only file)', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
+    try {
+      await runDisturbed(cluster, async (jobId) => {
+        await until('step 2 committed', async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2);
+        await cluster.redisServer.stop();
+        await new Promise((r) => setTimeout(r, 1000));
+        await cluster.redisServer.launch();
+      });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('rejects a NaN gradient and a truncated message, recomputes those shards, and counts them against the sender', async () => {
+    const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
+    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-1', (n) => (n === 0 ? 'nan-gradient' : 'truncated-message'), 2);
+    try {
+      await runDisturbed(cluster, async () => {
+        await until('two faulty results sent', async () => faulty.processed >= 2);
+        await faulty.close();
+        cluster.workers.startMany(1);
+      });
+      const faults = await cluster.redis.hget(cluster.keys.workerFaults(), 'faulty-1');
+      assert.equal(faults, '2');
+    } finally {
+      await faulty.close();
+      await cluster.stop();
+    }
+  });
+
+  it('quarantines a worker that keeps sending bad results, and the job still ends right', async () => {
+    const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
+    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-2', () => 'nan-gradient');
+    try {
+      await runDisturbed(cluster, async () => {
+        await until('faulty worker quarantined', async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1);
+        cluster.workers.startMany(1);
+      });
+      const workers = (await cluster.request('GET', '/workers')).body as any[];
+      assert.equal(workers.find((w) => w.id === 'faulty-2')?.quarantined, true);
+      assert.equal(workers.find((w) => w.id === 'worker-1')?.quarantined, false);
+    } finally {
+      await faulty.close();
+      await cluster.stop();
+    }
+  });
+
+  it('stops a diverging job with a clear reason instead of writing NaN weights', async () => {
+    const cluster = await TestCluster.start({ workers: 1 });
+    try {
+      const job = await cluster.submit({ ...JOB, lr: 100, maxSteps: 30, schedule: { decay: 'constant' } });
+      const done = await cluster.waitForJob(job.id);
+      assert.equal(done.status, 'failed');
+      assert.match(done.error, /diverged|lower the learning rate/);
+      const weights = await cluster.weights(layouts, job.id, done.step);
+      assert.ok(weights.params.every(Number.isFinite), 'committed weights are finite');
+    } finally {
+      await cluster.stop();
+    }
+  });
+});

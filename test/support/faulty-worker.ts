@@ -1,0 +1,62 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { architectureFor, layoutsOf } from '@resnet/model';
+import { ModelTensorCodec, RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
+
+export type Fault = 'nan-gradient' | 'truncated-message';
+
+/**
+ * A worker that speaks the protocol but returns broken results: what a host with bad memory or a
+ * buggy build would send. Like the real worker, it stops once the coordinator quarantines it.
+ */
+export class FaultyWorker {
+  private readonly worker: Worker<ShardTask, ShardOutcome>;
+  private readonly redis: Redis;
+  private readonly keys: RedisKeys;
+  processed = 0;
+
+  constructor(redisUrl: string, prefix: string, readonly id: string, faults: (n: number) => Fault, limit = Infinity) {
+    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    this.keys = new RedisKeys(prefix);
+    this.worker = new Worker<ShardTask, ShardOutcome>(
+      SHARD_QUEUE,
+      async (job) => {
+        if ((await this.redis.sismember(this.keys.quarantine(), id)) === 1) {
+          void this.close();
+          throw new Error(`${id} is quarantined`);
+        }
+        const task = job.data;
+        if (task.kind !== 'train') throw new Error('this faulty worker only takes training shards');
+        const n = this.processed++;
+        const result = await this.badResult(task, faults(n));
+        if (n + 1 >= limit) void this.close(); // take no more once the limit is reached
+        return result;
+      },
+      { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix, concurrency: 1 },
+    );
+  }
+
+  private async badResult(task: Extract<ShardTask, { kind: 'train' }>, fault: Fault): Promise<ShardOutcome> {
+    const spec = JSON.parse((await this.redis.hget(this.keys.job(task.jobId), 'spec'))!) as TrainingJobSpec;
+    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const params = new Float32Array(layouts.params.size).fill(fault === 'nan-gradient' ? NaN : 0.5);
+    let message = ModelTensorCodec.encode(layouts, params, new Float32Array(layouts.state.size), {});
+    if (fault === 'truncated-message') message = message.subarray(0, message.length - 100);
+    const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
+    await this.redis.set(gradientKey, message, 'EX', 600);
+    const info: WorkerInfo = {
+      id: this.id, host: 'test', pid: process.pid, backend: 'fake', device: 'broken', imagesPerSecond: null,
+      currentShard: null, startedAt: Date.now(), lastSeen: Date.now(),
+    };
+    await this.redis.hset(this.keys.workerIndex(), this.id, JSON.stringify(info));
+    const count = Math.floor(spec.batchSize / spec.shardsPerStep);
+    return { workerId: this.id, lossSum: count, correct: 0, count, computeMs: 1, gradientKey, gradientBytes: message.length };
+  }
+
+  private closing: Promise<void> | null = null;
+
+  close(): Promise<void> {
+    this.closing ??= this.worker.close().then(() => this.redis.disconnect());
+    return this.closing;
+  }
+}
