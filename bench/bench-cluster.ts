@@ -2,6 +2,7 @@ import { StepMetrics } from '@resnet/protocol';
 import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../apps/cli/src/worker-pool';
 import { startCoordinator } from '../apps/coordinator/src/bootstrap';
+import { configFromEnv } from '../apps/coordinator/src/coordinator.config';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,7 +15,9 @@ export function median(xs: number[]): number {
  */
 export async function runClusterJob(workers: number, job: Record<string, unknown>, warmup = 1): Promise<StepMetrics[]> {
   const redis = await EmbeddedRedis.start();
-  const app = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redis.url, redisPrefix: 'bench', dataRoot: redis.dir });
+  const app = await startCoordinator(
+    configFromEnv({ PORT: '0', REDIS_URL: redis.url, REDIS_PREFIX: 'bench', DATA_ROOT: redis.dir, CHECKPOINT_DIR: redis.dir, LOG_LEVEL: 'warn' }),
+  );
   const pool = new WorkerPool({ redisUrl: redis.url, prefix: 'bench', backend: process.env.BENCH_BACKEND });
   pool.startMany(workers);
   try {

@@ -128,9 +128,8 @@ async function main(): Promise<void> {
   if (onednnAvailable()) for (const threads of THREADS) configs.push({ backend: 'onednn', threads });
   configs.push({ backend: 'wasm', threads: 1 });
 
-  const torch = new Map(THREADS.map((t) => [t, torchRate(t)]));
   const rows: string[] = [];
-  const notes: string[] = [];
+  const notes = new Set<string>();
   const profiles: string[] = [];
   for (const { backend, threads } of configs) {
     const m = runChild(backend, threads);
@@ -138,18 +137,19 @@ async function main(): Promise<void> {
       rows.push(`| ${backend} | ${threads} | – | ${m} | – | – | – |`);
       continue;
     }
-    const t = torch.get(threads) ?? torchRate(threads);
-    const torchCell = typeof t === 'number' ? t.toFixed(1) : 'n/a';
-    const ratio = typeof t === 'number' ? (m.imagesPerSecond / t).toFixed(2) : 'n/a';
-    if (typeof t === 'string') notes.push(`PyTorch, ${threads} thread(s): ${t}`);
+    // Right after ours, so that both see the same load on a shared machine.
+    const torch = torchRate(threads);
+    const torchCell = typeof torch === 'number' ? torch.toFixed(1) : 'n/a';
+    const ratio = typeof torch === 'number' ? (m.imagesPerSecond / torch).toFixed(2) : 'n/a';
+    if (typeof torch === 'string') notes.add(`PyTorch, ${threads} thread(s): ${torch}`);
     rows.push(
       `| ${m.backend} | ${threads} | ${m.device} | ${m.imagesPerSecond.toFixed(1)} | ${m.peakRssMiB.toFixed(0)} | ${torchCell} | ${ratio} |`,
     );
     if (m.profile) profiles.push(`\n${m.backend}, ${threads} thread(s), per training step:\n\n${m.profile}`);
   }
   if (!onednnAvailable())
-    notes.push('onednn: addon not built (apt-get install libdnnl-dev, then npm run build:native)');
-  notes.push('cpu: skipped, its JavaScript Conv2DBackpropFilter takes minutes per step at batch 128');
+    notes.add('onednn: addon not built (apt-get install libdnnl-dev, then npm run build:native)');
+  notes.add('cpu: skipped, its JavaScript Conv2DBackpropFilter takes minutes per step at batch 128');
 
   console.log(
     `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}, median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,

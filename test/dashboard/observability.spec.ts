@@ -109,25 +109,34 @@ describe('observability endpoints', function () {
     assert.match(bad.text, /job must be a job id/);
   });
 
-  // Last: Redis stays down from here on, and the coordinator closes fine without it.
-  it('reports Redis down on /health with 503 while liveness and the other views stay up', async () => {
+  it('reports Redis down on /health with 503 while liveness and the other views stay up, then recovers', async () => {
     const up = await cluster.get('/health');
     assert.equal(up.status, 200);
     assert.equal(JSON.parse(up.text).details.redis.status, 'up');
 
     await cluster.redis.stop();
-    const down = await cluster.get('/health');
-    assert.equal(down.status, 503);
-    const body = JSON.parse(down.text);
-    assert.equal(body.status, 'error');
-    assert.equal(body.error.redis.status, 'down');
-    assert.match(body.error.redis.message, /Redis/);
-    assert.equal((await cluster.get('/health/ready')).status, 503);
-    assert.equal((await cluster.get('/health/live')).status, 200);
-    // Views that read Redis answer at once instead of queueing behind the reconnect.
-    const metrics = await cluster.get('/metrics');
-    assert.equal(metrics.status, 200);
-    assert.doesNotMatch(metrics.text, /^resnet_shard_queue_jobs\{/m);
-    await readEvents(`${cluster.url}/events`, /event: problem\nid: \d+\ndata: \{"message":"[^"]*Redis/);
+    try {
+      const down = await cluster.get('/health');
+      assert.equal(down.status, 503);
+      const body = JSON.parse(down.text);
+      assert.equal(body.status, 'error');
+      assert.equal(body.error.redis.status, 'down');
+      assert.match(body.error.redis.message, /Redis/);
+      assert.equal((await cluster.get('/health/ready')).status, 503);
+      assert.equal((await cluster.get('/health/live')).status, 200);
+      // Views that read Redis answer at once instead of queueing behind the reconnect.
+      const metrics = await cluster.get('/metrics');
+      assert.equal(metrics.status, 200);
+      assert.doesNotMatch(metrics.text, /^resnet_shard_queue_jobs\{/m);
+      await readEvents(`${cluster.url}/events`, /event: problem\nid: \d+\ndata: \{"message":"[^"]*Redis/);
+    } finally {
+      await cluster.redis.launch();
+    }
+    const deadline = Date.now() + 15_000;
+    while ((await cluster.get('/health')).status !== 200) {
+      assert.ok(Date.now() < deadline, 'readiness did not recover within 15 s of Redis coming back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await cluster.settleAfterRedisRestart();
   });
 });

@@ -330,6 +330,57 @@ describe('onednn backend', function () {
     });
   });
 
+  describe('max pooling matches the cpu backend bit for bit', () => {
+    beforeEach(requireAddon);
+
+    const POOLS: Array<{ shape: Shape4; size: number; stride: number; pad: 'same' | 'valid' }> = [
+      { shape: [2, 12, 12, 8], size: 3, stride: 2, pad: 'same' }, // ImageNet stem
+      { shape: [2, 11, 9, 5], size: 3, stride: 2, pad: 'same' },
+      { shape: [1, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+      { shape: [2, 7, 7, 4], size: 3, stride: 1, pad: 'same' },
+      { shape: [1, 9, 9, 2], size: 3, stride: 2, pad: 'valid' },
+    ];
+    POOLS.forEach(({ shape, size: k, stride, pad }, i) => {
+      it(`${k}x${k} stride ${stride} ${pad} on [${shape}], forward and gradient, ties included`, async () => {
+        // Whole numbers in a small range make ties within windows common.
+        const x = seededNormal(30 + i, size(shape)).map((v) => Math.round(2 * v));
+        const outShape = tf.backend_util.computePool2DInfo(shape, k, stride, 1, pad).outShape;
+        const dy = seededNormal(40 + i, size(outShape));
+        const { got, want } = await againstCpu(() => {
+          const f = (t: tf.Tensor): tf.Tensor => tf.maxPool(t as tf.Tensor4D, k, stride, pad);
+          const { value, grad } = tf.valueAndGrad(f)(tf.tensor4d(x, shape), tf.tensor4d(dy, outShape));
+          return [value, grad];
+        });
+        assertSameBits('maxPool', got[0], want[0]);
+        assertSameBits('maxPoolGrad', got[1], want[1]);
+      });
+    });
+
+    it('NaN and -Infinity in a window', async () => {
+      const x = Float32Array.from([
+        NaN,
+        1,
+        -Infinity,
+        2,
+        NaN,
+        NaN,
+        NaN,
+        NaN,
+        -Infinity,
+        -Infinity,
+        -Infinity,
+        -Infinity,
+      ]);
+      const { got, want } = await againstCpu(() => {
+        const f = (t: tf.Tensor): tf.Tensor => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid');
+        const { value, grad } = tf.valueAndGrad(f)(tf.tensor4d(x, [3, 2, 2, 1]), tf.ones([3, 1, 1, 1]));
+        return [value, grad];
+      });
+      assertSameBits('maxPool', got[0], want[0]);
+      assertSameBits('maxPoolGrad', got[1], want[1]);
+    });
+  });
+
   describe('as a backend', () => {
     beforeEach(requireAddon);
 

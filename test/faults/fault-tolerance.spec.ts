@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
 import { CoordinatorProcess } from '../support/coordinator-process';
@@ -141,6 +143,60 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
       assert.match(done.error, /diverged|lower the learning rate/);
       const weights = await cluster.weights(layouts, job.id, done.step);
       assert.ok(weights.params.every(Number.isFinite), 'committed weights are finite');
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe('checkpoints: a job survives Redis losing its data', function () {
+  const layouts = layoutsOf(architectureFor('resnet20', { numClasses: 4 }));
+  let undisturbed: ModelWeights;
+
+  before(async () => {
+    await initComputeBackend('wasm');
+  });
+
+  async function expectUndisturbed(cluster: TestCluster, jobId: string): Promise<void> {
+    const done = await cluster.waitForJob(jobId);
+    assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
+    undisturbed ??= await referenceTraining(done.spec, STEPS, cluster.dataRoot);
+    const weights = await cluster.weights(layouts, jobId, STEPS);
+    assert.equal(maxAbsDifference(weights.params, undisturbed.params), 0, 'parameters differ');
+    assert.equal(maxAbsDifference(weights.state, undisturbed.state), 0, 'running statistics differ');
+  }
+
+  it('resumes from the last disk checkpoint when Redis restarts empty mid-training', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
+    try {
+      const job = await cluster.submit({ ...JOB, checkpointEvery: 2 });
+      await until('step 3 committed', async () => (await cluster.request('GET', `/jobs/${job.id}`)).body.step >= 3);
+      await cluster.redisServer.stop('SIGKILL');
+      await cluster.redisServer.wipe();
+      await cluster.redisServer.launch();
+      await expectUndisturbed(cluster, job.id);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('writes TF.js checkpoints and resumes a job from a checkpoint folder over REST', async () => {
+    const cluster = await TestCluster.start({ workers: 2 });
+    try {
+      const job = await cluster.submit({ ...JOB, checkpointEvery: 3 });
+      assert.equal((await cluster.waitForJob(job.id)).status, 'completed');
+      const folder = `${job.id}/step-0000003`;
+      const model = JSON.parse(fs.readFileSync(path.join(cluster.redisServer.dir, 'checkpoints', folder, 'model.json'), 'utf8'));
+      assert.ok(model.modelTopology && model.weightsManifest[0].paths[0] === 'weights.bin', 'TF.js LayersModel format');
+      await cluster.redis.flushall();
+      const res = await cluster.request('POST', '/jobs/restore', { checkpoint: folder });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.step, 3);
+      await expectUndisturbed(cluster, job.id);
+      const again = await cluster.request('POST', '/jobs/restore', { checkpoint: folder });
+      assert.equal(again.status, 409);
+      const outside = await cluster.request('POST', '/jobs/restore', { checkpoint: '../../etc/step-1' });
+      assert.equal(outside.status, 400);
     } finally {
       await cluster.stop();
     }

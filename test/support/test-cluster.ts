@@ -4,7 +4,9 @@ import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { JobStatus, ModelTensorCodec, RedisKeys } from '@resnet/protocol';
 import { EmbeddedRedis, freePort } from '../../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../../apps/cli/src/worker-pool';
+import * as path from 'node:path';
 import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
+import { configFromEnv } from '../../apps/coordinator/src/coordinator.config';
 import { CoordinatorProcess } from './coordinator-process';
 
 export interface TestClusterOptions {
@@ -38,13 +40,19 @@ export class TestCluster {
     const dataRoot = options.dataRoot ?? redisServer.dir;
     let coordinator: INestApplication | CoordinatorProcess;
     let url: string;
+    const env = {
+      CHECKPOINT_DIR: path.join(redisServer.dir, 'checkpoints'),
+      ...options.env,
+      REDIS_URL: redisServer.url,
+      REDIS_PREFIX: prefix,
+      DATA_ROOT: dataRoot,
+    };
     if (options.coordinatorProcess) {
-      const env = { ...options.env, REDIS_URL: redisServer.url, REDIS_PREFIX: prefix, DATA_ROOT: dataRoot };
       coordinator = new CoordinatorProcess(await freePort(), env);
       await coordinator.start();
       url = coordinator.url;
     } else {
-      coordinator = await startCoordinator({ port: 0, host: '127.0.0.1', redisUrl: redisServer.url, redisPrefix: prefix, dataRoot });
+      coordinator = await startCoordinator(configFromEnv({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }));
       url = await coordinator.getUrl();
     }
     const workers = new WorkerPool({

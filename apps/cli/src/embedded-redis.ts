@@ -81,6 +81,14 @@ export class EmbeddedRedis {
     });
   }
 
+  /** Deletes the server's data (its append-only file), as a disk loss would; only while stopped. */
+  async wipe(): Promise<void> {
+    if (this.child) throw new Error('stop the server before wiping its data');
+    for (const entry of fs.readdirSync(this.dir)) {
+      if (entry.startsWith('appendonly')) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    }
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -10,6 +10,10 @@ export interface CoordinatorConfig {
   readonly dataRoot: string;
   /** pino level of the coordinator's JSON logs (default info). */
   readonly logLevel?: LogLevel;
+  /** Where jobs' checkpoints are written (one folder per job, one per checkpointed step). */
+  readonly checkpointDir: string;
+  /** When set, mutating endpoints require `Authorization: Bearer <token>`. */
+  readonly apiToken: string | null;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,5 +37,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     redisPrefix: env.REDIS_PREFIX ?? 'rc',
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
     logLevel,
+    checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
+    apiToken: env.API_TOKEN || null,
   };
 }

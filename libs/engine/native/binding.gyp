@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "resnet_onednn",
-      "sources": ["src/addon.cc", "src/convolution.cc", "src/elementwise.cc"],
+      "sources": ["src/addon.cc", "src/convolution.cc", "src/elementwise.cc", "src/matmul.cc", "src/pooling.cc"],
       "cflags_cc!": ["-fno-exceptions"],
       # Portable x86-64 code (no -march=native): the elementwise loops are memory-bound, so wider
       # vectors buy little, and a binary that runs on any x86-64 host survives being built into an

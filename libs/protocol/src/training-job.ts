@@ -39,6 +39,8 @@ export interface TrainingJobSpec {
   /** Evaluate on the test split every this many epochs and after the last step; 0 turns evaluation off. */
   readonly evalEvery: number;
   readonly evalShardSize: number;
+  /** Write a disk checkpoint every this many steps and at the end; 0 turns checkpoints off. */
+  readonly checkpointEvery: number;
   readonly totalSteps: number;
   // Derived from the dataset when the job is submitted, so every worker uses the same values.
   readonly numClasses: number;

@@ -57,6 +57,7 @@ export class JobSpecFactory {
       evalEvery: dto.evalEvery ?? 1,
       // Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards.
       evalShardSize: dto.evalShardSize ?? (dataset.kind === 'imagenet-folder' ? 32 : 1000),
+      checkpointEvery: dto.checkpointEvery ?? perEpoch,
       totalSteps,
       numClasses: data.classNames.length,
       classNames: data.classNames,

@@ -47,6 +47,28 @@ export class JobRepository {
     return { spec, state };
   }
 
+  /** Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written. */
+  async restore(
+    id: string,
+    spec: TrainingJobSpec,
+    step: number,
+    weights: Buffer,
+    velocity: Buffer,
+    metrics: { steps: StepMetrics[]; evals: EvalMetrics[] },
+  ): Promise<void> {
+    const now = Date.now();
+    const tx = this.redis
+      .multi()
+      .hset(this.keys.job(id), { spec: JSON.stringify(spec), id, status: 'running', step, createdAt: now, updatedAt: now })
+      .set(this.keys.weights(id, step), weights)
+      .set(this.keys.momentum(id), velocity)
+      .zadd(this.keys.jobIndex(), now, id)
+      .del(this.keys.stepMetrics(id), this.keys.evalMetrics(id));
+    if (metrics.steps.length) tx.rpush(this.keys.stepMetrics(id), ...metrics.steps.map((m) => JSON.stringify(m)));
+    if (metrics.evals.length) tx.rpush(this.keys.evalMetrics(id), ...metrics.evals.map((m) => JSON.stringify(m)));
+    await tx.exec();
+  }
+
   async get(id: string): Promise<StoredJob | null> {
     // Fields are stored separately so that status changes and step commits never overwrite each other.
     const h = await this.redis.hgetall(this.keys.job(id));

@@ -9,6 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { CreateJobDto } from './dto/create-job.dto';
+import { RestoreJobDto } from './dto/restore-job.dto';
 import { JobMetricsDto, JobViewDto } from './dto/job-view.dto';
 import { JobsService } from './jobs.service';
 
@@ -23,6 +24,15 @@ export class JobsController {
   @ApiBadRequestResponse({ description: 'The request or its dataset is invalid; `message` lists why' })
   create(@Body() dto: CreateJobDto) {
     return this.jobs.create(dto);
+  }
+
+  @Post('restore')
+  @ApiOperation({ summary: 'Bring a job back from a disk checkpoint (after Redis lost it) and resume it' })
+  @ApiCreatedResponse({ type: JobViewDto })
+  @ApiBadRequestResponse({ description: 'The checkpoint path is malformed or cannot be read' })
+  @ApiConflictResponse({ description: 'Redis still holds that job' })
+  restore(@Body() dto: RestoreJobDto) {
+    return this.jobs.restore(dto.checkpoint);
   }
 
   @Get()

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { initialJobWeights } from '../training/training-plan';
+import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobRepository, StoredJob } from './job.repository';
@@ -22,6 +23,7 @@ export class JobsService {
     private readonly jobs: JobRepository,
     private readonly specs: JobSpecFactory,
     private readonly training: TrainingService,
+    private readonly checkpoints: CheckpointService,
   ) {}
 
   async create(dto: CreateJobDto): Promise<JobView> {
@@ -37,6 +39,18 @@ export class JobsService {
     );
     this.training.start(id);
     return view(stored);
+  }
+
+  async restore(checkpoint: string): Promise<JobView> {
+    let id: string;
+    try {
+      id = await this.checkpoints.restore(checkpoint);
+    } catch (err) {
+      if (err instanceof HttpException) throw err;
+      throw new BadRequestException((err as Error).message);
+    }
+    this.training.start(id);
+    return this.get(id);
   }
 
   async list(): Promise<JobView[]> {

@@ -1,15 +1,9 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { io } from '@tensorflow/tfjs';
-import { evalCropFraction } from '@resnet/data';
-import {
-  architectureFor,
-  layoutsOf,
-  LayersModelFiles,
-  toLayersModel,
-  toLayersModelFiles,
-} from '@resnet/model';
-import { ExportedModelMetadata, ModelTensorCodec } from '@resnet/protocol';
+import { architectureFor, layoutsOf, LayersModelFiles } from '@resnet/model';
+import { ModelTensorCodec } from '@resnet/protocol';
 import { JobRepository, StoredJob } from '../jobs/job.repository';
+import { layersModelFiles } from './layers-model-export';
 
 /** Tries at reading the latest version while steps keep committing (each commit frees the previous version). */
 const LATEST_VERSION_ATTEMPTS = 3;
@@ -83,25 +77,9 @@ export class ModelExportService {
   }
 
   private async build({ spec, state }: StoredJob): Promise<LayersModelFiles> {
-    const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
-    const weights = ModelTensorCodec.decode(layoutsOf(arch), await this.jobs.weights(state.id, state.step));
-    const model = toLayersModel(arch, weights, spec.imageShape);
-    try {
-      const metadata: ExportedModelMetadata = {
-        jobId: state.id,
-        jobName: spec.name,
-        model: spec.model,
-        step: state.step,
-        classNames: spec.classNames,
-        normalization: spec.normalization,
-        evalCropFraction: evalCropFraction(spec.dataset),
-        output: 'logits',
-      };
-      model.setUserDefinedMetadata({ ...metadata });
-      return await toLayersModelFiles(model);
-    } finally {
-      model.dispose();
-    }
+    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const weights = ModelTensorCodec.decode(layouts, await this.jobs.weights(state.id, state.step));
+    return layersModelFiles(state.id, spec, state.step, weights);
   }
 
   private async stored(jobId: string): Promise<StoredJob> {

@@ -104,7 +104,10 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   /** Registers interest in a shard before it is enqueued, so no completion can slip past. */
   private await(id: string, active: Set<string>): Promise<ShardOutcome> {
     active.add(id);
-    return new Promise<ShardOutcome>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    const outcome = new Promise<ShardOutcome>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    // Rejected (on abort) before anyone awaits it is not an unhandled rejection: run() awaits it later.
+    outcome.catch(() => undefined);
+    return outcome;
   }
 
   private async enqueue(tasks: readonly ShardTask[], ids: readonly string[]): Promise<void> {

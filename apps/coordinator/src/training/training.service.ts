@@ -1,8 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
 import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
 import { applyStep, lrAt, StepAggregator } from '@resnet/optimizer';
 import { ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { JobRepository } from '../jobs/job.repository';
+import { REDIS } from '../redis/redis.module';
 import { WorkersService } from '../workers/workers.service';
 import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,6 +21,9 @@ class CoordinatorStoppingError extends Error {
 }
 class JobPausedError extends Error {
   override readonly name = 'JobPausedError';
+}
+class RedisDataLostError extends Error {
+  override readonly name = 'RedisDataLostError';
 }
 
 /**
@@ -35,9 +41,14 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly dispatcher: ShardDispatcher,
     private readonly workers: WorkersService,
     private readonly metrics: MetricsService,
+    private readonly checkpoints: CheckpointService,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    for (const id of await this.checkpoints.restoreLost()) this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+    // After a reconnect, a Redis that restarted without its data has lost the running jobs.
+    this.redis.on('ready', () => void this.checkForLostJobs());
     for (const job of await this.jobs.list()) {
       if (job.state.status === 'running' || job.state.status === 'queued') {
         this.logger.log(`resuming job ${job.state.id} at step ${job.state.step}`);
@@ -82,7 +93,20 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     this.start(jobId);
   }
 
+  private async checkForLostJobs(): Promise<void> {
+    for (const [jobId, run] of this.runs) {
+      if (!(await this.jobs.get(jobId))) run.controller.abort(new RedisDataLostError(`job ${jobId} is gone from Redis`));
+    }
+  }
+
   private async ended(jobId: string, err: Error): Promise<void> {
+    if (err instanceof RedisDataLostError) {
+      const restored = await this.checkpoints.restoreLost();
+      this.logger.warn(`${err.message}; restored ${restored.length ? restored.join(', ') : 'nothing'} from checkpoints`);
+      // The finally that removes this run has not happened yet: start once it has.
+      if (restored.includes(jobId)) setImmediate(() => this.start(jobId));
+      return;
+    }
     if (err instanceof JobCancelledError || err instanceof JobPausedError || err instanceof CoordinatorStoppingError) return;
     this.logger.error(`job ${jobId} failed: ${err.message}`);
     await this.jobs.setStatus(jobId, 'failed', err.message);
@@ -102,6 +126,9 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       weights = next;
       velocity = next.velocity;
       if (evalDue(spec, step + 1)) await this.evaluate(jobId, spec, step + 1, signal);
+      if (this.checkpoints.due(spec, step + 1)) {
+        await this.checkpoints.save(jobId, spec, step + 1, next, next.encoded, next.velocity);
+      }
     }
     await this.jobs.setStatus(jobId, 'completed');
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
@@ -115,7 +142,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     weights: ModelWeights,
     velocity: Float32Array,
     signal: AbortSignal,
-  ): Promise<ModelWeights & { velocity: Float32Array }> {
+  ): Promise<ModelWeights & { velocity: Float32Array; encoded: Buffer }> {
     const started = performance.now();
     const channels = layouts.batchNorms.map((b) => b.channels);
     const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
@@ -181,7 +208,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     };
     await this.jobs.commitStep({ jobId, version: step + 1, weights: encoded, velocity: next.velocity, gradientKeys, metrics });
     this.metrics.observeStep(jobId, metrics, gradientBytes);
-    return next;
+    return { ...next, encoded };
   }
 
   private async evaluate(jobId: string, spec: TrainingJobSpec, version: number, signal: AbortSignal): Promise<void> {

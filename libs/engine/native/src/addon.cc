@@ -4,6 +4,7 @@
 #include <node_api.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
@@ -12,6 +13,8 @@
 
 #include "convolution.h"
 #include "elementwise.h"
+#include "matmul.h"
+#include "pooling.h"
 
 namespace resnet_onednn {
 namespace {
@@ -236,6 +239,62 @@ napi_value ReduceSumEntry(napi_env env, napi_callback_info info) {
   });
 }
 
+// matMul(a, b, out, geometry: Int32Array(7)): batchA, batchB, m, n, k, transposeA, transposeB.
+napi_value MatMulEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 4);
+    auto geometry = GetTypedArray<int32_t>(env, args.values[3], napi_int32_array, "matMul geometry");
+    if (geometry.length != 7) throw ArgumentError("matMul geometry must have 7 entries");
+    const int32_t* f = geometry.data;
+    const MatMulGeometry g{f[0], f[1], f[2], f[3], f[4], f[5] != 0, f[6] != 0};
+    const int64_t batch = std::max(g.batch_a, g.batch_b);
+    if (g.batch_a < 1 || g.batch_b < 1 || g.m < 1 || g.n < 1 || g.k < 1 || batch % g.batch_a || batch % g.batch_b) {
+      throw ArgumentError("matMul geometry has an empty dim or batches that do not broadcast");
+    }
+    auto a = Floats(env, args.values[0], "matMul a", size_t(g.batch_a * g.m * g.k));
+    auto b = Floats(env, args.values[1], "matMul b", size_t(g.batch_b * g.k * g.n));
+    auto out = Floats(env, args.values[2], "matMul output", size_t(batch * g.m * g.n));
+    MatMul(g, a.data, b.data, out.data);
+    return nullptr;
+  });
+}
+
+PoolGeometry GetPoolGeometry(napi_env env, napi_value value) {
+  auto geometry = GetTypedArray<int32_t>(env, value, napi_int32_array, "pool geometry");
+  if (geometry.length != PoolGeometry::kFields) throw ArgumentError("pool geometry must have 12 entries");
+  const int32_t* f = geometry.data;
+  for (int i = 0; i < PoolGeometry::kFields; i++) {
+    if (f[i] < 0 || (i < 10 && f[i] == 0)) throw ArgumentError("pool geometry has an empty or negative entry");
+  }
+  return {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11]};
+}
+
+// maxPool(x, out, geometry: Int32Array(12)): n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft.
+napi_value MaxPoolEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 3);
+    const PoolGeometry g = GetPoolGeometry(env, args.values[2]);
+    auto x = Floats(env, args.values[0], "maxPool x", size_t(g.n) * g.h * g.w * g.c);
+    auto out = Floats(env, args.values[1], "maxPool output", size_t(g.n) * g.oh * g.ow * g.c);
+    MaxPool(g, x.data, out.data);
+    return nullptr;
+  });
+}
+
+// maxPoolGrad(dy, x, dx, geometry)
+napi_value MaxPoolGradEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 4);
+    const PoolGeometry g = GetPoolGeometry(env, args.values[3]);
+    const size_t x_size = size_t(g.n) * g.h * g.w * g.c;
+    auto dy = Floats(env, args.values[0], "maxPoolGrad dy", size_t(g.n) * g.oh * g.ow * g.c);
+    auto x = Floats(env, args.values[1], "maxPoolGrad x", x_size);
+    auto dx = Floats(env, args.values[2], "maxPoolGrad output", x_size);
+    MaxPoolGrad(g, x.data, dy.data, dx.data);
+    return nullptr;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -244,6 +303,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, BinaryEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, UnaryEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, ReduceSumEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"matMul", nullptr, MatMulEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maxPool", nullptr, MaxPoolEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGradEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

@@ -117,6 +117,8 @@ export class CreateJobDto {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 1, description: 'Evaluate every this many epochs and after the last step; 0 turns evaluation off' })
   @IsOptional() @IsInt() @Min(0) evalEvery?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Disk checkpoint every this many steps and at the end (default: once per epoch); 0 turns them off' })
+  @IsOptional() @IsInt() @Min(0) checkpointEvery?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100000, default: 1000, description: 'Test images per evaluation shard' })
   @IsOptional() @IsInt() @Min(1) @Max(100000) evalShardSize?: number;
 }

@@ -68,6 +68,11 @@ export interface OnednnAddon {
     scale: number,
     out: Float32Array,
   ): void;
+  /** geometry: batchA, batchB, m, n, k, transposeA (0/1), transposeB (0/1); batch index i reads a[i % batchA]. */
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  /** geometry: n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft. */
+  maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
 }
 
 export type AddonLoad = { addon: OnednnAddon } | { addon: null; reason: string };

@@ -1,6 +1,7 @@
 /**
  * Registers the `onednn` backend: every cpu kernel under the new name, then the native kernels
- * over the hot ones (convolutions, elementwise ops, channel reductions).
+ * over the hot ones (convolutions, elementwise ops, channel reductions, max pooling, matrix
+ * products).
  *
  * Determinism: with one thread every native kernel gives the same bits on every run and in every
  * process on the same CPU type. The elementwise loops and reductions stay so with more threads,
@@ -13,8 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { convKernelConfigs } from './conv-kernels';
 import { elementwiseKernelConfigs } from './elementwise-kernels';
+import { matMulKernelConfigs } from './matmul-kernels';
 import { loadOnednnAddon, OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
+import { poolingKernelConfigs } from './pooling-kernels';
 import { reductionKernelConfigs } from './reduction-kernels';
 
 export interface OnednnInfo {
@@ -36,6 +39,8 @@ function registerKernels(addon: OnednnAddon): void {
     ...convKernelConfigs(addon),
     ...elementwiseKernelConfigs(addon),
     ...reductionKernelConfigs(addon),
+    ...poolingKernelConfigs(addon),
+    ...matMulKernelConfigs(addon),
   ];
   for (const config of native) {
     if (tf.getKernel(config.kernelName, ONEDNN)) tf.unregisterKernel(config.kernelName, ONEDNN);

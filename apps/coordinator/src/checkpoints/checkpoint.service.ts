@@ -1,0 +1,67 @@
+import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { ModelWeights } from '@resnet/model';
+import { TensorCodec, TrainingJobSpec } from '@resnet/protocol';
+import { JobRepository } from '../jobs/job.repository';
+import { layersModelFiles } from '../models/layers-model-export';
+import { CheckpointStore } from './checkpoint.store';
+
+/** Writes jobs' checkpoints to disk and brings jobs back from them into Redis. */
+@Injectable()
+export class CheckpointService {
+  private readonly logger = new Logger(CheckpointService.name);
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  /** Whether a job's checkpoint is due after `stepsDone` steps: every `checkpointEvery` steps, and at the end. */
+  due(spec: TrainingJobSpec, stepsDone: number): boolean {
+    if (spec.checkpointEvery <= 0) return false;
+    return stepsDone % spec.checkpointEvery === 0 || stepsDone === spec.totalSteps;
+  }
+
+  async save(jobId: string, spec: TrainingJobSpec, step: number, weights: ModelWeights, encodedWeights: Buffer, velocity: Float32Array): Promise<void> {
+    const [model, metrics] = await Promise.all([layersModelFiles(jobId, spec, step, weights), this.jobs.metrics(jobId)]);
+    const folder = await this.store.save(
+      {
+        manifest: { jobId, step, spec, createdAt: Date.now() },
+        weights: encodedWeights,
+        velocity: TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {}),
+        metrics,
+      },
+      model,
+    );
+    this.logger.log(`job ${jobId}: checkpoint at step ${step} in ${folder}`);
+  }
+
+  /**
+   * Recreates a job in Redis from a checkpoint folder (relative to the checkpoint directory), with
+   * its spec, step, weights, optimizer state and metrics, ready to resume. Refuses to overwrite a
+   * job that Redis still has.
+   */
+  async restore(relativeFolder: string): Promise<string> {
+    const checkpoint = await this.store.load(relativeFolder);
+    const { jobId, spec, step } = checkpoint.manifest;
+    if (await this.jobs.get(jobId)) {
+      throw new ConflictException(`job ${jobId} still exists; cancel it or restore on a Redis that does not hold it`);
+    }
+    await this.jobs.restore(jobId, spec, step, checkpoint.weights, checkpoint.velocity, checkpoint.metrics);
+    this.logger.log(`job ${jobId} restored from ${relativeFolder} at step ${step}`);
+    return jobId;
+  }
+
+  /** Jobs that have checkpoints on disk but are gone from Redis (it lost its data): restores each from its latest. */
+  async restoreLost(): Promise<string[]> {
+    const restored: string[] = [];
+    for (const jobId of await this.store.jobIds()) {
+      if (await this.jobs.get(jobId)) continue;
+      const folder = await this.store.latestFolder(jobId);
+      if (!folder) continue;
+      const checkpoint = await this.store.load(`${jobId}/${folder.split('/').pop()}`);
+      if (checkpoint.manifest.step >= checkpoint.manifest.spec.totalSteps) continue; // finished: nothing to resume
+      restored.push(await this.restore(`${jobId}/${folder.split('/').pop()}`));
+    }
+    return restored;
+  }
+}

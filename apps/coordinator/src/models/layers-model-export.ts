@@ -1,0 +1,30 @@
+import { evalCropFraction } from '@resnet/data';
+import { architectureFor, LayersModelFiles, ModelWeights, toLayersModel, toLayersModelFiles } from '@resnet/model';
+import { ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
+
+/** A job's weights as TF.js LayersModel files, with what a user needs to run it in the metadata. */
+export async function layersModelFiles(
+  jobId: string,
+  spec: TrainingJobSpec,
+  step: number,
+  weights: ModelWeights,
+): Promise<LayersModelFiles> {
+  const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
+  const model = toLayersModel(arch, weights, spec.imageShape);
+  try {
+    const metadata: ExportedModelMetadata = {
+      jobId,
+      jobName: spec.name,
+      model: spec.model,
+      step,
+      classNames: spec.classNames,
+      normalization: spec.normalization,
+      evalCropFraction: evalCropFraction(spec.dataset),
+      output: 'logits',
+    };
+    model.setUserDefinedMetadata({ ...metadata });
+    return await toLayersModelFiles(model);
+  } finally {
+    model.dispose();
+  }
+}
