@@ -56,6 +56,11 @@ describe('REST API', function () {
     });
   }
 
+  it('refuses request bodies over 64 kB', async () => {
+    const res = await cluster.request('POST', '/jobs', { ...SMALL, name: 'x'.repeat(70_000) });
+    assert.equal(res.status, 413);
+  });
+
   it('answers 404 for unknown job ids', async () => {
     for (const path of ['/jobs/nope', '/jobs/nope/metrics']) {
       const res = await cluster.request('GET', path);

@@ -330,6 +330,29 @@ describe('onednn backend', function () {
     });
   });
 
+  describe('matrix products match the cpu backend', () => {
+    beforeEach(requireAddon);
+
+    const PRODUCTS: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean }> = [
+      { a: [8, 64], b: [64, 10], transposeA: false, transposeB: false }, // classifier forward
+      { a: [8, 10], b: [64, 10], transposeA: false, transposeB: true }, // its input gradient
+      { a: [8, 64], b: [8, 10], transposeA: true, transposeB: false }, // its weight gradient
+      { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+      { a: [3, 5, 7], b: [7, 4], transposeA: false, transposeB: false },
+      { a: [2, 3, 5, 7], b: [2, 3, 7, 4], transposeA: false, transposeB: false },
+      { a: [1, 5, 7], b: [3, 7, 4], transposeA: false, transposeB: false },
+    ];
+    PRODUCTS.forEach(({ a, b, transposeA, transposeB }, i) => {
+      it(`[${a}]${transposeA ? 'ᵀ' : ''} x [${b}]${transposeB ? 'ᵀ' : ''}`, async () => {
+        const [va, vb] = [seededNormal(50 + i, size(a)), seededNormal(60 + i, size(b))];
+        const { got, want } = await againstCpu(() =>
+          tf.matMul(tf.tensor(va, a), tf.tensor(vb, b), transposeA, transposeB),
+        );
+        assertClose('matMul', got[0], want[0], 1e-5);
+      });
+    });
+  });
+
   describe('max pooling matches the cpu backend bit for bit', () => {
     beforeEach(requireAddon);
 

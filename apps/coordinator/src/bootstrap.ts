@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { requireApiToken } from './auth/api-token.middleware';
 import { CoordinatorConfig } from './coordinator.config';
 import { serveDashboard } from './dashboard/dashboard-static';
 import { serveOpenApi } from './openapi/openapi';
@@ -16,6 +17,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
     forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
+  if (config.apiToken) app.use(requireApiToken(config.apiToken));
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),

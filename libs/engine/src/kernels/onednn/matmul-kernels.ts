@@ -24,7 +24,10 @@ export function matMulKernelConfigs(addon: OnednnAddon): KernelConfig[] {
     const [bRows, bCols] = b.shape.slice(-2);
     const [m, k] = attrs.transposeA ? [aCols, aRows] : [aRows, aCols];
     const [kB, n] = attrs.transposeB ? [bCols, bRows] : [bRows, bCols];
-    const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(
+      a.shape.slice(0, -2),
+      b.shape.slice(0, -2),
+    );
     const batch = size(outBatchShape);
     const batchA = size(a.shape.slice(0, -2));
     const batchB = size(b.shape.slice(0, -2));
@@ -32,7 +35,15 @@ export function matMulKernelConfigs(addon: OnednnAddon): KernelConfig[] {
     const broadcasts = (ownBatch: number): boolean => ownBatch === batch || ownBatch === 1;
     if (k !== kB || m * n * k * batch === 0 || !broadcasts(batchA) || !broadcasts(batchB)) return null;
     const out = backend.outputBuffer(batch * m * n);
-    const geometry = Int32Array.of(batchA, batchB, m, n, k, Number(attrs.transposeA), Number(attrs.transposeB));
+    const geometry = Int32Array.of(
+      batchA,
+      batchB,
+      m,
+      n,
+      k,
+      Number(attrs.transposeA),
+      Number(attrs.transposeB),
+    );
     addon.matMul(backend.float32Values(a), backend.float32Values(b), out, geometry);
     return backend.makeTensorInfo([...outBatchShape, m, n], 'float32', out);
   });
