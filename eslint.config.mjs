@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**'] },
+  { ignores: ['dist/**', '.build-*/**', 'node_modules/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,5 +15,10 @@ export default tseslint.config(
     // Libraries never import applications: dependencies point one way.
     files: ['libs/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
+  },
+  {
+    // The dashboard: plain ES modules run by the browser, with Chart.js as a global script.
+    files: ['apps/coordinator/public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser, Chart: 'readonly' } },
   },
 );

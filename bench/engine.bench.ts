@@ -4,8 +4,10 @@
  * next to PyTorch's on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
  * A benchmark, not a test. Each backend runs in its own process, so that peak RSS is its own.
  *
- *   BENCH_STEPS=5      measured steps per backend (after 2 warm-up steps); the median is reported
- *   BENCH_PROFILE=1    also print each backend's time per kernel
+ *   BENCH_STEPS=5      measured steps per run (after 2 warm-up steps), of which the median counts
+ *   BENCH_ROUNDS=3     runs of ours and of PyTorch per row, alternating so that both see the same
+ *                      load on a shared machine; the medians of the runs are reported
+ *   BENCH_PROFILE=1    also print each backend's time per kernel (from its first run)
  *   BENCH_THREADS=1,2  thread counts for onednn (and PyTorch)
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ const BATCH = 128;
 const SIDE = 32;
 const WARMUP_STEPS = 2;
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
 const PYTHON = '/usr/bin/python3';
@@ -132,27 +135,38 @@ async function main(): Promise<void> {
   const notes = new Set<string>();
   const profiles: string[] = [];
   for (const { backend, threads } of configs) {
-    const m = runChild(backend, threads);
-    if (typeof m === 'string') {
-      rows.push(`| ${backend} | ${threads} | – | ${m} | – | – | – |`);
+    const ours: Measurement[] = [];
+    const torch: number[] = [];
+    let failure: string | null = null;
+    for (let round = 0; round < ROUNDS && !failure; round++) {
+      const m = runChild(backend, threads);
+      if (typeof m === 'string') failure = m;
+      else ours.push(m);
+      const t = torchRate(threads);
+      if (typeof t === 'number') torch.push(t);
+      else notes.add(`PyTorch, ${threads} thread(s): ${t}`);
+    }
+    if (failure) {
+      rows.push(`| ${backend} | ${threads} | – | ${failure} | – | – | – |`);
       continue;
     }
-    // Right after ours, so that both see the same load on a shared machine.
-    const torch = torchRate(threads);
-    const torchCell = typeof torch === 'number' ? torch.toFixed(1) : 'n/a';
-    const ratio = typeof torch === 'number' ? (m.imagesPerSecond / torch).toFixed(2) : 'n/a';
-    if (typeof torch === 'string') notes.add(`PyTorch, ${threads} thread(s): ${torch}`);
+    const rate = median(ours.map((m) => m.imagesPerSecond));
+    const rss = Math.max(...ours.map((m) => m.peakRssMiB));
+    const torchRateMedian = torch.length > 0 ? median(torch) : null;
+    const torchCell = torchRateMedian === null ? 'n/a' : torchRateMedian.toFixed(1);
+    const ratio = torchRateMedian === null ? 'n/a' : (rate / torchRateMedian).toFixed(2);
     rows.push(
-      `| ${m.backend} | ${threads} | ${m.device} | ${m.imagesPerSecond.toFixed(1)} | ${m.peakRssMiB.toFixed(0)} | ${torchCell} | ${ratio} |`,
+      `| ${ours[0].backend} | ${threads} | ${ours[0].device} | ${rate.toFixed(1)} | ${rss.toFixed(0)} | ${torchCell} | ${ratio} |`,
     );
-    if (m.profile) profiles.push(`\n${m.backend}, ${threads} thread(s), per training step:\n\n${m.profile}`);
+    if (ours[0].profile)
+      profiles.push(`\n${ours[0].backend}, ${threads} thread(s), per training step:\n\n${ours[0].profile}`);
   }
   if (!onednnAvailable())
     notes.add('onednn: addon not built (apt-get install libdnnl-dev, then npm run build:native)');
   notes.add('cpu: skipped, its JavaScript Conv2DBackpropFilter takes minutes per step at batch 128');
 
   console.log(
-    `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}, median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,
+    `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}: median of ${ROUNDS} runs, each the median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,
   );
   console.log(
     '| backend | threads | device | images/s | peak RSS (MiB) | PyTorch images/s | ours / PyTorch |',

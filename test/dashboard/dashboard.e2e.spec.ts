@@ -16,8 +16,23 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SMALL_JOB = { name: 'e2e small', trainSize: '256', testSize: '64', imageSize: '8', numClasses: '4', epochs: '2', batchSize: '32', shardsPerStep: '2', lr: '0.05' };
+const SMALL_JOB = {
+  name: 'e2e small',
+  trainSize: '256',
+  testSize: '64',
+  imageSize: '8',
+  numClasses: '4',
+  epochs: '2',
+  batchSize: '32',
+  shardsPerStep: '2',
+  lr: '0.05',
+};
 const SMALL_JOB_STEPS = (256 / 32) * 2;
+
+/** The page's Chart.js global, as much of it as these tests read. */
+interface ChartGlobal {
+  getChart(canvasId: string): { data: { datasets: Array<{ data: unknown[] }> } };
+}
 
 describe('dashboard in a browser', function () {
   let cluster: DashboardCluster;
@@ -27,7 +42,9 @@ describe('dashboard in a browser', function () {
 
   before(async function () {
     if (!fs.existsSync(CHROMIUM)) {
-      console.warn(`      skipped: ${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`);
+      console.warn(
+        `      skipped: ${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`,
+      );
       this.skip();
     }
     cluster = await DashboardCluster.start(2);
@@ -53,13 +70,34 @@ describe('dashboard in a browser', function () {
   /** Fills the form; keys are field names without the dataset. prefix. */
   async function fillJobForm(fields: Record<string, string>): Promise<void> {
     for (const [name, value] of Object.entries(fields)) {
-      const field = ['trainSize', 'testSize', 'imageSize', 'numClasses'].includes(name) ? `dataset.${name}` : name;
+      const field = ['trainSize', 'testSize', 'imageSize', 'numClasses'].includes(name)
+        ? `dataset.${name}`
+        : name;
       await page.fill(`#job-form [name="${field}"]`, value);
     }
   }
 
   function jobRow(name: string) {
     return page.locator('#jobs-table tbody tr', { hasText: name });
+  }
+
+  /** Points the page's chart `chartId` has drawn in its dataset `index`, read from Chart.js itself. */
+  function pointCount(chartId: string, index = 0): Promise<number> {
+    return page.evaluate(
+      ([id, i]) =>
+        (window as unknown as { Chart: ChartGlobal }).Chart.getChart(id).data.datasets[i].data.length,
+      [chartId, index] as const,
+    );
+  }
+
+  async function waitForLossPoints(atLeast: number, timeout = 60_000): Promise<void> {
+    await page.waitForFunction(
+      (n) =>
+        (window as unknown as { Chart: ChartGlobal }).Chart.getChart('loss-chart').data.datasets[0].data
+          .length >= n,
+      atLeast,
+      { timeout },
+    );
   }
 
   it('shows the server’s validation messages for a bad job', async () => {
@@ -80,14 +118,18 @@ describe('dashboard in a browser', function () {
     await page.waitForSelector('#job-panel:not([hidden])');
     assert.equal(await page.textContent('#job-title'), SMALL_JOB.name);
     // Points arrive while the job runs, pushed over /events, without reloading the page.
-    const lossPoints = () => page.evaluate(() => (window as any).Chart.getChart('loss-chart').data.datasets[0].data.length as number);
-    await page.waitForFunction(() => (window as any).Chart.getChart('loss-chart').data.datasets[0].data.length > 0, null, { timeout: 60_000 });
+    await waitForLossPoints(1);
     await jobRow(SMALL_JOB.name).locator('.status', { hasText: 'completed' }).waitFor({ timeout: 60_000 });
-    await page.waitForFunction((n) => (window as any).Chart.getChart('loss-chart').data.datasets[0].data.length === n, SMALL_JOB_STEPS);
-    assert.equal(await lossPoints(), SMALL_JOB_STEPS);
-    const testPoints = await page.evaluate(() => (window as any).Chart.getChart('accuracy-chart').data.datasets[1].data.length as number);
-    assert.ok(testPoints >= 1, 'the test accuracy series has the final evaluation');
-    assert.equal(await jobRow(SMALL_JOB.name).locator('td').nth(5).innerText(), `${SMALL_JOB_STEPS} / ${SMALL_JOB_STEPS}`);
+    await waitForLossPoints(SMALL_JOB_STEPS, 5000);
+    assert.equal(await pointCount('loss-chart'), SMALL_JOB_STEPS);
+    assert.ok(
+      (await pointCount('accuracy-chart', 1)) >= 1,
+      'the test accuracy series has the final evaluation',
+    );
+    assert.equal(
+      await jobRow(SMALL_JOB.name).locator('td').nth(5).innerText(),
+      `${SMALL_JOB_STEPS} / ${SMALL_JOB_STEPS}`,
+    );
     assert.equal(await page.locator('#workers-table tbody tr', { hasText: 'alive' }).count(), 2);
   });
 
@@ -95,7 +137,7 @@ describe('dashboard in a browser', function () {
     await fillJobForm({ ...SMALL_JOB, name: 'e2e long', epochs: '100' });
     await page.click('#job-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#job-title')?.textContent === 'e2e long');
-    await page.waitForFunction(() => (window as any).Chart.getChart('loss-chart').data.datasets[0].data.length >= 2, null, { timeout: 60_000 });
+    await waitForLossPoints(2);
     const status = page.locator('#job-status');
     await page.click('#pause-button');
     await status.filter({ hasText: 'paused' }).waitFor();
@@ -111,7 +153,8 @@ describe('dashboard in a browser', function () {
     const jobs = (await (await fetch(`${cluster.url}/jobs`)).json()) as Array<{ id: string; name: string }>;
     const small = jobs.find((j) => j.name === SMALL_JOB.name)!;
     const { text } = await cluster.get('/metrics');
-    const sample = (name: string) => Number(new RegExp(`^${name}\\{job_id="${small.id}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const sample = (name: string) =>
+      Number(new RegExp(`^${name}\\{job_id="${small.id}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
     assert.equal(sample('resnet_step_duration_seconds_count'), SMALL_JOB_STEPS);
     assert.ok(sample('resnet_gradient_bytes_total') > 0);
     assert.ok(sample('resnet_images_per_second') > 0);
@@ -120,7 +163,8 @@ describe('dashboard in a browser', function () {
 
   it('saves a screenshot of the dashboard', async () => {
     await jobRow(SMALL_JOB.name).click();
-    await page.waitForFunction((n) => (window as any).Chart.getChart('loss-chart').data.datasets[0].data.length === n, SMALL_JOB_STEPS);
+    await waitForLossPoints(SMALL_JOB_STEPS, 5000);
+    assert.equal(await pointCount('loss-chart'), SMALL_JOB_STEPS);
     await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
     // SAVE_SCREENSHOT=1 refreshes the README's picture; otherwise it goes to a temp folder.
     const file =

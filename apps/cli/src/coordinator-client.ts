@@ -5,9 +5,20 @@ import type { WorkerView } from '../../coordinator/src/workers/workers.service';
 
 export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:3000';
 
-/** --url, shared by every command that talks to a running coordinator. */
+// --url and --token, for every command that talks to a running coordinator.
 export function coordinatorUrlOption(): Option {
-  return new Option('--url <url>', 'coordinator address').env('COORDINATOR_URL').default(DEFAULT_COORDINATOR_URL);
+  return new Option('--url <url>', 'coordinator address')
+    .env('COORDINATOR_URL')
+    .default(DEFAULT_COORDINATOR_URL);
+}
+
+export function apiTokenOption(): Option {
+  return new Option('--token <token>', 'API token of a coordinator started with API_TOKEN').env('API_TOKEN');
+}
+
+export interface CoordinatorOptions {
+  readonly url: string;
+  readonly token?: string;
 }
 
 export type JobAction = 'cancel' | 'pause' | 'resume';
@@ -26,9 +37,11 @@ export class CoordinatorError extends Error {
 /** The coordinator's REST API, for the CLI. */
 export class CoordinatorClient {
   readonly baseUrl: string;
+  private readonly token?: string;
 
-  constructor(baseUrl: string) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  constructor({ url, token }: CoordinatorOptions) {
+    this.baseUrl = url.replace(/\/+$/, '');
+    this.token = token;
   }
 
   submit(body: unknown): Promise<JobView> {
@@ -60,23 +73,37 @@ export class CoordinatorClient {
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
       const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
-      throw new Error(`cannot reach the coordinator at ${this.baseUrl} (${cause}): is it running? Set --url or COORDINATOR_URL`);
+      throw new Error(
+        `cannot reach the coordinator at ${this.baseUrl} (${cause}): is it running? Set --url or COORDINATOR_URL`,
+        { cause: err },
+      );
     }
     const text = await res.text();
-    let json: any;
+    let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      throw new Error(`${this.baseUrl} answered ${res.status} with something other than JSON: is it the coordinator?`);
+      throw new Error(
+        `${this.baseUrl} answered ${res.status} with something other than JSON: is it the coordinator?`,
+      );
     }
     if (!res.ok) {
-      const message = json?.message ?? `${res.status} ${res.statusText}`;
-      throw new CoordinatorError(res.status, Array.isArray(message) ? message : [String(message)]);
+      // Nest answers { message: string | string[] }; validation errors list one message per problem.
+      const message = (json as { message?: unknown } | null)?.message ?? `${res.status} ${res.statusText}`;
+      const messages = Array.isArray(message) ? message : [String(message)];
+      if (res.status === 401)
+        messages.push(
+          this.token ? 'the token given is not the one it was started with' : 'set --token or API_TOKEN',
+        );
+      throw new CoordinatorError(res.status, messages);
     }
     return json as T;
   }

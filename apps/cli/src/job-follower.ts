@@ -12,7 +12,11 @@ interface ProgressView {
 }
 
 /** Polls a job until it leaves queued/running, showing its steps as they commit; returns the final job. */
-export async function followJob(client: CoordinatorClient, id: string, view: 'lines' | 'bar' = 'lines'): Promise<JobView> {
+export async function followJob(
+  client: CoordinatorClient,
+  id: string,
+  view: 'lines' | 'bar' = 'lines',
+): Promise<JobView> {
   // A bar needs a terminal to redraw in; piped output gets lines.
   const progress: ProgressView = view === 'bar' && process.stdout.isTTY ? new BarView() : new LineView();
   try {
@@ -39,7 +43,9 @@ class LineView implements ProgressView {
       );
     }
     for (const e of evals.slice(this.evalsShown)) {
-      console.log(`test after step ${e.step}: loss ${e.loss.toFixed(4)} acc ${(e.accuracy * 100).toFixed(2)}% (${e.count} images)`);
+      console.log(
+        `test after step ${e.step}: loss ${e.loss.toFixed(4)} acc ${(e.accuracy * 100).toFixed(2)}% (${e.count} images)`,
+      );
     }
     this.stepsShown = steps.length;
     this.evalsShown = evals.length;
@@ -50,7 +56,8 @@ class LineView implements ProgressView {
 
 class BarView implements ProgressView {
   private readonly bar = new SingleBar({
-    format: '{bar} {percentage}% | step {value}/{total} | epoch {epoch} | loss {loss} | test acc {testAccuracy} | {imagesPerSecond} img/s | ETA {eta_formatted}',
+    format:
+      '{bar} {percentage}% | step {value}/{total} | epoch {epoch} | loss {loss} | test acc {testAccuracy} | {imagesPerSecond} img/s | ETA {eta_formatted}',
     barCompleteChar: '\u2588',
     barIncompleteChar: '\u2591',
     hideCursor: true,

@@ -1,5 +1,9 @@
 /** Left-aligned columns for terminal output; columns named in `right` (numbers) are right-aligned. */
-export function textTable(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {
+export function textTable(
+  header: string[],
+  rows: string[][],
+  right: ReadonlySet<number> = new Set(),
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells

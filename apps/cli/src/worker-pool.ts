@@ -8,6 +8,8 @@ export interface WorkerPoolOptions {
   readonly backend?: string;
   /** Shard lock duration; tests shorten it so a killed worker's shard moves on quickly. */
   readonly lockMs?: number;
+  /** Benchmarks only: workers sleep this long per shard instead of computing (real weights and gradient traffic). */
+  readonly simulateComputeMs?: number;
   /** Where worker output goes: inherit to show it, ignore to hide it. */
   readonly stdio?: 'inherit' | 'ignore';
   readonly env?: NodeJS.ProcessEnv;
@@ -28,6 +30,7 @@ export class WorkerPool {
     if (o.dataRoot) args.push('--data-root', o.dataRoot);
     if (o.backend) args.push('--backend', o.backend);
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
+    if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
     const child = spawn(process.execPath, args, { stdio: o.stdio ?? 'ignore', env: { ...process.env, ...o.env } });
     this.children.set(name, child);
     child.once('exit', () => this.children.delete(name));

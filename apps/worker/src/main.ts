@@ -5,8 +5,11 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
-import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WorkerInfo } from '@resnet/protocol';
-import { ShardProcessor } from './shard-processor';
+import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, VersionAnnouncement, WorkerInfo } from '@resnet/protocol';
+import { GradientUploader } from './gradient-uploader';
+import { ShardHandler, ShardProcessor } from './shard-processor';
+import { SimulatedShardProcessor } from './simulated-shard-processor';
+import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
 
 const HEARTBEAT_MS = 5000;
@@ -20,12 +23,17 @@ interface WorkerOptions {
   name?: string;
   lockMs: string;
   threads: string;
+  simulateComputeMs?: string;
 }
 
 async function main(options: WorkerOptions): Promise<void> {
   const id = options.name ?? `${os.hostname()}-${process.pid}`;
   const log = pino({ base: { worker: id } });
-  const compute = await initComputeBackend(options.backend, options.device, { threads: Number(options.threads) });
+  const simulatedMs = options.simulateComputeMs === undefined ? null : Number(options.simulateComputeMs);
+  const compute =
+    simulatedMs === null
+      ? await initComputeBackend(options.backend, options.device, { threads: Number(options.threads) })
+      : { backend: 'simulated', device: `sleeps ${simulatedMs} ms per shard` };
   log.info({ backend: compute.backend, device: compute.device }, 'compute backend ready');
 
   const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
@@ -40,7 +48,17 @@ async function main(options: WorkerOptions): Promise<void> {
   });
   const keys = new RedisKeys(options.prefix);
   const repo = new WorkerRepository(redis, keys);
-  const processor = new ShardProcessor(repo, keys, path.resolve(options.dataRoot), id);
+  const weights = new WeightsPrefetcher(repo);
+  const uploader = new GradientUploader(repo, keys);
+  const processor: ShardHandler =
+    simulatedMs === null
+      ? new ShardProcessor(repo, weights, uploader, path.resolve(options.dataRoot), id)
+      : new SimulatedShardProcessor(repo, weights, uploader, id, simulatedMs);
+  // Subscribed connections take no other commands, hence a second connection.
+  const announcements = redis.duplicate();
+  announcements.on('error', () => undefined); // outages are reported by the main connection
+  announcements.on('message', (_channel, message) => weights.announced(JSON.parse(message) as VersionAnnouncement));
+  await announcements.subscribe(keys.versionChannel());
   const startedAt = Date.now();
   let imagesPerSecond: number | null = null;
   let currentShard: string | null = null;
@@ -60,19 +78,22 @@ async function main(options: WorkerOptions): Promise<void> {
   const worker = new Worker<ShardTask, ShardOutcome>(
     SHARD_QUEUE,
     async (job) => {
-      if (await repo.isQuarantined(id)) {
+      currentShard = shardTaskId(job.data);
+      // One round trip for both: every round trip here delays the step.
+      const [quarantined] = await Promise.all([repo.isQuarantined(id), repo.heartbeat(info())]);
+      if (quarantined) {
+        currentShard = null;
         void shutdown('quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name', 3);
         throw new Error(`worker ${id} is quarantined`);
       }
-      currentShard = shardTaskId(job.data);
-      await repo.heartbeat(info());
       try {
         const outcome = await processor.process(job.data);
         if (job.data.kind === 'train') imagesPerSecond = (outcome.count * 1000) / outcome.computeMs;
         currentShard = null;
-        // Reported with every result too, so short jobs show their speed without waiting for a beat.
-        await repo.heartbeat(info());
-        log.info({ job: job.data.jobId, shard: currentShard, ms: Math.round(outcome.computeMs) }, 'shard done');
+        // Reported with every result too, so short jobs show their speed without waiting for a beat;
+        // not awaited, so that it travels with BullMQ's completion of the shard instead of before it.
+        repo.heartbeat(info()).catch((err: Error) => log.warn({ err: err.message }, 'heartbeat'));
+        log.info({ job: job.data.jobId, shard: shardTaskId(job.data), ms: Math.round(outcome.computeMs) }, 'shard done');
         return outcome;
       } finally {
         currentShard = null;
@@ -101,6 +122,7 @@ async function main(options: WorkerOptions): Promise<void> {
     clearInterval(beat);
     await worker.close();
     await repo.leave(id);
+    announcements.disconnect();
     redis.disconnect();
     process.exit(code);
   };
@@ -118,6 +140,8 @@ const program = new Command('worker')
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
   .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')
   .option('--lock-ms <ms>', 'shard lock duration: longer than the slowest shard; a dead worker\'s shard moves on after it', '60000')
+  // For benchmarks of coordination: real weights and gradient traffic, no model (see SimulatedShardProcessor).
+  .addOption(new Option('--simulate-compute-ms <ms>', 'sleep this long per shard instead of computing').hideHelp())
   .action((opts: WorkerOptions) =>
     main(opts).catch((err: Error) => {
       console.error(`worker failed to start: ${err.message}`);

@@ -1,10 +1,15 @@
 import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
 import { ShardGradient, ShardTrainer } from '@resnet/engine';
 import { architectureFor } from '@resnet/model';
-import { ModelTensorCodec, RedisKeys, ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { GradientUploader } from './gradient-uploader';
+import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
 
-const GRADIENT_TTL_SECONDS = 3600;
+/** What the worker's queue loop hands each shard task to. */
+export interface ShardHandler {
+  process(task: ShardTask): Promise<ShardOutcome>;
+}
 
 function allFinite(result: ShardGradient): boolean {
   return (
@@ -27,51 +32,46 @@ interface LoadedJob {
  * cached, since consecutive shards usually share them), runs the model, and stores the gradient
  * message where the coordinator will read it.
  */
-export class ShardProcessor {
+export class ShardProcessor implements ShardHandler {
   private loaded: LoadedJob | null = null;
   private readonly datasets = new Map<string, Promise<DatasetSplits>>();
 
   constructor(
     private readonly repo: WorkerRepository,
-    private readonly keys: RedisKeys,
+    private readonly weights: WeightsPrefetcher,
+    private readonly uploader: GradientUploader,
     private readonly dataRoot: string,
     private readonly workerId: string,
   ) {}
 
   async process(task: ShardTask): Promise<ShardOutcome> {
-    const job = await this.jobAt(task.jobId, task.version);
+    const { job, weightFetchMs } = await this.jobAt(task.jobId, task.version);
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
       const result = await job.trainer.evaluate(batch);
-      return { workerId: this.workerId, ...result, computeMs: performance.now() - started };
+      return { workerId: this.workerId, ...result, computeMs: performance.now() - started, weightFetchMs };
     }
     const batch = await shardBatch(job.data.train, job.spec, task.step, task.shard);
     const result = await job.trainer.trainShard(batch);
+    const computeMs = performance.now() - started;
     if (!allFinite(result)) {
       // Say so rather than send numbers the coordinator would blame on this worker.
-      const computeMs = performance.now() - started;
       return { workerId: this.workerId, lossSum: result.lossSum, correct: result.correct, count: result.count, computeMs, nonFinite: true };
     }
-    const message = ModelTensorCodec.encode(job.trainer.layouts, result.gradientSum, result.batchStats, {
-      jobId: task.jobId,
-      step: task.step,
-      shard: task.shard,
-    });
-    const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
-    await this.repo.putGradient(gradientKey, message, GRADIENT_TTL_SECONDS);
+    const uploaded = await this.uploader.upload(task, job.spec, job.trainer.layouts, result.gradientSum, result.batchStats);
     return {
       workerId: this.workerId,
       lossSum: result.lossSum,
       correct: result.correct,
       count: result.count,
-      computeMs: performance.now() - started,
-      gradientKey,
-      gradientBytes: message.length,
+      computeMs,
+      weightFetchMs,
+      ...uploaded,
     };
   }
 
-  private async jobAt(jobId: string, version: number): Promise<LoadedJob> {
+  private async jobAt(jobId: string, version: number): Promise<{ job: LoadedJob; weightFetchMs: number }> {
     if (this.loaded?.jobId !== jobId) {
       this.loaded?.trainer.dispose();
       this.loaded = null;
@@ -79,12 +79,13 @@ export class ShardProcessor {
       const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
       this.loaded = { jobId, spec, trainer: new ShardTrainer(arch), data: await this.dataset(spec), version: -1 };
     }
-    if (this.loaded.version !== version) {
-      const weights = ModelTensorCodec.decode(this.loaded.trainer.layouts, await this.repo.weights(jobId, version));
-      this.loaded.trainer.setWeights(weights);
-      this.loaded.version = version;
+    const job = this.loaded;
+    const { weights, waitedMs } = await this.weights.get(jobId, version, job.trainer.layouts);
+    if (job.version !== version) {
+      job.trainer.setWeights(weights);
+      job.version = version;
     }
-    return this.loaded;
+    return { job, weightFetchMs: waitedMs };
   }
 
   private dataset(spec: TrainingJobSpec): Promise<DatasetSplits> {

@@ -7,10 +7,10 @@
       "target_name": "resnet_onednn",
       "sources": ["src/addon.cc", "src/convolution.cc", "src/elementwise.cc", "src/matmul.cc", "src/pooling.cc"],
       "cflags_cc!": ["-fno-exceptions"],
-      # Portable x86-64 code (no -march=native): the elementwise loops are memory-bound, so wider
-      # vectors buy little, and a binary that runs on any x86-64 host survives being built into an
+      # No -march=native: the plain loops (elementwise, reductions, pooling) are memory-bound, so
+      # wider vectors buy little, and a binary for the baseline ISA survives being built into an
       # image on one machine and run on another. oneDNN picks its own ISA (AVX2, AVX-512, AMX) at
-      # run time for the convolutions.
+      # run time for convolutions and matrix products.
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp"],
       "libraries": ["-ldnnl", "-fopenmp"],
     }

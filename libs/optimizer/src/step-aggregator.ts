@@ -24,12 +24,15 @@ export interface AggregatedStep {
  * Collects the shards of one synchronous step and folds them into a running sum as they arrive,
  * always in shard-index order (a shard that arrives early waits for its predecessors), so the
  * result is bitwise the same whichever worker finishes first. A second result for a shard that is
- * already counted is refused.
+ * already counted is refused. `reset` starts the next step in the same memory: for a big model the
+ * sum is hundreds of megabytes, which fresh every step would cost page faults and garbage
+ * collections.
  */
 export class StepAggregator {
   private readonly sum: Float64Array;
   private readonly pending = new Map<number, ShardContribution>();
   private readonly folded: ShardContribution[] = [];
+  private mean: Float32Array | null = null;
 
   constructor(
     paramSize: number,
@@ -57,6 +60,13 @@ export class StepAggregator {
     return true;
   }
 
+  /** Forgets the step, to aggregate the next one; the previous result's gradient is overwritten by the next result. */
+  reset(): void {
+    this.sum.fill(0);
+    this.pending.clear();
+    this.folded.length = 0;
+  }
+
   has(shard: number): boolean {
     return shard < this.folded.length || this.pending.has(shard);
   }
@@ -72,7 +82,7 @@ export class StepAggregator {
   result(): AggregatedStep {
     if (!this.complete) throw new Error(`step has ${this.received} of ${this.shardsPerStep} shards`);
     const count = this.folded.reduce((n, s) => n + s.count, 0);
-    const gradient = new Float32Array(this.sum.length);
+    const gradient = (this.mean ??= new Float32Array(this.sum.length));
     for (let i = 0; i < gradient.length; i++) gradient[i] = this.sum[i] / count;
     return {
       gradient,
@@ -96,10 +106,19 @@ export function applyStep(
   sgd: SgdSettings,
   batchNormChannels: readonly number[],
 ): { params: Float32Array; state: Float32Array; velocity: Float32Array } {
-  const params = Float32Array.from(weights.params);
-  const state = Float32Array.from(weights.state);
-  const nextVelocity = Float32Array.from(velocity);
-  sgdStep(params, step.gradient, nextVelocity, lr, sgd);
-  updateRunningStats(state, step.batchStats, batchNormChannels);
-  return { params, state, velocity: nextVelocity };
+  const next = { params: Float32Array.from(weights.params), state: Float32Array.from(weights.state), velocity: Float32Array.from(velocity) };
+  applyStepInPlace(next, step, lr, sgd, batchNormChannels);
+  return next;
+}
+
+/** applyStep without the copies, for a loop that keeps no earlier version in memory. */
+export function applyStepInPlace(
+  model: { params: Float32Array; state: Float32Array; velocity: Float32Array },
+  step: AggregatedStep,
+  lr: number,
+  sgd: SgdSettings,
+  batchNormChannels: readonly number[],
+): void {
+  sgdStep(model.params, step.gradient, model.velocity, lr, sgd);
+  updateRunningStats(model.state, step.batchStats, batchNormChannels);
 }

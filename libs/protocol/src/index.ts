@@ -1,5 +1,6 @@
 export * from './errors/codec.error';
 export * from './tensor-codec';
+export * from './tensor-dtype';
 export * from './model-tensor-codec';
 export * from './training-job';
 export * from './shard-task';

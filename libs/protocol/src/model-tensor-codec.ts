@@ -1,12 +1,13 @@
 import { ModelLayouts, ParameterLayout } from '@resnet/model';
 import { CodecError } from './errors/codec.error';
-import { TensorCodec, TensorEntry } from './tensor-codec';
+import { EncodeOptions, TensorCodec, TensorEntry } from './tensor-codec';
 
 /**
  * A message holding one vector in the model's parameter layout and one in its batch-norm state
  * layout: weights (parameters + running statistics) from the coordinator, or gradients + batch
  * statistics from a worker. The decoder checks names, shapes and sizes against the layouts, so a
- * message from another model or version is rejected rather than misread.
+ * message from another model or version is rejected rather than misread. Decoded fp32 vectors
+ * share memory with the message (see TensorMessage.data): copy them before changing them.
  */
 export interface ModelTensors<M> {
   readonly params: Float32Array;
@@ -19,13 +20,14 @@ function entries(layout: ParameterLayout): TensorEntry[] {
 }
 
 export const ModelTensorCodec = {
-  encode<M>(layouts: ModelLayouts, params: Float32Array, state: Float32Array, meta: M): Buffer {
+  /** A residual in `options` (error feedback) covers the parameter vector: the params come first. */
+  encode<M>(layouts: ModelLayouts, params: Float32Array, state: Float32Array, meta: M, options: EncodeOptions = {}): Buffer {
     if (params.length !== layouts.params.size || state.length !== layouts.state.size) {
       throw new CodecError(
         `vectors of ${params.length}/${state.length} values do not fit the model's ${layouts.params.size}/${layouts.state.size}`,
       );
     }
-    return TensorCodec.encode([...entries(layouts.params), ...entries(layouts.state)], [params, state], meta);
+    return TensorCodec.encode([...entries(layouts.params), ...entries(layouts.state)], [params, state], meta, options);
   },
 
   decode<M>(layouts: ModelLayouts, buf: Buffer): ModelTensors<M> {

@@ -1,6 +1,12 @@
 /** Every Redis key and queue name the coordinator and workers share, in one place. */
 export const SHARD_QUEUE = 'shards';
 
+/** The message on RedisKeys.versionChannel(): weights `version` of job `jobId` can be read. */
+export interface VersionAnnouncement {
+  readonly jobId: string;
+  readonly version: number;
+}
+
 export class RedisKeys {
   constructor(readonly prefix = 'rc') {}
 
@@ -21,6 +27,10 @@ export class RedisKeys {
   }
   evalMetrics(id: string): string {
     return `${this.prefix}:job:${id}:evals`;
+  }
+  /** Pub/sub channel on which each committed weights version is announced, as a VersionAnnouncement. */
+  versionChannel(): string {
+    return `${this.prefix}:versions`;
   }
   gradient(id: string, step: number, shard: number): string {
     return `${this.prefix}:job:${id}:grad:${step}:${shard}`;

@@ -34,6 +34,10 @@ export interface ShardOutcome {
   /** Redis key of the gradient message (training shards only). */
   readonly gradientKey?: string;
   readonly gradientBytes?: number;
+  /** How long the shard waited for its weights version: fetch and decode, or less when prefetched. */
+  readonly weightFetchMs?: number;
+  /** Encoding and storing the gradient message. */
+  readonly uploadMs?: number;
 }
 
 /** BullMQ job ids must not contain ':'; these ids also make re-enqueueing a shard idempotent. */
@@ -56,6 +60,26 @@ export interface StepMetrics {
   /** The slowest shard's own compute time. */
   readonly slowestShardMs: number;
   readonly at: number;
+  // Where a step's time goes, for benchmarks and dashboards (absent in metrics of older versions).
+  /** Putting the step's shards on the queue. */
+  readonly enqueueMs?: number;
+  /** Longest wait of a shard for its weights version (worker-reported). */
+  readonly weightFetchMs?: number;
+  /** Longest gradient encode and store of a shard (worker-reported). */
+  readonly uploadMs?: number;
+  /** From the step's start until the last shard's result arrived; waitMs minus this is aggregation left after it. */
+  readonly lastArrivalMs?: number;
+  /** Coordinator time reading, checking and folding gradient messages, summed over the shards. */
+  readonly aggregateMs?: number;
+  /** Averaging the folded gradients, the SGD update and its finiteness checks. */
+  readonly optimizerMs?: number;
+  /**
+   * Encoding and committing the weights version this step computed against, i.e. the previous
+   * step's publication: a commit cannot record its own duration in the record it commits.
+   */
+  readonly publishMs?: number;
+  /** Bytes of gradient messages the step used. */
+  readonly gradientBytes?: number;
 }
 
 export interface EvalMetrics {

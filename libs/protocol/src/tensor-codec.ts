@@ -1,18 +1,20 @@
 import { crc32 } from 'node:zlib';
 import { CodecError } from './errors/codec.error';
+import { bytesPerValue, roundToHalf, TENSOR_DTYPES, TensorDtype, widenFromHalf } from './tensor-dtype';
 
 /**
  * Binary framing for tensors that travel through Redis (weights and gradients):
  *
  *   magic "RNT1" | u32 header length | header JSON (utf-8) | zero padding to 4 bytes |
- *   float32 little-endian data of every tensor, back to back | u32 CRC-32 of all bytes before it
+ *   little-endian values of every tensor, back to back | u32 CRC-32 of all bytes before it
  *
- * The header names each tensor and its shape, in the order of the data, plus free-form metadata.
- * The data section is one contiguous float32 run, so a decoder hands it out as a single
- * Float32Array without copying tensor by tensor.
+ * The header names each tensor and its shape, in the order of the data, the values' number format
+ * (dtype: fp32 when absent, or fp16/bf16, see tensor-dtype.ts), plus free-form metadata. The data
+ * section is one contiguous run, so an fp32 message decodes to a single Float32Array that is a view
+ * of the message itself, not a copy; half-precision messages are widened to fp32 on decoding.
  */
 const MAGIC = 0x31544e52; // "RNT1" read as little-endian u32
-// Float32Array views use the host's byte order; the wire format is little-endian.
+// Typed-array views use the host's byte order; the wire format is little-endian.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface TensorEntry {
@@ -23,8 +25,23 @@ export interface TensorEntry {
 export interface TensorMessage<M = Record<string, unknown>> {
   readonly tensors: readonly TensorEntry[];
   readonly meta: M;
-  /** All tensors' values in header order. */
+  /** The format the values travelled in. */
+  readonly dtype: TensorDtype;
+  /**
+   * All tensors' values in header order. For fp32 messages this usually shares memory with the
+   * decoded buffer: read it, or copy it before changing it.
+   */
   readonly data: Float32Array;
+}
+
+export interface EncodeOptions {
+  /** Number format of the values on the wire (default fp32, exact). */
+  readonly dtype?: TensorDtype;
+  /**
+   * Error feedback for fp16/bf16: the rounding residual of the previous message, added to the
+   * leading values before rounding and replaced by this message's residual. Ignored for fp32.
+   */
+  readonly residual?: Float32Array;
 }
 
 function elementCount(tensors: readonly TensorEntry[]): number {
@@ -32,25 +49,32 @@ function elementCount(tensors: readonly TensorEntry[]): number {
 }
 
 export const TensorCodec = {
-  encode<M>(tensors: readonly TensorEntry[], data: readonly Float32Array[], meta: M): Buffer {
+  encode<M>(tensors: readonly TensorEntry[], data: readonly Float32Array[], meta: M, options: EncodeOptions = {}): Buffer {
     if (!LITTLE_ENDIAN) throw new CodecError('big-endian hosts are not supported');
+    const dtype = options.dtype ?? 'fp32';
     const count = elementCount(tensors);
     const given = data.reduce((n, d) => n + d.length, 0);
     if (given !== count) throw new CodecError(`tensor data has ${given} values, the header's shapes need ${count}`);
-    const header = Buffer.from(JSON.stringify({ tensors, meta }), 'utf8');
+    const header = Buffer.from(JSON.stringify(dtype === 'fp32' ? { tensors, meta } : { tensors, meta, dtype }), 'utf8');
     const dataOffset = Math.ceil((8 + header.length) / 4) * 4;
-    const out = Buffer.alloc(dataOffset + count * 4 + 4);
+    const dataEnd = dataOffset + count * bytesPerValue(dtype);
+    // A buffer of its own (offset 0), so that the data section is aligned for typed-array views.
+    const out = Buffer.from(new ArrayBuffer(dataEnd + 4));
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(header.length, 4);
     header.copy(out, 8);
     let offset = dataOffset;
+    let residual = options.residual;
     for (const d of data) {
-      // Buffers from Buffer.alloc are not always 4-byte aligned, so copy bytes rather than floats.
-      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-      out.set(bytes, offset);
-      offset += d.byteLength;
+      if (dtype === 'fp32') {
+        new Float32Array(out.buffer, offset, d.length).set(d);
+      } else {
+        roundToHalf(dtype, d, new Uint16Array(out.buffer, offset, d.length), residual?.subarray(0, d.length));
+        residual = residual?.subarray(Math.min(d.length, residual.length));
+      }
+      offset += d.length * bytesPerValue(dtype);
     }
-    out.writeUInt32LE(crc32(out.subarray(0, offset)), offset);
+    out.writeUInt32LE(crc32(out.subarray(0, dataEnd)), dataEnd);
     return out;
   },
 
@@ -59,23 +83,39 @@ export const TensorCodec = {
     if (buf.readUInt32LE(0) !== MAGIC) throw new CodecError('message does not start with the tensor magic "RNT1"');
     const headerLength = buf.readUInt32LE(4);
     if (8 + headerLength + 4 > buf.length) throw new CodecError('message is truncated inside its header');
-    let parsed: { tensors: TensorEntry[]; meta: M };
+    let parsed: { tensors: TensorEntry[]; meta: M; dtype?: TensorDtype };
     try {
       parsed = JSON.parse(buf.toString('utf8', 8, 8 + headerLength));
     } catch (e) {
       throw new CodecError(`message header is not valid JSON: ${(e as Error).message}`);
     }
+    const dtype = parsed.dtype ?? 'fp32';
+    if (!TENSOR_DTYPES.includes(dtype)) throw new CodecError(`message values are in an unknown format "${dtype}"`);
     const dataOffset = Math.ceil((8 + headerLength) / 4) * 4;
     const count = elementCount(parsed.tensors);
-    const end = dataOffset + count * 4;
+    const end = dataOffset + count * bytesPerValue(dtype);
     if (end + 4 !== buf.length) {
       throw new CodecError(`message has ${buf.length} bytes, its header promises ${end + 4}: truncated or padded`);
     }
     const expected = buf.readUInt32LE(end);
     const actual = crc32(buf.subarray(0, end));
     if (expected !== actual) throw new CodecError('message checksum does not match: the data was corrupted');
-    const data = new Float32Array(count);
-    new Uint8Array(data.buffer).set(buf.subarray(dataOffset, end));
-    return { tensors: parsed.tensors, meta: parsed.meta, data };
+    return { tensors: parsed.tensors, meta: parsed.meta, dtype, data: valuesOf(buf, dataOffset, count, dtype) };
   },
 };
+
+/** The data section as fp32: a view when the bytes are fp32 and aligned, else a converted copy. */
+function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorDtype): Float32Array {
+  const start = buf.byteOffset + dataOffset;
+  const bytes = buf.subarray(dataOffset, dataOffset + count * bytesPerValue(dtype));
+  if (dtype === 'fp32') {
+    if (start % 4 === 0) return new Float32Array(buf.buffer, start, count);
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(bytes);
+    return data;
+  }
+  const halves = start % 2 === 0 ? new Uint16Array(buf.buffer, start, count) : new Uint16Array(Uint8Array.from(bytes).buffer);
+  const data = new Float32Array(count);
+  widenFromHalf(dtype, halves, data);
+  return data;
+}

@@ -1,5 +1,6 @@
 import { DatasetRef } from '@resnet/data';
 import { ModelName, ShortcutKind } from '@resnet/model';
+import { TensorDtype } from './tensor-dtype';
 
 export interface OptimizerSettings {
   readonly momentum: number;
@@ -32,6 +33,11 @@ export interface TrainingJobSpec {
   readonly dataset: DatasetRef;
   readonly batchSize: number;
   readonly shardsPerStep: number;
+  /**
+   * Number format of the workers' gradient messages: fp32 is exact; fp16 and bf16 halve the bytes,
+   * with error feedback in each worker so that rounding errors do not accumulate.
+   */
+  readonly gradientEncoding: TensorDtype;
   readonly seed: number;
   readonly optimizer: OptimizerSettings;
   readonly schedule: ScheduleSettings;

@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { CoordinatorClient, coordinatorUrlOption, JobAction } from '../coordinator-client';
+import {
+  apiTokenOption,
+  CoordinatorClient,
+  CoordinatorOptions,
+  coordinatorUrlOption,
+  JobAction,
+} from '../coordinator-client';
 
 const DESCRIPTIONS: Record<JobAction, string> = {
   cancel: 'Stop a queued, running or paused job for good',
@@ -13,8 +19,9 @@ export function jobActionCommand(action: JobAction): Command {
     .description(DESCRIPTIONS[action])
     .argument('<id>', 'job id')
     .addOption(coordinatorUrlOption())
-    .action(async (id: string, opts: { url: string }) => {
-      const job = await new CoordinatorClient(opts.url).act(id, action);
+    .addOption(apiTokenOption())
+    .action(async (id: string, opts: CoordinatorOptions) => {
+      const job = await new CoordinatorClient(opts).act(id, action);
       console.log(`job ${job.id} (${job.name}) is ${job.status} at step ${job.step}/${job.totalSteps}`);
     });
 }

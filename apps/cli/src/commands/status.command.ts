@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import type { JobView } from '../../../coordinator/src/jobs/jobs.service';
-import { CoordinatorClient, coordinatorUrlOption } from '../coordinator-client';
+import {
+  apiTokenOption,
+  CoordinatorClient,
+  CoordinatorOptions,
+  coordinatorUrlOption,
+} from '../coordinator-client';
 import { formatAgo } from '../time-format';
 import { textTable } from '../text-table';
 
@@ -9,9 +14,10 @@ export function statusCommand(): Command {
     .description('List the jobs, or show one job in detail')
     .argument('[id]', 'job id')
     .addOption(coordinatorUrlOption())
+    .addOption(apiTokenOption())
     .option('--json', 'print the API response as JSON')
-    .action(async (id: string | undefined, opts: { url: string; json?: boolean }) => {
-      const client = new CoordinatorClient(opts.url);
+    .action(async (id: string | undefined, opts: CoordinatorOptions & { json?: boolean }) => {
+      const client = new CoordinatorClient(opts);
       if (!id) {
         const jobs = await client.jobs();
         if (opts.json) return console.log(JSON.stringify(jobs, null, 2));
@@ -27,11 +33,30 @@ export function statusCommand(): Command {
         ['job', `${job.id}  ${job.name}`],
         ['status', job.status + (job.error ? `: ${job.error}` : '')],
         ['model', `${job.spec.model} (${job.spec.shortcut} shortcuts)`],
-        ['dataset', d.kind !== 'synthetic' ? d.path : `synthetic, ${d.trainSize} train / ${d.testSize} test images of ${d.imageSize}px, ${d.numClasses} classes`],
-        ['step', `${job.step}/${job.totalSteps}  epoch ${job.epoch.toFixed(2)}  ${(job.progress * 100).toFixed(1)}%`],
-        ['batch', `${job.spec.batchSize} in ${job.spec.shardsPerStep} shards, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`],
-        ['last step', last && `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  lr ${last.lr.toFixed(4)}  ${last.imagesPerSecond.toFixed(1)} img/s`],
-        ['last test', test && `after step ${test.step}: loss ${test.loss.toFixed(4)}  acc ${(test.accuracy * 100).toFixed(2)}%`],
+        [
+          'dataset',
+          d.kind !== 'synthetic'
+            ? d.path
+            : `synthetic, ${d.trainSize} train / ${d.testSize} test images of ${d.imageSize}px, ${d.numClasses} classes`,
+        ],
+        [
+          'step',
+          `${job.step}/${job.totalSteps}  epoch ${job.epoch.toFixed(2)}  ${(job.progress * 100).toFixed(1)}%`,
+        ],
+        [
+          'batch',
+          `${job.spec.batchSize} in ${job.spec.shardsPerStep} shards, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`,
+        ],
+        [
+          'last step',
+          last &&
+            `loss ${last.loss.toFixed(4)}  acc ${(last.accuracy * 100).toFixed(1)}%  lr ${last.lr.toFixed(4)}  ${last.imagesPerSecond.toFixed(1)} img/s`,
+        ],
+        [
+          'last test',
+          test &&
+            `after step ${test.step}: loss ${test.loss.toFixed(4)}  acc ${(test.accuracy * 100).toFixed(2)}%`,
+        ],
         ['updated', formatAgo(job.updatedAt)],
       ];
       for (const [key, value] of lines) if (value) console.log(`${key.padEnd(10)} ${value}`);

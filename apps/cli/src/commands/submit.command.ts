@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { CoordinatorClient, coordinatorUrlOption } from '../coordinator-client';
+import {
+  apiTokenOption,
+  CoordinatorClient,
+  CoordinatorOptions,
+  coordinatorUrlOption,
+} from '../coordinator-client';
 import { followJob } from '../job-follower';
 
-interface SubmitOptions {
-  url: string;
+interface SubmitOptions extends CoordinatorOptions {
   file?: string;
   name?: string;
   model?: string;
@@ -20,7 +24,8 @@ interface SubmitOptions {
 
 function number(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a number.`);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`"${value}" is not a number.`);
   return n;
 }
 
@@ -28,6 +33,7 @@ export function submitCommand(): Command {
   return new Command('submit')
     .description('Submit a training job to a running coordinator')
     .addOption(coordinatorUrlOption())
+    .addOption(apiTokenOption())
     .option('--file <job.json>', 'job request as JSON (the body of POST /jobs); flags override its fields')
     .option('--name <name>', 'job name')
     .option('--model <name>', 'resnet20, resnet32, … resnet1202, resnet18 … resnet152 (default resnet20)')
@@ -39,14 +45,21 @@ export function submitCommand(): Command {
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
     .option('--follow', 'show a progress bar with the loss until the job ends')
-    .addHelpText('after', '\nExample:\n  resnet-cluster submit --data cifar10 --epochs 160 --batch-size 128 --follow')
+    .addHelpText(
+      'after',
+      '\nExample:\n  resnet-cluster submit --data cifar10 --epochs 160 --batch-size 128 --follow',
+    )
     .action(async (opts: SubmitOptions) => {
-      const client = new CoordinatorClient(opts.url);
+      const client = new CoordinatorClient(opts);
       const job = await client.submit(requestBody(opts));
-      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${client.baseUrl}/#job=${job.id}`);
+      console.log(
+        `submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${client.baseUrl}/#job=${job.id}`,
+      );
       if (!opts.follow) return;
       const final = await followJob(client, job.id, 'bar');
-      console.log(`job ${final.id} ${final.status} at step ${final.step}/${final.totalSteps}${final.error ? `: ${final.error}` : ''}`);
+      console.log(
+        `job ${final.id} ${final.status} at step ${final.step}/${final.totalSteps}${final.error ? `: ${final.error}` : ''}`,
+      );
       if (final.status !== 'completed') process.exitCode = 1;
     });
 }
@@ -74,13 +87,13 @@ function readJobFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${file} must hold a JSON object: the body of POST /jobs`);

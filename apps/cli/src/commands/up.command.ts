@@ -64,7 +64,7 @@ export function upCommand(): Command {
         shardsPerStep: Math.max(2, Number(opts.workers)),
         schedule: { decay: 'cosine', warmupEpochs: Number(opts.epochs) / 10 },
       };
-      const client = new CoordinatorClient(url);
+      const client = new CoordinatorClient({ url, token: config.apiToken ?? undefined });
       const job = await client.submit(body);
       console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${url}/#job=${job.id}`);
       const final = await followJob(client, job.id);

@@ -1,5 +1,10 @@
 import { Command } from 'commander';
-import { CoordinatorClient, coordinatorUrlOption } from '../coordinator-client';
+import {
+  apiTokenOption,
+  CoordinatorClient,
+  CoordinatorOptions,
+  coordinatorUrlOption,
+} from '../coordinator-client';
 import { formatAgo } from '../time-format';
 import { textTable } from '../text-table';
 
@@ -7,9 +12,10 @@ export function workersCommand(): Command {
   return new Command('workers')
     .description('List the workers: alive, or gone within the last hour')
     .addOption(coordinatorUrlOption())
+    .addOption(apiTokenOption())
     .option('--json', 'print the API response as JSON')
-    .action(async (opts: { url: string; json?: boolean }) => {
-      const workers = await new CoordinatorClient(opts.url).workers();
+    .action(async (opts: CoordinatorOptions & { json?: boolean }) => {
+      const workers = await new CoordinatorClient(opts).workers();
       if (opts.json) return console.log(JSON.stringify(workers, null, 2));
       if (!workers.length) return console.log('no workers have joined: start some with `npm run worker`');
       console.log(

@@ -16,6 +16,7 @@ function selectedFromUrl() {
 }
 
 function select(jobId) {
+  if (state.events && jobId === state.selectedId) return; // already shown and streaming
   if (jobId !== selectedFromUrl())
     history.replaceState(null, '', jobId ? `#job=${encodeURIComponent(jobId)}` : '#');
   state.selectedId = jobId;

@@ -1,8 +1,6 @@
 import { api, ApiError } from './api.js';
 import { formatDuration, formatNumber, formatPercent, h } from './dom.js';
 
-/* global Chart */
-
 const BREAKDOWN_WINDOW = 300;
 const SUMMARY_WINDOW = 20;
 /**

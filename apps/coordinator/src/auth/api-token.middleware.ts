@@ -8,8 +8,8 @@ function digest(value: string): Buffer {
 }
 
 /**
- * With API_TOKEN set, every request that changes something (REST, dashboard actions, the queue
- * board's retry/clean buttons) needs `Authorization: Bearer <token>`. Digests of equal length are
+ * With API_TOKEN set, every request that changes something (REST calls and the dashboard's
+ * actions) needs `Authorization: Bearer <token>`. Digests of equal length are
  * compared in constant time, so response timing does not reveal how much of a guess was right.
  */
 export function requireApiToken(token: string) {

@@ -65,7 +65,10 @@ interface Snapshot {
 export class DashboardEventsService {
   private readonly logger = new Logger(DashboardEventsService.name);
   /** Metrics-derived columns of jobs whose step has not moved since the last tick. */
-  private readonly summaryCache = new Map<string, { step: number; loss: number | null; imagesPerSecond: number | null; msPerStep: number | null }>();
+  private readonly summaryCache = new Map<
+    string,
+    { step: number; loss: number | null; imagesPerSecond: number | null; msPerStep: number | null }
+  >();
   private lastProblem: string | null = null;
 
   private readonly snapshots$: Observable<Snapshot> = timer(0, TICK_MS).pipe(
@@ -94,7 +97,11 @@ export class DashboardEventsService {
       distinctUntilChanged(),
       map((message) => ({ type: 'problem', data: { message } })),
     );
-    const streams: Observable<MessageEvent>[] = [changes('jobs', (s) => s.jobs), changes('workers', (s) => s.workers), problems];
+    const streams: Observable<MessageEvent>[] = [
+      changes('jobs', (s) => s.jobs),
+      changes('workers', (s) => s.workers),
+      problems,
+    ];
     if (jobId) streams.push(this.jobMetrics(jobId));
     return merge(...streams);
   }
@@ -107,8 +114,11 @@ export class DashboardEventsService {
       concatMap((s) =>
         defer(async () => {
           if (!s.jobs?.some((j) => j.id === jobId)) return [];
-          const fresh = await readWhileRedisAnswers(this.redis, () => this.metrics.since(jobId, stepsSeen, evalsSeen)).catch(() => null);
-          if (!fresh || (stepsSeen + evalsSeen > 0 && fresh.steps.length + fresh.evals.length === 0)) return [];
+          const fresh = await readWhileRedisAnswers(this.redis, () =>
+            this.metrics.since(jobId, stepsSeen, evalsSeen),
+          ).catch(() => null);
+          if (!fresh || (stepsSeen + evalsSeen > 0 && fresh.steps.length + fresh.evals.length === 0))
+            return [];
           const event = { type: 'metrics', data: { jobId, reset: stepsSeen + evalsSeen === 0, ...fresh } };
           stepsSeen += fresh.steps.length;
           evalsSeen += fresh.evals.length;
@@ -121,7 +131,11 @@ export class DashboardEventsService {
 
   private async snapshot(): Promise<Snapshot> {
     try {
-      const [jobs, workers] = await readWhileRedisAnswers(this.redis, () => Promise.all([this.jobs.list(), this.workers.list()]), 3000);
+      const [jobs, workers] = await readWhileRedisAnswers(
+        this.redis,
+        () => Promise.all([this.jobs.list(), this.workers.list()]),
+        3000,
+      );
       const summaries = await Promise.all(jobs.map((j) => this.summarise(j)));
       if (this.lastProblem) this.logger.log('dashboard feed recovered');
       this.lastProblem = null;
@@ -144,7 +158,10 @@ export class DashboardEventsService {
         step: job.step,
         loss: last?.loss ?? null,
         imagesPerSecond: last?.imagesPerSecond ?? null,
-        msPerStep: steps.length >= 2 ? (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1) : (last?.stepMs ?? null),
+        msPerStep:
+          steps.length >= 2
+            ? (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1)
+            : (last?.stepMs ?? null),
       };
       this.summaryCache.set(job.id, recent);
     }
@@ -172,7 +189,9 @@ export class DashboardEventsService {
       loss: recent.loss,
       imagesPerSecond: recent.imagesPerSecond,
       etaSeconds:
-        job.status === 'running' && recent.msPerStep !== null ? ((job.totalSteps - job.step) * recent.msPerStep) / 1000 : null,
+        job.status === 'running' && recent.msPerStep !== null
+          ? ((job.totalSteps - job.step) * recent.msPerStep) / 1000
+          : null,
     };
   }
 }

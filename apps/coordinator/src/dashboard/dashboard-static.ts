@@ -19,6 +19,7 @@ function findUp(start: string, relative: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, relative);
     if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`dashboard files ${relative}/index.html not found above ${start}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`dashboard files ${relative}/index.html not found above ${start}`);
   }
 }

@@ -19,7 +19,11 @@ export class StepMetricsReader {
   }
 
   /** Entries after the first `stepsSeen` step and `evalsSeen` eval entries. */
-  async since(jobId: string, stepsSeen: number, evalsSeen: number): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async since(
+    jobId: string,
+    stepsSeen: number,
+    evalsSeen: number,
+  ): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
     const [steps, evals] = await Promise.all([
       this.redis.lrange(this.keys.stepMetrics(jobId), stepsSeen, -1),
       this.redis.lrange(this.keys.evalMetrics(jobId), evalsSeen, -1),

@@ -43,6 +43,7 @@ export class JobSpecFactory {
       dataset,
       batchSize,
       shardsPerStep,
+      gradientEncoding: dto.gradientEncoding ?? 'fp32',
       seed,
       optimizer: { momentum: dto.momentum ?? 0.9, weightDecay: dto.weightDecay ?? 1e-4, nesterov: dto.nesterov ?? false },
       schedule: {

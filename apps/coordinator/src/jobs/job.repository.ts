@@ -8,6 +8,7 @@ import {
   StepMetrics,
   TensorCodec,
   TrainingJobSpec,
+  VersionAnnouncement,
 } from '@resnet/protocol';
 import { REDIS } from '../redis/redis.module';
 
@@ -124,6 +125,8 @@ export class JobRepository {
       .hset(this.keys.job(c.jobId), { step: c.version, updatedAt: Date.now() })
       .rpush(this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics))
       .del(this.keys.weights(c.jobId, c.version - 1), ...c.gradientKeys)
+      // Workers that computed the previous version start fetching this one (WeightsPrefetcher).
+      .publish(this.keys.versionChannel(), JSON.stringify({ jobId: c.jobId, version: c.version } satisfies VersionAnnouncement))
       .exec();
   }
 

@@ -43,6 +43,7 @@ export class JobsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One job: its state, progress and complete spec' })
   @ApiOkResponse({ type: JobViewDto })
   @ApiNotFoundResponse()
   get(@Param('id') id: string) {

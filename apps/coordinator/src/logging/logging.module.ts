@@ -4,23 +4,18 @@ import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Options } from 'pino-http';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { maskUrlCredentials, REDACT } from './log-redaction';
+import { coordinatorLogOptions } from './log-options';
 
-/** Scraped, probed or polled often, or long-lived: logging each would drown the rest. */
-const QUIET_PATHS = /^\/(metrics|health|events|queues|docs|vendor)(\/|\?|$)|^\/[^/]*\.(js|css|png|ico|svg|map)$|^\/(\?|$)/;
+/**
+ * Scraped, probed or polled often: logging each request would drown the rest. (The dashboard's
+ * static files are served before this logger, and /events is excluded from it below.)
+ */
+const QUIET_PATHS = /^\/(metrics|health|queues|docs)(\/|\?|$)/;
 const JOB_IN_PATH = /^\/jobs\/([^/?]+)/;
 
 function httpLogOptions(config: CoordinatorConfig): Options {
   return {
-    name: 'coordinator',
-    level: config.logLevel ?? 'info',
-    redact: REDACT,
-    hooks: {
-      // A URL with credentials inside a message string is beyond what redact paths can reach.
-      logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? maskUrlCredentials(a) : a)) as Parameters<typeof method>);
-      },
-    },
+    ...coordinatorLogOptions(config.logLevel ?? 'info'),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && given.length <= 100 ? given : randomUUID();

@@ -10,7 +10,10 @@ export class MetricsController {
 
   @Get()
   @Header('content-type', contentType)
-  @ApiOperation({ summary: 'Prometheus metrics: step time, throughput, loss, gradient bytes per job; shard queue and workers' })
+  @ApiOperation({
+    summary:
+      'Prometheus metrics: step time, throughput, loss, gradient bytes per job; shard queue and workers',
+  })
   @ApiProduces(contentType)
   @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
   text(): Promise<string> {

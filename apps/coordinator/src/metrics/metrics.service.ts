@@ -20,7 +20,7 @@ const SHARD_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed'
 @Injectable()
 export class MetricsService {
   private readonly logger = new Logger(MetricsService.name);
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
 
   private readonly stepSeconds = new Histogram({
     name: 'resnet_step_duration_seconds',
@@ -72,11 +72,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(
-    @InjectQueue(SHARD_QUEUE) queue: Queue,
-    @Inject(REDIS) redis: Redis,
-    workers: WorkersService,
-  ) {
+  constructor(@InjectQueue(SHARD_QUEUE) queue: Queue, @Inject(REDIS) redis: Redis, workers: WorkersService) {
     collectDefaultMetrics({ register: this.registry });
     // Without a listener BullMQ prints every reconnect failure; an outage is already reported by
     // /health, the dashboard and the training loop, so this queue only notes it at debug level.
@@ -89,7 +85,9 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const counts = await readWhileRedisAnswers(redis, () => queue.getJobCounts(...SHARD_STATES)).catch(() => null);
+        const counts = await readWhileRedisAnswers(redis, () => queue.getJobCounts(...SHARD_STATES)).catch(
+          () => null,
+        );
         for (const state of SHARD_STATES) if (counts) this.set({ state }, counts[state] ?? 0);
       },
     });
@@ -114,8 +112,14 @@ export class MetricsService {
     const labels = { job_id: jobId };
     this.stepSeconds.observe(labels, metrics.stepMs / 1000);
     this.phaseSeconds.inc({ ...labels, phase: 'worker_compute' }, metrics.slowestShardMs / 1000);
-    this.phaseSeconds.inc({ ...labels, phase: 'queue_and_transfer' }, Math.max(0, metrics.waitMs - metrics.slowestShardMs) / 1000);
-    this.phaseSeconds.inc({ ...labels, phase: 'optimizer' }, Math.max(0, metrics.stepMs - metrics.waitMs) / 1000);
+    this.phaseSeconds.inc(
+      { ...labels, phase: 'queue_and_transfer' },
+      Math.max(0, metrics.waitMs - metrics.slowestShardMs) / 1000,
+    );
+    this.phaseSeconds.inc(
+      { ...labels, phase: 'optimizer' },
+      Math.max(0, metrics.stepMs - metrics.waitMs) / 1000,
+    );
     this.imagesPerSecond.set(labels, metrics.imagesPerSecond);
     this.loss.set(labels, metrics.loss);
     this.accuracy.set(labels, metrics.accuracy);

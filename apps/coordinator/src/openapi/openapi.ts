@@ -9,6 +9,11 @@ export function serveOpenApi(app: INestApplication): void {
       'Submit and control distributed ResNet training jobs, follow their metrics and the workers. ' +
         'The dashboard is at /, the shard queue at /queues, Prometheus metrics at /metrics.',
     )
+    // Listed in this order in the UI.
+    .addTag('jobs', 'Training jobs: submit, follow, control')
+    .addTag('workers', 'The workers that compute shards')
+    .addTag('dashboard', 'The live feed behind the web dashboard')
+    .addTag('observability', 'Prometheus metrics and health probes')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
 }

@@ -1,11 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { Module } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SHARD_QUEUE } from '@resnet/protocol';
-
-export const QUEUE_BOARD_ROUTE = '/queues';
 
 /**
  * bull-board's page links a web font from the internet; clusters often have no route out, and a
@@ -23,13 +21,17 @@ function sameOriginOnly(_req: IncomingMessage, res: ServerResponse, next: () => 
 @Module({
   imports: [
     BullBoardModule.forRoot({
-      route: QUEUE_BOARD_ROUTE,
+      route: '/queues',
       adapter: ExpressAdapter,
       middleware: sameOriginOnly,
       boardOptions: { uiConfig: { boardTitle: 'ResNet shards' } },
     }),
     // Read-only: the coordinator owns the shards; retrying or removing one behind its back would stall a step.
-    BullBoardModule.forFeature({ name: SHARD_QUEUE, adapter: BullMQAdapter, options: { readOnlyMode: true } }),
+    BullBoardModule.forFeature({
+      name: SHARD_QUEUE,
+      adapter: BullMQAdapter,
+      options: { readOnlyMode: true },
+    }),
   ],
 })
 export class QueueBoardModule {}

@@ -9,11 +9,18 @@ export class RedisUnavailableError extends Error {
  * outage: the shared clients queue commands until Redis is back (BullMQ needs
  * maxRetriesPerRequest: null), so a view checks the connection first and gives up after a timeout.
  */
-export async function readWhileRedisAnswers<T>(redis: Redis, read: () => Promise<T>, timeoutMs = 2000): Promise<T> {
+export async function readWhileRedisAnswers<T>(
+  redis: Redis,
+  read: () => Promise<T>,
+  timeoutMs = 2000,
+): Promise<T> {
   if (redis.status !== 'ready') throw new RedisUnavailableError(`Redis connection is ${redis.status}`);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([read(), timeout]);

@@ -9,6 +9,12 @@ import { RejectedShardResultError, ShardFailedError } from './errors/shard.error
 const SHARD_ATTEMPTS = 3;
 /** How many rejected results (corrupt, non-finite, wrong size) a shard may produce before its step fails. */
 const MAX_REJECTED_RESULTS = 3;
+/**
+ * Completed shards are kept for this many runs' worth of shards (a step's, or an evaluation's):
+ * enough for a restarted coordinator to collect the step in flight, few enough that Redis memory
+ * stays flat over a long job.
+ */
+const KEEP_COMPLETED_RUNS = 2;
 
 interface Waiter {
   resolve(outcome: ShardOutcome): void;
@@ -18,8 +24,9 @@ interface Waiter {
 /**
  * Puts shard tasks on the BullMQ queue and hands back each outcome as soon as its shard completes.
  * Task ids are derived from (job, step, shard), so enqueueing the same step again — after a
- * coordinator restart, say — neither duplicates work nor loses results already computed. A result
- * the caller rejects is recomputed under a fresh id.
+ * coordinator restart, say — neither duplicates work nor loses results already computed: BullMQ
+ * reports the ids it already holds as duplicated, and only those are looked up, so a normal step
+ * costs one round trip to enqueue. A result the caller rejects is recomputed under a fresh id.
  */
 @Injectable()
 export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
@@ -42,24 +49,31 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       this.settle(jobId, (w) => w.resolve(outcome as ShardOutcome));
     });
     this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
-    this.events.on('error', (err) => this.logger.warn(`queue events: ${err.message}`));
+    // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
+    this.events.on('duplicated', ({ jobId }) => void this.catchUp(jobId));
+    this.logOutages(this.events as never, 'queue events');
+    this.logOutages(this.queue as never, 'shard queue');
     await this.events.waitUntilReady();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.events.close();
+    // close() waits for a clean disconnect, which never comes while Redis is unreachable.
+    const closed = this.events.close();
+    const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref());
+    if ((await Promise.race([closed, timedOut])) === 'timeout') await this.events.disconnect();
   }
 
   /**
    * Enqueues the tasks and calls `onOutcome` for each as it completes; resolves when all have.
    * When `onOutcome` throws RejectedShardResultError, `onRejected` hears of it and the shard runs again.
+   * Resolves with the time it took to put the tasks on the queue.
    */
   async run(
     tasks: readonly ShardTask[],
     onOutcome: (task: ShardTask, outcome: ShardOutcome) => Promise<void> | void,
     signal: AbortSignal,
     onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () => undefined,
-  ): Promise<void> {
+  ): Promise<{ enqueueMs: number }> {
     const active = new Set<string>();
     const onAbort = (): void => {
       for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
@@ -72,7 +86,9 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     try {
       const ids = tasks.map(shardTaskId);
       const first = ids.map((id) => this.await(id, active));
-      await this.enqueue(tasks, ids);
+      const enqueueStarted = performance.now();
+      await this.enqueue(tasks, ids, tasks.length);
+      const enqueueMs = performance.now() - enqueueStarted;
       await Promise.all(
         tasks.map(async (task, i) => {
           let outcome = await first[i];
@@ -89,16 +105,27 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
               this.logger.warn(`rejected shard ${ids[i]} from worker ${outcome.workerId}: ${err.message}; recomputing`);
               const retryId = `${ids[i]}_redo${redo}`;
               const retried = this.await(retryId, active);
-              await this.enqueue([task], [retryId]);
+              await this.enqueue([task], [retryId], tasks.length);
               outcome = await retried;
             }
           }
         }),
       );
+      return { enqueueMs };
     } finally {
       signal.removeEventListener('abort', onAbort);
       for (const id of active) this.waiters.delete(id);
     }
+  }
+
+  /** ioredis retries with backoff by itself; at most one line per outage instead of one per retry. */
+  private logOutages(emitter: { on(event: 'error', listener: (err: Error) => void): unknown }, what: string): void {
+    let lastLogged = 0;
+    emitter.on('error', (err: Error) => {
+      if (Date.now() - lastLogged < 30_000) return;
+      lastLogged = Date.now();
+      this.logger.warn(`${what}: ${err.message}; reconnecting`);
+    });
   }
 
   /** Registers interest in a shard before it is enqueued, so no completion can slip past. */
@@ -110,7 +137,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     return outcome;
   }
 
-  private async enqueue(tasks: readonly ShardTask[], ids: readonly string[]): Promise<void> {
+  /** `runSize`: shards in the whole run, which sizes how many completed shards the queue keeps. */
+  private async enqueue(tasks: readonly ShardTask[], ids: readonly string[], runSize: number): Promise<void> {
     await this.queue.addBulk(
       tasks.map((task, i) => ({
         name: task.kind,
@@ -119,20 +147,21 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
           jobId: ids[i],
           attempts: SHARD_ATTEMPTS,
           backoff: { type: 'fixed', delay: 500 },
-          removeOnComplete: { age: 600 },
+          removeOnComplete: { age: 600, count: KEEP_COMPLETED_RUNS * runSize },
           removeOnFail: { age: 24 * 3600 },
         },
       })),
     );
-    // A shard may have finished before this coordinator listened (it restarted): read its state directly.
-    await Promise.all(ids.map((id) => this.catchUp(id)));
   }
 
+  /** Reads a shard's state directly, for completions that may have happened while no one listened. */
   private async catchUp(id: string): Promise<void> {
     if (!this.waiters.has(id)) return;
+    // State first: a job read before its state could still be unfinished, without a return value.
+    const state = await this.queue.getJobState(id);
+    if (state !== 'completed' && state !== 'failed') return; // its own event is yet to come
     const job: Job<ShardTask, ShardOutcome> | undefined = await this.queue.getJob(id);
     if (!job) return;
-    const state = await job.getState();
     if (state === 'completed') this.settle(id, (w) => w.resolve(job.returnvalue));
     // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.
     if (state === 'failed') this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${job.failedReason}`)));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
-import { applyStep, lrAt, StepAggregator } from '@resnet/optimizer';
+import { applyStepInPlace, lrAt, StepAggregator } from '@resnet/optimizer';
 import { ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { JobRepository } from '../jobs/job.repository';
@@ -11,6 +11,7 @@ import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.
 import { MetricsService } from '../metrics/metrics.service';
 import { ShardDispatcher } from './shard-dispatcher';
 import { allFinite, validatedContribution } from './shard-result.validator';
+import { StepPhases } from './step-phases';
 import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
 
 class JobCancelledError extends Error {
@@ -73,18 +74,20 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async cancel(jobId: string): Promise<void> {
-    await this.jobs.setStatus(jobId, 'cancelled');
-    const run = this.runs.get(jobId);
-    run?.controller.abort(new JobCancelledError(`job ${jobId} was cancelled`));
-    await run?.done;
+    await this.stop(jobId, new JobCancelledError(`job ${jobId} was cancelled`), 'cancelled');
   }
 
   /** Stops the loop like cancel, keeping the last committed step so that resume continues from it. */
   async pause(jobId: string): Promise<void> {
-    await this.jobs.setStatus(jobId, 'paused');
+    await this.stop(jobId, new JobPausedError(`job ${jobId} was paused`), 'paused');
+  }
+
+  private async stop(jobId: string, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
     const run = this.runs.get(jobId);
-    run?.controller.abort(new JobPausedError(`job ${jobId} was paused`));
+    run?.controller.abort(reason);
     await run?.done;
+    // Only once the loop has stopped: a loop still starting up would overwrite it with 'running'.
+    await this.jobs.setStatus(jobId, status);
   }
 
   async resume(jobId: string): Promise<void> {
@@ -120,9 +123,12 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     let weights: ModelWeights = ModelTensorCodec.decode(layouts, await this.jobs.weights(jobId, job.state.step));
     let velocity = await this.jobs.velocity(jobId);
     await this.jobs.setStatus(jobId, 'running');
+    const phases = new StepPhases();
+    // One for the whole run: a big model's aggregation buffers are worth reusing.
+    const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, layouts.batchNorms.map((b) => b.channels));
     for (let step = job.state.step; step < spec.totalSteps; step++) {
       signal.throwIfAborted();
-      const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal);
+      const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal, phases, aggregator);
       weights = next;
       velocity = next.velocity;
       if (evalDue(spec, step + 1)) await this.evaluate(jobId, spec, step + 1, signal);
@@ -142,17 +148,21 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     weights: ModelWeights,
     velocity: Float32Array,
     signal: AbortSignal,
+    phases: StepPhases,
+    aggregator: StepAggregator,
   ): Promise<ModelWeights & { velocity: Float32Array; encoded: Buffer }> {
     const started = performance.now();
+    phases.beginStep();
+    aggregator.reset();
     const channels = layouts.batchNorms.map((b) => b.channels);
-    const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
     const gradientKeys: string[] = [];
     let slowestShardMs = 0;
     let gradientBytes = 0;
     const nonFiniteReports = new Set<number>();
-    await this.dispatcher.run(
+    const { enqueueMs } = await this.dispatcher.run(
       trainTasks(jobId, spec, step),
       async (task, outcome) => {
+        const folded = phases.arrived(outcome);
         if (outcome.gradientKey) gradientKeys.push(outcome.gradientKey); // freed at commit, used or not
         if (outcome.nonFinite) {
           // Recompute once: a second report for the same shard means the numbers really overflow.
@@ -167,31 +177,41 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
             blamesWorker: false,
           });
         }
-        if (await this.workers.isQuarantined(outcome.workerId)) {
+        // Both reads in one round trip.
+        const [quarantined, message] = await Promise.all([
+          this.workers.isQuarantined(outcome.workerId),
+          outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey) : null,
+        ]);
+        if (quarantined) {
           throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
             countsAgainstShard: false,
             blamesWorker: false,
           });
         }
-        const message = outcome.gradientKey ? await this.jobs.gradient(outcome.gradientKey) : null;
         if (aggregator.add(task.shard, validatedContribution(layouts, outcome, message))) {
           slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
         }
         gradientBytes += outcome.gradientBytes ?? 0;
+        folded();
       },
       signal,
       (outcome, err) => (err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined),
     );
+    phases.enqueued(enqueueMs);
+    phases.allFolded();
     const waitMs = performance.now() - started;
     const total = aggregator.result();
     const loss = total.lossSum / total.count;
     const lr = lrAt(scheduleOf(spec), step);
-    const next = applyStep(weights, velocity, total, lr, spec.optimizer, channels);
+    // In place: the loop keeps no earlier version, and copying a big model every step costs.
+    const next = { ...weights, velocity };
+    applyStepInPlace(next, total, lr, spec.optimizer, channels);
     if (!allFinite(next.params) || !allFinite(next.velocity) || !allFinite(next.state)) {
       throw new TrainingDivergedError(
         `training diverged at step ${step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
     }
+    phases.publishing();
     const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 });
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
@@ -205,8 +225,11 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       waitMs,
       slowestShardMs,
       at: Date.now(),
+      ...phases.metrics(),
+      gradientBytes,
     };
     await this.jobs.commitStep({ jobId, version: step + 1, weights: encoded, velocity: next.velocity, gradientKeys, metrics });
+    phases.published();
     this.metrics.observeStep(jobId, metrics, gradientBytes);
     return { ...next, encoded };
   }

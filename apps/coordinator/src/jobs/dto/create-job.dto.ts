@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MODEL_NAMES, ModelName, ShortcutKind } from '@resnet/model';
+import { TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
 
 // @ApiProperty repeats the validators' limits: plain tsc runs no Swagger plugin to read them.
 
@@ -92,6 +93,8 @@ export class CreateJobDto {
   /** Fixed by the job, not by how many workers are alive, so the math never depends on the cluster. */
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1024, default: 2, description: 'Shards each step is split into, whatever the number of workers' })
   @IsOptional() @IsInt() @Min(1) @Max(1024) shardsPerStep?: number;
+  @ApiPropertyOptional({ enum: TENSOR_DTYPES, default: 'fp32', description: 'Number format of gradient messages: fp32 is exact; fp16 and bf16 halve the bytes, with error feedback in each worker' })
+  @IsOptional() @IsIn(TENSOR_DTYPES as unknown as string[]) gradientEncoding?: TensorDtype;
   @ApiPropertyOptional({ minimum: 0.001, maximum: 10000, default: 1 })
   @IsOptional() @IsNumber() @Min(0.001) @Max(10000) epochs?: number;
   /** Stop after this many steps even if the epochs are not done (smoke runs). */

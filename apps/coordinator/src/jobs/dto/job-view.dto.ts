@@ -9,7 +9,11 @@ export class JobViewDto implements JobView {
   @ApiProperty({ example: '3f9c2a1b' }) id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
-  @ApiProperty({ type: 'integer', description: 'Optimizer steps applied so far (the current weights version)' }) step!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Optimizer steps applied so far (the current weights version)',
+  })
+  step!: number;
   @ApiProperty({ type: 'integer' }) totalSteps!: number;
   @ApiProperty({ description: 'Epochs done, fractional' }) epoch!: number;
   @ApiProperty({ minimum: 0, maximum: 1 }) progress!: number;
@@ -19,7 +23,8 @@ export class JobViewDto implements JobView {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'The job as it runs: the request with every default and every value derived from the dataset filled in',
+    description:
+      'The job as it runs: the request with every default and every value derived from the dataset filled in',
   })
   spec!: TrainingJobSpec;
 }
@@ -42,7 +47,8 @@ export class EvalMetricsDto implements EvalMetrics {
   @ApiProperty() epoch!: number;
   @ApiProperty({ description: 'Mean test loss' }) loss!: number;
   @ApiProperty({ minimum: 0, maximum: 1 }) accuracy!: number;
-  @ApiProperty({ minimum: 0, maximum: 1, description: 'Top-5 accuracy (1 with at most 5 classes)' }) top5!: number;
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Top-5 accuracy (1 with at most 5 classes)' })
+  top5!: number;
   @ApiProperty({ type: 'integer', description: 'Test images evaluated' }) count!: number;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) at!: number;
 }

@@ -8,10 +8,15 @@ export class WorkerViewDto implements WorkerView {
   @ApiProperty({ type: 'integer' }) pid!: number;
   @ApiProperty({ example: 'wasm' }) backend!: string;
   @ApiProperty({ example: 'cpu' }) device!: string;
-  @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' }) imagesPerSecond!: number | null;
-  @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' }) currentShard!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' })
+  imagesPerSecond!: number | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' })
+  currentShard!: string | null;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) startedAt!: number;
   @ApiProperty({ description: 'Last heartbeat, milliseconds since the epoch' }) lastSeen!: number;
   @ApiProperty({ description: 'Heartbeat seen within the last 15 s' }) alive!: boolean;
-  @ApiProperty({ description: 'Its results kept being rejected (corrupt or non-finite); it takes no more shards' }) quarantined!: boolean;
+  @ApiProperty({
+    description: 'Its results kept being rejected (corrupt or non-finite); it takes no more shards',
+  })
+  quarantined!: boolean;
 }

@@ -11,7 +11,7 @@ import { BinaryOp, OnednnAddon, UnaryOp } from './native-addon';
 import { isFloat32, nativeKernelConfig } from './native-kernel';
 
 /** A dense output's dims and each input's strides over them, as the addon's binary() takes them. */
-export interface BroadcastPlan {
+interface BroadcastPlan {
   dims: Int32Array;
   aStrides: Int32Array;
   bStrides: Int32Array;
@@ -34,7 +34,7 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
  * where both inputs step through them as one (e.g. x [N,H,W,C] with a per-channel [C] becomes a
  * [N*H*W, C] loop over a contiguous a and a repeating b).
  */
-export function planBroadcast(
+function planBroadcast(
   aShape: readonly number[],
   bShape: readonly number[],
   outShape: readonly number[],

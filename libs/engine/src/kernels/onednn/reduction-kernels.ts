@@ -15,7 +15,7 @@ interface ReductionAttrs {
 }
 
 /** x viewed as [outer, inner, channels] with `inner` the reduced axes, or null if they are not adjacent. */
-export function planReduction(
+function planReduction(
   shape: readonly number[],
   axis: number | number[],
 ): { outer: number; inner: number; channels: number; axes: number[] } | null {

@@ -4,10 +4,10 @@
  * products).
  *
  * Determinism: with one thread every native kernel gives the same bits on every run and in every
- * process on the same CPU type. The elementwise loops and reductions stay so with more threads,
- * but oneDNN's multi-threaded filter gradients and sgemm add per-thread partial sums, so with --threads > 1
- * results can differ in the last bits between thread counts. Across CPU types results differ
- * anyway: oneDNN picks kernels by ISA (AVX2, AVX-512, AMX).
+ * process on the same CPU type. The elementwise, reduction and pooling loops stay so with more
+ * threads, but oneDNN's multi-threaded filter gradients and sgemm add per-thread partial sums, so
+ * with --threads > 1 results can differ in the last bits between thread counts. Across CPU types
+ * results differ anyway: oneDNN picks its kernels by ISA (AVX2, AVX-512, AMX).
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -1,0 +1,67 @@
+import { ModelLayouts } from '@resnet/model';
+import { ModelTensorCodec, RedisKeys, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { WorkerRepository } from './worker.repository';
+
+const GRADIENT_TTL_SECONDS = 3600;
+/** Jobs whose rounding residuals a worker keeps at once (each is one parameter vector). */
+const RESIDUAL_JOBS = 4;
+
+export interface UploadedGradient {
+  readonly gradientKey: string;
+  readonly gradientBytes: number;
+  readonly uploadMs: number;
+}
+
+/**
+ * Encodes a shard's gradient message in the job's gradient encoding and stores it where the
+ * coordinator reads it.
+ *
+ * fp16 and bf16 use error feedback: what rounding lost from one message is added to the next one
+ * before rounding, so the errors cancel over steps instead of accumulating. The residual is this
+ * worker's, per job, not the shard slot's: the coordinator sums all shards' gradients, so a
+ * residual contributes the same to the step whichever shard carries it, and the sum of everything
+ * sent telescopes to the sum of the true gradients minus one residual per worker. That stays true
+ * when shards move between workers (the usual simplification, a residual per (job, shard index),
+ * would leave stale residuals behind in workers that no longer get that shard, and hold one vector
+ * per shard). A message that is lost or rejected after its residual was taken loses at most one
+ * residual; the batch statistics travel rounded without feedback (they are pooled, not summed).
+ */
+export class GradientUploader {
+  private readonly residuals = new Map<string, Float32Array>();
+
+  constructor(
+    private readonly repo: WorkerRepository,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async upload(
+    task: Extract<ShardTask, { kind: 'train' }>,
+    spec: TrainingJobSpec,
+    layouts: ModelLayouts,
+    gradientSum: Float32Array,
+    batchStats: Float32Array,
+  ): Promise<UploadedGradient> {
+    const started = performance.now();
+    const dtype = spec.gradientEncoding;
+    const residual = dtype === 'fp32' ? undefined : this.residualOf(task.jobId, layouts.params.size);
+    const message = ModelTensorCodec.encode(
+      layouts,
+      gradientSum,
+      batchStats,
+      { jobId: task.jobId, step: task.step, shard: task.shard },
+      { dtype, residual },
+    );
+    const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
+    await this.repo.putGradient(gradientKey, message, GRADIENT_TTL_SECONDS);
+    return { gradientKey, gradientBytes: message.length, uploadMs: performance.now() - started };
+  }
+
+  private residualOf(jobId: string, size: number): Float32Array {
+    let residual = this.residuals.get(jobId);
+    this.residuals.delete(jobId); // re-inserted last: the map's order is least recently used first
+    residual ??= new Float32Array(size);
+    this.residuals.set(jobId, residual);
+    if (this.residuals.size > RESIDUAL_JOBS) this.residuals.delete(this.residuals.keys().next().value!);
+    return residual;
+  }
+}

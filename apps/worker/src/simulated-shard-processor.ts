@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { shardRange } from '@resnet/data';
+import { architectureFor, layoutsOf, ModelLayouts } from '@resnet/model';
+import { ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { GradientUploader } from './gradient-uploader';
+import { ShardHandler } from './shard-processor';
+import { WeightsPrefetcher } from './weights-prefetcher';
+import { WorkerRepository } from './worker.repository';
+
+/** Mean gradient the simulated shards report: small, so that SGD stays finite over long runs. */
+const SIMULATED_MEAN_GRADIENT = 1e-4;
+
+interface SimulatedJob {
+  readonly jobId: string;
+  readonly spec: TrainingJobSpec;
+  readonly layouts: ModelLayouts;
+  /** The gradient sum of a shard of `samples` samples, refilled when a shard of another size comes. */
+  readonly gradientSum: Float32Array;
+  samples: number;
+  /** Batch statistics of mean 0 and variance 1, the same for every shard. */
+  readonly batchStats: Float32Array;
+}
+
+/**
+ * A worker for benchmarking coordination (`--simulate-compute-ms`): it does a real worker's I/O,
+ * fetching and decoding the weights version and storing a gradient message of the model's real
+ * size in the job's encoding, but sleeps a fixed time instead of running the model, so that many
+ * workers fit on a few cores and the coordinator, the queue and Redis are what is measured.
+ */
+export class SimulatedShardProcessor implements ShardHandler {
+  private job: SimulatedJob | null = null;
+
+  constructor(
+    private readonly repo: WorkerRepository,
+    private readonly weights: WeightsPrefetcher,
+    private readonly uploader: GradientUploader,
+    private readonly workerId: string,
+    private readonly computeMs: number,
+  ) {}
+
+  async process(task: ShardTask): Promise<ShardOutcome> {
+    const job = await this.jobOf(task.jobId);
+    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.layouts);
+    const started = performance.now();
+    await sleep(this.computeMs);
+    const computeMs = performance.now() - started;
+    const count =
+      task.kind === 'eval'
+        ? task.end - task.start
+        : sizeOf(shardRange({ datasetSize: job.spec.trainSize, batchSize: job.spec.batchSize, shardsPerStep: job.spec.shardsPerStep, seed: job.spec.seed }, task.shard));
+    // Chance-level loss and accuracy: plausible numbers for dashboards, never a divergence.
+    const results = { workerId: this.workerId, lossSum: count * Math.log(job.spec.numClasses), correct: Math.floor(count / job.spec.numClasses), count, computeMs, weightFetchMs };
+    if (task.kind === 'eval') return { ...results, correctTop5: count };
+    if (job.samples !== count) {
+      job.gradientSum.fill(SIMULATED_MEAN_GRADIENT * count);
+      job.samples = count;
+    }
+    return { ...results, ...(await this.uploader.upload(task, job.spec, job.layouts, job.gradientSum, job.batchStats)) };
+  }
+
+  private async jobOf(jobId: string): Promise<SimulatedJob> {
+    if (this.job?.jobId === jobId) return this.job;
+    const spec = await this.repo.jobSpec(jobId);
+    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const batchStats = new Float32Array(layouts.state.size);
+    for (const t of layouts.state.tensors) batchStats.fill(t.init === 'ones' ? 1 : 0, t.offset, t.offset + t.size);
+    this.job = { jobId, spec, layouts, gradientSum: new Float32Array(layouts.params.size), samples: 0, batchStats };
+    return this.job;
+  }
+}
+
+function sizeOf(range: { start: number; end: number }): number {
+  return range.end - range.start;
+}

@@ -1,0 +1,46 @@
+import { ModelLayouts } from '@resnet/model';
+import { ModelTensorCodec, ModelTensors, VersionAnnouncement } from '@resnet/protocol';
+import { WorkerRepository } from './worker.repository';
+
+interface HeldVersion {
+  readonly jobId: string;
+  readonly version: number;
+  readonly layouts: ModelLayouts;
+  readonly weights: Promise<ModelTensors<unknown>>;
+}
+
+/**
+ * The weights versions a worker computes against, fetched and decoded once per version. When the
+ * coordinator announces version v+1 of the job whose version v this worker holds, it is fetched
+ * at once, while the coordinator is still enqueueing the next step, so that the worker's next
+ * shard finds it waiting. Workers that sat the last step out fetch nothing ahead, so a pool larger
+ * than the shard count does not multiply the reads of every version.
+ */
+export class WeightsPrefetcher {
+  private held: HeldVersion | null = null;
+
+  constructor(private readonly repo: WorkerRepository) {}
+
+  /** The version's weights and how long this call waited for them (near zero when prefetched). */
+  async get(jobId: string, version: number, layouts: ModelLayouts): Promise<{ weights: ModelTensors<unknown>; waitedMs: number }> {
+    const started = performance.now();
+    if (this.held?.jobId !== jobId || this.held.version !== version) this.fetch(jobId, version, layouts);
+    const weights = await this.held!.weights;
+    return { weights, waitedMs: performance.now() - started };
+  }
+
+  /** Called for each message on the version channel. */
+  announced({ jobId, version }: VersionAnnouncement): void {
+    if (this.held?.jobId === jobId && this.held.version === version - 1) this.fetch(jobId, version, this.held.layouts);
+  }
+
+  private fetch(jobId: string, version: number, layouts: ModelLayouts): void {
+    const weights = this.repo.weights(jobId, version).then((buf) => ModelTensorCodec.decode(layouts, buf));
+    const held = { jobId, version, layouts, weights };
+    this.held = held;
+    // A failed fetch is not kept: the next get() tries again (and reports the error if it persists).
+    weights.catch(() => {
+      if (this.held === held) this.held = null;
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { RedisKeys, SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
+import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
+import { WorkerPool } from '../apps/cli/src/worker-pool';
+import { startCoordinator } from '../apps/coordinator/src/bootstrap';
+import { configFromEnv } from '../apps/coordinator/src/coordinator.config';
+
+const PREFIX = 'scale';
+
+/** Redis's own accounting, read with INFO and a few length commands. */
+export interface RedisFootprint {
+  /** INFO memory used_memory, bytes. */
+  readonly usedMemory: number;
+  readonly keys: number;
+  /** Entries in the shard queue's event stream. */
+  readonly events: number;
+  /** Completed shard jobs BullMQ still keeps. */
+  readonly completedShards: number;
+}
+
+/**
+ * A local cluster for the scaling benchmark: a private loopback Redis, the real coordinator in this
+ * process, and worker processes that simulate compute (real weights and gradient traffic). The
+ * Redis runs without its append-only file: the blobs that dominate the traffic are transient, and
+ * rewriting every gradient byte to disk is a deployment choice measured apart (see docs/scaling.md).
+ */
+export class ScaleCluster {
+  private constructor(
+    private readonly server: EmbeddedRedis,
+    private readonly app: INestApplication,
+    private readonly url: string,
+    private readonly pool: WorkerPool,
+    readonly redis: Redis,
+  ) {}
+
+  static async start(workers: number, simulateComputeMs: number): Promise<ScaleCluster> {
+    const server = await EmbeddedRedis.start();
+    const redis = new Redis(server.url);
+    await redis.config('SET', 'appendonly', 'no');
+    const app = await startCoordinator(
+      configFromEnv({ PORT: '0', REDIS_URL: server.url, REDIS_PREFIX: PREFIX, DATA_ROOT: server.dir, CHECKPOINT_DIR: server.dir, LOG_LEVEL: 'warn' }),
+    );
+    const pool = new WorkerPool({ redisUrl: server.url, prefix: PREFIX, simulateComputeMs });
+    pool.startMany(workers);
+    const cluster = new ScaleCluster(server, app, await app.getUrl(), pool, redis);
+    await cluster.untilWorkers(workers);
+    return cluster;
+  }
+
+  /** Runs a job to completion; `onVersion` hears of each committed weights version as it is announced. */
+  async run(job: Record<string, unknown>, onVersion?: (version: number) => void): Promise<StepMetrics[]> {
+    const announcements = this.redis.duplicate();
+    if (onVersion) {
+      announcements.on('message', (_channel, message) => onVersion((JSON.parse(message) as VersionAnnouncement).version));
+      await announcements.subscribe(new RedisKeys(PREFIX).versionChannel());
+    }
+    try {
+      const created = await this.request('POST', '/jobs', job);
+      for (;;) {
+        const state = await this.request('GET', `/jobs/${created.id}`);
+        if (state.status === 'completed') break;
+        if (state.status !== 'running' && state.status !== 'queued') throw new Error(`job ${state.status}: ${state.error}`);
+        await new Promise((r) => setTimeout(r, 500)); // seldom: these requests cost the coordinator's CPU too
+      }
+      return (await this.request('GET', `/jobs/${created.id}/metrics`)).steps as StepMetrics[];
+    } finally {
+      announcements.disconnect();
+    }
+  }
+
+  async footprint(): Promise<RedisFootprint> {
+    const queue = `${PREFIX}:${SHARD_QUEUE}`;
+    const [info, keys, events, completedShards] = await Promise.all([
+      this.redis.info('memory'),
+      this.redis.dbsize(),
+      this.redis.xlen(`${queue}:events`),
+      this.redis.zcard(`${queue}:completed`),
+    ]);
+    return { usedMemory: Number(/used_memory:(\d+)/.exec(info)![1]), keys, events, completedShards };
+  }
+
+  async stop(): Promise<void> {
+    await this.pool.stopAll();
+    await this.app.close();
+    this.redis.disconnect();
+    await this.server.destroy();
+  }
+
+  private async untilWorkers(count: number): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ((await this.request('GET', '/workers')).length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} workers joined within 60 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(answer)}`);
+    return answer;
+  }
+}

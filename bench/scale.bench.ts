@@ -1,0 +1,201 @@
+/**
+ * `npm run bench:scale`: how the coordinator, the queue and Redis scale with the number of workers
+ * K when compute is not the bottleneck. Workers simulate a fixed compute time per shard but move
+ * real weights and gradient messages of the model's size; each step has K shards of a fixed size
+ * (weak scaling), one per worker. Prints per K: throughput, scaling efficiency (throughput at K /
+ * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
+ * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
+ * at step 1,000. `-- --only resnet20|resnet50|encodings` runs one table. A benchmark, not a test.
+ */
+import { StepMetrics, TensorDtype } from '@resnet/protocol';
+import { textTable } from '../apps/cli/src/text-table';
+import { median } from './bench-cluster';
+import { RedisFootprint, ScaleCluster } from './scale-cluster';
+
+interface Scenario {
+  readonly name: string;
+  readonly model: string;
+  readonly numClasses: number;
+  readonly imagesPerShard: number;
+  readonly computeMs: number;
+  readonly warmup: number;
+  readonly steps: number;
+}
+
+const RESNET20: Scenario = { name: 'ResNet-20', model: 'resnet20', numClasses: 10, imagesPerShard: 64, computeMs: 200, warmup: 3, steps: 20 };
+// 1000 classes, as on ImageNet, for its 25.6M parameters.
+const RESNET50: Scenario = { name: 'ResNet-50', model: 'resnet50', numClasses: 1000, imagesPerShard: 32, computeMs: 2000, warmup: 2, steps: 5 };
+
+interface Measured {
+  readonly workers: number;
+  readonly stepsPerSecond: number;
+  readonly imagesPerSecond: number;
+  /** Mean per step, ms. */
+  readonly phases: Record<'enqueue' | 'fetch' | 'compute' | 'upload' | 'aggregation' | 'optimizer' | 'publish' | 'idle' | 'coordinator', number>;
+  readonly bytesPerStep: number;
+}
+
+async function measure(scenario: Scenario, workers: number, encoding: TensorDtype = 'fp32'): Promise<Measured> {
+  const cluster = await ScaleCluster.start(workers, scenario.computeMs);
+  try {
+    const steps = await cluster.run(jobFor(scenario, workers, scenario.warmup + scenario.steps, encoding));
+    return summarise(workers, workers * scenario.imagesPerShard, steps.slice(scenario.warmup));
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function jobFor(scenario: Scenario, workers: number, steps: number, encoding: TensorDtype): Record<string, unknown> {
+  const batchSize = workers * scenario.imagesPerShard;
+  return {
+    name: `scale ${scenario.model} K${workers} ${encoding}`,
+    model: scenario.model,
+    dataset: { kind: 'synthetic', trainSize: batchSize, testSize: 16, imageSize: 32, numClasses: scenario.numClasses },
+    batchSize,
+    shardsPerStep: workers,
+    gradientEncoding: encoding,
+    epochs: steps,
+    maxSteps: steps,
+    lr: 0.01,
+    schedule: { decay: 'constant' },
+    evalEvery: 0,
+    checkpointEvery: 0,
+  };
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * The step period comes from the commit timestamps; the phases are means over the steps of what
+ * StepMetrics records, and idle is the rest of the period: waiting on the queue and on events, and
+ * contention for the cores.
+ */
+function summarise(workers: number, imagesPerStep: number, steps: StepMetrics[]): Measured {
+  const period = (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1);
+  const of = (field: (s: StepMetrics) => number | undefined): number => mean(steps.map(field).filter((v): v is number => v !== undefined));
+  const enqueue = of((s) => s.enqueueMs);
+  const fetch = of((s) => s.weightFetchMs);
+  const compute = of((s) => s.slowestShardMs);
+  const upload = of((s) => s.uploadMs);
+  const aggregation = of((s) => s.waitMs - (s.lastArrivalMs ?? s.waitMs));
+  const optimizer = of((s) => s.optimizerMs);
+  const publish = of((s) => s.publishMs);
+  const idle = period - enqueue - fetch - compute - upload - aggregation - optimizer - publish;
+  const coordinator = of((s) => s.aggregateMs) + optimizer + publish;
+  return {
+    workers,
+    stepsPerSecond: 1000 / period,
+    imagesPerSecond: (1000 * imagesPerStep) / period,
+    phases: { enqueue, fetch, compute, upload, aggregation, optimizer, publish, idle, coordinator },
+    bytesPerStep: of((s) => s.gradientBytes),
+  };
+}
+
+function scalingTable(scenario: Scenario, rows: Measured[]): string {
+  const one = rows.find((r) => r.workers === 1)!;
+  const ms = (v: number): string => v.toFixed(1);
+  return textTable(
+    ['K', 'steps/s', 'images/s', 'efficiency', 'enqueue', 'fetch', 'compute', 'upload', 'aggregation', 'optimizer', 'publish', 'idle', 'coordinator'],
+    rows.map((r) => [
+      String(r.workers),
+      r.stepsPerSecond.toFixed(2),
+      r.imagesPerSecond.toFixed(0),
+      `${((100 * r.imagesPerSecond) / (r.workers * one.imagesPerSecond)).toFixed(1)}%`,
+      ...(['enqueue', 'fetch', 'compute', 'upload', 'aggregation', 'optimizer', 'publish', 'idle', 'coordinator'] as const).map((p) => ms(r.phases[p])),
+    ]),
+    new Set(Array.from({ length: 13 }, (_, i) => i)),
+  );
+}
+
+async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measured[]> {
+  const rows: Measured[] = [];
+  for (const k of ks) {
+    rows.push(await measure(scenario, k));
+    console.error(`  ${scenario.name} K=${k}: ${rows[rows.length - 1].stepsPerSecond.toFixed(2)} steps/s`);
+  }
+  console.log(
+    `\n${scenario.name} payload, ${scenario.computeMs} ms simulated compute per shard, ${scenario.imagesPerShard} images per shard, ` +
+      `mean of ${scenario.steps} steps after ${scenario.warmup} warm-up steps (phases in ms per step)\n`,
+  );
+  console.log(scalingTable(scenario, rows));
+  return rows;
+}
+
+async function encodings(scenario: Scenario, workers: number, fp32: Measured | undefined): Promise<void> {
+  const rows: [TensorDtype, Measured][] = [];
+  for (const encoding of ['fp32', 'fp16', 'bf16'] as const) {
+    rows.push([encoding, encoding === 'fp32' && fp32 ? fp32 : await measure(scenario, workers, encoding)]);
+    console.error(`  ${scenario.name} K=${workers} ${encoding}: done`);
+  }
+  console.log(`\nGradient encodings, ${scenario.name} payload, K = ${workers}, ${scenario.computeMs} ms simulated compute\n`);
+  console.log(
+    textTable(
+      ['encoding', 'gradient MB/step', 'steps/s', 'images/s', 'upload ms', 'aggregation ms', 'coordinator ms'],
+      rows.map(([encoding, r]) => [
+        encoding,
+        (r.bytesPerStep / 1e6).toFixed(1),
+        r.stepsPerSecond.toFixed(3),
+        r.imagesPerSecond.toFixed(1),
+        r.phases.upload.toFixed(1),
+        r.phases.aggregation.toFixed(1),
+        r.phases.coordinator.toFixed(1),
+      ]),
+      new Set([1, 2, 3, 4, 5, 6]),
+    ),
+  );
+}
+
+/** Redis memory over a long run: ResNet-20 messages, no compute, 4 workers, 1,000 steps. */
+async function memory(): Promise<void> {
+  const workers = 4;
+  const steps = 1000;
+  const scenario: Scenario = { ...RESNET20, computeMs: 0 };
+  const cluster = await ScaleCluster.start(workers, 0);
+  // Sampled right after each commit, when no gradient blob of the next step should exist yet; the
+  // median over a window of steps shrugs off the few samples that catch one.
+  const samples = new Map<number, Promise<RedisFootprint>>();
+  const window = (around: number) => [...samples.entries()].filter(([v]) => Math.abs(v - around) <= 10).map(([, f]) => f);
+  try {
+    const started = performance.now();
+    await cluster.run(jobFor(scenario, workers, steps, 'fp32'), (version) => {
+      if (Math.abs(version - 100) <= 10 || version >= steps - 20) samples.set(version, cluster.footprint());
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const at = async (step: number): Promise<RedisFootprint> => {
+      const all = await Promise.all(window(step));
+      const pick = (f: (x: RedisFootprint) => number) => median(all.map(f));
+      return { usedMemory: pick((x) => x.usedMemory), keys: pick((x) => x.keys), events: pick((x) => x.events), completedShards: pick((x) => x.completedShards) };
+    };
+    const early = await at(100);
+    const late = await at(steps - 10);
+    const after = await cluster.footprint();
+    console.log(`\nRedis memory, ResNet-20 messages, ${workers} workers, no compute: ${steps} steps in ${seconds.toFixed(1)} s\n`);
+    const row = (label: string, f: RedisFootprint) => [label, (f.usedMemory / 1e6).toFixed(2), String(f.keys), String(f.events), String(f.completedShards)];
+    console.log(
+      textTable(
+        ['when', 'used_memory MB', 'keys', 'queue events', 'completed shards kept'],
+        [row('steps 90-110 (median)', early), row(`steps ${steps - 20}-${steps} (median)`, late), row('after the job', after)],
+        new Set([1, 2, 3, 4]),
+      ),
+    );
+    console.log(`\nchange from step ~100 to step ~${steps}: ${((100 * (late.usedMemory - early.usedMemory)) / early.usedMemory).toFixed(1)}%`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  if (args.includes('--memory')) return memory();
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+  const wanted = (name: string) => only === null || only === name;
+  const started = performance.now();
+  if (wanted('resnet20')) await scaling(RESNET20, [1, 2, 4, 8, 16]);
+  const resnet50 = wanted('resnet50') ? await scaling(RESNET50, [1, 2, 4, 8]) : [];
+  if (wanted('encodings')) await encodings(RESNET50, 4, resnet50.find((r) => r.workers === 4));
+  console.log(`\nbenchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main(process.argv.slice(2)).catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});
