@@ -7,7 +7,6 @@
  * what and how to get it, and exits 0; workers then fall back to the wasm backend.
  */
 'use strict';
-/* global require, process, console, __dirname */
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS: npm runs this before anything is compiled */
 
 const { spawnSync } = require('node:child_process');

@@ -1,5 +1,5 @@
 import { ModelLayouts } from '@resnet/model';
-import { ModelTensorCodec, RedisKeys, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { ModelTensorCodec, RedisKeys, ReusableBuffer, ShardTask, TrainingJobSpec } from '@resnet/protocol';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;
@@ -28,6 +28,8 @@ export interface UploadedGradient {
  */
 export class GradientUploader {
   private readonly residuals = new Map<string, Float32Array>();
+  /** Free again once the message is stored: the next shard's message is encoded into it. */
+  private readonly message = new ReusableBuffer();
 
   constructor(
     private readonly repo: WorkerRepository,
@@ -49,7 +51,7 @@ export class GradientUploader {
       gradientSum,
       batchStats,
       { jobId: task.jobId, step: task.step, shard: task.shard },
-      { dtype, residual },
+      { dtype, residual, into: this.message },
     );
     const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
     await this.repo.putGradient(gradientKey, message, GRADIENT_TTL_SECONDS);

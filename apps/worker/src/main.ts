@@ -5,7 +5,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
-import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, VersionAnnouncement, WorkerInfo } from '@resnet/protocol';
+import { BlobConnection, RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, VersionAnnouncement, WorkerInfo } from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { SimulatedShardProcessor } from './simulated-shard-processor';
@@ -47,7 +47,8 @@ async function main(options: WorkerOptions): Promise<void> {
     redisDown = false;
   });
   const keys = new RedisKeys(options.prefix);
-  const repo = new WorkerRepository(redis, keys);
+  const blobs = BlobConnection.open(options.redis);
+  const repo = new WorkerRepository(redis, blobs, keys);
   const weights = new WeightsPrefetcher(repo);
   const uploader = new GradientUploader(repo, keys);
   const processor: ShardHandler =
@@ -123,6 +124,7 @@ async function main(options: WorkerOptions): Promise<void> {
     await worker.close();
     await repo.leave(id);
     announcements.disconnect();
+    blobs.close();
     redis.disconnect();
     process.exit(code);
   };

@@ -82,7 +82,8 @@ export class ShardProcessor implements ShardHandler {
     const job = this.loaded;
     const { weights, waitedMs } = await this.weights.get(jobId, version, job.trainer.layouts);
     if (job.version !== version) {
-      job.trainer.setWeights(weights);
+      // Copies: a backend may keep the arrays it is given, and the prefetcher reuses their memory.
+      job.trainer.setWeights({ params: weights.params.slice(), state: weights.state.slice() });
       job.version = version;
     }
     return { job, weightFetchMs: waitedMs };

@@ -1,8 +1,8 @@
 import { ModelLayouts } from '@resnet/model';
-import { ModelTensorCodec, ModelTensors, VersionAnnouncement } from '@resnet/protocol';
+import { ModelTensorCodec, ModelTensors, ReusableBuffer, VersionAnnouncement } from '@resnet/protocol';
 import { WorkerRepository } from './worker.repository';
 
-interface HeldVersion {
+interface Fetch {
   readonly jobId: string;
   readonly version: number;
   readonly layouts: ModelLayouts;
@@ -15,9 +15,17 @@ interface HeldVersion {
  * at once, while the coordinator is still enqueueing the next step, so that the worker's next
  * shard finds it waiting. Workers that sat the last step out fetch nothing ahead, so a pool larger
  * than the shard count does not multiply the reads of every version.
+ *
+ * Versions are read into two buffers in turn (a big model's version is hundreds of megabytes), so
+ * the weights get() hands out stay valid only until the fetch after next: copy what must outlive
+ * that.
  */
 export class WeightsPrefetcher {
-  private held: HeldVersion | null = null;
+  private held: Fetch | null = null;
+  private readonly buffers = [new ReusableBuffer(), new ReusableBuffer()];
+  /** The last fetch into each buffer, which must end before the buffer is written again. */
+  private readonly writing: (Promise<unknown> | null)[] = [null, null];
+  private turn = 0;
 
   constructor(private readonly repo: WorkerRepository) {}
 
@@ -35,7 +43,13 @@ export class WeightsPrefetcher {
   }
 
   private fetch(jobId: string, version: number, layouts: ModelLayouts): void {
-    const weights = this.repo.weights(jobId, version).then((buf) => ModelTensorCodec.decode(layouts, buf));
+    const slot = (this.turn = 1 - this.turn);
+    const previous = this.writing[slot];
+    const weights = (async () => {
+      await previous?.catch(() => undefined);
+      return ModelTensorCodec.decode(layouts, await this.repo.weights(jobId, version, this.buffers[slot]));
+    })();
+    this.writing[slot] = weights;
     const held = { jobId, version, layouts, weights };
     this.held = held;
     // A failed fetch is not kept: the next get() tries again (and reports the error if it persists).

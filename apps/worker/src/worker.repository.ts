@@ -1,10 +1,14 @@
 import { Redis } from 'ioredis';
-import { RedisKeys, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
+import { BlobConnection, RedisKeys, ReusableBuffer, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
 
-/** Every Redis read and write a worker makes, besides the BullMQ queue itself. */
+/**
+ * Every Redis read and write a worker makes, besides the BullMQ queue itself; weights versions and
+ * gradient messages go through `blobs`, which moves big values without copying them.
+ */
 export class WorkerRepository {
   constructor(
     private readonly redis: Redis,
+    private readonly blobs: BlobConnection,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -14,15 +18,16 @@ export class WorkerRepository {
     return JSON.parse(raw) as TrainingJobSpec;
   }
 
-  async weights(jobId: string, version: number): Promise<Buffer> {
-    const buf = await this.redis.getBuffer(this.keys.weights(jobId, version));
+  /** The version is read into `into`. */
+  async weights(jobId: string, version: number, into: ReusableBuffer): Promise<Buffer> {
+    const buf = await this.blobs.get(this.keys.weights(jobId, version), into);
     if (!buf) throw new Error(`weights version ${version} of job ${jobId} are not in Redis`);
     return buf;
   }
 
   /** Gradient blobs expire on their own if the coordinator never collects them. */
   async putGradient(key: string, message: Buffer, ttlSeconds: number): Promise<void> {
-    await this.redis.set(key, message, 'EX', ttlSeconds);
+    await this.blobs.set(key, message, ttlSeconds);
   }
 
   async heartbeat(info: WorkerInfo): Promise<void> {

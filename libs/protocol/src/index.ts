@@ -5,4 +5,6 @@ export * from './model-tensor-codec';
 export * from './training-job';
 export * from './shard-task';
 export * from './redis-keys';
+export * from './blob-connection';
+export * from './reusable-buffer';
 export * from './exported-model';

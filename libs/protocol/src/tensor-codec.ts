@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { CodecError } from './errors/codec.error';
+import { ReusableBuffer } from './reusable-buffer';
 import { bytesPerValue, roundToHalf, TENSOR_DTYPES, TensorDtype, widenFromHalf } from './tensor-dtype';
 
 /**
@@ -42,6 +43,8 @@ export interface EncodeOptions {
    * leading values before rounding and replaced by this message's residual. Ignored for fp32.
    */
   readonly residual?: Float32Array;
+  /** Memory to encode into (the message is then a view of it, valid until it is taken again). */
+  readonly into?: ReusableBuffer;
 }
 
 function elementCount(tensors: readonly TensorEntry[]): number {
@@ -58,18 +61,19 @@ export const TensorCodec = {
     const header = Buffer.from(JSON.stringify(dtype === 'fp32' ? { tensors, meta } : { tensors, meta, dtype }), 'utf8');
     const dataOffset = Math.ceil((8 + header.length) / 4) * 4;
     const dataEnd = dataOffset + count * bytesPerValue(dtype);
-    // A buffer of its own (offset 0), so that the data section is aligned for typed-array views.
-    const out = Buffer.from(new ArrayBuffer(dataEnd + 4));
+    // Memory of its own (offset 0), so that the data section is aligned for typed-array views.
+    const out = options.into ? options.into.take(dataEnd + 4) : Buffer.from(new ArrayBuffer(dataEnd + 4));
     out.writeUInt32LE(MAGIC, 0);
     out.writeUInt32LE(header.length, 4);
     header.copy(out, 8);
+    out.fill(0, 8 + header.length, dataOffset); // reused memory holds an earlier message
     let offset = dataOffset;
     let residual = options.residual;
     for (const d of data) {
       if (dtype === 'fp32') {
-        new Float32Array(out.buffer, offset, d.length).set(d);
+        new Float32Array(out.buffer, out.byteOffset + offset, d.length).set(d);
       } else {
-        roundToHalf(dtype, d, new Uint16Array(out.buffer, offset, d.length), residual?.subarray(0, d.length));
+        roundToHalf(dtype, d, new Uint16Array(out.buffer, out.byteOffset + offset, d.length), residual?.subarray(0, d.length));
         residual = residual?.subarray(Math.min(d.length, residual.length));
       }
       offset += d.length * bytesPerValue(dtype);

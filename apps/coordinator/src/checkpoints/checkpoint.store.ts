@@ -91,7 +91,7 @@ export class CheckpointStore {
       ]);
       return { manifest: JSON.parse(manifest.toString()), weights, velocity, metrics: JSON.parse(metrics.toString()) };
     } catch (err) {
-      throw new Error(`cannot read checkpoint ${folder}: ${(err as Error).message}`);
+      throw new Error(`cannot read checkpoint ${folder}: ${(err as Error).message}`, { cause: err });
     }
   }
 

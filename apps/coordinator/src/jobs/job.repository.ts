@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import {
+  BlobConnection,
   EvalMetrics,
   JobState,
   JobStatus,
   RedisKeys,
+  ReusableBuffer,
   StepMetrics,
   TensorCodec,
   TrainingJobSpec,
   VersionAnnouncement,
 } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
+import { BLOBS, REDIS } from '../redis/redis.module';
 
 export interface StoredJob {
   readonly spec: TrainingJobSpec;
@@ -32,6 +34,7 @@ export interface StepCommit {
 export class JobRepository {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(BLOBS) private readonly blobs: BlobConnection,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -107,9 +110,9 @@ export class JobRepository {
     return TensorCodec.decode(buf).data;
   }
 
-  /** Null when the blob is gone (expired, or lost with Redis's data). */
-  gradient(key: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(key);
+  /** Read into `into`; null when the blob is gone (expired, or lost with Redis's data). */
+  gradient(key: string, into: ReusableBuffer): Promise<Buffer | null> {
+    return this.blobs.get(key, into);
   }
 
   /**

@@ -1,9 +1,11 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { RedisKeys } from '@resnet/protocol';
+import { BlobConnection, RedisKeys } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 
 export const REDIS = Symbol('REDIS');
+/** A BlobConnection: weights versions and gradient messages, moved without copies. */
+export const BLOBS = Symbol('BLOBS');
 
 @Global()
 @Module({
@@ -28,17 +30,26 @@ export const REDIS = Symbol('REDIS');
       },
     },
     {
+      provide: BLOBS,
+      inject: [COORDINATOR_CONFIG],
+      useFactory: (config: CoordinatorConfig) => BlobConnection.open(config.redisUrl),
+    },
+    {
       provide: RedisKeys,
       inject: [COORDINATOR_CONFIG],
       useFactory: (config: CoordinatorConfig) => new RedisKeys(config.redisPrefix),
     },
   ],
-  exports: [REDIS, RedisKeys],
+  exports: [REDIS, BLOBS, RedisKeys],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(BLOBS) private readonly blobs: BlobConnection,
+  ) {}
 
   onApplicationShutdown(): void {
     this.redis.disconnect();
+    this.blobs.close();
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
-import { applyStepInPlace, lrAt, StepAggregator } from '@resnet/optimizer';
+import { applyStepInPlace, lrAt } from '@resnet/optimizer';
 import { ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { JobRepository } from '../jobs/job.repository';
@@ -11,7 +11,7 @@ import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.
 import { MetricsService } from '../metrics/metrics.service';
 import { ShardDispatcher } from './shard-dispatcher';
 import { allFinite, validatedContribution } from './shard-result.validator';
-import { StepPhases } from './step-phases';
+import { StepWorkspace } from './step-workspace';
 import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
 
 class JobCancelledError extends Error {
@@ -123,12 +123,10 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     let weights: ModelWeights = ModelTensorCodec.decode(layouts, await this.jobs.weights(jobId, job.state.step));
     let velocity = await this.jobs.velocity(jobId);
     await this.jobs.setStatus(jobId, 'running');
-    const phases = new StepPhases();
-    // One for the whole run: a big model's aggregation buffers are worth reusing.
-    const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, layouts.batchNorms.map((b) => b.channels));
+    const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
     for (let step = job.state.step; step < spec.totalSteps; step++) {
       signal.throwIfAborted();
-      const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal, phases, aggregator);
+      const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal, workspace);
       weights = next;
       velocity = next.velocity;
       if (evalDue(spec, step + 1)) await this.evaluate(jobId, spec, step + 1, signal);
@@ -148,12 +146,11 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     weights: ModelWeights,
     velocity: Float32Array,
     signal: AbortSignal,
-    phases: StepPhases,
-    aggregator: StepAggregator,
+    workspace: StepWorkspace,
   ): Promise<ModelWeights & { velocity: Float32Array; encoded: Buffer }> {
     const started = performance.now();
-    phases.beginStep();
-    aggregator.reset();
+    workspace.beginStep();
+    const { phases, aggregator } = workspace;
     const channels = layouts.batchNorms.map((b) => b.channels);
     const gradientKeys: string[] = [];
     let slowestShardMs = 0;
@@ -180,7 +177,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
         // Both reads in one round trip.
         const [quarantined, message] = await Promise.all([
           this.workers.isQuarantined(outcome.workerId),
-          outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey) : null,
+          outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey, workspace.gradientBuffer()) : null,
         ]);
         if (quarantined) {
           throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
@@ -212,7 +209,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       );
     }
     phases.publishing();
-    const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 });
+    const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 }, { into: workspace.weightsMessage });
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
       step: step + 1,

@@ -96,6 +96,10 @@ export function loadOnednnAddon(): AddonLoad {
     return cached;
   }
   try {
+    // OpenMP threads that spin between parallel regions take the core from V8's GC helpers and
+    // from other workers; sleeping costs microseconds per region. libgomp reads this when it loads
+    // with the addon, so it must be set before; an explicit setting is kept.
+    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
     const module = { exports: {} };
     process.dlopen(module, file);
     cached = { addon: module.exports as OnednnAddon };
