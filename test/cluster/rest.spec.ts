@@ -27,7 +27,8 @@ describe('REST API', function () {
     const metrics = await cluster.request('GET', `/jobs/${job.id}/metrics`);
     assert.equal(metrics.body.steps.length, 4);
     assert.deepEqual(Object.keys(metrics.body.steps[0]).sort(), [
-      'accuracy', 'at', 'epoch', 'imagesPerSecond', 'loss', 'lr', 'slowestShardMs', 'step', 'stepMs', 'waitMs',
+      'accuracy', 'aggregateMs', 'at', 'enqueueMs', 'epoch', 'gradientBytes', 'imagesPerSecond', 'lastArrivalMs', 'loss',
+      'lr', 'optimizerMs', 'publishMs', 'slowestShardMs', 'step', 'stepMs', 'uploadMs', 'waitMs', 'weightFetchMs',
     ]);
     const workers = await cluster.request('GET', '/workers');
     assert.equal(workers.body.length, 1);

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
 import { INestApplication } from '@nestjs/common';
+import { Queue, QueueEvents } from 'bullmq';
+import { SHARD_QUEUE } from '@resnet/protocol';
 import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../../apps/cli/src/worker-pool';
 import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
 import { LogLevel } from '../../apps/coordinator/src/coordinator.config';
+import { ShardDispatcher } from '../../apps/coordinator/src/training/shard-dispatcher';
 
 /**
  * A private redis-server on a free port (never the shared one), the coordinator in this process
@@ -44,6 +48,16 @@ export class DashboardCluster {
   async get(path: string): Promise<{ status: number; text: string; contentType: string | null }> {
     const res = await fetch(`${this.url}${path}`);
     return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };
+  }
+
+  /**
+   * BullMQ's close() waits for a clean disconnect, which never comes while a connection is still
+   * reconnecting after a Redis restart: wait until the coordinator's queue connections are back.
+   */
+  async settleAfterRedisRestart(): Promise<void> {
+    const { events } = this.app.get(ShardDispatcher) as unknown as { events: QueueEvents };
+    const queue = this.app.get<Queue>(getQueueToken(SHARD_QUEUE));
+    await Promise.all([events.waitUntilReady(), queue.waitUntilReady()]);
   }
 
   async stop(): Promise<void> {

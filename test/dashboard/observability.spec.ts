@@ -167,5 +167,6 @@ describe('observability endpoints', function () {
       assert.ok(Date.now() < deadline, 'readiness did not recover within 15 s of Redis coming back');
       await new Promise((r) => setTimeout(r, 100));
     }
+    await cluster.settleAfterRedisRestart();
   });
 });

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { evalCropFraction } from '@resnet/data';
 import { architectureFor, LayersModelFiles, ModelWeights, toLayersModel, toLayersModelFiles } from '@resnet/model';
 import { ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
@@ -9,6 +10,8 @@ export async function layersModelFiles(
   step: number,
   weights: ModelWeights,
 ): Promise<LayersModelFiles> {
+  // Whichever backend is registered with the highest priority may still be initialising (wasm is async).
+  await tf.ready();
   const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
   const model = toLayersModel(arch, weights, spec.imageShape);
   try {
