@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { stopProcess } from '../../apps/cli/src/stop-process';
 
 const COORDINATOR_MAIN = path.resolve(__dirname, '../../apps/coordinator/src/main.js');
 
@@ -37,10 +38,6 @@ export class CoordinatorProcess {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    await stopProcess(child, signal);
   }
 }

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
+import { stopProcess } from './stop-process';
 
 /** A port the OS just reported free; fine for a private server started right after. */
 export async function freePort(): Promise<number> {
@@ -74,11 +75,7 @@ export class EmbeddedRedis {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    await stopProcess(child, signal);
   }
 
   /** Deletes the server's data (its append-only file), as a disk loss would; only while stopped. */

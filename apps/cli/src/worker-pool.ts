@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { stopProcess } from './stop-process';
 
 export interface WorkerPoolOptions {
   readonly redisUrl: string;
@@ -46,12 +47,7 @@ export class WorkerPool {
   }
 
   async kill(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.children.get(name);
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill(signal);
-    });
+    await stopProcess(this.children.get(name), signal);
   }
 
   async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

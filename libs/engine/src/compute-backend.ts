@@ -35,6 +35,8 @@ function loadTensorflowBinding(): string | null {
     } catch {
       continue; // not installed: try the next route
     }
+    // A runtime require: the package is optional and absent where it could not install.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(pkg); // installed but broken (e.g. libtensorflow missing) is an error worth seeing
     return pkg;
   }
