@@ -23,7 +23,7 @@ export interface RedisFootprint {
  * A local cluster for the scaling benchmark: a private loopback Redis, the real coordinator in this
  * process, and worker processes that simulate compute (real weights and gradient traffic). The
  * Redis runs without its append-only file: the blobs that dominate the traffic are transient, and
- * rewriting every gradient byte to disk is a deployment choice measured apart (see docs/scaling.md).
+ * writing every gradient byte to disk as well is a deployment choice (see docs/scaling.md).
  */
 export class ScaleCluster {
   private constructor(
@@ -39,7 +39,14 @@ export class ScaleCluster {
     const redis = new Redis(server.url);
     await redis.config('SET', 'appendonly', 'no');
     const app = await startCoordinator(
-      configFromEnv({ PORT: '0', REDIS_URL: server.url, REDIS_PREFIX: PREFIX, DATA_ROOT: server.dir, CHECKPOINT_DIR: server.dir, LOG_LEVEL: 'warn' }),
+      configFromEnv({
+        PORT: '0',
+        REDIS_URL: server.url,
+        REDIS_PREFIX: PREFIX,
+        DATA_ROOT: server.dir,
+        CHECKPOINT_DIR: server.dir,
+        LOG_LEVEL: 'warn',
+      }),
     );
     const pool = new WorkerPool({ redisUrl: server.url, prefix: PREFIX, simulateComputeMs });
     pool.startMany(workers);
@@ -48,11 +55,13 @@ export class ScaleCluster {
     return cluster;
   }
 
-  /** Runs a job to completion; `onVersion` hears of each committed weights version as it is announced. */
+  /** Runs a job to completion; `onVersion` hears of each weights version as it is announced (its shards are queued). */
   async run(job: Record<string, unknown>, onVersion?: (version: number) => void): Promise<StepMetrics[]> {
     const announcements = this.redis.duplicate();
     if (onVersion) {
-      announcements.on('message', (_channel, message) => onVersion((JSON.parse(message) as VersionAnnouncement).version));
+      announcements.on('message', (_channel, message) =>
+        onVersion((JSON.parse(message) as VersionAnnouncement).version),
+      );
       await announcements.subscribe(new RedisKeys(PREFIX).versionChannel());
     }
     try {
@@ -60,7 +69,8 @@ export class ScaleCluster {
       for (;;) {
         const state = await this.request('GET', `/jobs/${created.id}`);
         if (state.status === 'completed') break;
-        if (state.status !== 'running' && state.status !== 'queued') throw new Error(`job ${state.status}: ${state.error}`);
+        if (state.status !== 'running' && state.status !== 'queued')
+          throw new Error(`job ${state.status}: ${state.error}`);
         await new Promise((r) => setTimeout(r, 500)); // seldom: these requests cost the coordinator's CPU too
       }
       return (await this.request('GET', `/jobs/${created.id}/metrics`)).steps as StepMetrics[];

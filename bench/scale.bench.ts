@@ -11,6 +11,7 @@ import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
 import { median } from './bench-cluster';
 import { RedisFootprint, ScaleCluster } from './scale-cluster';
+import { fitStepTimeModel, predictOverheadMs, StepTimePoint } from './step-time-model';
 
 interface Scenario {
   readonly name: string;
@@ -22,20 +23,51 @@ interface Scenario {
   readonly steps: number;
 }
 
-const RESNET20: Scenario = { name: 'ResNet-20', model: 'resnet20', numClasses: 10, imagesPerShard: 64, computeMs: 200, warmup: 3, steps: 20 };
+const RESNET20: Scenario = {
+  name: 'ResNet-20',
+  model: 'resnet20',
+  numClasses: 10,
+  imagesPerShard: 64,
+  computeMs: 200,
+  warmup: 3,
+  steps: 14,
+};
 // 1000 classes, as on ImageNet, for its 25.6M parameters.
-const RESNET50: Scenario = { name: 'ResNet-50', model: 'resnet50', numClasses: 1000, imagesPerShard: 32, computeMs: 2000, warmup: 2, steps: 5 };
+const RESNET50: Scenario = {
+  name: 'ResNet-50',
+  model: 'resnet50',
+  numClasses: 1000,
+  imagesPerShard: 32,
+  computeMs: 2000,
+  warmup: 1,
+  steps: 4,
+};
 
 interface Measured {
   readonly workers: number;
   readonly stepsPerSecond: number;
   readonly imagesPerSecond: number;
   /** Mean per step, ms. */
-  readonly phases: Record<'enqueue' | 'fetch' | 'compute' | 'upload' | 'aggregation' | 'optimizer' | 'publish' | 'idle' | 'coordinator', number>;
+  readonly phases: Record<
+    | 'enqueue'
+    | 'fetch'
+    | 'compute'
+    | 'upload'
+    | 'aggregation'
+    | 'optimizer'
+    | 'publish'
+    | 'idle'
+    | 'coordinator',
+    number
+  >;
   readonly bytesPerStep: number;
 }
 
-async function measure(scenario: Scenario, workers: number, encoding: TensorDtype = 'fp32'): Promise<Measured> {
+async function measure(
+  scenario: Scenario,
+  workers: number,
+  encoding: TensorDtype = 'fp32',
+): Promise<Measured> {
   const cluster = await ScaleCluster.start(workers, scenario.computeMs);
   try {
     const steps = await cluster.run(jobFor(scenario, workers, scenario.warmup + scenario.steps, encoding));
@@ -45,12 +77,23 @@ async function measure(scenario: Scenario, workers: number, encoding: TensorDtyp
   }
 }
 
-function jobFor(scenario: Scenario, workers: number, steps: number, encoding: TensorDtype): Record<string, unknown> {
+function jobFor(
+  scenario: Scenario,
+  workers: number,
+  steps: number,
+  encoding: TensorDtype,
+): Record<string, unknown> {
   const batchSize = workers * scenario.imagesPerShard;
   return {
     name: `scale ${scenario.model} K${workers} ${encoding}`,
     model: scenario.model,
-    dataset: { kind: 'synthetic', trainSize: batchSize, testSize: 16, imageSize: 32, numClasses: scenario.numClasses },
+    dataset: {
+      kind: 'synthetic',
+      trainSize: batchSize,
+      testSize: 16,
+      imageSize: 32,
+      numClasses: scenario.numClasses,
+    },
     batchSize,
     shardsPerStep: workers,
     gradientEncoding: encoding,
@@ -72,7 +115,8 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  */
 function summarise(workers: number, imagesPerStep: number, steps: StepMetrics[]): Measured {
   const period = (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1);
-  const of = (field: (s: StepMetrics) => number | undefined): number => mean(steps.map(field).filter((v): v is number => v !== undefined));
+  const of = (field: (s: StepMetrics) => number | undefined): number =>
+    mean(steps.map(field).filter((v): v is number => v !== undefined));
   const enqueue = of((s) => s.enqueueMs);
   const fetch = of((s) => s.weightFetchMs);
   const compute = of((s) => s.slowestShardMs);
@@ -95,13 +139,39 @@ function scalingTable(scenario: Scenario, rows: Measured[]): string {
   const one = rows.find((r) => r.workers === 1)!;
   const ms = (v: number): string => v.toFixed(1);
   return textTable(
-    ['K', 'steps/s', 'images/s', 'efficiency', 'enqueue', 'fetch', 'compute', 'upload', 'aggregation', 'optimizer', 'publish', 'idle', 'coordinator'],
+    [
+      'K',
+      'steps/s',
+      'images/s',
+      'efficiency',
+      'enqueue',
+      'fetch',
+      'compute',
+      'upload',
+      'aggregation',
+      'optimizer',
+      'publish',
+      'idle',
+      'coordinator',
+    ],
     rows.map((r) => [
       String(r.workers),
       r.stepsPerSecond.toFixed(2),
       r.imagesPerSecond.toFixed(0),
       `${((100 * r.imagesPerSecond) / (r.workers * one.imagesPerSecond)).toFixed(1)}%`,
-      ...(['enqueue', 'fetch', 'compute', 'upload', 'aggregation', 'optimizer', 'publish', 'idle', 'coordinator'] as const).map((p) => ms(r.phases[p])),
+      ...(
+        [
+          'enqueue',
+          'fetch',
+          'compute',
+          'upload',
+          'aggregation',
+          'optimizer',
+          'publish',
+          'idle',
+          'coordinator',
+        ] as const
+      ).map((p) => ms(r.phases[p])),
     ]),
     new Set(Array.from({ length: 13 }, (_, i) => i)),
   );
@@ -121,16 +191,48 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
   return rows;
 }
 
-async function encodings(scenario: Scenario, workers: number, fp32: Measured | undefined): Promise<void> {
-  const rows: [TensorDtype, Measured][] = [];
-  for (const encoding of ['fp32', 'fp16', 'bf16'] as const) {
-    rows.push([encoding, encoding === 'fp32' && fp32 ? fp32 : await measure(scenario, workers, encoding)]);
-    console.error(`  ${scenario.name} K=${workers} ${encoding}: done`);
-  }
-  console.log(`\nGradient encodings, ${scenario.name} payload, K = ${workers}, ${scenario.computeMs} ms simulated compute\n`);
+/** The step time model of docs/scaling.md, fitted to the rows above. */
+function printModel(points: StepTimePoint[]): void {
+  const model = fitStepTimeModel(points);
+  console.log(
+    `\nStep time fitted to the tables above, MB being one shard's gradient message:\n` +
+      `T(K) = compute + ${model.fixedMs.toFixed(1)} ms + ${model.perMbMs.toFixed(2)} ms/MB × MB + ` +
+      `${model.perShardMs.toFixed(2)} ms × K + ${model.perShardMbMs.toFixed(2)} ms/MB × MB × K\n`,
+  );
   console.log(
     textTable(
-      ['encoding', 'gradient MB/step', 'steps/s', 'images/s', 'upload ms', 'aggregation ms', 'coordinator ms'],
+      ['K', 'MB per shard', 'overhead ms', 'model ms'],
+      points.map((p) => [
+        String(p.shards),
+        p.mbPerShard.toFixed(1),
+        p.overheadMs.toFixed(1),
+        predictOverheadMs(model, p.shards, p.mbPerShard).toFixed(1),
+      ]),
+      new Set([0, 1, 2, 3]),
+    ),
+  );
+}
+
+async function encodings(scenario: Scenario, workers: number): Promise<void> {
+  const rows: [TensorDtype, Measured][] = [];
+  for (const encoding of ['fp32', 'fp16', 'bf16'] as const) {
+    rows.push([encoding, await measure(scenario, workers, encoding)]);
+    console.error(`  ${scenario.name} K=${workers} ${encoding}: done`);
+  }
+  console.log(
+    `\nGradient encodings, ${scenario.name} payload, K = ${workers}, ${scenario.computeMs} ms simulated compute\n`,
+  );
+  console.log(
+    textTable(
+      [
+        'encoding',
+        'gradient MB/step',
+        'steps/s',
+        'images/s',
+        'upload ms',
+        'aggregation ms',
+        'coordinator ms',
+      ],
       rows.map(([encoding, r]) => [
         encoding,
         (r.bytesPerStep / 1e6).toFixed(1),
@@ -151,10 +253,11 @@ async function memory(): Promise<void> {
   const steps = 1000;
   const scenario: Scenario = { ...RESNET20, computeMs: 0 };
   const cluster = await ScaleCluster.start(workers, 0);
-  // Sampled right after each commit, when no gradient blob of the next step should exist yet; the
-  // median over a window of steps shrugs off the few samples that catch one.
+  // Sampled as each version is announced (its shards just queued), when the step's gradient blobs
+  // should not exist yet; the median over a window of steps shrugs off the samples that catch one.
   const samples = new Map<number, Promise<RedisFootprint>>();
-  const window = (around: number) => [...samples.entries()].filter(([v]) => Math.abs(v - around) <= 10).map(([, f]) => f);
+  const window = (around: number) =>
+    [...samples.entries()].filter(([v]) => Math.abs(v - around) <= 10).map(([, f]) => f);
   try {
     const started = performance.now();
     await cluster.run(jobFor(scenario, workers, steps, 'fp32'), (version) => {
@@ -164,21 +267,40 @@ async function memory(): Promise<void> {
     const at = async (step: number): Promise<RedisFootprint> => {
       const all = await Promise.all(window(step));
       const pick = (f: (x: RedisFootprint) => number) => median(all.map(f));
-      return { usedMemory: pick((x) => x.usedMemory), keys: pick((x) => x.keys), events: pick((x) => x.events), completedShards: pick((x) => x.completedShards) };
+      return {
+        usedMemory: pick((x) => x.usedMemory),
+        keys: pick((x) => x.keys),
+        events: pick((x) => x.events),
+        completedShards: pick((x) => x.completedShards),
+      };
     };
     const early = await at(100);
     const late = await at(steps - 10);
     const after = await cluster.footprint();
-    console.log(`\nRedis memory, ResNet-20 messages, ${workers} workers, no compute: ${steps} steps in ${seconds.toFixed(1)} s\n`);
-    const row = (label: string, f: RedisFootprint) => [label, (f.usedMemory / 1e6).toFixed(2), String(f.keys), String(f.events), String(f.completedShards)];
+    console.log(
+      `\nRedis memory, ResNet-20 messages, ${workers} workers, no compute: ${steps} steps in ${seconds.toFixed(1)} s\n`,
+    );
+    const row = (label: string, f: RedisFootprint) => [
+      label,
+      (f.usedMemory / 1e6).toFixed(2),
+      String(f.keys),
+      String(f.events),
+      String(f.completedShards),
+    ];
     console.log(
       textTable(
         ['when', 'used_memory MB', 'keys', 'queue events', 'completed shards kept'],
-        [row('steps 90-110 (median)', early), row(`steps ${steps - 20}-${steps} (median)`, late), row('after the job', after)],
+        [
+          row('steps 90-110 (median)', early),
+          row(`steps ${steps - 20}-${steps} (median)`, late),
+          row('after the job', after),
+        ],
         new Set([1, 2, 3, 4]),
       ),
     );
-    console.log(`\nchange from step ~100 to step ~${steps}: ${((100 * (late.usedMemory - early.usedMemory)) / early.usedMemory).toFixed(1)}%`);
+    console.log(
+      `\nchange from step ~100 to step ~${steps}: ${((100 * (late.usedMemory - early.usedMemory)) / early.usedMemory).toFixed(1)}%`,
+    );
   } finally {
     await cluster.stop();
   }
@@ -189,9 +311,23 @@ async function main(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   const wanted = (name: string) => only === null || only === name;
   const started = performance.now();
-  if (wanted('resnet20')) await scaling(RESNET20, [1, 2, 4, 8, 16]);
-  const resnet50 = wanted('resnet50') ? await scaling(RESNET50, [1, 2, 4, 8]) : [];
-  if (wanted('encodings')) await encodings(RESNET50, 4, resnet50.find((r) => r.workers === 4));
+  const points: StepTimePoint[] = [];
+  for (const [scenario, ks] of [
+    [RESNET20, [1, 2, 4, 8, 16]],
+    [RESNET50, [1, 2, 4, 8]],
+  ] as const) {
+    if (!wanted(scenario.model)) continue;
+    for (const r of await scaling(scenario, ks)) {
+      points.push({
+        shards: r.workers,
+        mbPerShard: r.bytesPerStep / r.workers / 1e6,
+        overheadMs: 1000 / r.stepsPerSecond - scenario.computeMs,
+      });
+    }
+  }
+  if (points.length >= 3) printModel(points);
+  // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
+  if (wanted('encodings')) await encodings({ ...RESNET50, steps: 3 }, 4);
   console.log(`\nbenchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 

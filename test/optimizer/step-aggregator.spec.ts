@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { applyStep, poolBatchStats, sgdStep, StepAggregator, updateRunningStats } from '@resnet/optimizer';
+import { applyStep, applyStepInPlace, poolBatchStats, sgdStep, StepAggregator, updateRunningStats } from '@resnet/optimizer';
 
 function contribution(gradient: number[], count: number, stats = [0, 1]) {
   return { gradientSum: Float32Array.from(gradient), batchStats: Float32Array.from(stats), count, lossSum: count, correct: 1 };
@@ -65,6 +65,23 @@ describe('StepAggregator', () => {
     assert.throws(() => agg.add(1, contribution([1], 1)), /expected 2/);
     assert.throws(() => agg.add(2, contribution([1, 1], 1)), /out of 0..1/);
   });
+
+  it('after reset aggregates the next step in the same memory, as a fresh aggregator would', () => {
+    const agg = new StepAggregator(2, 2, [1]);
+    agg.add(0, contribution([1, 2], 1));
+    agg.add(1, contribution([3, 4], 1));
+    const first = agg.result().gradient;
+    agg.reset();
+    assert.equal(agg.received, 0);
+    agg.add(1, contribution([0.5, 0.25], 2));
+    agg.add(0, contribution([1, 1], 2));
+    const fresh = new StepAggregator(2, 2, [1]);
+    fresh.add(0, contribution([1, 1], 2));
+    fresh.add(1, contribution([0.5, 0.25], 2));
+    const next = agg.result();
+    assert.deepEqual(Array.from(next.gradient), Array.from(fresh.result().gradient));
+    assert.equal(next.gradient, first, 'the mean gradient is written into the same array');
+  });
 });
 
 describe('batch-norm statistics', () => {
@@ -105,5 +122,18 @@ describe('batch-norm statistics', () => {
     assert.equal(next.params[0], 0.5);
     assert.equal(next.velocity[0], 1);
     assert.ok(Math.abs(next.state[0] - 0.1) < 1e-7);
+  });
+
+  it('applyStepInPlace computes exactly what applyStep does, in the given arrays', () => {
+    const weights = { params: Float32Array.from([1, -0.3]), state: Float32Array.from([0, 1]) };
+    const velocity = Float32Array.from([0.2, 0.1]);
+    const agg = new StepAggregator(2, 1, [1]);
+    agg.add(0, contribution([2, 0.7], 3, [1, 2]));
+    const sgd = { momentum: 0.9, weightDecay: 1e-4, nesterov: true };
+    const copies = applyStep(weights, velocity, agg.result(), 0.05, sgd, [1]);
+    const model = { ...weights, velocity };
+    applyStepInPlace(model, agg.result(), 0.05, sgd, [1]);
+    assert.deepEqual([model.params, model.state, model.velocity], [copies.params, copies.state, copies.velocity]);
+    assert.equal(model.params, weights.params);
   });
 });

@@ -9,6 +9,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { RedisModule } from './redis/redis.module';
+import { QUEUE_EVENTS_KEPT } from './training/shard-dispatcher';
 import { WorkersModule } from './workers/workers.module';
 
 @Global()
@@ -30,6 +31,7 @@ export class AppModule {
         BullModule.forRoot({
           connection: { url: config.redisUrl, maxRetriesPerRequest: null },
           prefix: config.redisPrefix,
+          streams: { events: { maxLen: QUEUE_EVENTS_KEPT } },
         }),
         LoggingModule,
         MetricsModule,

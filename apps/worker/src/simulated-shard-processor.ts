@@ -44,31 +44,58 @@ export class SimulatedShardProcessor implements ShardHandler {
     const started = performance.now();
     await sleep(this.computeMs);
     const computeMs = performance.now() - started;
-    const count =
+    const { spec } = job;
+    const samples =
       task.kind === 'eval'
-        ? task.end - task.start
-        : sizeOf(shardRange({ datasetSize: job.spec.trainSize, batchSize: job.spec.batchSize, shardsPerStep: job.spec.shardsPerStep, seed: job.spec.seed }, task.shard));
+        ? { start: task.start, end: task.end }
+        : shardRange(
+            {
+              datasetSize: spec.trainSize,
+              batchSize: spec.batchSize,
+              shardsPerStep: spec.shardsPerStep,
+              seed: spec.seed,
+            },
+            task.shard,
+          );
+    const count = samples.end - samples.start;
     // Chance-level loss and accuracy: plausible numbers for dashboards, never a divergence.
-    const results = { workerId: this.workerId, lossSum: count * Math.log(job.spec.numClasses), correct: Math.floor(count / job.spec.numClasses), count, computeMs, weightFetchMs };
+    const lossSum = count * Math.log(spec.numClasses);
+    const results = {
+      workerId: this.workerId,
+      lossSum,
+      correct: Math.floor(count / spec.numClasses),
+      count,
+      computeMs,
+      weightFetchMs,
+    };
     if (task.kind === 'eval') return { ...results, correctTop5: count };
     if (job.samples !== count) {
       job.gradientSum.fill(SIMULATED_MEAN_GRADIENT * count);
       job.samples = count;
     }
-    return { ...results, ...(await this.uploader.upload(task, job.spec, job.layouts, job.gradientSum, job.batchStats)) };
+    return {
+      ...results,
+      ...(await this.uploader.upload(task, spec, job.layouts, job.gradientSum, job.batchStats)),
+    };
   }
 
   private async jobOf(jobId: string): Promise<SimulatedJob> {
     if (this.job?.jobId === jobId) return this.job;
     const spec = await this.repo.jobSpec(jobId);
-    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const layouts = layoutsOf(
+      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
+    );
     const batchStats = new Float32Array(layouts.state.size);
-    for (const t of layouts.state.tensors) batchStats.fill(t.init === 'ones' ? 1 : 0, t.offset, t.offset + t.size);
-    this.job = { jobId, spec, layouts, gradientSum: new Float32Array(layouts.params.size), samples: 0, batchStats };
+    for (const t of layouts.state.tensors)
+      batchStats.fill(t.init === 'ones' ? 1 : 0, t.offset, t.offset + t.size);
+    this.job = {
+      jobId,
+      spec,
+      layouts,
+      gradientSum: new Float32Array(layouts.params.size),
+      samples: 0,
+      batchStats,
+    };
     return this.job;
   }
-}
-
-function sizeOf(range: { start: number; end: number }): number {
-  return range.end - range.start;
 }

@@ -11,10 +11,11 @@ interface Fetch {
 
 /**
  * The weights versions a worker computes against, fetched and decoded once per version. When the
- * coordinator announces version v+1 of the job whose version v this worker holds, it is fetched
- * at once, while the coordinator is still enqueueing the next step, so that the worker's next
- * shard finds it waiting. Workers that sat the last step out fetch nothing ahead, so a pool larger
- * than the shard count does not multiply the reads of every version.
+ * coordinator announces version v+1 of the job whose version v this worker holds (it does so as
+ * soon as the step's shards are queued), it is fetched at once, without waiting for BullMQ to hand
+ * this worker its shard, so that the shard finds it waiting. Workers that sat the last step out
+ * fetch nothing ahead, so a pool larger than the shard count does not multiply the reads of every
+ * version.
  *
  * Versions are read into two buffers in turn (a big model's version is hundreds of megabytes), so
  * the weights get() hands out stay valid only until the fetch after next: copy what must outlive
@@ -30,7 +31,11 @@ export class WeightsPrefetcher {
   constructor(private readonly repo: WorkerRepository) {}
 
   /** The version's weights and how long this call waited for them (near zero when prefetched). */
-  async get(jobId: string, version: number, layouts: ModelLayouts): Promise<{ weights: ModelTensors<unknown>; waitedMs: number }> {
+  async get(
+    jobId: string,
+    version: number,
+    layouts: ModelLayouts,
+  ): Promise<{ weights: ModelTensors<unknown>; waitedMs: number }> {
     const started = performance.now();
     if (this.held?.jobId !== jobId || this.held.version !== version) this.fetch(jobId, version, layouts);
     const weights = await this.held!.weights;
@@ -39,7 +44,8 @@ export class WeightsPrefetcher {
 
   /** Called for each message on the version channel. */
   announced({ jobId, version }: VersionAnnouncement): void {
-    if (this.held?.jobId === jobId && this.held.version === version - 1) this.fetch(jobId, version, this.held.layouts);
+    if (this.held?.jobId === jobId && this.held.version === version - 1)
+      this.fetch(jobId, version, this.held.layouts);
   }
 
   private fetch(jobId: string, version: number, layouts: ModelLayouts): void {

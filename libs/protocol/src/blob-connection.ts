@@ -36,6 +36,8 @@ export class RedisReplyError extends Error {
  */
 export class BlobConnection {
   private socket: net.Socket | null = null;
+  /** Connected (and, over TLS, past the handshake): commands are written as they come. */
+  private ready = false;
   /** Commands not answered yet, oldest first; on a fresh connection the handshake goes first. */
   private readonly pending: PendingCommand[] = [];
   private closed = false;
@@ -61,13 +63,13 @@ export class BlobConnection {
 
   /** Stores `value`, which must stay unchanged until this resolves: it is sent from where it lies. */
   async set(key: string, value: Buffer, ttlSeconds?: number): Promise<void> {
-    await this.send(ttlSeconds === undefined ? ['SET', key, value] : ['SET', key, value, 'EX', String(ttlSeconds)]);
+    await this.send(
+      ttlSeconds === undefined ? ['SET', key, value] : ['SET', key, value, 'EX', String(ttlSeconds)],
+    );
   }
 
   close(): void {
-    this.closed = true;
-    this.socket?.destroy();
-    for (const command of this.pending.splice(0)) command.reject(new Error('the blob connection to Redis was closed'));
+    this.fail(new Error('the blob connection to Redis was closed'));
   }
 
   private send(args: readonly Part[], into?: ReusableBuffer): Promise<Reply> {
@@ -75,7 +77,7 @@ export class BlobConnection {
     return new Promise<Reply>((resolve, reject) => {
       const command = { frame: frame(args), into, resolve, reject };
       this.pending.push(command);
-      if (this.socket?.readyState === 'open') this.write([command]);
+      if (this.ready) this.write([command]);
     });
   }
 
@@ -88,7 +90,11 @@ export class BlobConnection {
         return true; // keep reading
       },
     };
-    const address = { host: hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(port || 6379), onread };
+    const address = {
+      host: hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+      port: Number(port || 6379),
+      onread,
+    };
     const socket =
       protocol === 'rediss:'
         ? tls.connect({ ...address, servername: net.isIP(address.host) ? undefined : address.host })
@@ -96,6 +102,7 @@ export class BlobConnection {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.once(protocol === 'rediss:' ? 'secureConnect' : 'connect', () => {
+      this.ready = true;
       this.failures = 0;
       this.pending.unshift(...this.handshake());
       this.write(this.pending);
@@ -112,9 +119,15 @@ export class BlobConnection {
     const commands: Part[][] = [];
     if (password) commands.push(user ? ['AUTH', user, password] : ['AUTH', password]);
     if (db) commands.push(['SELECT', String(db)]);
-    return commands.map((args) => ({ frame: frame(args), handshake: true, resolve: () => undefined, reject: (err: Error) => this.fail(err) }));
+    return commands.map((args) => ({
+      frame: frame(args),
+      handshake: true,
+      resolve: () => undefined,
+      reject: (err: Error) => this.fail(err),
+    }));
   }
 
+  /** Ends the connection for good, failing what is still pending. */
   private fail(err: Error): void {
     this.closed = true;
     this.socket?.destroy();
@@ -124,6 +137,7 @@ export class BlobConnection {
   private lost(socket: net.Socket): void {
     if (socket !== this.socket) return;
     this.socket = null;
+    this.ready = false;
     this.header = '';
     this.bulk = null;
     this.skip = 0;

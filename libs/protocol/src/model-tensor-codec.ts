@@ -1,6 +1,6 @@
 import { ModelLayouts, ParameterLayout } from '@resnet/model';
 import { CodecError } from './errors/codec.error';
-import { EncodeOptions, TensorCodec, TensorEntry } from './tensor-codec';
+import { DecodeOptions, EncodeOptions, TensorCodec, TensorEntry } from './tensor-codec';
 
 /**
  * A message holding one vector in the model's parameter layout and one in its batch-norm state
@@ -30,8 +30,8 @@ export const ModelTensorCodec = {
     return TensorCodec.encode([...entries(layouts.params), ...entries(layouts.state)], [params, state], meta, options);
   },
 
-  decode<M>(layouts: ModelLayouts, buf: Buffer): ModelTensors<M> {
-    const message = TensorCodec.decode<M>(buf);
+  decode<M>(layouts: ModelLayouts, buf: Buffer, options: DecodeOptions = {}): ModelTensors<M> {
+    const message = TensorCodec.decode<M>(buf, options);
     const expected = [...entries(layouts.params), ...entries(layouts.state)];
     if (message.tensors.length !== expected.length) {
       throw new CodecError(`message holds ${message.tensors.length} tensors, the model has ${expected.length}`);

@@ -22,6 +22,10 @@ export class RedisKeys {
   momentum(id: string): string {
     return `${this.prefix}:job:${id}:momentum`;
   }
+  /** The next step's optimizer state, written ahead of the commit that renames it to momentum(id). */
+  momentumStaged(id: string): string {
+    return `${this.prefix}:job:${id}:momentum:staged`;
+  }
   stepMetrics(id: string): string {
     return `${this.prefix}:job:${id}:metrics`;
   }

@@ -69,7 +69,7 @@ export interface StepMetrics {
   readonly uploadMs?: number;
   /** From the step's start until the last shard's result arrived; waitMs minus this is aggregation left after it. */
   readonly lastArrivalMs?: number;
-  /** Coordinator time reading, checking and folding gradient messages, summed over the shards. */
+  /** Coordinator time checking and folding gradient messages (after reading them), summed over the shards. */
   readonly aggregateMs?: number;
   /** Averaging the folded gradients, the SGD update and its finiteness checks. */
   readonly optimizerMs?: number;

@@ -47,6 +47,11 @@ export interface EncodeOptions {
   readonly into?: ReusableBuffer;
 }
 
+export interface DecodeOptions {
+  /** Memory to widen fp16/bf16 values into (fp32 values are read where they lie). */
+  readonly into?: ReusableBuffer;
+}
+
 function elementCount(tensors: readonly TensorEntry[]): number {
   return tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 }
@@ -82,7 +87,7 @@ export const TensorCodec = {
     return out;
   },
 
-  decode<M = Record<string, unknown>>(buf: Buffer): TensorMessage<M> {
+  decode<M = Record<string, unknown>>(buf: Buffer, options: DecodeOptions = {}): TensorMessage<M> {
     if (buf.length < 12) throw new CodecError(`message of ${buf.length} bytes is too short`);
     if (buf.readUInt32LE(0) !== MAGIC) throw new CodecError('message does not start with the tensor magic "RNT1"');
     const headerLength = buf.readUInt32LE(4);
@@ -104,12 +109,12 @@ export const TensorCodec = {
     const expected = buf.readUInt32LE(end);
     const actual = crc32(buf.subarray(0, end));
     if (expected !== actual) throw new CodecError('message checksum does not match: the data was corrupted');
-    return { tensors: parsed.tensors, meta: parsed.meta, dtype, data: valuesOf(buf, dataOffset, count, dtype) };
+    return { tensors: parsed.tensors, meta: parsed.meta, dtype, data: valuesOf(buf, dataOffset, count, dtype, options.into) };
   },
 };
 
 /** The data section as fp32: a view when the bytes are fp32 and aligned, else a converted copy. */
-function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorDtype): Float32Array {
+function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorDtype, into?: ReusableBuffer): Float32Array {
   const start = buf.byteOffset + dataOffset;
   const bytes = buf.subarray(dataOffset, dataOffset + count * bytesPerValue(dtype));
   if (dtype === 'fp32') {
@@ -119,7 +124,7 @@ function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorD
     return data;
   }
   const halves = start % 2 === 0 ? new Uint16Array(buf.buffer, start, count) : new Uint16Array(Uint8Array.from(bytes).buffer);
-  const data = new Float32Array(count);
+  const data = into ? new Float32Array(into.take(count * 4).buffer, 0, count) : new Float32Array(count);
   widenFromHalf(dtype, halves, data);
   return data;
 }

@@ -25,6 +25,8 @@ export interface StepCommit {
   readonly version: number;
   readonly weights: Buffer;
   readonly velocity: Float32Array;
+  /** Memory to encode the optimizer state into, kept from one commit to the next. */
+  readonly velocityMessage: ReusableBuffer;
   readonly metrics: StepMetrics;
   readonly gradientKeys: readonly string[];
 }
@@ -118,19 +120,29 @@ export class JobRepository {
   /**
    * Commits a step atomically: the new weights version, the optimizer state, the step counter and
    * the step's metrics land together or not at all, and the previous version and the step's
-   * gradient blobs are freed.
+   * gradient blobs are freed. The two big values travel first, through the blob connection, under
+   * keys that nothing reads yet (workers hear of the new version only once its shards are queued);
+   * the commit itself is one small MULTI that renames the optimizer state into place.
    */
   async commitStep(c: StepCommit): Promise<void> {
+    const staged = this.keys.momentumStaged(c.jobId);
+    await Promise.all([
+      this.blobs.set(this.keys.weights(c.jobId, c.version), c.weights),
+      this.blobs.set(staged, encodeVelocity(c.velocity, c.velocityMessage)),
+    ]);
     await this.redis
       .multi()
-      .set(this.keys.weights(c.jobId, c.version), c.weights)
-      .set(this.keys.momentum(c.jobId), encodeVelocity(c.velocity))
+      .rename(staged, this.keys.momentum(c.jobId))
       .hset(this.keys.job(c.jobId), { step: c.version, updatedAt: Date.now() })
       .rpush(this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics))
-      .del(this.keys.weights(c.jobId, c.version - 1), ...c.gradientKeys)
-      // Workers that computed the previous version start fetching this one (WeightsPrefetcher).
-      .publish(this.keys.versionChannel(), JSON.stringify({ jobId: c.jobId, version: c.version } satisfies VersionAnnouncement))
+      // UNLINK frees the big values off Redis's main thread.
+      .unlink(this.keys.weights(c.jobId, c.version - 1), ...c.gradientKeys)
       .exec();
+  }
+
+  /** Tells workers that computed the version before this one to fetch it now (WeightsPrefetcher). */
+  async announceVersion(jobId: string, version: number): Promise<void> {
+    await this.redis.publish(this.keys.versionChannel(), JSON.stringify({ jobId, version } satisfies VersionAnnouncement));
   }
 
   async pushEval(id: string, metrics: EvalMetrics): Promise<void> {
@@ -146,6 +158,6 @@ export class JobRepository {
   }
 }
 
-function encodeVelocity(velocity: Float32Array): Buffer {
-  return TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {});
+function encodeVelocity(velocity: Float32Array, into?: ReusableBuffer): Buffer {
+  return TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {}, { into });
 }

@@ -1,8 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
+import { REDIS } from '../redis/redis.module';
 import { RejectedShardResultError, ShardFailedError } from './errors/shard.errors';
 
 /** How often a shard is tried before its step fails (a crashed worker's shard is re-delivered separately, as stalled). */
@@ -15,6 +17,13 @@ const MAX_REJECTED_RESULTS = 3;
  * stays flat over a long job.
  */
 const KEEP_COMPLETED_RUNS = 2;
+/**
+ * Events the queue's stream keeps (BullMQ's default is 10,000): a few steps' worth, so that Redis
+ * memory stays flat. A shard whose events were trimmed before this coordinator read them (it fell
+ * behind during a long burst) is not lost: the shards still awaited are looked up this often.
+ */
+export const QUEUE_EVENTS_KEPT = 2000;
+const LOOK_UP_AWAITED_MS = 10_000;
 
 interface Waiter {
   resolve(outcome: ShardOutcome): void;
@@ -37,6 +46,7 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectQueue(SHARD_QUEUE) private readonly queue: Queue<ShardTask, ShardOutcome>,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -66,13 +76,14 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   /**
    * Enqueues the tasks and calls `onOutcome` for each as it completes; resolves when all have.
    * When `onOutcome` throws RejectedShardResultError, `onRejected` hears of it and the shard runs again.
-   * Resolves with the time it took to put the tasks on the queue.
+   * `onEnqueued` runs once the tasks are on the queue. Resolves with the time it took to put them there.
    */
   async run(
     tasks: readonly ShardTask[],
     onOutcome: (task: ShardTask, outcome: ShardOutcome) => Promise<void> | void,
     signal: AbortSignal,
     onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () => undefined,
+    onEnqueued: () => Promise<void> | void = () => undefined,
   ): Promise<{ enqueueMs: number }> {
     const active = new Set<string>();
     const onAbort = (): void => {
@@ -83,12 +94,15 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     };
     signal.throwIfAborted();
     signal.addEventListener('abort', onAbort, { once: true });
+    let lookUp: NodeJS.Timeout | undefined;
     try {
       const ids = tasks.map(shardTaskId);
       const first = ids.map((id) => this.await(id, active));
       const enqueueStarted = performance.now();
       await this.enqueue(tasks, ids, tasks.length);
       const enqueueMs = performance.now() - enqueueStarted;
+      await onEnqueued();
+      lookUp = setInterval(() => active.forEach((id) => void this.catchUp(id)), LOOK_UP_AWAITED_MS);
       await Promise.all(
         tasks.map(async (task, i) => {
           let outcome = await first[i];
@@ -113,6 +127,7 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       );
       return { enqueueMs };
     } finally {
+      clearInterval(lookUp);
       signal.removeEventListener('abort', onAbort);
       for (const id of active) this.waiters.delete(id);
     }
@@ -152,6 +167,12 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
         },
       })),
     );
+    // A waiting worker blocks on the queue's marker set and BullMQ adds one marker, so each woken
+    // worker wakes the next: K shards would start one round trip after another. A distinct marker
+    // per shard wakes as many workers at once. (A marker no worker takes is a harmless wake-up later.)
+    if (tasks.length > 1) {
+      await this.redis.zadd(this.queue.keys.marker, ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]));
+    }
   }
 
   /** Reads a shard's state directly, for completions that may have happened while no one listened. */

@@ -1,6 +1,6 @@
 import { ModelLayouts } from '@resnet/model';
 import { ShardContribution } from '@resnet/optimizer';
-import { CodecError, ModelTensorCodec, ShardOutcome } from '@resnet/protocol';
+import { CodecError, ModelTensorCodec, ReusableBuffer, ShardOutcome } from '@resnet/protocol';
 import { RejectedShardResultError } from './errors/shard.errors';
 
 function firstNonFinite(values: Float32Array): number {
@@ -13,13 +13,19 @@ function firstNonFinite(values: Float32Array): number {
  * decode against the model (checksum, size, tensor names and shapes), and every number must be
  * finite. Anything else is rejected, blamed on the worker, and the shard is recomputed. (An honest
  * worker that sees non-finite numbers says so instead of sending them: see ShardOutcome.nonFinite.)
+ * A half-precision message is widened into `widenInto`.
  */
-export function validatedContribution(layouts: ModelLayouts, outcome: ShardOutcome, message: Buffer | null): ShardContribution {
+export function validatedContribution(
+  layouts: ModelLayouts,
+  outcome: ShardOutcome,
+  message: Buffer | null,
+  widenInto?: ReusableBuffer,
+): ShardContribution {
   if (!outcome.gradientKey || !message) throw new RejectedShardResultError('its gradient message is missing');
   if (!Number.isFinite(outcome.lossSum)) throw new RejectedShardResultError(`its loss is ${outcome.lossSum}`);
   let decoded;
   try {
-    decoded = ModelTensorCodec.decode(layouts, message);
+    decoded = ModelTensorCodec.decode(layouts, message, { into: widenInto });
   } catch (err) {
     if (err instanceof CodecError) throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
     throw err;

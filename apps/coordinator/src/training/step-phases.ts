@@ -30,15 +30,16 @@ export class StepPhases {
     this.enqueueMs = ms;
   }
 
-  /** A shard's result arrived; call the returned function once it is folded into the step. */
-  arrived(outcome: ShardOutcome): () => void {
-    const at = performance.now();
-    this.lastArrival = at;
+  /** A shard's result arrived. */
+  arrived(outcome: ShardOutcome): void {
+    this.lastArrival = performance.now();
     this.weightFetchMs = Math.max(this.weightFetchMs, outcome.weightFetchMs ?? 0);
     this.uploadMs = Math.max(this.uploadMs, outcome.uploadMs ?? 0);
-    return () => {
-      this.aggregateMs += performance.now() - at;
-    };
+  }
+
+  /** A shard's gradient message, read at `readAt`, has been checked and folded in. */
+  aggregated(readAt: number): void {
+    this.aggregateMs += performance.now() - readAt;
   }
 
   /** Every shard is folded in. */

@@ -14,10 +14,15 @@ export class StepWorkspace {
   readonly aggregator: StepAggregator;
   /** The encoded weights of the last step: valid until the next step encodes its own. */
   readonly weightsMessage = new ReusableBuffer();
+  readonly velocityMessage = new ReusableBuffer();
   private readonly gradientMessages = new ReusableBufferPool();
 
   constructor(layouts: ModelLayouts, shardsPerStep: number) {
-    this.aggregator = new StepAggregator(layouts.params.size, shardsPerStep, layouts.batchNorms.map((b) => b.channels));
+    this.aggregator = new StepAggregator(
+      layouts.params.size,
+      shardsPerStep,
+      layouts.batchNorms.map((b) => b.channels),
+    );
   }
 
   beginStep(): void {
@@ -26,7 +31,7 @@ export class StepWorkspace {
     this.gradientMessages.releaseAll();
   }
 
-  /** Memory for one gradient message of this step (kept until the next step, as the aggregator may hold it). */
+  /** Memory for one gradient message of this step, or its widened values (kept until the next step, as the aggregator may hold them). */
   gradientBuffer(): ReusableBuffer {
     return this.gradientMessages.next();
   }

@@ -159,7 +159,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     const { enqueueMs } = await this.dispatcher.run(
       trainTasks(jobId, spec, step),
       async (task, outcome) => {
-        const folded = phases.arrived(outcome);
+        phases.arrived(outcome);
         if (outcome.gradientKey) gradientKeys.push(outcome.gradientKey); // freed at commit, used or not
         if (outcome.nonFinite) {
           // Recompute once: a second report for the same shard means the numbers really overflow.
@@ -174,25 +174,28 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
             blamesWorker: false,
           });
         }
-        // Both reads in one round trip.
+        // Both reads at once: one round trip of waiting.
         const [quarantined, message] = await Promise.all([
           this.workers.isQuarantined(outcome.workerId),
           outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey, workspace.gradientBuffer()) : null,
         ]);
+        const readAt = performance.now();
         if (quarantined) {
           throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
             countsAgainstShard: false,
             blamesWorker: false,
           });
         }
-        if (aggregator.add(task.shard, validatedContribution(layouts, outcome, message))) {
+        if (aggregator.add(task.shard, validatedContribution(layouts, outcome, message, workspace.gradientBuffer()))) {
           slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
         }
         gradientBytes += outcome.gradientBytes ?? 0;
-        folded();
+        phases.aggregated(readAt);
       },
       signal,
       (outcome, err) => (err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined),
+      // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
+      () => this.jobs.announceVersion(jobId, step),
     );
     phases.enqueued(enqueueMs);
     phases.allFolded();
@@ -225,7 +228,15 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       ...phases.metrics(),
       gradientBytes,
     };
-    await this.jobs.commitStep({ jobId, version: step + 1, weights: encoded, velocity: next.velocity, gradientKeys, metrics });
+    await this.jobs.commitStep({
+      jobId,
+      version: step + 1,
+      weights: encoded,
+      velocity: next.velocity,
+      velocityMessage: workspace.velocityMessage,
+      gradientKeys,
+      metrics,
+    });
     phases.published();
     this.metrics.observeStep(jobId, metrics, gradientBytes);
     return { ...next, encoded };

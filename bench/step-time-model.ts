@@ -1,0 +1,67 @@
+/** One measured configuration: K shards with gradient messages of `mbPerShard` megabytes each. */
+export interface StepTimePoint {
+  readonly shards: number;
+  readonly mbPerShard: number;
+  /** Step period minus the simulated compute time. */
+  readonly overheadMs: number;
+}
+
+/**
+ * T(K) = compute + a + d·MB + b·K + c·MB·K, MB being the size of one shard's messages (the model's
+ * size): a per step; d per megabyte per step (the optimizer and publishing the weights); b per
+ * shard (queue, events, round trips); c per megabyte per shard (each shard moves the weights in,
+ * its gradient out, and the coordinator reads that gradient back and folds it).
+ */
+export interface StepTimeModel {
+  readonly fixedMs: number;
+  readonly perMbMs: number;
+  readonly perShardMs: number;
+  readonly perShardMbMs: number;
+}
+
+function terms(shards: number, mb: number): number[] {
+  return [1, mb, shards, shards * mb];
+}
+
+/**
+ * Least-squares fit of the model to the points' relative errors (each point weighed by
+ * 1/overhead), so that the seconds-long steps of a big model do not drown out the small ones.
+ */
+export function fitStepTimeModel(points: readonly StepTimePoint[]): StepTimeModel {
+  const rows = points.map((p) => terms(p.shards, p.mbPerShard).map((t) => t / p.overheadMs));
+  const n = rows[0].length;
+  const normal = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)),
+  );
+  // Every weighed target is overhead / overhead = 1.
+  const rhs = Array.from({ length: n }, (_, i) => rows.reduce((s, r) => s + r[i], 0));
+  const [fixedMs, perMbMs, perShardMs, perShardMbMs] = solve(normal, rhs);
+  return { fixedMs, perMbMs, perShardMs, perShardMbMs };
+}
+
+export function predictOverheadMs(model: StepTimeModel, shards: number, mbPerShard: number): number {
+  const [one, mb, k, kMb] = terms(shards, mbPerShard);
+  return model.fixedMs * one + model.perMbMs * mb + model.perShardMs * k + model.perShardMbMs * kMb;
+}
+
+/** Gaussian elimination with partial pivoting. */
+function solve(matrix: number[][], rhs: number[]): number[] {
+  const n = rhs.length;
+  const m = matrix.map((row, i) => [...row, rhs[i]]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let row = col + 1; row < n; row++) if (Math.abs(m[row][col]) > Math.abs(m[pivot][col])) pivot = row;
+    [m[col], m[pivot]] = [m[pivot], m[col]];
+    for (let row = col + 1; row < n; row++) {
+      const f = m[row][col] / m[col][col];
+      for (let k = col; k <= n; k++) m[row][k] -= f * m[col][k];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let row = n - 1; row >= 0; row--) {
+    let sum = m[row][n];
+    for (let k = row + 1; k < n; k++) sum -= m[row][k] * x[k];
+    x[row] = sum / m[row][row];
+  }
+  return x;
+}
