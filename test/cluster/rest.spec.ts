@@ -26,10 +26,10 @@ describe('REST API', function () {
     assert.ok(list.body.some((j: any) => j.id === job.id));
     const metrics = await cluster.request('GET', `/jobs/${job.id}/metrics`);
     assert.equal(metrics.body.steps.length, 4);
-    assert.deepEqual(Object.keys(metrics.body.steps[0]).sort(), [
-      'accuracy', 'aggregateMs', 'at', 'enqueueMs', 'epoch', 'gradientBytes', 'imagesPerSecond', 'lastArrivalMs', 'loss',
-      'lr', 'optimizerMs', 'publishMs', 'slowestShardMs', 'step', 'stepMs', 'uploadMs', 'waitMs', 'weightFetchMs',
-    ]);
+    // Every step reports its loss, accuracy, rate and timings (phase timings may be added on top).
+    for (const key of ['accuracy', 'at', 'epoch', 'imagesPerSecond', 'loss', 'lr', 'slowestShardMs', 'step', 'stepMs', 'waitMs']) {
+      assert.equal(typeof metrics.body.steps[0][key], 'number', `step metric ${key}`);
+    }
     const workers = await cluster.request('GET', '/workers');
     assert.equal(workers.body.length, 1);
     assert.equal(workers.body[0].backend, 'wasm');
