@@ -62,7 +62,13 @@ export class DashboardCluster {
 
   async stop(): Promise<void> {
     await this.workers.stopAll('SIGKILL');
-    await this.app.close();
+    // Known issue, noted in the README: after a Redis restart a BullMQ connection can keep the
+    // coordinator's close() waiting; bound it so the suite ends, and say so.
+    const closed = await Promise.race([
+      this.app.close().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+    ]);
+    if (!closed) console.warn('    note: the coordinator did not close within 10 s after the Redis restart');
     await this.redis.destroy();
   }
 }
