@@ -13,22 +13,38 @@ export function median(xs: number[]): number {
  * Runs one job on a fresh local cluster (private Redis, in-process coordinator, worker processes)
  * and returns its step metrics without the first `warmup` steps, which include start-up costs.
  */
-export async function runClusterJob(workers: number, job: Record<string, unknown>, warmup = 1): Promise<StepMetrics[]> {
+export async function runClusterJob(
+  workers: number,
+  job: Record<string, unknown>,
+  warmup = 1,
+): Promise<StepMetrics[]> {
   const redis = await EmbeddedRedis.start();
   const app = await startCoordinator(
-    configFromEnv({ PORT: '0', REDIS_URL: redis.url, REDIS_PREFIX: 'bench', DATA_ROOT: redis.dir, CHECKPOINT_DIR: redis.dir, LOG_LEVEL: 'warn' }),
+    configFromEnv({
+      PORT: '0',
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: 'bench',
+      DATA_ROOT: redis.dir,
+      CHECKPOINT_DIR: redis.dir,
+      LOG_LEVEL: 'warn',
+    }),
   );
   const pool = new WorkerPool({ redisUrl: redis.url, prefix: 'bench', backend: process.env.BENCH_BACKEND });
   pool.startMany(workers);
   try {
     const url = await app.getUrl();
-    const res = await fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job) });
+    const res = await fetch(`${url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(job),
+    });
     const created = await res.json();
     if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
     for (;;) {
       const state = await (await fetch(`${url}/jobs/${created.id}`)).json();
       if (state.status === 'completed') break;
-      if (state.status !== 'running' && state.status !== 'queued') throw new Error(`job ${state.status}: ${state.error}`);
+      if (state.status !== 'running' && state.status !== 'queued')
+        throw new Error(`job ${state.status}: ${state.error}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const { steps } = await (await fetch(`${url}/jobs/${created.id}/metrics`)).json();

@@ -26,9 +26,20 @@ const PYTORCH = [0.4281, 0.5624, 0.6821, 0.7537, 0.7677];
 async function main(): Promise<void> {
   const redis = await EmbeddedRedis.start();
   const app = await startCoordinator(
-    configFromEnv({ PORT: '0', REDIS_URL: redis.url, DATA_ROOT, CHECKPOINT_DIR: path.join(redis.dir, 'ckpt'), LOG_LEVEL: 'warn' }),
+    configFromEnv({
+      PORT: '0',
+      REDIS_URL: redis.url,
+      DATA_ROOT,
+      CHECKPOINT_DIR: path.join(redis.dir, 'ckpt'),
+      LOG_LEVEL: 'warn',
+    }),
   );
-  const workers = new WorkerPool({ redisUrl: redis.url, prefix: 'rc', dataRoot: DATA_ROOT, backend: process.env.BACKEND });
+  const workers = new WorkerPool({
+    redisUrl: redis.url,
+    prefix: 'rc',
+    dataRoot: DATA_ROOT,
+    backend: process.env.BACKEND,
+  });
   workers.startMany(WORKERS);
   const url = await app.getUrl();
   const started = Date.now();
@@ -57,18 +68,30 @@ async function main(): Promise<void> {
     let printed = 0;
     for (;;) {
       const state = await (await fetch(`${url}/jobs/${job.id}`)).json();
-      const { evals } = (await (await fetch(`${url}/jobs/${job.id}/metrics`)).json()) as { evals: EvalMetrics[] };
+      const { evals } = (await (await fetch(`${url}/jobs/${job.id}/metrics`)).json()) as {
+        evals: EvalMetrics[];
+      };
       for (const e of evals.slice(printed)) {
-        console.log(`epoch ${e.epoch.toFixed(0)}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        console.log(
+          `epoch ${e.epoch.toFixed(0)}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        );
       }
       printed = evals.length;
       if (state.status === 'completed') break;
-      if (state.status !== 'running' && state.status !== 'queued') throw new Error(`job ${state.status}: ${state.error}`);
+      if (state.status !== 'running' && state.status !== 'queued')
+        throw new Error(`job ${state.status}: ${state.error}`);
       await new Promise((r) => setTimeout(r, 5000));
     }
     const seconds = (Date.now() - started) / 1000;
-    const { steps, evals } = (await (await fetch(`${url}/jobs/${job.id}/metrics`)).json()) as { steps: StepMetrics[]; evals: EvalMetrics[] };
-    const backends = [...new Set(((await (await fetch(`${url}/workers`)).json()) as { backend: string }[]).map((w) => w.backend))];
+    const { steps, evals } = (await (await fetch(`${url}/jobs/${job.id}/metrics`)).json()) as {
+      steps: StepMetrics[];
+      evals: EvalMetrics[];
+    };
+    const backends = [
+      ...new Set(
+        ((await (await fetch(`${url}/workers`)).json()) as { backend: string }[]).map((w) => w.backend),
+      ),
+    ];
     const lines = [
       `ResNet-20 on CIFAR-10, ${EPOCHS} epochs, ${WORKERS} workers (${backends.join(', ')}), ${seconds.toFixed(0)} s in all`,
       '',
@@ -87,9 +110,13 @@ async function main(): Promise<void> {
     const metricsFile = path.join(docs, 'cifar10-resnet20-metrics.json');
     const reference = PYTORCH.slice(0, EPOCHS).map((accuracy, i) => ({ epoch: i + 1, accuracy }));
     fs.writeFileSync(metricsFile, JSON.stringify({ steps, evals, reference }));
-    spawnSync(process.execPath, [path.join(ROOT, 'scripts/plot-training.mjs'), metricsFile, path.join(docs, 'cifar10-resnet20.png')], {
-      stdio: 'inherit',
-    });
+    spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts/plot-training.mjs'), metricsFile, path.join(docs, 'cifar10-resnet20.png')],
+      {
+        stdio: 'inherit',
+      },
+    );
   } finally {
     await workers.stopAll();
     await app.close();

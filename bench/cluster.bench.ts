@@ -20,14 +20,24 @@ async function singleWorker(): Promise<number> {
   const velocity = new Float32Array(layouts.params.size);
   const trainer = new ShardTrainer(arch);
   const table = generateSyntheticTable({ size: BATCH * 4, height: 32, width: 32, numClasses: 10, seed: 1 });
-  const sampling = { batchSize: BATCH, shardsPerStep: 1, seed: 0, augment: { padCrop: 4, flip: true }, normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } };
+  const sampling = {
+    batchSize: BATCH,
+    shardsPerStep: 1,
+    seed: 0,
+    augment: { padCrop: 4, flip: true },
+    normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+  };
   const rates: number[] = [];
   for (let step = 0; step < STEPS + 1; step++) {
     const started = performance.now();
     trainer.setWeights(weights);
     const result = await trainer.trainShard(await shardBatch(table, sampling, step, 0));
     for (let i = 0; i < result.gradientSum.length; i++) result.gradientSum[i] /= BATCH;
-    sgdStep(weights.params, result.gradientSum, velocity, 0.01, { momentum: 0.9, weightDecay: 1e-4, nesterov: false });
+    sgdStep(weights.params, result.gradientSum, velocity, 0.01, {
+      momentum: 0.9,
+      weightDecay: 1e-4,
+      nesterov: false,
+    });
     if (step > 0) rates.push((BATCH * 1000) / (performance.now() - started));
   }
   console.log(`engine: ${compute.backend} on ${compute.device}`);
@@ -48,7 +58,9 @@ async function main(): Promise<void> {
     const steps = await runClusterJob(workers, { ...job, shardsPerStep: workers });
     const rate = median(steps.map((s) => s.imagesPerSecond));
     const overhead = median(steps.map((s) => s.stepMs - s.slowestShardMs));
-    rows.push(`| cluster, ${workers} worker process${workers > 1 ? 'es' : ''} | ${rate.toFixed(1)} | ${overhead.toFixed(0)} | ${(rate / alone).toFixed(2)} |`);
+    rows.push(
+      `| cluster, ${workers} worker process${workers > 1 ? 'es' : ''} | ${rate.toFixed(1)} | ${overhead.toFixed(0)} | ${(rate / alone).toFixed(2)} |`,
+    );
   }
   console.log(`\nResNet-20, batch ${BATCH}, 32×32, median of ${STEPS} steps after one warm-up step\n`);
   console.log('| setup | images/s | coordinator overhead per step (ms) | ratio to one worker |');

@@ -13,11 +13,30 @@ if (!metricsFile || !outFile) {
 const { steps, evals, reference = [] } = JSON.parse(readFileSync(metricsFile, 'utf8'));
 const every = Math.max(1, Math.floor(steps.length / 400)); // a few hundred points are plenty
 const rows = [
-  ...steps.filter((_, i) => i % every === 0).map((s) => ({ epoch: s.epoch, value: s.loss, series: 'train loss', panel: 'loss' })),
+  ...steps
+    .filter((_, i) => i % every === 0)
+    .map((s) => ({ epoch: s.epoch, value: s.loss, series: 'train loss', panel: 'loss' })),
   ...evals.map((e) => ({ epoch: e.epoch, value: e.loss, series: 'test loss', panel: 'loss' })),
-  ...steps.filter((_, i) => i % every === 0).map((s) => ({ epoch: s.epoch, value: 100 * s.accuracy, series: 'train accuracy (batch)', panel: 'accuracy (%)' })),
-  ...evals.map((e) => ({ epoch: e.epoch, value: 100 * e.accuracy, series: 'test accuracy', panel: 'accuracy (%)' })),
-  ...reference.map((r) => ({ epoch: r.epoch, value: 100 * r.accuracy, series: 'PyTorch reference, test accuracy', panel: 'accuracy (%)' })),
+  ...steps
+    .filter((_, i) => i % every === 0)
+    .map((s) => ({
+      epoch: s.epoch,
+      value: 100 * s.accuracy,
+      series: 'train accuracy (batch)',
+      panel: 'accuracy (%)',
+    })),
+  ...evals.map((e) => ({
+    epoch: e.epoch,
+    value: 100 * e.accuracy,
+    series: 'test accuracy',
+    panel: 'accuracy (%)',
+  })),
+  ...reference.map((r) => ({
+    epoch: r.epoch,
+    value: 100 * r.accuracy,
+    series: 'PyTorch reference, test accuracy',
+    panel: 'accuracy (%)',
+  })),
 ];
 const spec = {
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -31,7 +50,12 @@ const spec = {
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
       y: { field: 'value', type: 'quantitative', title: null },
-      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400, columns: 3 } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom', labelLimit: 400, columns: 3 },
+      },
     },
   },
   config: { background: 'white', point: { size: 0 } },

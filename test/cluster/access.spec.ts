@@ -2,7 +2,11 @@ import * as assert from 'node:assert/strict';
 import { TestCluster } from '../support/test-cluster';
 
 const TOKEN = 'test-token-3c5e';
-const JOB = { dataset: { kind: 'synthetic', trainSize: 32, testSize: 16, imageSize: 8, numClasses: 2 }, batchSize: 16, maxSteps: 1 };
+const JOB = {
+  dataset: { kind: 'synthetic', trainSize: 32, testSize: 16, imageSize: 8, numClasses: 2 },
+  batchSize: 16,
+  maxSteps: 1,
+};
 
 describe('access control with API_TOKEN', function () {
   let cluster: TestCluster;

@@ -18,7 +18,9 @@ const JOB = {
   evalEvery: 0,
 };
 
-async function trainOnCluster(workers: number): Promise<{ params: Float32Array; state: Float32Array; spec: any; dataRoot: string }> {
+async function trainOnCluster(
+  workers: number,
+): Promise<{ params: Float32Array; state: Float32Array; spec: any; dataRoot: string }> {
   const cluster = await TestCluster.start({ workers });
   try {
     const job = await cluster.submit(JOB);
@@ -46,8 +48,10 @@ describe('synchronous data-parallel SGD across worker processes', function () {
     assert.ok(params <= 1e-5, `parameters differ by up to ${params}`);
     assert.ok(state <= 1e-5, `batch-norm running statistics differ by up to ${state}`);
     // The wasm backend is deterministic: same shards, same order, same bits.
-    assert.deepEqual(Buffer.from(cluster.params.buffer, cluster.params.byteOffset, cluster.params.byteLength),
-      Buffer.from(reference.params.buffer, reference.params.byteOffset, reference.params.byteLength));
+    assert.deepEqual(
+      Buffer.from(cluster.params.buffer, cluster.params.byteOffset, cluster.params.byteLength),
+      Buffer.from(reference.params.buffer, reference.params.byteOffset, reference.params.byteLength),
+    );
     // The weights moved: a cluster that applied nothing would fail here.
     const initial = await referenceTraining(cluster.spec, 0, cluster.dataRoot);
     assert.ok(maxAbsDifference(initial.params, cluster.params) > 1e-3, 'weights did not change');

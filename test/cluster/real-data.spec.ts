@@ -32,7 +32,9 @@ describe('real CIFAR-10', function () {
     assert.equal(job.spec.numClasses, 10);
     assert.deepEqual(job.spec.imageShape, [32, 32]);
     // CIFAR-10's well-known channel means, computed here from the training images.
-    job.spec.normalization.mean.forEach((m: number, c: number) => assert.ok(Math.abs(m - [0.491, 0.482, 0.447][c]) < 0.01));
+    job.spec.normalization.mean.forEach((m: number, c: number) =>
+      assert.ok(Math.abs(m - [0.491, 0.482, 0.447][c]) < 0.01),
+    );
     const done = await cluster.waitForJob(job.id);
     assert.equal(done.status, 'completed', done.error);
     const { steps } = (await cluster.request('GET', `/jobs/${job.id}/metrics`)).body;

@@ -27,7 +27,18 @@ describe('REST API', function () {
     const metrics = await cluster.request('GET', `/jobs/${job.id}/metrics`);
     assert.equal(metrics.body.steps.length, 4);
     // Every step reports its loss, accuracy, rate and timings (phase timings may be added on top).
-    for (const key of ['accuracy', 'at', 'epoch', 'imagesPerSecond', 'loss', 'lr', 'slowestShardMs', 'step', 'stepMs', 'waitMs']) {
+    for (const key of [
+      'accuracy',
+      'at',
+      'epoch',
+      'imagesPerSecond',
+      'loss',
+      'lr',
+      'slowestShardMs',
+      'step',
+      'stepMs',
+      'waitMs',
+    ]) {
       assert.equal(typeof metrics.body.steps[0][key], 'number', `step metric ${key}`);
     }
     const workers = await cluster.request('GET', '/workers');
@@ -42,9 +53,17 @@ describe('REST API', function () {
     ['a negative batch size', { ...SMALL, batchSize: -4 }, /batchSize must not be less than 1/],
     ['an unknown field', { ...SMALL, learningRate: 0.1 }, /property learningRate should not exist/],
     ['an unknown model', { ...SMALL, model: 'resnet7' }, /model must be one of the following values/],
-    ['a dataset path outside the data root', { ...SMALL, dataset: { kind: 'folder', path: '../../etc' } }, /leaves the data root/],
+    [
+      'a dataset path outside the data root',
+      { ...SMALL, dataset: { kind: 'folder', path: '../../etc' } },
+      /leaves the data root/,
+    ],
     ['a missing dataset folder', { ...SMALL, dataset: { kind: 'folder', path: 'nope' } }, /does not exist/],
-    ['more shards than samples', { ...SMALL, shardsPerStep: 32 }, /32 shards per step cannot split a batch of 16/],
+    [
+      'more shards than samples',
+      { ...SMALL, shardsPerStep: 32 },
+      /32 shards per step cannot split a batch of 16/,
+    ],
     ['a string where a number belongs', { ...SMALL, epochs: 'many' }, /epochs must be a number/],
     ['invalid JSON', '{"dataset":', /JSON/i],
   ];

@@ -75,12 +75,21 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     try {
       const coordinator = cluster.coordinator as CoordinatorProcess;
       await runDisturbed(cluster, async (jobId) => {
-        await until('step 2 committed', async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2);
+        await until(
+          'step 2 committed',
+          async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2,
+        );
         await coordinator.stop('SIGKILL');
         await coordinator.start();
       });
-      const { steps } = (await cluster.request('GET', `/jobs/${(await cluster.request('GET', '/jobs')).body[0].id}/metrics`)).body;
-      assert.deepEqual(steps.map((s: any) => s.step), [1, 2, 3, 4, 5, 6], 'every step applied exactly once');
+      const { steps } = (
+        await cluster.request('GET', `/jobs/${(await cluster.request('GET', '/jobs')).body[0].id}/metrics`)
+      ).body;
+      assert.deepEqual(
+        steps.map((s: any) => s.step),
+        [1, 2, 3, 4, 5, 6],
+        'every step applied exactly once',
+      );
     } finally {
       await cluster.stop();
     }
@@ -90,7 +99,10 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
     try {
       await runDisturbed(cluster, async (jobId) => {
-        await until('step 2 committed', async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2);
+        await until(
+          'step 2 committed',
+          async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2,
+        );
         await cluster.redisServer.stop();
         await new Promise((r) => setTimeout(r, 1000));
         await cluster.redisServer.launch();
@@ -102,7 +114,13 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
 
   it('rejects a NaN gradient and a truncated message, recomputes those shards, and counts them against the sender', async () => {
     const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
-    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-1', (n) => (n === 0 ? 'nan-gradient' : 'truncated-message'), 2);
+    const faulty = new FaultyWorker(
+      cluster.redisServer.url,
+      'test',
+      'faulty-1',
+      (n) => (n === 0 ? 'nan-gradient' : 'truncated-message'),
+      2,
+    );
     try {
       await runDisturbed(cluster, async () => {
         await until('two faulty results sent', async () => faulty.processed >= 2);
@@ -122,7 +140,10 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-2', () => 'nan-gradient');
     try {
       await runDisturbed(cluster, async () => {
-        await until('faulty worker quarantined', async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1);
+        await until(
+          'faulty worker quarantined',
+          async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1,
+        );
         cluster.workers.startMany(1);
       });
       const workers = (await cluster.request('GET', '/workers')).body as any[];
@@ -170,7 +191,10 @@ describe('checkpoints: a job survives Redis losing its data', function () {
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
     try {
       const job = await cluster.submit({ ...JOB, checkpointEvery: 2 });
-      await until('step 3 committed', async () => (await cluster.request('GET', `/jobs/${job.id}`)).body.step >= 3);
+      await until(
+        'step 3 committed',
+        async () => (await cluster.request('GET', `/jobs/${job.id}`)).body.step >= 3,
+      );
       await cluster.redisServer.stop('SIGKILL');
       await cluster.redisServer.wipe();
       await cluster.redisServer.launch();
@@ -186,8 +210,13 @@ describe('checkpoints: a job survives Redis losing its data', function () {
       const job = await cluster.submit({ ...JOB, checkpointEvery: 3 });
       assert.equal((await cluster.waitForJob(job.id)).status, 'completed');
       const folder = `${job.id}/step-0000003`;
-      const model = JSON.parse(fs.readFileSync(path.join(cluster.redisServer.dir, 'checkpoints', folder, 'model.json'), 'utf8'));
-      assert.ok(model.modelTopology && model.weightsManifest[0].paths[0] === 'weights.bin', 'TF.js LayersModel format');
+      const model = JSON.parse(
+        fs.readFileSync(path.join(cluster.redisServer.dir, 'checkpoints', folder, 'model.json'), 'utf8'),
+      );
+      assert.ok(
+        model.modelTopology && model.weightsManifest[0].paths[0] === 'weights.bin',
+        'TF.js LayersModel format',
+      );
       await cluster.redis.flushall();
       const res = await cluster.request('POST', '/jobs/restore', { checkpoint: folder });
       assert.equal(res.status, 201, JSON.stringify(res.body));

@@ -1,16 +1,17 @@
 import * as assert from 'node:assert/strict';
 import { architectureFor, convolutions, layoutsOf } from '@resnet/model';
 
-const millions = (name: string, options = { numClasses: 10 }) => layoutsOf(architectureFor(name, options)).params.size / 1e6;
+const millions = (name: string, options = { numClasses: 10 }) =>
+  layoutsOf(architectureFor(name, options)).params.size / 1e6;
 
 describe('model registry', () => {
-  it('CIFAR ResNets have the paper\'s parameter counts (option B shortcuts add a little)', () => {
+  it("CIFAR ResNets have the paper's parameter counts (option B shortcuts add a little)", () => {
     assert.equal(Math.round(millions('resnet20') * 100) / 100, 0.27);
     assert.equal(Math.round(millions('resnet56') * 100) / 100, 0.86);
     assert.equal(Math.round(millions('resnet110') * 10) / 10, 1.7);
   });
 
-  it('zero-padding shortcuts (option A) add no parameters: exactly the paper\'s counts', () => {
+  it("zero-padding shortcuts (option A) add no parameters: exactly the paper's counts", () => {
     const a = (n: string) => millions(n, { numClasses: 10, shortcut: 'zero-pad' } as never);
     assert.equal(Math.round(a('resnet20') * 100) / 100, 0.27);
     assert.equal(Math.round(a('resnet56') * 100) / 100, 0.85);
@@ -32,6 +33,9 @@ describe('model registry', () => {
   });
 
   it('names the choices for an unknown model or depth', () => {
-    assert.throws(() => architectureFor('resnet21', { numClasses: 10 }), /unknown model "resnet21": choose one of resnet20/);
+    assert.throws(
+      () => architectureFor('resnet21', { numClasses: 10 }),
+      /unknown model "resnet21": choose one of resnet20/,
+    );
   });
 });

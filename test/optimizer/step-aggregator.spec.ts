@@ -1,8 +1,21 @@
 import * as assert from 'node:assert/strict';
-import { applyStep, applyStepInPlace, poolBatchStats, sgdStep, StepAggregator, updateRunningStats } from '@resnet/optimizer';
+import {
+  applyStep,
+  applyStepInPlace,
+  poolBatchStats,
+  sgdStep,
+  StepAggregator,
+  updateRunningStats,
+} from '@resnet/optimizer';
 
 function contribution(gradient: number[], count: number, stats = [0, 1]) {
-  return { gradientSum: Float32Array.from(gradient), batchStats: Float32Array.from(stats), count, lossSum: count, correct: 1 };
+  return {
+    gradientSum: Float32Array.from(gradient),
+    batchStats: Float32Array.from(stats),
+    count,
+    lossSum: count,
+    correct: 1,
+  };
 }
 
 describe('SGD with momentum', () => {
@@ -29,12 +42,12 @@ describe('SGD with momentum', () => {
 
 describe('StepAggregator', () => {
   it('averages the shards over the total sample count, whatever order they arrive in', () => {
-    const results = [
-      contribution([1, 2], 2),
-      contribution([3, 4], 2),
-      contribution([5, 6], 4),
+    const results = [contribution([1, 2], 2), contribution([3, 4], 2), contribution([5, 6], 4)];
+    const orders = [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 2, 0],
     ];
-    const orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0]];
     const sums = orders.map((order) => {
       const agg = new StepAggregator(2, 3, [1]);
       for (const i of order) assert.equal(agg.add(i, results[i]), true);
@@ -85,7 +98,7 @@ describe('StepAggregator', () => {
 });
 
 describe('batch-norm statistics', () => {
-  it('pools shard means and variances into the whole batch\'s', () => {
+  it("pools shard means and variances into the whole batch's", () => {
     // Shard A: values {0, 2} (mean 1, var 1); shard B: {4, 4, 4, 8} (mean 5, var 3).
     const pooled = poolBatchStats(
       [
@@ -116,7 +129,14 @@ describe('batch-norm statistics', () => {
     const velocity = new Float32Array(1);
     const agg = new StepAggregator(1, 1, [1]);
     agg.add(0, contribution([2], 2, [1, 1]));
-    const next = applyStep(weights, velocity, agg.result(), 0.5, { momentum: 0.9, weightDecay: 0, nesterov: false }, [1]);
+    const next = applyStep(
+      weights,
+      velocity,
+      agg.result(),
+      0.5,
+      { momentum: 0.9, weightDecay: 0, nesterov: false },
+      [1],
+    );
     assert.equal(weights.params[0], 1);
     assert.equal(velocity[0], 0);
     assert.equal(next.params[0], 0.5);
@@ -133,7 +153,10 @@ describe('batch-norm statistics', () => {
     const copies = applyStep(weights, velocity, agg.result(), 0.05, sgd, [1]);
     const model = { ...weights, velocity };
     applyStepInPlace(model, agg.result(), 0.05, sgd, [1]);
-    assert.deepEqual([model.params, model.state, model.velocity], [copies.params, copies.state, copies.velocity]);
+    assert.deepEqual(
+      [model.params, model.state, model.velocity],
+      [copies.params, copies.state, copies.velocity],
+    );
     assert.equal(model.params, weights.params);
   });
 });

@@ -29,7 +29,8 @@ export class CoordinatorProcess {
       } catch {
         // not listening yet
       }
-      if (this.child.exitCode !== null) throw new Error(`coordinator exited with code ${this.child.exitCode}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`coordinator exited with code ${this.child.exitCode}`);
       if (Date.now() > deadline) throw new Error('coordinator did not answer within 30 s');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,7 +1,15 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { ModelTensorCodec, RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
+import {
+  ModelTensorCodec,
+  RedisKeys,
+  SHARD_QUEUE,
+  ShardOutcome,
+  ShardTask,
+  TrainingJobSpec,
+  WorkerInfo,
+} from '@resnet/protocol';
 
 export type Fault = 'nan-gradient' | 'truncated-message';
 
@@ -15,7 +23,13 @@ export class FaultyWorker {
   private readonly keys: RedisKeys;
   processed = 0;
 
-  constructor(redisUrl: string, prefix: string, readonly id: string, faults: (n: number) => Fault, limit = Infinity) {
+  constructor(
+    redisUrl: string,
+    prefix: string,
+    readonly id: string,
+    faults: (n: number) => Fault,
+    limit = Infinity,
+  ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     this.keys = new RedisKeys(prefix);
     this.worker = new Worker<ShardTask, ShardOutcome>(
@@ -38,19 +52,36 @@ export class FaultyWorker {
 
   private async badResult(task: Extract<ShardTask, { kind: 'train' }>, fault: Fault): Promise<ShardOutcome> {
     const spec = JSON.parse((await this.redis.hget(this.keys.job(task.jobId), 'spec'))!) as TrainingJobSpec;
-    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const layouts = layoutsOf(
+      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
+    );
     const params = new Float32Array(layouts.params.size).fill(fault === 'nan-gradient' ? NaN : 0.5);
     let message = ModelTensorCodec.encode(layouts, params, new Float32Array(layouts.state.size), {});
     if (fault === 'truncated-message') message = message.subarray(0, message.length - 100);
     const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
     await this.redis.set(gradientKey, message, 'EX', 600);
     const info: WorkerInfo = {
-      id: this.id, host: 'test', pid: process.pid, backend: 'fake', device: 'broken', imagesPerSecond: null,
-      currentShard: null, startedAt: Date.now(), lastSeen: Date.now(),
+      id: this.id,
+      host: 'test',
+      pid: process.pid,
+      backend: 'fake',
+      device: 'broken',
+      imagesPerSecond: null,
+      currentShard: null,
+      startedAt: Date.now(),
+      lastSeen: Date.now(),
     };
     await this.redis.hset(this.keys.workerIndex(), this.id, JSON.stringify(info));
     const count = Math.floor(spec.batchSize / spec.shardsPerStep);
-    return { workerId: this.id, lossSum: count, correct: 0, count, computeMs: 1, gradientKey, gradientBytes: message.length };
+    return {
+      workerId: this.id,
+      lossSum: count,
+      correct: 0,
+      count,
+      computeMs: 1,
+      gradientKey,
+      gradientBytes: message.length,
+    };
   }
 
   private closing: Promise<void> | null = null;

@@ -9,7 +9,11 @@ import { initialJobWeights, scheduleOf } from '../../apps/coordinator/src/traini
  * Single-process SGD on the same global batches: every shard of a step computed one after the
  * other in this process, then the same optimizer. What the cluster must reproduce exactly.
  */
-export async function referenceTraining(spec: TrainingJobSpec, steps: number, dataRoot: string): Promise<ModelWeights> {
+export async function referenceTraining(
+  spec: TrainingJobSpec,
+  steps: number,
+  dataRoot: string,
+): Promise<ModelWeights> {
   const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
   const layouts = layoutsOf(arch);
   const trainer = new ShardTrainer(arch);
@@ -23,7 +27,14 @@ export async function referenceTraining(spec: TrainingJobSpec, steps: number, da
     for (let shard = 0; shard < spec.shardsPerStep; shard++) {
       aggregator.add(shard, await trainer.trainShard(await shardBatch(data.train, spec, step, shard)));
     }
-    const next = applyStep(weights, velocity, aggregator.result(), lrAt(scheduleOf(spec), step), spec.optimizer, channels);
+    const next = applyStep(
+      weights,
+      velocity,
+      aggregator.result(),
+      lrAt(scheduleOf(spec), step),
+      spec.optimizer,
+      channels,
+    );
     weights = next;
     velocity = next.velocity;
   }

@@ -52,7 +52,9 @@ export class TestCluster {
       await coordinator.start();
       url = coordinator.url;
     } else {
-      coordinator = await startCoordinator(configFromEnv({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }));
+      coordinator = await startCoordinator(
+        configFromEnv({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+      );
       url = await coordinator.getUrl();
     }
     const workers = new WorkerPool({
@@ -68,7 +70,11 @@ export class TestCluster {
     return new TestCluster(redisServer, coordinator, url, workers, redis, new RedisKeys(prefix), dataRoot);
   }
 
-  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -85,12 +91,17 @@ export class TestCluster {
   }
 
   /** Polls until the job leaves queued/running (bounded, so a hung job fails the test instead of the suite). */
-  async waitForJob(id: string, until: JobStatus[] = ['completed', 'failed', 'cancelled'], timeoutMs = 240_000): Promise<any> {
+  async waitForJob(
+    id: string,
+    until: JobStatus[] = ['completed', 'failed', 'cancelled'],
+    timeoutMs = 240_000,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = (await this.request('GET', `/jobs/${id}`)).body;
       if (until.includes(job.status)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} at step ${job.step} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`job ${id} still ${job.status} at step ${job.step} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -103,7 +114,9 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await this.workers.stopAll('SIGKILL');
-    await (this.coordinator instanceof CoordinatorProcess ? this.coordinator.stop() : this.coordinator.close());
+    await (this.coordinator instanceof CoordinatorProcess
+      ? this.coordinator.stop()
+      : this.coordinator.close());
     this.redis.disconnect();
     await this.redisServer.destroy();
   }

@@ -19,7 +19,12 @@ export async function freePort(): Promise<number> {
 }
 
 export async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1500,
+  });
   client.on('error', () => undefined); // the failed connect is the answer, reported by the return value
   try {
     await client.connect();
@@ -59,14 +64,28 @@ export class EmbeddedRedis {
   }
 
   async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+    ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) =>
-      this.child!.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} (port ${this.port})`))),
+      this.child!.once('exit', (code) =>
+        reject(new Error(`redis-server exited with code ${code} (port ${this.port})`)),
+      ),
     );
     const deadline = Date.now() + 10_000;
     while (!(await Promise.race([redisAnswers(this.url), exited]))) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
+      if (Date.now() > deadline)
+        throw new Error(`redis-server did not answer on port ${this.port} within 10 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -82,7 +101,8 @@ export class EmbeddedRedis {
   async wipe(): Promise<void> {
     if (this.child) throw new Error('stop the server before wiping its data');
     for (const entry of fs.readdirSync(this.dir)) {
-      if (entry.startsWith('appendonly')) fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+      if (entry.startsWith('appendonly'))
+        fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
     }
   }
 

@@ -7,7 +7,9 @@ import { submitCommand } from './commands/submit.command';
 import { upCommand } from './commands/up.command';
 import { workersCommand } from './commands/workers.command';
 
-const program = new Command('resnet-cluster').description('Distributed ResNet training: run a local cluster or talk to one');
+const program = new Command('resnet-cluster').description(
+  'Distributed ResNet training: run a local cluster or talk to one',
+);
 program.addCommand(upCommand());
 program.addCommand(submitCommand());
 program.addCommand(statusCommand());

@@ -32,7 +32,10 @@ export class WorkerPool {
     if (o.backend) args.push('--backend', o.backend);
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
-    const child = spawn(process.execPath, args, { stdio: o.stdio ?? 'ignore', env: { ...process.env, ...o.env } });
+    const child = spawn(process.execPath, args, {
+      stdio: o.stdio ?? 'ignore',
+      env: { ...process.env, ...o.env },
+    });
     this.children.set(name, child);
     child.once('exit', () => this.children.delete(name));
     return child;

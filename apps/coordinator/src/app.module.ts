@@ -16,7 +16,11 @@ import { WorkersModule } from './workers/workers.module';
 @Module({})
 class ConfigModule {
   static forRoot(config: CoordinatorConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: COORDINATOR_CONFIG, useValue: config }], exports: [COORDINATOR_CONFIG] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: COORDINATOR_CONFIG, useValue: config }],
+      exports: [COORDINATOR_CONFIG],
+    };
   }
 }
 

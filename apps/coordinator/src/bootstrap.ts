@@ -20,7 +20,12 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
   if (config.apiToken) app.use(requireApiToken(config.apiToken));
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
   );
   serveDashboard(app);
   serveOpenApi(app);

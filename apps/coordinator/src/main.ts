@@ -6,7 +6,9 @@ import { configFromEnv } from './coordinator.config';
 async function main(): Promise<void> {
   const config = configFromEnv();
   const app = await startCoordinator(config);
-  new Logger('Coordinator').log(`listening on ${await app.getUrl()} (Redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')})`);
+  new Logger('Coordinator').log(
+    `listening on ${await app.getUrl()} (Redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')})`,
+  );
 }
 
 main().catch((err: Error) => {

@@ -5,7 +5,16 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
-import { BlobConnection, RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, VersionAnnouncement, WorkerInfo } from '@resnet/protocol';
+import {
+  BlobConnection,
+  RedisKeys,
+  SHARD_QUEUE,
+  ShardOutcome,
+  ShardTask,
+  shardTaskId,
+  VersionAnnouncement,
+  WorkerInfo,
+} from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { SimulatedShardProcessor } from './simulated-shard-processor';
@@ -58,7 +67,9 @@ async function main(options: WorkerOptions): Promise<void> {
   // Subscribed connections take no other commands, hence a second connection.
   const announcements = redis.duplicate();
   announcements.on('error', () => undefined); // outages are reported by the main connection
-  announcements.on('message', (_channel, message) => weights.announced(JSON.parse(message) as VersionAnnouncement));
+  announcements.on('message', (_channel, message) =>
+    weights.announced(JSON.parse(message) as VersionAnnouncement),
+  );
   await announcements.subscribe(keys.versionChannel());
   const startedAt = Date.now();
   let imagesPerSecond: number | null = null;
@@ -84,7 +95,10 @@ async function main(options: WorkerOptions): Promise<void> {
       const [quarantined] = await Promise.all([repo.isQuarantined(id), repo.heartbeat(info())]);
       if (quarantined) {
         currentShard = null;
-        void shutdown('quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name', 3);
+        void shutdown(
+          'quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name',
+          3,
+        );
         throw new Error(`worker ${id} is quarantined`);
       }
       try {
@@ -94,7 +108,10 @@ async function main(options: WorkerOptions): Promise<void> {
         // Reported with every result too, so short jobs show their speed without waiting for a beat;
         // not awaited, so that it travels with BullMQ's completion of the shard instead of before it.
         repo.heartbeat(info()).catch((err: Error) => log.warn({ err: err.message }, 'heartbeat'));
-        log.info({ job: job.data.jobId, shard: shardTaskId(job.data), ms: Math.round(outcome.computeMs) }, 'shard done');
+        log.info(
+          { job: job.data.jobId, shard: shardTaskId(job.data), ms: Math.round(outcome.computeMs) },
+          'shard done',
+        );
         return outcome;
       } finally {
         currentShard = null;
@@ -111,11 +128,16 @@ async function main(options: WorkerOptions): Promise<void> {
       maxStalledCount: 3,
     },
   );
-  worker.on('failed', (job, err) => log.error({ shard: job && shardTaskId(job.data), err: err.message }, 'shard failed'));
+  worker.on('failed', (job, err) =>
+    log.error({ shard: job && shardTaskId(job.data), err: err.message }, 'shard failed'),
+  );
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
 
   await repo.heartbeat(info());
-  const beat = setInterval(() => repo.heartbeat(info()).catch((err) => log.warn({ err: err.message }, 'heartbeat')), HEARTBEAT_MS);
+  const beat = setInterval(
+    () => repo.heartbeat(info()).catch((err) => log.warn({ err: err.message }, 'heartbeat')),
+    HEARTBEAT_MS,
+  );
   log.info({ redis: options.redis.replace(/\/\/[^@]*@/, '//***@') }, 'worker joined');
 
   shutdown = async (reason: string, code = 0): Promise<void> => {
@@ -134,16 +156,34 @@ async function main(options: WorkerOptions): Promise<void> {
 
 const program = new Command('worker')
   .description('Join a training cluster: compute ResNet gradients for shard jobs from the Redis queue')
-  .option('--redis <url>', 'Redis URL shared with the coordinator', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+  .option(
+    '--redis <url>',
+    'Redis URL shared with the coordinator',
+    process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  )
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
-  .addOption(new Option('--device <kind>', 'refuse to start unless the backend runs on this device').choices(['cpu', 'gpu']).default('cpu'))
+  .addOption(
+    new Option('--device <kind>', 'refuse to start unless the backend runs on this device')
+      .choices(['cpu', 'gpu'])
+      .default('cpu'),
+  )
   .option('--data-root <dir>', 'folder that dataset paths are relative to', process.env.DATA_ROOT ?? 'data')
-  .option('--prefix <prefix>', 'Redis key prefix shared with the coordinator', process.env.REDIS_PREFIX ?? 'rc')
+  .option(
+    '--prefix <prefix>',
+    'Redis key prefix shared with the coordinator',
+    process.env.REDIS_PREFIX ?? 'rc',
+  )
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
   .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')
-  .option('--lock-ms <ms>', 'shard lock duration: longer than the slowest shard; a dead worker\'s shard moves on after it', '60000')
+  .option(
+    '--lock-ms <ms>',
+    "shard lock duration: longer than the slowest shard; a dead worker's shard moves on after it",
+    '60000',
+  )
   // For benchmarks of coordination: real weights and gradient traffic, no model (see SimulatedShardProcessor).
-  .addOption(new Option('--simulate-compute-ms <ms>', 'sleep this long per shard instead of computing').hideHelp())
+  .addOption(
+    new Option('--simulate-compute-ms <ms>', 'sleep this long per shard instead of computing').hideHelp(),
+  )
   .action((opts: WorkerOptions) =>
     main(opts).catch((err: Error) => {
       console.error(`worker failed to start: ${err.message}`);

@@ -57,9 +57,22 @@ export class ShardProcessor implements ShardHandler {
     const computeMs = performance.now() - started;
     if (!allFinite(result)) {
       // Say so rather than send numbers the coordinator would blame on this worker.
-      return { workerId: this.workerId, lossSum: result.lossSum, correct: result.correct, count: result.count, computeMs, nonFinite: true };
+      return {
+        workerId: this.workerId,
+        lossSum: result.lossSum,
+        correct: result.correct,
+        count: result.count,
+        computeMs,
+        nonFinite: true,
+      };
     }
-    const uploaded = await this.uploader.upload(task, job.spec, job.trainer.layouts, result.gradientSum, result.batchStats);
+    const uploaded = await this.uploader.upload(
+      task,
+      job.spec,
+      job.trainer.layouts,
+      result.gradientSum,
+      result.batchStats,
+    );
     return {
       workerId: this.workerId,
       lossSum: result.lossSum,
@@ -77,7 +90,13 @@ export class ShardProcessor implements ShardHandler {
       this.loaded = null;
       const spec = await this.repo.jobSpec(jobId);
       const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
-      this.loaded = { jobId, spec, trainer: new ShardTrainer(arch), data: await this.dataset(spec), version: -1 };
+      this.loaded = {
+        jobId,
+        spec,
+        trainer: new ShardTrainer(arch),
+        data: await this.dataset(spec),
+        version: -1,
+      };
     }
     const job = this.loaded;
     const { weights, waitedMs } = await this.weights.get(jobId, version, job.trainer.layouts);

@@ -44,7 +44,8 @@ function loadTensorflowBinding(): string | null {
 }
 
 async function activate(name: string): Promise<void> {
-  if (!(await tf.setBackend(name))) throw new BackendUnavailableError(`TensorFlow.js backend "${name}" failed to initialise`);
+  if (!(await tf.setBackend(name)))
+    throw new BackendUnavailableError(`TensorFlow.js backend "${name}" failed to initialise`);
   await tf.ready();
 }
 

@@ -78,7 +78,8 @@ export class ShardTrainer {
     });
     try {
       const gradientSum = new Float32Array(this.layouts.params.size);
-      for (let i = 0; i < params.length; i++) gradientSum.set(await grads[i].data<'float32'>(), params[i].offset);
+      for (let i = 0; i < params.length; i++)
+        gradientSum.set(await grads[i].data<'float32'>(), params[i].offset);
       const batchStats = new Float32Array(this.layouts.state.size);
       let offset = 0;
       for (const s of sink) {

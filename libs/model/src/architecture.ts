@@ -33,7 +33,13 @@ export interface ResNetArchitecture {
   readonly featureChannels: number;
 }
 
-function conv(name: string, kernel: number, stride: number, inChannels: number, outChannels: number): ConvSpec {
+function conv(
+  name: string,
+  kernel: number,
+  stride: number,
+  inChannels: number,
+  outChannels: number,
+): ConvSpec {
   return { name, kernel, stride, inChannels, outChannels };
 }
 
@@ -62,7 +68,10 @@ export function cifarResNet(depth: number, numClasses: number, shortcut: Shortcu
       const name = `stage${stage + 1}/block${i + 1}`;
       blocks.push({
         name,
-        convs: [conv(`${name}/conv1`, 3, stride, inChannels, width), conv(`${name}/conv2`, 3, 1, width, width)],
+        convs: [
+          conv(`${name}/conv1`, 3, stride, inChannels, width),
+          conv(`${name}/conv2`, 3, 1, width, width),
+        ],
         shortcut: shortcutFor(name, inChannels, width, stride, shortcut),
       });
       inChannels = width;
@@ -89,7 +98,11 @@ const IMAGENET_STAGES: Record<number, { bottleneck: boolean; counts: number[] }>
 };
 
 /** ImageNet ResNet-18/34 (basic blocks) and 50/101/152 (bottleneck blocks), 7×7 stem and max-pool. */
-export function imageNetResNet(depth: number, numClasses: number, shortcut: ShortcutKind): ResNetArchitecture {
+export function imageNetResNet(
+  depth: number,
+  numClasses: number,
+  shortcut: ShortcutKind,
+): ResNetArchitecture {
   const plan = IMAGENET_STAGES[depth];
   if (!plan) throw new Error(`ImageNet ResNet depth must be one of 18, 34, 50, 101, 152, got ${depth}`);
   const blocks: ResidualBlockSpec[] = [];

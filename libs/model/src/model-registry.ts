@@ -1,6 +1,13 @@
 import { cifarResNet, imageNetResNet, ResNetArchitecture, ShortcutKind } from './architecture';
 
-export const CIFAR_MODELS = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet1202'] as const;
+export const CIFAR_MODELS = [
+  'resnet20',
+  'resnet32',
+  'resnet44',
+  'resnet56',
+  'resnet110',
+  'resnet1202',
+] as const;
 export const IMAGENET_MODELS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'] as const;
 export const MODEL_NAMES = [...CIFAR_MODELS, ...IMAGENET_MODELS] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];

@@ -22,11 +22,20 @@ export class ParameterLayout {
   readonly size: number;
   private readonly byName: Map<string, TensorSpec>;
 
-  constructor(entries: ReadonlyArray<{ name: string; shape: readonly number[]; init: Initializer; fanIn?: number }>) {
+  constructor(
+    entries: ReadonlyArray<{ name: string; shape: readonly number[]; init: Initializer; fanIn?: number }>,
+  ) {
     let offset = 0;
     this.tensors = entries.map((e) => {
       const size = e.shape.reduce((a, b) => a * b, 1);
-      const spec: TensorSpec = { name: e.name, shape: e.shape, size, offset, init: e.init, fanIn: e.fanIn ?? 1 };
+      const spec: TensorSpec = {
+        name: e.name,
+        shape: e.shape,
+        size,
+        offset,
+        init: e.init,
+        fanIn: e.fanIn ?? 1,
+      };
       offset += size;
       return spec;
     });
@@ -77,7 +86,12 @@ export function layoutsOf(arch: ResNetArchitecture): ModelLayouts {
   const batchNorms: BatchNormSpec[] = [];
   for (const c of convolutions(arch)) {
     const fanIn = c.kernel * c.kernel * c.inChannels;
-    params.push({ name: `${c.name}/kernel`, shape: [c.kernel, c.kernel, c.inChannels, c.outChannels], init: 'he-normal', fanIn });
+    params.push({
+      name: `${c.name}/kernel`,
+      shape: [c.kernel, c.kernel, c.inChannels, c.outChannels],
+      init: 'he-normal',
+      fanIn,
+    });
     params.push({ name: `${c.name}/bn/gamma`, shape: [c.outChannels], init: 'ones' });
     params.push({ name: `${c.name}/bn/beta`, shape: [c.outChannels], init: 'zeros' });
     state.push({ name: `${c.name}/bn/mean`, shape: [c.outChannels], init: 'zeros' });

@@ -17,7 +17,12 @@ export type BatchStatsSink = tf.Tensor1D[];
  * channel reductions, where differentiating the forward ops would broadcast and tile full-size
  * tensors.
  */
-function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, sink: BatchStatsSink): tf.Tensor4D {
+function batchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  sink: BatchStatsSink,
+): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, scale, offset] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;

@@ -12,7 +12,10 @@ export interface ShardBatchStats {
  * mean, and pooled variance = mean of within-shard variances + variance of shard means), given the
  * state layout's channel counts per batch norm.
  */
-export function poolBatchStats(shards: readonly ShardBatchStats[], channels: readonly number[]): ShardBatchStats {
+export function poolBatchStats(
+  shards: readonly ShardBatchStats[],
+  channels: readonly number[],
+): ShardBatchStats {
   const total = shards.reduce((n, s) => n + s.count, 0);
   const pooled = new Float32Array(shards[0].stats.length);
   let offset = 0;

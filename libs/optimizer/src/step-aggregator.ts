@@ -44,10 +44,13 @@ export class StepAggregator {
 
   /** Returns false when this shard was already received. */
   add(shard: number, contribution: ShardContribution): boolean {
-    if (shard < 0 || shard >= this.shardsPerStep) throw new RangeError(`shard ${shard} out of 0..${this.shardsPerStep - 1}`);
+    if (shard < 0 || shard >= this.shardsPerStep)
+      throw new RangeError(`shard ${shard} out of 0..${this.shardsPerStep - 1}`);
     if (shard < this.folded.length || this.pending.has(shard)) return false;
     if (contribution.gradientSum.length !== this.sum.length) {
-      throw new RangeError(`shard ${shard} gradient has ${contribution.gradientSum.length} values, expected ${this.sum.length}`);
+      throw new RangeError(
+        `shard ${shard} gradient has ${contribution.gradientSum.length} values, expected ${this.sum.length}`,
+      );
     }
     this.pending.set(shard, contribution);
     for (let next = this.pending.get(this.folded.length); next; next = this.pending.get(this.folded.length)) {
@@ -106,7 +109,11 @@ export function applyStep(
   sgd: SgdSettings,
   batchNormChannels: readonly number[],
 ): { params: Float32Array; state: Float32Array; velocity: Float32Array } {
-  const next = { params: Float32Array.from(weights.params), state: Float32Array.from(weights.state), velocity: Float32Array.from(velocity) };
+  const next = {
+    params: Float32Array.from(weights.params),
+    state: Float32Array.from(weights.state),
+    velocity: Float32Array.from(velocity),
+  };
   applyStepInPlace(next, step, lr, sgd, batchNormChannels);
   return next;
 }

@@ -21,28 +21,47 @@ function entries(layout: ParameterLayout): TensorEntry[] {
 
 export const ModelTensorCodec = {
   /** A residual in `options` (error feedback) covers the parameter vector: the params come first. */
-  encode<M>(layouts: ModelLayouts, params: Float32Array, state: Float32Array, meta: M, options: EncodeOptions = {}): Buffer {
+  encode<M>(
+    layouts: ModelLayouts,
+    params: Float32Array,
+    state: Float32Array,
+    meta: M,
+    options: EncodeOptions = {},
+  ): Buffer {
     if (params.length !== layouts.params.size || state.length !== layouts.state.size) {
       throw new CodecError(
         `vectors of ${params.length}/${state.length} values do not fit the model's ${layouts.params.size}/${layouts.state.size}`,
       );
     }
-    return TensorCodec.encode([...entries(layouts.params), ...entries(layouts.state)], [params, state], meta, options);
+    return TensorCodec.encode(
+      [...entries(layouts.params), ...entries(layouts.state)],
+      [params, state],
+      meta,
+      options,
+    );
   },
 
   decode<M>(layouts: ModelLayouts, buf: Buffer, options: DecodeOptions = {}): ModelTensors<M> {
     const message = TensorCodec.decode<M>(buf, options);
     const expected = [...entries(layouts.params), ...entries(layouts.state)];
     if (message.tensors.length !== expected.length) {
-      throw new CodecError(`message holds ${message.tensors.length} tensors, the model has ${expected.length}`);
+      throw new CodecError(
+        `message holds ${message.tensors.length} tensors, the model has ${expected.length}`,
+      );
     }
     message.tensors.forEach((t, i) => {
       const e = expected[i];
       if (t.name !== e.name || t.shape.join('x') !== e.shape.join('x')) {
-        throw new CodecError(`tensor ${i} is ${t.name} [${t.shape}], the model expects ${e.name} [${e.shape}]`);
+        throw new CodecError(
+          `tensor ${i} is ${t.name} [${t.shape}], the model expects ${e.name} [${e.shape}]`,
+        );
       }
     });
     const split = layouts.params.size;
-    return { params: message.data.subarray(0, split), state: message.data.subarray(split), meta: message.meta };
+    return {
+      params: message.data.subarray(0, split),
+      state: message.data.subarray(split),
+      meta: message.meta,
+    };
   },
 };

@@ -57,13 +57,22 @@ function elementCount(tensors: readonly TensorEntry[]): number {
 }
 
 export const TensorCodec = {
-  encode<M>(tensors: readonly TensorEntry[], data: readonly Float32Array[], meta: M, options: EncodeOptions = {}): Buffer {
+  encode<M>(
+    tensors: readonly TensorEntry[],
+    data: readonly Float32Array[],
+    meta: M,
+    options: EncodeOptions = {},
+  ): Buffer {
     if (!LITTLE_ENDIAN) throw new CodecError('big-endian hosts are not supported');
     const dtype = options.dtype ?? 'fp32';
     const count = elementCount(tensors);
     const given = data.reduce((n, d) => n + d.length, 0);
-    if (given !== count) throw new CodecError(`tensor data has ${given} values, the header's shapes need ${count}`);
-    const header = Buffer.from(JSON.stringify(dtype === 'fp32' ? { tensors, meta } : { tensors, meta, dtype }), 'utf8');
+    if (given !== count)
+      throw new CodecError(`tensor data has ${given} values, the header's shapes need ${count}`);
+    const header = Buffer.from(
+      JSON.stringify(dtype === 'fp32' ? { tensors, meta } : { tensors, meta, dtype }),
+      'utf8',
+    );
     const dataOffset = Math.ceil((8 + header.length) / 4) * 4;
     const dataEnd = dataOffset + count * bytesPerValue(dtype);
     // Memory of its own (offset 0), so that the data section is aligned for typed-array views.
@@ -78,7 +87,12 @@ export const TensorCodec = {
       if (dtype === 'fp32') {
         new Float32Array(out.buffer, out.byteOffset + offset, d.length).set(d);
       } else {
-        roundToHalf(dtype, d, new Uint16Array(out.buffer, out.byteOffset + offset, d.length), residual?.subarray(0, d.length));
+        roundToHalf(
+          dtype,
+          d,
+          new Uint16Array(out.buffer, out.byteOffset + offset, d.length),
+          residual?.subarray(0, d.length),
+        );
         residual = residual?.subarray(Math.min(d.length, residual.length));
       }
       offset += d.length * bytesPerValue(dtype);
@@ -89,7 +103,8 @@ export const TensorCodec = {
 
   decode<M = Record<string, unknown>>(buf: Buffer, options: DecodeOptions = {}): TensorMessage<M> {
     if (buf.length < 12) throw new CodecError(`message of ${buf.length} bytes is too short`);
-    if (buf.readUInt32LE(0) !== MAGIC) throw new CodecError('message does not start with the tensor magic "RNT1"');
+    if (buf.readUInt32LE(0) !== MAGIC)
+      throw new CodecError('message does not start with the tensor magic "RNT1"');
     const headerLength = buf.readUInt32LE(4);
     if (8 + headerLength + 4 > buf.length) throw new CodecError('message is truncated inside its header');
     let parsed: { tensors: TensorEntry[]; meta: M; dtype?: TensorDtype };
@@ -99,22 +114,36 @@ export const TensorCodec = {
       throw new CodecError(`message header is not valid JSON: ${(e as Error).message}`);
     }
     const dtype = parsed.dtype ?? 'fp32';
-    if (!TENSOR_DTYPES.includes(dtype)) throw new CodecError(`message values are in an unknown format "${dtype}"`);
+    if (!TENSOR_DTYPES.includes(dtype))
+      throw new CodecError(`message values are in an unknown format "${dtype}"`);
     const dataOffset = Math.ceil((8 + headerLength) / 4) * 4;
     const count = elementCount(parsed.tensors);
     const end = dataOffset + count * bytesPerValue(dtype);
     if (end + 4 !== buf.length) {
-      throw new CodecError(`message has ${buf.length} bytes, its header promises ${end + 4}: truncated or padded`);
+      throw new CodecError(
+        `message has ${buf.length} bytes, its header promises ${end + 4}: truncated or padded`,
+      );
     }
     const expected = buf.readUInt32LE(end);
     const actual = crc32(buf.subarray(0, end));
     if (expected !== actual) throw new CodecError('message checksum does not match: the data was corrupted');
-    return { tensors: parsed.tensors, meta: parsed.meta, dtype, data: valuesOf(buf, dataOffset, count, dtype, options.into) };
+    return {
+      tensors: parsed.tensors,
+      meta: parsed.meta,
+      dtype,
+      data: valuesOf(buf, dataOffset, count, dtype, options.into),
+    };
   },
 };
 
 /** The data section as fp32: a view when the bytes are fp32 and aligned, else a converted copy. */
-function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorDtype, into?: ReusableBuffer): Float32Array {
+function valuesOf(
+  buf: Buffer,
+  dataOffset: number,
+  count: number,
+  dtype: TensorDtype,
+  into?: ReusableBuffer,
+): Float32Array {
   const start = buf.byteOffset + dataOffset;
   const bytes = buf.subarray(dataOffset, dataOffset + count * bytesPerValue(dtype));
   if (dtype === 'fp32') {
@@ -123,7 +152,10 @@ function valuesOf(buf: Buffer, dataOffset: number, count: number, dtype: TensorD
     new Uint8Array(data.buffer).set(bytes);
     return data;
   }
-  const halves = start % 2 === 0 ? new Uint16Array(buf.buffer, start, count) : new Uint16Array(Uint8Array.from(bytes).buffer);
+  const halves =
+    start % 2 === 0
+      ? new Uint16Array(buf.buffer, start, count)
+      : new Uint16Array(Uint8Array.from(bytes).buffer);
   const data = into ? new Float32Array(into.take(count * 4).buffer, 0, count) : new Float32Array(count);
   widenFromHalf(dtype, halves, data);
   return data;

@@ -22,7 +22,9 @@ function defaultWorkerCount(): number {
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('Start a coordinator and local workers (and a private Redis if none answers), then run a job')
+    .description(
+      'Start a coordinator and local workers (and a private Redis if none answers), then run a job',
+    )
     .option('--workers <n>', 'local worker processes (default: one per core)', String(defaultWorkerCount()))
     .option('--data <path>', 'dataset folder or .tar.gz under DATA_ROOT (default: built-in synthetic data)')
     .option('--epochs <n>', 'epochs for the job', '3')
@@ -45,7 +47,12 @@ export function upCommand(): Command {
       }
       const app = await startCoordinator({ ...config, redisUrl });
       const url = await app.getUrl();
-      const pool = new WorkerPool({ redisUrl, prefix: config.redisPrefix, dataRoot: config.dataRoot, stdio: 'inherit' });
+      const pool = new WorkerPool({
+        redisUrl,
+        prefix: config.redisPrefix,
+        dataRoot: config.dataRoot,
+        stdio: 'inherit',
+      });
       pool.startMany(Number(opts.workers), `${os.hostname()}-local`);
       console.log(`coordinator and dashboard at ${url} with ${opts.workers} local worker(s)`);
       const shutdown = async (): Promise<void> => {
@@ -66,7 +73,9 @@ export function upCommand(): Command {
       };
       const client = new CoordinatorClient({ url, token: config.apiToken ?? undefined });
       const job = await client.submit(body);
-      console.log(`submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${url}/#job=${job.id}`);
+      console.log(
+        `submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${url}/#job=${job.id}`,
+      );
       const final = await followJob(client, job.id);
       if (opts.exitWhenDone) {
         await shutdown();

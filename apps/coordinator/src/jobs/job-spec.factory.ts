@@ -1,5 +1,12 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { DatasetError, DatasetRef, IMAGENET_IMAGE_SIZE, normalizationOf, openDatasetSplits, stepsPerEpoch } from '@resnet/data';
+import {
+  DatasetError,
+  DatasetRef,
+  IMAGENET_IMAGE_SIZE,
+  normalizationOf,
+  openDatasetSplits,
+  stepsPerEpoch,
+} from '@resnet/data';
 import { AugmentSettings, TrainingJobSpec } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
@@ -37,7 +44,9 @@ export class JobSpecFactory {
     const decay = schedule.decay ?? 'cosine';
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
     return {
-      name: dto.name ?? `${dto.model ?? 'resnet20'} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
+      name:
+        dto.name ??
+        `${dto.model ?? 'resnet20'} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
       model: dto.model ?? 'resnet20',
       shortcut: dto.shortcut ?? 'projection',
       dataset,
@@ -45,7 +54,11 @@ export class JobSpecFactory {
       shardsPerStep,
       gradientEncoding: dto.gradientEncoding ?? 'fp32',
       seed,
-      optimizer: { momentum: dto.momentum ?? 0.9, weightDecay: dto.weightDecay ?? 1e-4, nesterov: dto.nesterov ?? false },
+      optimizer: {
+        momentum: dto.momentum ?? 0.9,
+        weightDecay: dto.weightDecay ?? 1e-4,
+        nesterov: dto.nesterov ?? false,
+      },
       schedule: {
         lr: dto.lr ?? 0.1,
         warmupSteps: Math.min(totalSteps, toSteps(schedule.warmupEpochs ?? 0)),
@@ -89,7 +102,8 @@ export class JobSpecFactory {
 function datasetRef(dto: CreateJobDto): DatasetRef {
   const d = dto.dataset;
   if (d.kind === 'folder') return { kind: 'folder', path: d.path! };
-  if (d.kind === 'imagenet-folder') return { kind: 'imagenet-folder', path: d.path!, imageSize: d.imageSize ?? IMAGENET_IMAGE_SIZE };
+  if (d.kind === 'imagenet-folder')
+    return { kind: 'imagenet-folder', path: d.path!, imageSize: d.imageSize ?? IMAGENET_IMAGE_SIZE };
   return {
     kind: 'synthetic',
     trainSize: d.trainSize ?? 2048,
@@ -102,7 +116,8 @@ function datasetRef(dto: CreateJobDto): DatasetRef {
 
 /** CIFAR's pad-and-crop by default; ImageNet-style folders always take random-resized crops instead. */
 function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | null {
-  if (dataset.kind !== 'imagenet-folder') return dto.augment === undefined ? { padCrop: 4, flip: true } : dto.augment;
+  if (dataset.kind !== 'imagenet-folder')
+    return dto.augment === undefined ? { padCrop: 4, flip: true } : dto.augment;
   if (dto.augment && dto.augment.padCrop !== 0) {
     throw new BadRequestException(
       'augment.padCrop does not apply to imagenet-folder datasets, which train on random-resized crops: set padCrop to 0',
@@ -114,7 +129,9 @@ function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | n
 async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSummary> {
   const { train, test } = await openDatasetSplits(ref, dataRoot);
   if (test.height !== train.height || test.width !== train.width) {
-    throw new DatasetError(`train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`);
+    throw new DatasetError(
+      `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`,
+    );
   }
   return {
     trainSize: train.size,

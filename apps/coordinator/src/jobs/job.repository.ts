@@ -40,7 +40,12 @@ export class JobRepository {
     private readonly keys: RedisKeys,
   ) {}
 
-  async create(id: string, spec: TrainingJobSpec, weights: Buffer, velocity: Float32Array): Promise<StoredJob> {
+  async create(
+    id: string,
+    spec: TrainingJobSpec,
+    weights: Buffer,
+    velocity: Float32Array,
+  ): Promise<StoredJob> {
     const now = Date.now();
     const state: JobState = { id, status: 'queued', step: 0, createdAt: now, updatedAt: now };
     await this.redis
@@ -65,13 +70,22 @@ export class JobRepository {
     const now = Date.now();
     const tx = this.redis
       .multi()
-      .hset(this.keys.job(id), { spec: JSON.stringify(spec), id, status: 'running', step, createdAt: now, updatedAt: now })
+      .hset(this.keys.job(id), {
+        spec: JSON.stringify(spec),
+        id,
+        status: 'running',
+        step,
+        createdAt: now,
+        updatedAt: now,
+      })
       .set(this.keys.weights(id, step), weights)
       .set(this.keys.momentum(id), velocity)
       .zadd(this.keys.jobIndex(), now, id)
       .del(this.keys.stepMetrics(id), this.keys.evalMetrics(id));
-    if (metrics.steps.length) tx.rpush(this.keys.stepMetrics(id), ...metrics.steps.map((m) => JSON.stringify(m)));
-    if (metrics.evals.length) tx.rpush(this.keys.evalMetrics(id), ...metrics.evals.map((m) => JSON.stringify(m)));
+    if (metrics.steps.length)
+      tx.rpush(this.keys.stepMetrics(id), ...metrics.steps.map((m) => JSON.stringify(m)));
+    if (metrics.evals.length)
+      tx.rpush(this.keys.evalMetrics(id), ...metrics.evals.map((m) => JSON.stringify(m)));
     await tx.exec();
   }
 
@@ -142,7 +156,10 @@ export class JobRepository {
 
   /** Tells workers that computed the version before this one to fetch it now (WeightsPrefetcher). */
   async announceVersion(jobId: string, version: number): Promise<void> {
-    await this.redis.publish(this.keys.versionChannel(), JSON.stringify({ jobId, version } satisfies VersionAnnouncement));
+    await this.redis.publish(
+      this.keys.versionChannel(),
+      JSON.stringify({ jobId, version } satisfies VersionAnnouncement),
+    );
   }
 
   async pushEval(id: string, metrics: EvalMetrics): Promise<void> {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { initialJobWeights } from '../training/training-plan';
@@ -28,7 +34,9 @@ export class JobsService {
 
   async create(dto: CreateJobDto): Promise<JobView> {
     const spec = await this.specs.build(dto);
-    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const layouts = layoutsOf(
+      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
+    );
     const weights = initialJobWeights(spec, layouts);
     const id = randomUUID().slice(0, 8);
     const stored = await this.jobs.create(
@@ -64,7 +72,9 @@ export class JobsService {
   async cancel(id: string): Promise<JobView> {
     const job = await this.stored(id);
     if (!['queued', 'running', 'paused'].includes(job.state.status)) {
-      throw new ConflictException(`job ${id} is ${job.state.status}; only queued, running or paused jobs can be cancelled`);
+      throw new ConflictException(
+        `job ${id} is ${job.state.status}; only queued, running or paused jobs can be cancelled`,
+      );
     }
     await this.training.cancel(id);
     return this.get(id);
@@ -73,7 +83,9 @@ export class JobsService {
   async pause(id: string): Promise<JobView> {
     const job = await this.stored(id);
     if (!['queued', 'running'].includes(job.state.status)) {
-      throw new ConflictException(`job ${id} is ${job.state.status}; only queued or running jobs can be paused`);
+      throw new ConflictException(
+        `job ${id} is ${job.state.status}; only queued or running jobs can be paused`,
+      );
     }
     await this.training.pause(id);
     return this.get(id);

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { evalCropFraction } from '@resnet/data';
-import { architectureFor, LayersModelFiles, ModelWeights, toLayersModel, toLayersModelFiles } from '@resnet/model';
+import {
+  architectureFor,
+  LayersModelFiles,
+  ModelWeights,
+  toLayersModel,
+  toLayersModelFiles,
+} from '@resnet/model';
 import { ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
 
 /** A job's weights as TF.js LayersModel files, with what a user needs to run it in the metadata. */

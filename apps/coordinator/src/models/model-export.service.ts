@@ -77,7 +77,9 @@ export class ModelExportService {
   }
 
   private async build({ spec, state }: StoredJob): Promise<LayersModelFiles> {
-    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
+    const layouts = layoutsOf(
+      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
+    );
     const weights = ModelTensorCodec.decode(layouts, await this.jobs.weights(state.id, state.step));
     return layersModelFiles(state.id, spec, state.step, weights);
   }

@@ -82,7 +82,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     tasks: readonly ShardTask[],
     onOutcome: (task: ShardTask, outcome: ShardOutcome) => Promise<void> | void,
     signal: AbortSignal,
-    onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () => undefined,
+    onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () =>
+      undefined,
     onEnqueued: () => Promise<void> | void = () => undefined,
   ): Promise<{ enqueueMs: number }> {
     const active = new Set<string>();
@@ -114,9 +115,13 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
               if (!(err instanceof RejectedShardResultError)) throw err;
               await onRejected(outcome, err);
               if (err.blame.countsAgainstShard && ++rejected >= MAX_REJECTED_RESULTS) {
-                throw new ShardFailedError(`shard ${ids[i]} was rejected ${MAX_REJECTED_RESULTS} times; last: ${err.message}`);
+                throw new ShardFailedError(
+                  `shard ${ids[i]} was rejected ${MAX_REJECTED_RESULTS} times; last: ${err.message}`,
+                );
               }
-              this.logger.warn(`rejected shard ${ids[i]} from worker ${outcome.workerId}: ${err.message}; recomputing`);
+              this.logger.warn(
+                `rejected shard ${ids[i]} from worker ${outcome.workerId}: ${err.message}; recomputing`,
+              );
               const retryId = `${ids[i]}_redo${redo}`;
               const retried = this.await(retryId, active);
               await this.enqueue([task], [retryId], tasks.length);
@@ -134,7 +139,10 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   }
 
   /** ioredis retries with backoff by itself; at most one line per outage instead of one per retry. */
-  private logOutages(emitter: { on(event: 'error', listener: (err: Error) => void): unknown }, what: string): void {
+  private logOutages(
+    emitter: { on(event: 'error', listener: (err: Error) => void): unknown },
+    what: string,
+  ): void {
     let lastLogged = 0;
     emitter.on('error', (err: Error) => {
       if (Date.now() - lastLogged < 30_000) return;
@@ -171,7 +179,10 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     // worker wakes the next: K shards would start one round trip after another. A distinct marker
     // per shard wakes as many workers at once. (A marker no worker takes is a harmless wake-up later.)
     if (tasks.length > 1) {
-      await this.redis.zadd(this.queue.keys.marker, ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]));
+      await this.redis.zadd(
+        this.queue.keys.marker,
+        ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]),
+      );
     }
   }
 
@@ -185,7 +196,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     if (!job) return;
     if (state === 'completed') this.settle(id, (w) => w.resolve(job.returnvalue));
     // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.
-    if (state === 'failed') this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${job.failedReason}`)));
+    if (state === 'failed')
+      this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${job.failedReason}`)));
   }
 
   private settle(id: string, action: (w: Waiter) => void): void {

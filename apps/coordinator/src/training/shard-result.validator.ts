@@ -27,13 +27,15 @@ export function validatedContribution(
   try {
     decoded = ModelTensorCodec.decode(layouts, message, { into: widenInto });
   } catch (err) {
-    if (err instanceof CodecError) throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
+    if (err instanceof CodecError)
+      throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
     throw err;
   }
   const bad = firstNonFinite(decoded.params);
   if (bad >= 0) throw new RejectedShardResultError(`gradient value ${bad} is ${decoded.params[bad]}`);
   const badStat = firstNonFinite(decoded.state);
-  if (badStat >= 0) throw new RejectedShardResultError(`batch statistic ${badStat} is ${decoded.state[badStat]}`);
+  if (badStat >= 0)
+    throw new RejectedShardResultError(`batch statistic ${badStat} is ${decoded.state[badStat]}`);
   return {
     gradientSum: decoded.params,
     batchStats: decoded.state,

@@ -9,7 +9,13 @@ export function scheduleOf(spec: TrainingJobSpec): LrSchedule {
 }
 
 export function trainTasks(jobId: string, spec: TrainingJobSpec, step: number): ShardTask[] {
-  return Array.from({ length: spec.shardsPerStep }, (_, shard) => ({ kind: 'train', jobId, step, version: step, shard }));
+  return Array.from({ length: spec.shardsPerStep }, (_, shard) => ({
+    kind: 'train',
+    jobId,
+    step,
+    version: step,
+    shard,
+  }));
 }
 
 export function evalTasks(jobId: string, spec: TrainingJobSpec, version: number): ShardTask[] {

@@ -47,7 +47,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const id of await this.checkpoints.restoreLost()) this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+    for (const id of await this.checkpoints.restoreLost())
+      this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
     // After a reconnect, a Redis that restarted without its data has lost the running jobs.
     this.redis.on('ready', () => void this.checkForLostJobs());
     for (const job of await this.jobs.list()) {
@@ -60,7 +61,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onModuleDestroy(): Promise<void> {
     const runs = [...this.runs.values()];
-    for (const run of runs) run.controller.abort(new CoordinatorStoppingError('coordinator is shutting down'));
+    for (const run of runs)
+      run.controller.abort(new CoordinatorStoppingError('coordinator is shutting down'));
     await Promise.all(runs.map((r) => r.done));
   }
 
@@ -98,19 +100,27 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async checkForLostJobs(): Promise<void> {
     for (const [jobId, run] of this.runs) {
-      if (!(await this.jobs.get(jobId))) run.controller.abort(new RedisDataLostError(`job ${jobId} is gone from Redis`));
+      if (!(await this.jobs.get(jobId)))
+        run.controller.abort(new RedisDataLostError(`job ${jobId} is gone from Redis`));
     }
   }
 
   private async ended(jobId: string, err: Error): Promise<void> {
     if (err instanceof RedisDataLostError) {
       const restored = await this.checkpoints.restoreLost();
-      this.logger.warn(`${err.message}; restored ${restored.length ? restored.join(', ') : 'nothing'} from checkpoints`);
+      this.logger.warn(
+        `${err.message}; restored ${restored.length ? restored.join(', ') : 'nothing'} from checkpoints`,
+      );
       // The finally that removes this run has not happened yet: start once it has.
       if (restored.includes(jobId)) setImmediate(() => this.start(jobId));
       return;
     }
-    if (err instanceof JobCancelledError || err instanceof JobPausedError || err instanceof CoordinatorStoppingError) return;
+    if (
+      err instanceof JobCancelledError ||
+      err instanceof JobPausedError ||
+      err instanceof CoordinatorStoppingError
+    )
+      return;
     this.logger.error(`job ${jobId} failed: ${err.message}`);
     await this.jobs.setStatus(jobId, 'failed', err.message);
   }
@@ -119,8 +129,13 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`job ${jobId} not found`);
     const { spec } = job;
-    const layouts = layoutsOf(architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }));
-    let weights: ModelWeights = ModelTensorCodec.decode(layouts, await this.jobs.weights(jobId, job.state.step));
+    const layouts = layoutsOf(
+      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
+    );
+    let weights: ModelWeights = ModelTensorCodec.decode(
+      layouts,
+      await this.jobs.weights(jobId, job.state.step),
+    );
     let velocity = await this.jobs.velocity(jobId);
     await this.jobs.setStatus(jobId, 'running');
     const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
@@ -186,14 +201,20 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
             blamesWorker: false,
           });
         }
-        if (aggregator.add(task.shard, validatedContribution(layouts, outcome, message, workspace.gradientBuffer()))) {
+        if (
+          aggregator.add(
+            task.shard,
+            validatedContribution(layouts, outcome, message, workspace.gradientBuffer()),
+          )
+        ) {
           slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
         }
         gradientBytes += outcome.gradientBytes ?? 0;
         phases.aggregated(readAt);
       },
       signal,
-      (outcome, err) => (err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined),
+      (outcome, err) =>
+        err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined,
       // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
       () => this.jobs.announceVersion(jobId, step),
     );
@@ -212,7 +233,13 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       );
     }
     phases.publishing();
-    const encoded = ModelTensorCodec.encode(layouts, next.params, next.state, { version: step + 1 }, { into: workspace.weightsMessage });
+    const encoded = ModelTensorCodec.encode(
+      layouts,
+      next.params,
+      next.state,
+      { version: step + 1 },
+      { into: workspace.weightsMessage },
+    );
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
       step: step + 1,
@@ -242,7 +269,12 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     return { ...next, encoded };
   }
 
-  private async evaluate(jobId: string, spec: TrainingJobSpec, version: number, signal: AbortSignal): Promise<void> {
+  private async evaluate(
+    jobId: string,
+    spec: TrainingJobSpec,
+    version: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     let lossSum = 0;
     let correct = 0;
     let correctTop5 = 0;
@@ -257,7 +289,15 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       },
       signal,
     );
-    const metrics = { step: version, epoch: version / spec.stepsPerEpoch, loss: lossSum / count, accuracy: correct / count, top5: correctTop5 / count, count, at: Date.now() };
+    const metrics = {
+      step: version,
+      epoch: version / spec.stepsPerEpoch,
+      loss: lossSum / count,
+      accuracy: correct / count,
+      top5: correctTop5 / count,
+      count,
+      at: Date.now(),
+    };
     await this.jobs.pushEval(jobId, metrics);
     this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
   }

@@ -3,5 +3,9 @@ import { WorkersController } from './workers.controller';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 import { WorkersService } from './workers.service';
 
-@Module({ controllers: [WorkersController], providers: [WorkersService, WorkerRegistryRepository], exports: [WorkersService] })
+@Module({
+  controllers: [WorkersController],
+  providers: [WorkersService, WorkerRegistryRepository],
+  exports: [WorkersService],
+})
 export class WorkersModule {}

@@ -22,7 +22,10 @@ export class WorkersService {
   constructor(private readonly registry: WorkerRegistryRepository) {}
 
   async list(now = Date.now()): Promise<WorkerView[]> {
-    const [workers, quarantined] = await Promise.all([this.registry.heartbeats(), this.registry.quarantined()]);
+    const [workers, quarantined] = await Promise.all([
+      this.registry.heartbeats(),
+      this.registry.quarantined(),
+    ]);
     const stale = workers.filter((w) => now - w.lastSeen > FORGET_AFTER_MS).map((w) => w.id);
     await this.registry.forget(stale);
     return workers

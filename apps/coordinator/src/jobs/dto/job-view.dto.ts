@@ -41,12 +41,18 @@ export class StepMetricsDto implements StepMetrics {
   @ApiProperty({ description: 'The slowest shard’s own compute time' }) slowestShardMs!: number;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) at!: number;
   @ApiPropertyOptional({ description: 'Putting the step’s shards on the queue, ms' }) enqueueMs?: number;
-  @ApiPropertyOptional({ description: 'Longest wait of a shard for its weights version, ms' }) weightFetchMs?: number;
+  @ApiPropertyOptional({ description: 'Longest wait of a shard for its weights version, ms' })
+  weightFetchMs?: number;
   @ApiPropertyOptional({ description: 'Longest gradient encode and store of a shard, ms' }) uploadMs?: number;
-  @ApiPropertyOptional({ description: 'From the step’s start until the last shard’s result arrived, ms' }) lastArrivalMs?: number;
-  @ApiPropertyOptional({ description: 'Coordinator time checking and folding gradients, summed over shards, ms' }) aggregateMs?: number;
+  @ApiPropertyOptional({ description: 'From the step’s start until the last shard’s result arrived, ms' })
+  lastArrivalMs?: number;
+  @ApiPropertyOptional({
+    description: 'Coordinator time checking and folding gradients, summed over shards, ms',
+  })
+  aggregateMs?: number;
   @ApiPropertyOptional({ description: 'Averaging, SGD update and checks, ms' }) optimizerMs?: number;
-  @ApiPropertyOptional({ description: 'Encoding and committing the weights this step started from, ms' }) publishMs?: number;
+  @ApiPropertyOptional({ description: 'Encoding and committing the weights this step started from, ms' })
+  publishMs?: number;
   @ApiPropertyOptional({ description: 'Bytes of gradient messages the step used' }) gradientBytes?: number;
 }
 
