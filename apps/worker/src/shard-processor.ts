@@ -1,6 +1,7 @@
 import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
 import { ShardGradient, ShardTrainer } from '@resnet/engine';
 import { architectureFor } from '@resnet/model';
+import { VectorKernels } from '@resnet/optimizer';
 import { ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { WeightsPrefetcher } from './weights-prefetcher';
@@ -12,10 +13,11 @@ export interface ShardHandler {
 }
 
 function allFinite(result: ShardGradient): boolean {
+  const kernels = VectorKernels.get();
   return (
     Number.isFinite(result.lossSum) &&
-    result.gradientSum.every(Number.isFinite) &&
-    result.batchStats.every(Number.isFinite)
+    kernels.allFinite(result.gradientSum) &&
+    kernels.allFinite(result.batchStats)
   );
 }
 

@@ -1,3 +1,5 @@
+import { VectorKernels } from './kernels/vector-kernels';
+
 export interface SgdSettings {
   readonly momentum: number;
   readonly weightDecay: number;
@@ -7,7 +9,9 @@ export interface SgdSettings {
 /**
  * One SGD step in place, with PyTorch's semantics (torch.optim.SGD, dampening 0):
  *   d = g + wd·w;  v = μ·v + d;  w -= lr·(nesterov ? d + μ·v : v)
- * Weight decay applies to every parameter, as in the reference scripts.
+ * Weight decay applies to every parameter, as in the reference scripts. The arithmetic is in
+ * float64, each result rounded to float32 once. Returns whether every new weight and velocity is
+ * finite.
  */
 export function sgdStep(
   weights: Float32Array,
@@ -15,17 +19,11 @@ export function sgdStep(
   velocity: Float32Array,
   lr: number,
   s: SgdSettings,
-): void {
+): boolean {
   if (weights.length !== gradient.length || weights.length !== velocity.length) {
     throw new Error(
       `sgdStep: weights (${weights.length}), gradient (${gradient.length}) and velocity (${velocity.length}) differ in size`,
     );
   }
-  const { momentum, weightDecay, nesterov } = s;
-  for (let i = 0; i < weights.length; i++) {
-    const d = gradient[i] + weightDecay * weights[i];
-    const v = momentum * velocity[i] + d;
-    velocity[i] = v;
-    weights[i] -= lr * (nesterov ? d + momentum * v : v);
-  }
+  return VectorKernels.get().sgdStep(weights, gradient, velocity, lr, s.momentum, s.weightDecay, s.nesterov);
 }

@@ -1,4 +1,5 @@
 import { poolBatchStats, ShardBatchStats, updateRunningStats } from './batch-norm-statistics';
+import { VectorKernels } from './kernels/vector-kernels';
 import { sgdStep, SgdSettings } from './sgd';
 
 export interface ShardContribution {
@@ -55,8 +56,7 @@ export class StepAggregator {
     this.pending.set(shard, contribution);
     for (let next = this.pending.get(this.folded.length); next; next = this.pending.get(this.folded.length)) {
       this.pending.delete(this.folded.length);
-      const g = next.gradientSum;
-      for (let i = 0; i < g.length; i++) this.sum[i] += g[i];
+      VectorKernels.get().addInto(this.sum, next.gradientSum);
       // Only the small per-shard numbers are kept; the gradient buffer can be freed.
       this.folded.push({ ...next, gradientSum: new Float32Array(0) });
     }
@@ -86,7 +86,7 @@ export class StepAggregator {
     if (!this.complete) throw new Error(`step has ${this.received} of ${this.shardsPerStep} shards`);
     const count = this.folded.reduce((n, s) => n + s.count, 0);
     const gradient = (this.mean ??= new Float32Array(this.sum.length));
-    for (let i = 0; i < gradient.length; i++) gradient[i] = this.sum[i] / count;
+    VectorKernels.get().divideInto(gradient, this.sum, count);
     return {
       gradient,
       batchStats: poolBatchStats(
@@ -118,14 +118,18 @@ export function applyStep(
   return next;
 }
 
-/** applyStep without the copies, for a loop that keeps no earlier version in memory. */
+/**
+ * applyStep without the copies, for a loop that keeps no earlier version in memory. Returns
+ * whether the model is still finite: weights, momentum and running statistics.
+ */
 export function applyStepInPlace(
   model: { params: Float32Array; state: Float32Array; velocity: Float32Array },
   step: AggregatedStep,
   lr: number,
   sgd: SgdSettings,
   batchNormChannels: readonly number[],
-): void {
-  sgdStep(model.params, step.gradient, model.velocity, lr, sgd);
+): boolean {
+  const finite = sgdStep(model.params, step.gradient, model.velocity, lr, sgd);
   updateRunningStats(model.state, step.batchStats, batchNormChannels);
+  return finite && VectorKernels.get().allFinite(model.state);
 }

@@ -1,11 +1,12 @@
 import { ModelLayouts } from '@resnet/model';
-import { ShardContribution } from '@resnet/optimizer';
+import { ShardContribution, VectorKernels } from '@resnet/optimizer';
 import { CodecError, ModelTensorCodec, ReusableBuffer, ShardOutcome } from '@resnet/protocol';
 import { RejectedShardResultError } from './errors/shard.errors';
 
+/** The first value that is NaN or infinite, or -1; the fast check first, the search only when it fails. */
 function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
-  return -1;
+  if (VectorKernels.get().allFinite(values)) return -1;
+  return values.findIndex((v) => !Number.isFinite(v));
 }
 
 /**
@@ -43,8 +44,4 @@ export function validatedContribution(
     lossSum: outcome.lossSum,
     correct: outcome.correct,
   };
-}
-
-export function allFinite(values: Float32Array): boolean {
-  return firstNonFinite(values) < 0;
 }

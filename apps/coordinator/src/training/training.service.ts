@@ -10,7 +10,7 @@ import { WorkersService } from '../workers/workers.service';
 import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { ShardDispatcher } from './shard-dispatcher';
-import { allFinite, validatedContribution } from './shard-result.validator';
+import { validatedContribution } from './shard-result.validator';
 import { StepWorkspace } from './step-workspace';
 import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
 
@@ -226,8 +226,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     const lr = lrAt(scheduleOf(spec), step);
     // In place: the loop keeps no earlier version, and copying a big model every step costs.
     const next = { ...weights, velocity };
-    applyStepInPlace(next, total, lr, spec.optimizer, channels);
-    if (!allFinite(next.params) || !allFinite(next.velocity) || !allFinite(next.state)) {
+    if (!applyStepInPlace(next, total, lr, spec.optimizer, channels)) {
       throw new TrainingDivergedError(
         `training diverged at step ${step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
