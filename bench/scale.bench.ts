@@ -42,23 +42,25 @@ const RESNET50: Scenario = {
   steps: 4,
 };
 
+/** Where a step's time goes, as the tables show it (see summarise). */
+const PHASES = [
+  'enqueue',
+  'fetch',
+  'compute',
+  'upload',
+  'aggregation',
+  'optimizer',
+  'publish',
+  'idle',
+  'coordinator',
+] as const;
+
 interface Measured {
   readonly workers: number;
   readonly stepsPerSecond: number;
   readonly imagesPerSecond: number;
   /** Mean per step, ms. */
-  readonly phases: Record<
-    | 'enqueue'
-    | 'fetch'
-    | 'compute'
-    | 'upload'
-    | 'aggregation'
-    | 'optimizer'
-    | 'publish'
-    | 'idle'
-    | 'coordinator',
-    number
-  >;
+  readonly phases: Record<(typeof PHASES)[number], number>;
   readonly bytesPerStep: number;
 }
 
@@ -138,39 +140,13 @@ function scalingTable(scenario: Scenario, rows: Measured[]): string {
   const one = rows.find((r) => r.workers === 1)!;
   const ms = (v: number): string => v.toFixed(1);
   return textTable(
-    [
-      'K',
-      'steps/s',
-      'images/s',
-      'efficiency',
-      'enqueue',
-      'fetch',
-      'compute',
-      'upload',
-      'aggregation',
-      'optimizer',
-      'publish',
-      'idle',
-      'coordinator',
-    ],
+    ['K', 'steps/s', 'images/s', 'efficiency', ...PHASES],
     rows.map((r) => [
       String(r.workers),
       r.stepsPerSecond.toFixed(2),
       r.imagesPerSecond.toFixed(0),
       `${((100 * r.imagesPerSecond) / (r.workers * one.imagesPerSecond)).toFixed(1)}%`,
-      ...(
-        [
-          'enqueue',
-          'fetch',
-          'compute',
-          'upload',
-          'aggregation',
-          'optimizer',
-          'publish',
-          'idle',
-          'coordinator',
-        ] as const
-      ).map((p) => ms(r.phases[p])),
+      ...PHASES.map((p) => ms(r.phases[p])),
     ]),
     new Set(Array.from({ length: 13 }, (_, i) => i)),
   );

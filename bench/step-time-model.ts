@@ -26,16 +26,23 @@ function terms(shards: number, mb: number): number[] {
 /**
  * Least-squares fit of the model to the points' relative errors (each point weighed by
  * 1/overhead), so that the seconds-long steps of a big model do not drown out the small ones.
+ * Points of a single payload size cannot tell a per-megabyte cost from a fixed one: then only
+ * T = compute + a + b·K is fitted, and the per-megabyte terms are reported as 0.
  */
 export function fitStepTimeModel(points: readonly StepTimePoint[]): StepTimeModel {
-  const rows = points.map((p) => terms(p.shards, p.mbPerShard).map((t) => t / p.overheadMs));
+  const onePayload = new Set(points.map((p) => p.mbPerShard.toFixed(3))).size === 1;
+  const used = onePayload ? [0, 2] : [0, 1, 2, 3];
+  const rows = points.map((p) => used.map((i) => terms(p.shards, p.mbPerShard)[i] / p.overheadMs));
   const n = rows[0].length;
   const normal = Array.from({ length: n }, (_, i) =>
     Array.from({ length: n }, (_, j) => rows.reduce((s, r) => s + r[i] * r[j], 0)),
   );
   // Every weighed target is overhead / overhead = 1.
   const rhs = Array.from({ length: n }, (_, i) => rows.reduce((s, r) => s + r[i], 0));
-  const [fixedMs, perMbMs, perShardMs, perShardMbMs] = solve(normal, rhs);
+  const fitted = solve(normal, rhs);
+  const [fixedMs, perMbMs, perShardMs, perShardMbMs] = [0, 1, 2, 3].map((i) =>
+    used.includes(i) ? fitted[used.indexOf(i)] : 0,
+  );
   return { fixedMs, perMbMs, perShardMs, perShardMbMs };
 }
 

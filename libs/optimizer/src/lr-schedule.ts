@@ -1,11 +1,18 @@
-export interface LrSchedule {
-  /** Peak learning rate, before the linear scaling rule. */
+/** A learning-rate schedule as a job states it. */
+export interface ScheduleSettings {
+  /** Peak learning rate (before the linear scaling rule, if that is on). */
   readonly lr: number;
   readonly warmupSteps: number;
   readonly decay: 'constant' | 'step' | 'cosine';
+  /** Steps at which step decay multiplies the rate by `factor`. */
   readonly milestones: readonly number[];
   readonly factor: number;
+  /** Linear scaling rule (Goyal et al.): lr × batchSize / referenceBatch. Null leaves lr as given. */
   readonly referenceBatch: number | null;
+}
+
+/** A job's schedule with what it depends on: the global batch (scaling rule) and the job's length (cosine). */
+export interface LrSchedule extends ScheduleSettings {
   readonly batchSize: number;
   readonly totalSteps: number;
 }

@@ -1,24 +1,7 @@
 import { DatasetRef } from '@resnet/data';
 import { ModelName, ShortcutKind } from '@resnet/model';
+import { ScheduleSettings, SgdSettings } from '@resnet/optimizer';
 import { TensorDtype } from './tensor-dtype';
-
-export interface OptimizerSettings {
-  readonly momentum: number;
-  readonly weightDecay: number;
-  readonly nesterov: boolean;
-}
-
-export interface ScheduleSettings {
-  /** Peak learning rate (before the linear scaling rule, if that is on). */
-  readonly lr: number;
-  readonly warmupSteps: number;
-  readonly decay: 'constant' | 'step' | 'cosine';
-  /** Steps at which step decay multiplies the rate by `factor`. */
-  readonly milestones: readonly number[];
-  readonly factor: number;
-  /** Linear scaling rule (Goyal et al.): lr × batchSize / referenceBatch. Null leaves lr as given. */
-  readonly referenceBatch: number | null;
-}
 
 export interface AugmentSettings {
   readonly padCrop: number;
@@ -39,7 +22,7 @@ export interface TrainingJobSpec {
    */
   readonly gradientEncoding: TensorDtype;
   readonly seed: number;
-  readonly optimizer: OptimizerSettings;
+  readonly optimizer: SgdSettings;
   readonly schedule: ScheduleSettings;
   readonly augment: AugmentSettings | null;
   /** Evaluate on the test split every this many epochs and after the last step; 0 turns evaluation off. */
