@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeys, SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
@@ -17,6 +18,26 @@ export interface RedisFootprint {
   readonly events: number;
   /** Completed shard jobs BullMQ still keeps. */
   readonly completedShards: number;
+}
+
+/** CPU time used so far, in ms, per part of the cluster. */
+export interface CpuTimes {
+  /** This process: the coordinator, and the benchmark's few requests to it. */
+  readonly coordinator: number;
+  readonly redis: number;
+  /** All worker processes together; NaN where /proc cannot tell (not Linux). */
+  readonly workers: number;
+}
+
+/** User + system CPU time of a process in ms, from /proc/<pid>/stat (Linux); NaN elsewhere. */
+function processCpuMs(pid: number): number {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /**
@@ -77,6 +98,17 @@ export class ScaleCluster {
     } finally {
       announcements.disconnect();
     }
+  }
+
+  async cpuTimes(): Promise<CpuTimes> {
+    const usage = process.cpuUsage();
+    const info = await this.redis.info('cpu');
+    const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)![1]);
+    return {
+      coordinator: (usage.user + usage.system) / 1000,
+      redis: 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys')),
+      workers: this.pool.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+    };
   }
 
   async footprint(): Promise<RedisFootprint> {

@@ -7,9 +7,10 @@
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
  * at step 1,000. `-- --only resnet20|resnet50|encodings` runs one table. A benchmark, not a test.
  */
+import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
-import { RedisFootprint, ScaleCluster } from './scale-cluster';
+import { CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
 import { fitStepTimeModel, predictOverheadMs, StepTimePoint } from './step-time-model';
 
 interface Scenario {
@@ -62,6 +63,8 @@ interface Measured {
   /** Mean per step, ms. */
   readonly phases: Record<(typeof PHASES)[number], number>;
   readonly bytesPerStep: number;
+  /** CPU time per step of each part of the cluster, ms (over the measured steps). */
+  readonly cpu: CpuTimes;
 }
 
 async function measure(
@@ -70,9 +73,19 @@ async function measure(
   encoding: TensorDtype = 'fp32',
 ): Promise<Measured> {
   const cluster = await ScaleCluster.start(workers, scenario.computeMs);
+  const total = scenario.warmup + scenario.steps;
+  // Version v is announced once its step's shards are queued: from v = warmup to the last one.
+  const cpuAt = new Map<number, Promise<CpuTimes>>();
   try {
-    const steps = await cluster.run(jobFor(scenario, workers, scenario.warmup + scenario.steps, encoding));
-    return summarise(workers, workers * scenario.imagesPerShard, steps.slice(scenario.warmup));
+    const steps = await cluster.run(jobFor(scenario, workers, total, encoding), (version) => {
+      if (version === scenario.warmup || version === total - 1) cpuAt.set(version, cluster.cpuTimes());
+    });
+    const [from, to] = [await cpuAt.get(scenario.warmup)!, await cpuAt.get(total - 1)!];
+    const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / (total - 1 - scenario.warmup);
+    return {
+      ...summarise(workers, workers * scenario.imagesPerShard, steps.slice(scenario.warmup)),
+      cpu: { coordinator: perStep('coordinator'), redis: perStep('redis'), workers: perStep('workers') },
+    };
   } finally {
     await cluster.stop();
   }
@@ -114,7 +127,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  * StepMetrics records, and idle is the rest of the period: waiting on the queue and on events, and
  * contention for the cores.
  */
-function summarise(workers: number, imagesPerStep: number, steps: StepMetrics[]): Measured {
+function summarise(workers: number, imagesPerStep: number, steps: StepMetrics[]): Omit<Measured, 'cpu'> {
   const period = (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1);
   const of = (field: (s: StepMetrics) => number | undefined): number =>
     mean(steps.map(field).filter((v): v is number => v !== undefined));
@@ -163,7 +176,35 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
       `mean of ${scenario.steps} steps after ${scenario.warmup} warm-up steps (phases in ms per step)\n`,
   );
   console.log(scalingTable(scenario, rows));
+  console.log(`\nCPU time per step, ms (what the ${CORES} cores share):\n`);
+  console.log(cpuTable(rows));
   return rows;
+}
+
+const CORES = os.availableParallelism();
+
+/**
+ * Where the CPU goes: each part's CPU time per step, and their sum over the cores, the least
+ * wall time per step that CPU needs when all of it falls between two steps' compute, as it does
+ * when all shards finish together.
+ */
+function cpuTable(rows: Measured[]): string {
+  return textTable(
+    ['K', 'coordinator', 'Redis', 'workers', 'per worker', 'per shard (all parts)', `total / ${CORES} cores`],
+    rows.map((r) => {
+      const total = r.cpu.coordinator + r.cpu.redis + r.cpu.workers;
+      return [
+        String(r.workers),
+        r.cpu.coordinator.toFixed(1),
+        r.cpu.redis.toFixed(1),
+        r.cpu.workers.toFixed(1),
+        (r.cpu.workers / r.workers).toFixed(1),
+        (total / r.workers).toFixed(1),
+        (total / CORES).toFixed(1),
+      ];
+    }),
+    new Set([0, 1, 2, 3, 4, 5, 6]),
+  );
 }
 
 /** The step time model of docs/scaling.md, fitted to the rows above. */

@@ -45,6 +45,11 @@ export class WorkerPool {
     for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
   }
 
+  /** Process ids of the running workers. */
+  get pids(): number[] {
+    return [...this.children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+  }
+
   get names(): string[] {
     return [...this.children.keys()];
   }
