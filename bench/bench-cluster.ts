@@ -1,4 +1,4 @@
-import { StepMetrics } from '@resnet/protocol';
+import { EvalMetrics, StepMetrics } from '@resnet/protocol';
 import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../apps/cli/src/worker-pool';
 import { startCoordinator } from '../apps/coordinator/src/bootstrap';
@@ -11,13 +11,14 @@ export function median(xs: number[]): number {
 
 /**
  * Runs one job on a fresh local cluster (private Redis, in-process coordinator, worker processes)
- * and returns its step metrics without the first `warmup` steps, which include start-up costs.
+ * and returns its step metrics without the first `warmup` steps, which include start-up costs,
+ * and its evaluations.
  */
 export async function runClusterJob(
   workers: number,
   job: Record<string, unknown>,
   warmup = 1,
-): Promise<StepMetrics[]> {
+): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
   const redis = await EmbeddedRedis.start();
   const app = await startCoordinator(
     configFromEnv({
@@ -47,8 +48,8 @@ export async function runClusterJob(
         throw new Error(`job ${state.status}: ${state.error}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const { steps } = await (await fetch(`${url}/jobs/${created.id}/metrics`)).json();
-    return (steps as StepMetrics[]).slice(warmup);
+    const { steps, evals } = await (await fetch(`${url}/jobs/${created.id}/metrics`)).json();
+    return { steps: (steps as StepMetrics[]).slice(warmup), evals };
   } finally {
     await pool.stopAll();
     await app.close();

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const alone = await singleWorker();
   const rows: string[] = [`| one worker, in process (no Redis) | ${alone.toFixed(1)} | – | 1.00 |`];
   for (const workers of [1, 2]) {
-    const steps = await runClusterJob(workers, { ...job, shardsPerStep: workers });
+    const { steps } = await runClusterJob(workers, { ...job, shardsPerStep: workers });
     const rate = median(steps.map((s) => s.imagesPerSecond));
     const overhead = median(steps.map((s) => s.stepMs - s.slowestShardMs));
     rows.push(

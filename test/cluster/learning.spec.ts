@@ -14,4 +14,10 @@ describe('learning on a generated dataset', function () {
     const steps = await expectLearned(cluster, job.id);
     assert.equal(steps.length, 32);
   });
+
+  it('with local SGD (4 local steps per round) it clears the same bar', async () => {
+    const job = await cluster.submit({ ...GENERATED_LEARNING_JOB, localSteps: 4 });
+    const steps = await expectLearned(cluster, job.id);
+    assert.equal(steps.length, 32 / 4, 'one record per weights version');
+  });
 });

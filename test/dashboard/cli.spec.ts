@@ -65,6 +65,13 @@ describe('CLI commands against a running coordinator', function () {
     assert.match(detail, /^batch\s+32 in 2 shards, peak lr 0\.1 \(cosine\)$/m);
   });
 
+  it('submits a local-SGD job and shows its local steps', async () => {
+    const id = submittedId(await run(submitCommand(), '--epochs', '1', '--local-steps', '4'));
+    const detail = await run(statusCommand(), id);
+    assert.match(detail, /^batch\s+128 in 2 shards, 4 local steps per round, peak lr 0\.1 \(cosine\)$/m);
+    await run(jobActionCommand('cancel'), id);
+  });
+
   it('pauses, resumes and cancels a job, and says why an action is refused', async () => {
     const id = submittedId(await run(submitCommand(), '--epochs', '1'));
     assert.match(

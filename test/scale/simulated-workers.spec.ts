@@ -47,4 +47,32 @@ describe('simulated workers for the scaling benchmark', function () {
     assert.deepEqual(keys, []);
     assert.ok((await cluster.redis.zcard(`scale:${SHARD_QUEUE}:completed`)) <= 2 * 3);
   });
+
+  it('simulate local SGD: a round sleeps its compute once per local step and sends a delta message', async () => {
+    const versions: number[] = [];
+    const steps: StepMetrics[] = await cluster.run(
+      {
+        model: 'resnet20',
+        dataset: { kind: 'synthetic', trainSize: 96, testSize: 16, imageSize: 8, numClasses: 10 },
+        batchSize: 96,
+        shardsPerStep: 3,
+        localSteps: 4,
+        epochs: 10,
+        evalEvery: 0,
+        checkpointEvery: 0,
+      },
+      (version) => versions.push(version),
+    );
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      [4, 8, 10],
+    );
+    assert.deepEqual(versions, [0, 4, 8], 'each round announces the version it computes against');
+    steps.forEach((s, i) => {
+      const localSteps = i < 2 ? 4 : 2;
+      assert.ok(s.slowestShardMs >= 5 * localSteps, `round to ${s.step}: compute ${s.slowestShardMs} ms`);
+      assert.ok(Number.isFinite(s.loss), `round to ${s.step}: loss ${s.loss}`);
+      assert.equal(s.gradientBytes! > 3 * 4 * 270_000, true, 'three fp32 ResNet-20 messages');
+    });
+  });
 });

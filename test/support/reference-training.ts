@@ -1,13 +1,21 @@
 import { DatasetSplits, openDatasetSplits, shardBatch } from '@resnet/data';
 import { ShardTrainer } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
-import { applyStep, lrAt, StepAggregator } from '@resnet/optimizer';
-import { TrainingJobSpec } from '@resnet/protocol';
-import { initialJobWeights, scheduleOf } from '../../apps/coordinator/src/training/training-plan';
+import {
+  applyRoundInPlace,
+  applyStep,
+  LocalSgdRound,
+  lrAt,
+  ShardContribution,
+  StepAggregator,
+} from '@resnet/optimizer';
+import { roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
+import { initialJobWeights } from '../../apps/coordinator/src/training/training-plan';
 
 /**
  * Single-process SGD on the same global batches: every shard of a step computed one after the
- * other in this process, then the same optimizer. What the cluster must reproduce exactly.
+ * other in this process, then the same optimizer. With local SGD, every shard's local steps of a
+ * round one after the other, then the same average. What the cluster must reproduce exactly.
  */
 export async function referenceTraining(
   spec: TrainingJobSpec,
@@ -21,9 +29,16 @@ export async function referenceTraining(
   let weights: ModelWeights = initialJobWeights(spec, layouts);
   let velocity: Float32Array = new Float32Array(layouts.params.size);
   const channels = layouts.batchNorms.map((b) => b.channels);
-  for (let step = 0; step < steps; step++) {
-    trainer.setWeights(weights);
+  for (let step = 0; step < steps; step += roundSteps(spec, step)) {
     const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
+    if (usesLocalSgd(spec)) {
+      for (let shard = 0; shard < spec.shardsPerStep; shard++) {
+        aggregator.add(shard, await localRound(trainer, data, spec, step, shard, weights, channels));
+      }
+      applyRoundInPlace(weights, aggregator.roundResult());
+      continue;
+    }
+    trainer.setWeights(weights);
     for (let shard = 0; shard < spec.shardsPerStep; shard++) {
       aggregator.add(shard, await trainer.trainShard(await shardBatch(data.train, spec, step, shard)));
     }
@@ -40,6 +55,27 @@ export async function referenceTraining(
   }
   trainer.dispose();
   return weights;
+}
+
+/** One shard's local steps of the round that starts at `step`, from `start`. */
+async function localRound(
+  trainer: ShardTrainer,
+  data: DatasetSplits,
+  spec: TrainingJobSpec,
+  step: number,
+  shard: number,
+  start: ModelWeights,
+  channels: readonly number[],
+): Promise<ShardContribution> {
+  const round = new LocalSgdRound(start, spec.optimizer, channels);
+  for (let local = step; local < step + roundSteps(spec, step); local++) {
+    trainer.setWeights({ params: round.weights.params.slice(), state: round.weights.state.slice() });
+    round.step(
+      await trainer.trainShard(await shardBatch(data.train, spec, local, shard)),
+      lrAt(scheduleOf(spec), local),
+    );
+  }
+  return round.result();
 }
 
 export function maxAbsDifference(a: Float32Array, b: Float32Array): number {

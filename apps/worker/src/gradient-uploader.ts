@@ -1,5 +1,13 @@
 import { ModelLayouts } from '@resnet/model';
-import { ModelTensorCodec, RedisKeys, ReusableBuffer, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import {
+  ModelTensorCodec,
+  RedisKeys,
+  ReusableBuffer,
+  shardMessageKind,
+  ShardMessageMeta,
+  ShardTask,
+  TrainingJobSpec,
+} from '@resnet/protocol';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;
@@ -13,18 +21,20 @@ export interface UploadedGradient {
 }
 
 /**
- * Encodes a shard's gradient message in the job's gradient encoding and stores it where the
- * coordinator reads it.
+ * Encodes a shard's gradient message (or, with local SGD, its delta message: see ShardMessageKind)
+ * in the job's gradient encoding and stores it where the coordinator reads it.
  *
  * fp16 and bf16 use error feedback: what rounding lost from one message is added to the next one
  * before rounding, so the errors cancel over steps instead of accumulating. The residual is this
- * worker's, per job, not the shard slot's: the coordinator sums all shards' gradients, so a
- * residual contributes the same to the step whichever shard carries it, and the sum of everything
- * sent telescopes to the sum of the true gradients minus one residual per worker. That stays true
- * when shards move between workers (the usual simplification, a residual per (job, shard index),
- * would leave stale residuals behind in workers that no longer get that shard, and hold one vector
- * per shard). A message that is lost or rejected after its residual was taken loses at most one
- * residual; the batch statistics travel rounded without feedback (they are pooled, not summed).
+ * worker's, per job, not the shard slot's: the coordinator sums all shards' gradients (or, with
+ * local SGD, their weighted deltas, which the same reasoning covers), so a residual contributes
+ * the same to the step whichever shard carries it, and the sum of everything sent telescopes to
+ * the sum of the true gradients minus one residual per worker. That stays true when shards move
+ * between workers (the usual simplification, a residual per (job, shard index), would leave stale
+ * residuals behind in workers that no longer get that shard, and hold one vector per shard). A
+ * message that is lost or rejected after its residual was taken loses at most one residual; the
+ * batch statistics (or running-statistics changes) travel rounded without feedback (they are
+ * pooled or averaged, not summed).
  */
 export class GradientUploader {
   private readonly residuals = new Map<string, Float32Array>();
@@ -50,7 +60,12 @@ export class GradientUploader {
       layouts,
       gradientSum,
       batchStats,
-      { jobId: task.jobId, step: task.step, shard: task.shard },
+      {
+        jobId: task.jobId,
+        step: task.step,
+        shard: task.shard,
+        kind: shardMessageKind(spec),
+      } satisfies ShardMessageMeta,
       { dtype, residual, into: this.message },
     );
     const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);

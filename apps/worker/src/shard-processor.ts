@@ -1,8 +1,15 @@
 import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
-import { ShardGradient, ShardTrainer } from '@resnet/engine';
-import { architectureFor } from '@resnet/model';
-import { VectorKernels } from '@resnet/optimizer';
-import { ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { ShardTrainer } from '@resnet/engine';
+import { architectureFor, ModelWeights } from '@resnet/model';
+import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
+import {
+  roundSteps,
+  scheduleOf,
+  ShardOutcome,
+  ShardTask,
+  TrainingJobSpec,
+  usesLocalSgd,
+} from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
@@ -12,7 +19,7 @@ export interface ShardHandler {
   process(task: ShardTask): Promise<ShardOutcome>;
 }
 
-function allFinite(result: ShardGradient): boolean {
+function allFinite(result: ShardContribution): boolean {
   const kernels = VectorKernels.get();
   return (
     Number.isFinite(result.lossSum) &&
@@ -26,13 +33,15 @@ interface LoadedJob {
   readonly spec: TrainingJobSpec;
   readonly trainer: ShardTrainer;
   readonly data: DatasetSplits;
+  /** The weights version the trainer holds; -1 once it holds a local-SGD round's own weights. */
   version: number;
 }
 
 /**
  * Turns a shard task into a shard outcome: loads the job's spec, data and weights version (each
- * cached, since consecutive shards usually share them), runs the model, and stores the gradient
- * message where the coordinator will read it.
+ * cached, since consecutive shards usually share them), runs the model (with local SGD, for each
+ * of the round's steps), and stores the gradient (or delta) message where the coordinator will
+ * read it.
  */
 export class ShardProcessor implements ShardHandler {
   private loaded: LoadedJob | null = null;
@@ -47,15 +56,16 @@ export class ShardProcessor implements ShardHandler {
   ) {}
 
   async process(task: ShardTask): Promise<ShardOutcome> {
-    const { job, weightFetchMs } = await this.jobAt(task.jobId, task.version);
+    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version);
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
       const result = await job.trainer.evaluate(batch);
       return { workerId: this.workerId, ...result, computeMs: performance.now() - started, weightFetchMs };
     }
-    const batch = await shardBatch(job.data.train, job.spec, task.step, task.shard);
-    const result = await job.trainer.trainShard(batch);
+    const result = usesLocalSgd(job.spec)
+      ? await this.localRound(job, task, weights)
+      : await job.trainer.trainShard(await shardBatch(job.data.train, job.spec, task.step, task.shard));
     const computeMs = performance.now() - started;
     if (!allFinite(result)) {
       // Say so rather than send numbers the coordinator would blame on this worker.
@@ -86,7 +96,41 @@ export class ShardProcessor implements ShardHandler {
     };
   }
 
-  private async jobAt(jobId: string, version: number): Promise<{ job: LoadedJob; weightFetchMs: number }> {
+  /**
+   * One shard's part of a local-SGD round: its samples of each of the round's global steps, in
+   * order, each step on the weights the one before left. A step's non-finite result ends the
+   * round, to be reported as such.
+   */
+  private async localRound(
+    job: LoadedJob,
+    task: Extract<ShardTask, { kind: 'train' }>,
+    start: ModelWeights,
+  ): Promise<ShardContribution> {
+    const { spec, trainer } = job;
+    const round = new LocalSgdRound(
+      start,
+      spec.optimizer,
+      trainer.layouts.batchNorms.map((b) => b.channels),
+    );
+    const schedule = scheduleOf(spec);
+    for (let local = 0; local < roundSteps(spec, task.step); local++) {
+      if (local > 0) {
+        job.version = -1;
+        // Copies, as for versions: the backend may keep the arrays, and the round changes them in place.
+        trainer.setWeights({ params: round.weights.params.slice(), state: round.weights.state.slice() });
+      }
+      const step = task.step + local;
+      const result = await trainer.trainShard(await shardBatch(job.data.train, spec, step, task.shard));
+      if (!allFinite(result)) return result;
+      round.step(result, lrAt(schedule, step));
+    }
+    return round.result();
+  }
+
+  private async jobAt(
+    jobId: string,
+    version: number,
+  ): Promise<{ job: LoadedJob; weights: ModelWeights; weightFetchMs: number }> {
     if (this.loaded?.jobId !== jobId) {
       this.loaded?.trainer.dispose();
       this.loaded = null;
@@ -107,7 +151,7 @@ export class ShardProcessor implements ShardHandler {
       job.trainer.setWeights({ params: weights.params.slice(), state: weights.state.slice() });
       job.version = version;
     }
-    return { job, weightFetchMs: waitedMs };
+    return { job, weights, weightFetchMs: waitedMs };
   }
 
   private dataset(spec: TrainingJobSpec): Promise<DatasetSplits> {

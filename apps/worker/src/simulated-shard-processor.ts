@@ -1,13 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
 import { architectureFor, layoutsOf, ModelLayouts } from '@resnet/model';
-import { ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { roundSteps, ShardOutcome, ShardTask, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
 
-/** Mean gradient the simulated shards report: small, so that SGD stays finite over long runs. */
+/**
+ * Mean gradient the simulated shards report (with local SGD, their mean parameter change): small,
+ * so that the weights stay finite over long runs.
+ */
 const SIMULATED_MEAN_GRADIENT = 1e-4;
 
 interface SimulatedJob {
@@ -19,13 +22,16 @@ interface SimulatedJob {
   samples: number;
   /** Batch statistics of mean 0 and variance 1, the same for every shard. */
   readonly batchStats: Float32Array;
+  /** With local SGD, the running statistics' change: none. */
+  readonly unchangedState: Float32Array;
 }
 
 /**
  * A worker for benchmarking coordination (`--simulate-compute-ms`): it does a real worker's I/O,
  * fetching and decoding the weights version and storing a gradient message of the model's real
  * size in the job's encoding, but sleeps a fixed time instead of running the model, so that many
- * workers fit on a few cores and the coordinator, the queue and Redis are what is measured.
+ * workers fit on a few cores and the coordinator, the queue and Redis are what is measured. A
+ * local-SGD round sleeps that time for each of its steps and sends a delta message.
  */
 export class SimulatedShardProcessor implements ShardHandler {
   private job: SimulatedJob | null = null;
@@ -41,10 +47,11 @@ export class SimulatedShardProcessor implements ShardHandler {
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
     const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.layouts);
-    const started = performance.now();
-    await sleep(this.computeMs);
-    const computeMs = performance.now() - started;
     const { spec } = job;
+    const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;
+    const started = performance.now();
+    await sleep(this.computeMs * steps);
+    const computeMs = performance.now() - started;
     const samples =
       task.kind === 'eval'
         ? { start: task.start, end: task.end }
@@ -57,7 +64,7 @@ export class SimulatedShardProcessor implements ShardHandler {
             },
             task.shard,
           );
-    const count = samples.end - samples.start;
+    const count = (samples.end - samples.start) * steps;
     // Chance-level loss and accuracy: plausible numbers for dashboards, never a divergence.
     const lossSum = count * Math.log(spec.numClasses);
     const results = {
@@ -75,7 +82,13 @@ export class SimulatedShardProcessor implements ShardHandler {
     }
     return {
       ...results,
-      ...(await this.uploader.upload(task, spec, job.layouts, job.gradientSum, job.batchStats)),
+      ...(await this.uploader.upload(
+        task,
+        spec,
+        job.layouts,
+        job.gradientSum,
+        usesLocalSgd(spec) ? job.unchangedState : job.batchStats,
+      )),
     };
   }
 
@@ -95,6 +108,7 @@ export class SimulatedShardProcessor implements ShardHandler {
       gradientSum: new Float32Array(layouts.params.size),
       samples: 0,
       batchStats,
+      unchangedState: new Float32Array(layouts.state.size),
     };
     return this.job;
   }

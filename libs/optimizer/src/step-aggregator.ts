@@ -1,12 +1,28 @@
-import { poolBatchStats, ShardBatchStats, updateRunningStats } from './batch-norm-statistics';
+import {
+  poolBatchStats,
+  sampleWeightedMean,
+  ShardBatchStats,
+  updateRunningStats,
+} from './batch-norm-statistics';
 import { VectorKernels } from './kernels/vector-kernels';
 import { sgdStep, SgdSettings } from './sgd';
 
+/**
+ * One shard's result: of a synchronous step, or of a local-SGD round (see LocalSgdRound), whose
+ * message has the same two parts in the same layouts.
+ */
 export interface ShardContribution {
-  /** Sum over the shard's samples of the loss gradient, in the parameter layout. */
+  /**
+   * Sum over the shard's samples of the loss gradient, in the parameter layout. Of a round: the
+   * shard's parameter change (round's weights − its own) times its sample count.
+   */
   readonly gradientSum: Float32Array;
-  /** The shard's batch-norm batch statistics, in the state layout. */
+  /**
+   * The shard's batch-norm batch statistics, in the state layout. Of a round: the change of its
+   * running statistics (round's − its own).
+   */
   readonly batchStats: Float32Array;
+  /** Samples behind the sums; of a round, over all of its local steps. */
   readonly count: number;
   readonly lossSum: number;
   readonly correct: number;
@@ -21,8 +37,19 @@ export interface AggregatedStep {
   readonly correct: number;
 }
 
+/** A local-SGD round's shards combined: what the round takes off the weights it started from. */
+export interface AggregatedRound {
+  /** The shards' parameter changes, weighted by their sample counts. */
+  readonly paramsDelta: Float32Array;
+  /** The shards' running-statistics changes, weighted by their sample counts. */
+  readonly stateDelta: Float32Array;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
 /**
- * Collects the shards of one synchronous step and folds them into a running sum as they arrive,
+ * Collects the shards of one synchronous step (or local-SGD round) and folds them into a running sum as they arrive,
  * always in shard-index order (a shard that arrives early waits for its predecessors), so the
  * result is bitwise the same whichever worker finishes first. A second result for a shard that is
  * already counted is refused. `reset` starts the next step in the same memory: for a big model the
@@ -83,20 +110,36 @@ export class StepAggregator {
   }
 
   result(): AggregatedStep {
+    const { mean, ...totals } = this.totals();
+    return {
+      gradient: mean,
+      batchStats: poolBatchStats(this.shardStats(), this.batchNormChannels),
+      ...totals,
+    };
+  }
+
+  /** The result of a local-SGD round, whose shards sent changes (see ShardContribution). */
+  roundResult(): AggregatedRound {
+    const { mean, ...totals } = this.totals();
+    return { paramsDelta: mean, stateDelta: sampleWeightedMean(this.shardStats()), ...totals };
+  }
+
+  /** The folded sum divided by the sample count, written into the same array every step, and the shards' totals. */
+  private totals(): { mean: Float32Array; count: number; lossSum: number; correct: number } {
     if (!this.complete) throw new Error(`step has ${this.received} of ${this.shardsPerStep} shards`);
     const count = this.folded.reduce((n, s) => n + s.count, 0);
-    const gradient = (this.mean ??= new Float32Array(this.sum.length));
-    VectorKernels.get().divideInto(gradient, this.sum, count);
+    const mean = (this.mean ??= new Float32Array(this.sum.length));
+    VectorKernels.get().divideInto(mean, this.sum, count);
     return {
-      gradient,
-      batchStats: poolBatchStats(
-        this.folded.map((s) => ({ count: s.count, stats: s.batchStats })),
-        this.batchNormChannels,
-      ),
+      mean,
       count,
       lossSum: this.folded.reduce((n, s) => n + s.lossSum, 0),
       correct: this.folded.reduce((n, s) => n + s.correct, 0),
     };
+  }
+
+  private shardStats(): ShardBatchStats[] {
+    return this.folded.map((s) => ({ count: s.count, stats: s.batchStats }));
   }
 }
 

@@ -5,6 +5,8 @@ export const SHARD_QUEUE = 'shards';
 export interface VersionAnnouncement {
   readonly jobId: string;
   readonly version: number;
+  /** The version committed before it: version − 1, or version − localSteps with local SGD. */
+  readonly previous: number;
 }
 
 export class RedisKeys {

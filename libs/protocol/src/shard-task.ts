@@ -1,10 +1,13 @@
+import { TrainingJobSpec, usesLocalSgd } from './training-job';
+
 /** The data of one BullMQ job on the shard queue. */
 export type ShardTask =
   | {
       readonly kind: 'train';
       readonly jobId: string;
+      /** The global step of the shard's batch; with local SGD, the first of its round's (see roundSteps). */
       readonly step: number;
-      /** Weights version to compute against; equals `step` in synchronous SGD. */
+      /** Weights version to compute against; equals `step`. */
       readonly version: number;
       readonly shard: number;
     }
@@ -17,6 +20,26 @@ export type ShardTask =
       readonly end: number;
     };
 
+/**
+ * What a training shard's message holds, named in its header. 'gradient' (synchronous SGD): the
+ * gradient summed over the shard's samples, and its batch statistics. 'delta' (a local-SGD round):
+ * the shard's parameter change over its local steps (round's weights − its own) times its sample
+ * count, and the change of its running statistics (round's − its own).
+ */
+export type ShardMessageKind = 'gradient' | 'delta';
+
+/** Header metadata of a training shard's message; messages without a kind are gradients. */
+export interface ShardMessageMeta {
+  readonly jobId: string;
+  readonly step: number;
+  readonly shard: number;
+  readonly kind?: ShardMessageKind;
+}
+
+export function shardMessageKind(spec: Pick<TrainingJobSpec, 'localSteps'>): ShardMessageKind {
+  return usesLocalSgd(spec) ? 'delta' : 'gradient';
+}
+
 /** What a worker returns for a shard; a training shard's gradients travel separately as a binary blob. */
 export interface ShardOutcome {
   readonly workerId: string;
@@ -24,6 +47,7 @@ export interface ShardOutcome {
   readonly correct: number;
   /** Evaluation shards only: samples whose label is among the 5 highest logits. */
   readonly correctTop5?: number;
+  /** Samples behind the loss, accuracy and message: with local SGD, over all of the round's batches. */
   readonly count: number;
   readonly computeMs: number;
   /**
@@ -31,7 +55,7 @@ export interface ShardOutcome {
    * training diverged. Non-finite values it did not own up to are treated as a faulty worker.
    */
   readonly nonFinite?: boolean;
-  /** Redis key of the gradient message (training shards only). */
+  /** Redis key of the shard's message, a gradient or a local-SGD delta (training shards only). */
   readonly gradientKey?: string;
   readonly gradientBytes?: number;
   /** How long the shard waited for its weights version: fetch and decode, or less when prefetched. */
@@ -47,11 +71,15 @@ export function shardTaskId(task: ShardTask): string {
     : `${task.jobId}_eval_${task.version}_${task.shard}`;
 }
 
+/** One record per weights version: per step, or with local SGD per round. */
 export interface StepMetrics {
+  /** Global steps done: the weights version this step or round produced. */
   readonly step: number;
   readonly epoch: number;
+  /** Over the samples of the step, or of all local steps of the round. */
   readonly loss: number;
   readonly accuracy: number;
+  /** The rate of the last step applied (with local SGD, of the round's last local step). */
   readonly lr: number;
   readonly imagesPerSecond: number;
   readonly stepMs: number;

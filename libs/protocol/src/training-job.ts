@@ -1,6 +1,6 @@
 import { DatasetRef } from '@resnet/data';
 import { ModelName, ShortcutKind } from '@resnet/model';
-import { ScheduleSettings, SgdSettings } from '@resnet/optimizer';
+import { LrSchedule, ScheduleSettings, SgdSettings } from '@resnet/optimizer';
 import { TensorDtype } from './tensor-dtype';
 
 export interface AugmentSettings {
@@ -21,6 +21,11 @@ export interface TrainingJobSpec {
    * with error feedback in each worker so that rounding errors do not accumulate.
    */
   readonly gradientEncoding: TensorDtype;
+  /**
+   * Local SGD: each shard takes this many SGD steps on its own batches between synchronisations,
+   * and one round (one weights version) covers this many global steps. 1 is synchronous SGD.
+   */
+  readonly localSteps: number;
   readonly seed: number;
   readonly optimizer: SgdSettings;
   readonly schedule: ScheduleSettings;
@@ -39,6 +44,33 @@ export interface TrainingJobSpec {
   readonly testSize: number;
   readonly stepsPerEpoch: number;
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+}
+
+/** The learning-rate schedule of a job, over its global steps. */
+export function scheduleOf(spec: TrainingJobSpec): LrSchedule {
+  return { ...spec.schedule, batchSize: spec.batchSize, totalSteps: spec.totalSteps };
+}
+
+/** Specs stored before local SGD existed (in Redis, in checkpoints) have no localSteps: they ran synchronous SGD. */
+function localStepsOf(spec: Pick<TrainingJobSpec, 'localSteps'>): number {
+  return spec.localSteps ?? 1;
+}
+
+export function usesLocalSgd(spec: Pick<TrainingJobSpec, 'localSteps'>): boolean {
+  return localStepsOf(spec) > 1;
+}
+
+/**
+ * Global steps (batches) in the round that starts at global step `step`: localSteps, or what is
+ * left of the job in its last round; 1 in synchronous SGD. Rounds start at multiples of localSteps.
+ */
+export function roundSteps(spec: Pick<TrainingJobSpec, 'localSteps' | 'totalSteps'>, step: number): number {
+  return Math.min(localStepsOf(spec), spec.totalSteps - step);
+}
+
+/** The weights version committed before `version`: every round but the last is whole. */
+export function previousVersion(spec: Pick<TrainingJobSpec, 'localSteps'>, version: number): number {
+  return version - localStepsOf(spec);
 }
 
 /** 'paused' keeps the last committed step; resuming continues from it. */

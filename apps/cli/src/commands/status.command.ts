@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { usesLocalSgd } from '@resnet/protocol';
 import type { JobView } from '../../../coordinator/src/jobs/jobs.service';
 import {
   apiTokenOption,
@@ -45,7 +46,9 @@ export function statusCommand(): Command {
         ],
         [
           'batch',
-          `${job.spec.batchSize} in ${job.spec.shardsPerStep} shards, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`,
+          `${job.spec.batchSize} in ${job.spec.shardsPerStep} shards` +
+            (usesLocalSgd(job.spec) ? `, ${job.spec.localSteps} local steps per round` : '') +
+            `, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`,
         ],
         [
           'last step',

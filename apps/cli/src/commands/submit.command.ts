@@ -16,6 +16,7 @@ interface SubmitOptions extends CoordinatorOptions {
   epochs?: number;
   batchSize?: number;
   shardsPerStep?: number;
+  localSteps?: number;
   lr?: number;
   maxSteps?: number;
   seed?: number;
@@ -41,6 +42,11 @@ export function submitCommand(): Command {
     .option('--epochs <n>', 'epochs', number)
     .option('--batch-size <n>', 'images per step over all shards', number)
     .option('--shards-per-step <n>', 'shards each step is split into', number)
+    .option(
+      '--local-steps <n>',
+      'local SGD: steps each shard takes between synchronisations (default 1)',
+      number,
+    )
     .option('--lr <rate>', 'peak learning rate', number)
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
@@ -72,6 +78,7 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     shardsPerStep: opts.shardsPerStep,
+    localSteps: opts.localSteps,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,

@@ -3,6 +3,7 @@ import { ModelWeights } from '@resnet/model';
 import { TensorCodec, TrainingJobSpec } from '@resnet/protocol';
 import { JobRepository } from '../jobs/job.repository';
 import { layersModelFiles } from '../models/layers-model-export';
+import { dueWithin } from '../training/training-plan';
 import { CheckpointStore } from './checkpoint.store';
 
 /** Writes jobs' checkpoints to disk and brings jobs back from them into Redis. */
@@ -15,10 +16,17 @@ export class CheckpointService {
     private readonly jobs: JobRepository,
   ) {}
 
-  /** Whether a job's checkpoint is due after `stepsDone` steps: every `checkpointEvery` steps, and at the end. */
-  due(spec: TrainingJobSpec, stepsDone: number): boolean {
+  /**
+   * Whether a job's checkpoint is due after going from `stepsBefore` to `stepsDone` steps: every
+   * `checkpointEvery` steps (passed inside a local-SGD round: after it), and at the end.
+   */
+  due(spec: TrainingJobSpec, stepsBefore: number, stepsDone: number): boolean {
     if (spec.checkpointEvery <= 0) return false;
-    return stepsDone % spec.checkpointEvery === 0 || stepsDone === spec.totalSteps;
+    return dueWithin(
+      stepsBefore,
+      stepsDone,
+      (steps) => steps % spec.checkpointEvery === 0 || steps === spec.totalSteps,
+    );
   }
 
   async save(jobId: string, spec: TrainingJobSpec, step: number, weights: ModelWeights, encodedWeights: Buffer, velocity: Float32Array): Promise<void> {

@@ -158,10 +158,13 @@ export class DashboardEventsService {
         step: job.step,
         loss: last?.loss ?? null,
         imagesPerSecond: last?.imagesPerSecond ?? null,
+        // Per global step: with local SGD a record covers a round of several; a lone record covers them all.
         msPerStep:
           steps.length >= 2
-            ? (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1)
-            : (last?.stepMs ?? null),
+            ? (steps[steps.length - 1].at - steps[0].at) / (steps[steps.length - 1].step - steps[0].step)
+            : last
+              ? last.stepMs / last.step
+              : null,
       };
       this.summaryCache.set(job.id, recent);
     }

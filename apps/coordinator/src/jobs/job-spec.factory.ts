@@ -53,6 +53,7 @@ export class JobSpecFactory {
       batchSize,
       shardsPerStep,
       gradientEncoding: dto.gradientEncoding ?? 'fp32',
+      localSteps: dto.localSteps ?? 1,
       seed,
       optimizer: {
         momentum: dto.momentum ?? 0.9,

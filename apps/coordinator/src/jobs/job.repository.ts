@@ -21,7 +21,7 @@ export interface StoredJob {
 
 export interface StepCommit {
   readonly jobId: string;
-  /** The version the step produced (= steps applied). */
+  /** The version the step (or local-SGD round) produced (= global steps applied). */
   readonly version: number;
   readonly weights: Buffer;
   readonly velocity: Float32Array;
@@ -154,11 +154,11 @@ export class JobRepository {
       .exec();
   }
 
-  /** Tells workers that computed the version before this one to fetch it now (WeightsPrefetcher). */
-  async announceVersion(jobId: string, version: number): Promise<void> {
+  /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */
+  async announceVersion(jobId: string, version: number, previous: number): Promise<void> {
     await this.redis.publish(
       this.keys.versionChannel(),
-      JSON.stringify({ jobId, version } satisfies VersionAnnouncement),
+      JSON.stringify({ jobId, version, previous } satisfies VersionAnnouncement),
     );
   }
 

@@ -1,6 +1,13 @@
 import { ModelLayouts } from '@resnet/model';
 import { ShardContribution, VectorKernels } from '@resnet/optimizer';
-import { CodecError, ModelTensorCodec, ReusableBuffer, ShardOutcome } from '@resnet/protocol';
+import {
+  CodecError,
+  ModelTensorCodec,
+  ReusableBuffer,
+  ShardMessageKind,
+  ShardMessageMeta,
+  ShardOutcome,
+} from '@resnet/protocol';
 import { RejectedShardResultError } from './errors/shard.errors';
 
 /** The first value that is NaN or infinite, or -1; the fast check first, the search only when it fails. */
@@ -10,27 +17,39 @@ function firstNonFinite(values: Float32Array): number {
 }
 
 /**
- * Checks a training shard's result before it may touch the weights: the gradient message must
- * decode against the model (checksum, size, tensor names and shapes), and every number must be
- * finite. Anything else is rejected, blamed on the worker, and the shard is recomputed. (An honest
- * worker that sees non-finite numbers says so instead of sending them: see ShardOutcome.nonFinite.)
+ * Checks a training shard's result before it may touch the weights: the message must decode
+ * against the model (checksum, size, tensor names and shapes), be of the kind the job expects (a
+ * gradient, or a local-SGD round's delta), and every number must be finite. Anything else is
+ * rejected, blamed on the worker, and the shard is recomputed. (An honest worker that sees
+ * non-finite numbers says so instead of sending them: see ShardOutcome.nonFinite.)
  * A half-precision message is widened into `widenInto`.
  */
 export function validatedContribution(
   layouts: ModelLayouts,
   outcome: ShardOutcome,
   message: Buffer | null,
+  expected: ShardMessageKind,
   widenInto?: ReusableBuffer,
 ): ShardContribution {
   if (!outcome.gradientKey || !message) throw new RejectedShardResultError('its gradient message is missing');
   if (!Number.isFinite(outcome.lossSum)) throw new RejectedShardResultError(`its loss is ${outcome.lossSum}`);
   let decoded;
   try {
-    decoded = ModelTensorCodec.decode(layouts, message, { into: widenInto });
+    decoded = ModelTensorCodec.decode<Partial<ShardMessageMeta> | undefined>(layouts, message, {
+      into: widenInto,
+    });
   } catch (err) {
     if (err instanceof CodecError)
       throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
     throw err;
+  }
+  const kind = decoded.meta?.kind ?? 'gradient';
+  if (kind !== expected) {
+    throw new RejectedShardResultError(
+      expected === 'delta'
+        ? `it sent a ${kind} where the job's local SGD needs a delta: the worker predates local SGD; update it`
+        : `it sent a ${kind} where the job's synchronous SGD needs a gradient`,
+    );
   }
   const bad = firstNonFinite(decoded.params);
   if (bad >= 0) throw new RejectedShardResultError(`gradient value ${bad} is ${decoded.params[bad]}`);

@@ -1,12 +1,8 @@
 import { evalShards, hashSeed, mulberry32 } from '@resnet/data';
 import { initialWeights, ModelLayouts, ModelWeights } from '@resnet/model';
-import { LrSchedule } from '@resnet/optimizer';
 import { ShardTask, TrainingJobSpec } from '@resnet/protocol';
 
 /** Pure helpers that turn a job spec into what a step needs; no I/O. */
-export function scheduleOf(spec: TrainingJobSpec): LrSchedule {
-  return { ...spec.schedule, batchSize: spec.batchSize, totalSteps: spec.totalSteps };
-}
 
 export function trainTasks(jobId: string, spec: TrainingJobSpec, step: number): ShardTask[] {
   return Array.from({ length: spec.shardsPerStep }, (_, shard) => ({
@@ -29,12 +25,25 @@ export function evalTasks(jobId: string, spec: TrainingJobSpec, version: number)
   }));
 }
 
+/**
+ * Whether `due` holds at any global step passed when a job went from `stepsBefore` to `stepsDone`
+ * steps: a local-SGD round passes several, and what falls due inside it happens after it.
+ */
+export function dueWithin(stepsBefore: number, stepsDone: number, due: (steps: number) => boolean): boolean {
+  for (let steps = stepsBefore + 1; steps <= stepsDone; steps++) if (due(steps)) return true;
+  return false;
+}
+
 /** Evaluate after every `evalEvery` epochs and once training ends; never when evalEvery is 0. */
-export function evalDue(spec: TrainingJobSpec, stepsDone: number): boolean {
+export function evalDue(spec: TrainingJobSpec, stepsBefore: number, stepsDone: number): boolean {
   if (spec.evalEvery <= 0) return false;
-  if (stepsDone === spec.totalSteps) return true;
-  if (stepsDone % spec.stepsPerEpoch !== 0) return false;
-  return (stepsDone / spec.stepsPerEpoch) % spec.evalEvery === 0;
+  return dueWithin(
+    stepsBefore,
+    stepsDone,
+    (steps) =>
+      steps === spec.totalSteps ||
+      (steps % spec.stepsPerEpoch === 0 && (steps / spec.stepsPerEpoch) % spec.evalEvery === 0),
+  );
 }
 
 /** Seed stream for initial weights, apart from the data-order streams that use (seed, epoch). */

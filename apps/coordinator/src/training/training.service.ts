@@ -1,8 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { architectureFor, layoutsOf, ModelLayouts, ModelWeights } from '@resnet/model';
-import { applyStepInPlace, lrAt } from '@resnet/optimizer';
-import { ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { applyRoundInPlace, applyStepInPlace, lrAt } from '@resnet/optimizer';
+import {
+  ModelTensorCodec,
+  previousVersion,
+  roundSteps,
+  scheduleOf,
+  shardMessageKind,
+  StepMetrics,
+  TrainingJobSpec,
+  usesLocalSgd,
+} from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { JobRepository } from '../jobs/job.repository';
 import { REDIS } from '../redis/redis.module';
@@ -12,7 +21,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ShardDispatcher } from './shard-dispatcher';
 import { validatedContribution } from './shard-result.validator';
 import { StepWorkspace } from './step-workspace';
-import { evalDue, evalTasks, scheduleOf, trainTasks } from './training-plan';
+import { evalDue, evalTasks, trainTasks } from './training-plan';
 
 class JobCancelledError extends Error {
   override readonly name = 'JobCancelledError';
@@ -30,7 +39,9 @@ class RedisDataLostError extends Error {
 /**
  * Runs every active job's synchronous SGD loop: enqueue a step's shards, fold their gradients as
  * they arrive, apply the optimizer under the job's schedule, commit the next weights version, and
- * evaluate when due. Jobs left running by a previous coordinator resume from their last commit.
+ * evaluate when due. With local SGD, a step of this loop is a round of several global steps whose
+ * shards send weight changes, which are averaged instead. Jobs left running by a previous
+ * coordinator resume from their last commit.
  */
 @Injectable()
 export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -139,15 +150,17 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     let velocity = await this.jobs.velocity(jobId);
     await this.jobs.setStatus(jobId, 'running');
     const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
-    for (let step = job.state.step; step < spec.totalSteps; step++) {
+    for (let step = job.state.step; step < spec.totalSteps;) {
       signal.throwIfAborted();
       const next = await this.runStep(jobId, spec, layouts, step, weights, velocity, signal, workspace);
+      const stepsDone = step + roundSteps(spec, step);
       weights = next;
       velocity = next.velocity;
-      if (evalDue(spec, step + 1)) await this.evaluate(jobId, spec, step + 1, signal);
-      if (this.checkpoints.due(spec, step + 1)) {
-        await this.checkpoints.save(jobId, spec, step + 1, next, next.encoded, next.velocity);
+      if (evalDue(spec, step, stepsDone)) await this.evaluate(jobId, spec, stepsDone, signal);
+      if (this.checkpoints.due(spec, step, stepsDone)) {
+        await this.checkpoints.save(jobId, spec, stepsDone, next, next.encoded, next.velocity);
       }
+      step = stepsDone;
     }
     await this.jobs.setStatus(jobId, 'completed');
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
@@ -164,6 +177,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     workspace: StepWorkspace,
   ): Promise<ModelWeights & { velocity: Float32Array; encoded: Buffer }> {
     const started = performance.now();
+    const nextVersion = step + roundSteps(spec, step);
+    const messageKind = shardMessageKind(spec);
     workspace.beginStep();
     const { phases, aggregator } = workspace;
     const channels = layouts.batchNorms.map((b) => b.channels);
@@ -204,7 +219,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
         if (
           aggregator.add(
             task.shard,
-            validatedContribution(layouts, outcome, message, workspace.gradientBuffer()),
+            validatedContribution(layouts, outcome, message, messageKind, workspace.gradientBuffer()),
           )
         ) {
           slowestShardMs = Math.max(slowestShardMs, outcome.computeMs);
@@ -216,17 +231,25 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       (outcome, err) =>
         err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined,
       // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
-      () => this.jobs.announceVersion(jobId, step),
+      () => this.jobs.announceVersion(jobId, step, previousVersion(spec, step)),
     );
     phases.enqueued(enqueueMs);
     phases.allFolded();
     const waitMs = performance.now() - started;
-    const total = aggregator.result();
-    const loss = total.lossSum / total.count;
-    const lr = lrAt(scheduleOf(spec), step);
+    const lr = lrAt(scheduleOf(spec), nextVersion - 1);
     // In place: the loop keeps no earlier version, and copying a big model every step costs.
     const next = { ...weights, velocity };
-    if (!applyStepInPlace(next, total, lr, spec.optimizer, channels)) {
+    let total;
+    let finite;
+    if (usesLocalSgd(spec)) {
+      total = aggregator.roundResult();
+      finite = applyRoundInPlace(next, total);
+    } else {
+      total = aggregator.result();
+      finite = applyStepInPlace(next, total, lr, spec.optimizer, channels);
+    }
+    const loss = total.lossSum / total.count;
+    if (!finite) {
       throw new TrainingDivergedError(
         `training diverged at step ${step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
@@ -236,13 +259,13 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       layouts,
       next.params,
       next.state,
-      { version: step + 1 },
+      { version: nextVersion },
       { into: workspace.weightsMessage },
     );
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
-      step: step + 1,
-      epoch: (step + 1) / spec.stepsPerEpoch,
+      step: nextVersion,
+      epoch: nextVersion / spec.stepsPerEpoch,
       loss,
       accuracy: total.correct / total.count,
       lr,
@@ -256,7 +279,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     };
     await this.jobs.commitStep({
       jobId,
-      version: step + 1,
+      version: nextVersion,
       weights: encoded,
       velocity: next.velocity,
       velocityMessage: workspace.velocityMessage,

@@ -222,6 +222,20 @@ export class CreateJobDto {
   @IsOptional()
   @IsIn(TENSOR_DTYPES as unknown as string[])
   gradientEncoding?: TensorDtype;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 64,
+    default: 1,
+    description:
+      'Local SGD: SGD steps each shard takes on its own batches between synchronisations (1: synchronous SGD); ' +
+      'divides communication per image by this, at some cost in accuracy',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  localSteps?: number;
   @ApiPropertyOptional({ minimum: 0.001, maximum: 10000, default: 1 })
   @IsOptional()
   @IsNumber()

@@ -1,0 +1,140 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { initComputeBackend } from '@resnet/engine';
+import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
+import { lrAt } from '@resnet/optimizer';
+import { ModelTensorCodec, scheduleOf, ShardMessageMeta } from '@resnet/protocol';
+import { RejectedShardResultError } from '../../apps/coordinator/src/training/errors/shard.errors';
+import { validatedContribution } from '../../apps/coordinator/src/training/shard-result.validator';
+import { maxAbsDifference, referenceTraining } from '../support/reference-training';
+import { TestCluster } from '../support/test-cluster';
+
+const STEPS = 7;
+/** Rounds cover steps 0–2, 3–5 and 6: the last round is shorter, and epoch 1 (4 steps) ends inside the second. */
+const JOB = {
+  model: 'resnet20',
+  dataset: { kind: 'synthetic', trainSize: 64, testSize: 32, imageSize: 16, numClasses: 4, seed: 3 },
+  batchSize: 16,
+  shardsPerStep: 2,
+  localSteps: 3,
+  epochs: 2,
+  maxSteps: STEPS,
+  seed: 11,
+  lr: 0.1,
+  schedule: { decay: 'cosine', warmupEpochs: 0.25 },
+  evalEvery: 1,
+  checkpointEvery: 4,
+};
+/** Short shard locks, so a killed worker's shard is re-delivered within seconds. */
+const LOCK_MS = 3000;
+const layouts = layoutsOf(architectureFor('resnet20', { numClasses: 4 }));
+
+function bytes(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+describe('local SGD across worker processes', function () {
+  let reference: ModelWeights;
+
+  before(async () => {
+    await initComputeBackend('wasm');
+  });
+
+  /** Runs JOB to completion and checks its weights bitwise against the in-process local-SGD reference. */
+  async function trainAndCompare(
+    cluster: TestCluster,
+    disturb: (jobId: string) => Promise<void>,
+  ): Promise<any> {
+    const job = await cluster.submit(JOB);
+    await disturb(job.id);
+    const done = await cluster.waitForJob(job.id);
+    assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
+    assert.equal(done.step, STEPS);
+    assert.equal(done.spec.localSteps, 3);
+    const weights = await cluster.weights(layouts, job.id, STEPS);
+    reference ??= await referenceTraining(done.spec, STEPS, cluster.dataRoot);
+    // The wasm backend is deterministic: same batches, same local steps, same order of sums, same bits.
+    assert.deepEqual(bytes(weights.params), bytes(reference.params), 'parameters differ');
+    assert.deepEqual(bytes(weights.state), bytes(reference.state), 'running statistics differ');
+    return done;
+  }
+
+  it('ends bitwise equal to single-process local SGD, one version per round, evaluating and checkpointing after the round that passes an epoch', async () => {
+    const cluster = await TestCluster.start({ workers: 2 });
+    try {
+      for (const localSteps of [0, 65]) {
+        const res = await cluster.request('POST', '/jobs', { ...JOB, localSteps });
+        assert.equal(res.status, 400);
+        assert.match(
+          JSON.stringify(res.body.message),
+          /localSteps must not be (less than 1|greater than 64)/,
+        );
+      }
+      const done = await trainAndCompare(cluster, async () => undefined);
+      const { steps, evals } = (await cluster.request('GET', `/jobs/${done.id}/metrics`)).body;
+      assert.deepEqual(
+        steps.map((s: any) => s.step),
+        [3, 6, 7],
+      );
+      const schedule = scheduleOf(done.spec);
+      assert.deepEqual(
+        steps.map((s: any) => s.lr),
+        [2, 5, 6].map((step) => lrAt(schedule, step)),
+        "each round reports its last local step's rate",
+      );
+      for (const s of steps) assert.ok(s.loss > 0 && s.accuracy >= 0 && s.accuracy <= 1, JSON.stringify(s));
+      assert.deepEqual(
+        evals.map((e: any) => e.step),
+        [6, 7],
+      );
+      const checkpoints = await fs.readdir(path.join(cluster.redisServer.dir, 'checkpoints', done.id));
+      assert.deepEqual(checkpoints.sort(), ['step-0000006', 'step-0000007']);
+      const initial = await referenceTraining(done.spec, 0, cluster.dataRoot);
+      assert.ok(maxAbsDifference(initial.params, reference.params) > 1e-3, 'weights did not change');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('survives a worker killed with SIGKILL in the middle of a round: the redone shard gives the same bits', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
+    try {
+      await trainAndCompare(cluster, async (jobId) => {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const workers = (await cluster.request('GET', '/workers')).body as any[];
+          const w = workers.find((x) => x.id === 'worker-1');
+          if (w?.currentShard?.startsWith(`${jobId}_train_3_`)) break;
+          if (Date.now() > deadline)
+            throw new Error('timed out waiting for worker-1 to compute a shard of round 3');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await cluster.workers.kill('worker-1', 'SIGKILL');
+      });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("refuses a gradient message in a local-SGD job, naming the worker's version as the cause", () => {
+    const message = (kind: ShardMessageMeta['kind']) =>
+      ModelTensorCodec.encode(
+        layouts,
+        new Float32Array(layouts.params.size),
+        new Float32Array(layouts.state.size),
+        { jobId: 'j', step: 0, shard: 0, kind } satisfies ShardMessageMeta,
+      );
+    const outcome = { workerId: 'w', lossSum: 1, correct: 0, count: 8, computeMs: 1, gradientKey: 'k' };
+    assert.throws(
+      () => validatedContribution(layouts, outcome, message('gradient'), 'delta'),
+      (err: Error) =>
+        err instanceof RejectedShardResultError && /predates local SGD; update it/.test(err.message),
+    );
+    assert.throws(
+      () => validatedContribution(layouts, outcome, message('delta'), 'gradient'),
+      RejectedShardResultError,
+    );
+    assert.equal(validatedContribution(layouts, outcome, message('delta'), 'delta').count, 8);
+  });
+});
