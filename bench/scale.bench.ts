@@ -5,7 +5,7 @@
  * (weak scaling), one per worker. Prints per K: throughput, scaling efficiency (throughput at K /
  * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
- * at step 1,000. `-- --only resnet20|resnet50|encodings` runs one table. A benchmark, not a test.
+ * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings` runs one table. A benchmark, not a test.
  */
 import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
@@ -19,6 +19,9 @@ interface Scenario {
   readonly numClasses: number;
   readonly imagesPerShard: number;
   readonly computeMs: number;
+  /** Local SGD: SGD steps per shard job (each `computeMs` long), one weights version per round. */
+  readonly localSteps: number;
+  /** Steps (rounds, with local SGD) run before measuring, and measured. */
   readonly warmup: number;
   readonly steps: number;
 }
@@ -29,8 +32,17 @@ const RESNET20: Scenario = {
   numClasses: 10,
   imagesPerShard: 64,
   computeMs: 200,
+  localSteps: 1,
   warmup: 3,
   steps: 12,
+};
+/** ResNet-20 with 4 local steps per round: a quarter of the synchronisations per image. */
+const RESNET20_LOCAL_SGD: Scenario = {
+  ...RESNET20,
+  name: 'ResNet-20, local SGD with 4 local steps',
+  localSteps: 4,
+  warmup: 2,
+  steps: 6,
 };
 // 1000 classes, as on ImageNet, for its 25.6M parameters.
 const RESNET50: Scenario = {
@@ -39,6 +51,7 @@ const RESNET50: Scenario = {
   numClasses: 1000,
   imagesPerShard: 32,
   computeMs: 2000,
+  localSteps: 1,
   warmup: 1,
   steps: 4,
 };
@@ -74,16 +87,19 @@ async function measure(
 ): Promise<Measured> {
   const cluster = await ScaleCluster.start(workers, scenario.computeMs);
   const total = scenario.warmup + scenario.steps;
-  // Version v is announced once its step's shards are queued: from v = warmup to the last one.
+  const h = scenario.localSteps;
+  // Version v is announced once the shards of the step (round) starting at v are queued: CPU time
+  // is read from the first measured one to the last one.
+  const [first, last] = [scenario.warmup * h, (total - 1) * h];
   const cpuAt = new Map<number, Promise<CpuTimes>>();
   try {
     const steps = await cluster.run(jobFor(scenario, workers, total, encoding), (version) => {
-      if (version === scenario.warmup || version === total - 1) cpuAt.set(version, cluster.cpuTimes());
+      if (version === first || version === last) cpuAt.set(version, cluster.cpuTimes());
     });
-    const [from, to] = [await cpuAt.get(scenario.warmup)!, await cpuAt.get(total - 1)!];
+    const [from, to] = [await cpuAt.get(first)!, await cpuAt.get(last)!];
     const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / (total - 1 - scenario.warmup);
     return {
-      ...summarise(workers, workers * scenario.imagesPerShard, steps.slice(scenario.warmup)),
+      ...summarise(workers, workers * scenario.imagesPerShard * h, steps.slice(scenario.warmup)),
       cpu: { coordinator: perStep('coordinator'), redis: perStep('redis'), workers: perStep('workers') },
     };
   } finally {
@@ -111,8 +127,10 @@ function jobFor(
     batchSize,
     shardsPerStep: workers,
     gradientEncoding: encoding,
-    epochs: steps,
-    maxSteps: steps,
+    localSteps: scenario.localSteps,
+    // One step per epoch: `steps` rounds of localSteps steps.
+    epochs: steps * scenario.localSteps,
+    maxSteps: steps * scenario.localSteps,
     lr: 0.01,
     schedule: { decay: 'constant' },
     evalEvery: 0,
@@ -172,8 +190,11 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
     console.error(`  ${scenario.name} K=${k}: ${rows[rows.length - 1].stepsPerSecond.toFixed(2)} steps/s`);
   }
   console.log(
-    `\n${scenario.name} payload, ${scenario.computeMs} ms simulated compute per shard, ${scenario.imagesPerShard} images per shard, ` +
-      `mean of ${scenario.steps} steps after ${scenario.warmup} warm-up steps (phases in ms per step)\n`,
+    scenario.localSteps === 1
+      ? `\n${scenario.name} payload, ${scenario.computeMs} ms simulated compute per shard, ${scenario.imagesPerShard} images per shard, ` +
+          `mean of ${scenario.steps} steps after ${scenario.warmup} warm-up steps (phases in ms per step)\n`
+      : `\n${scenario.name} (payload ResNet-20), ${scenario.computeMs} ms simulated compute per local step of ${scenario.imagesPerShard} images, ` +
+          `mean of ${scenario.steps} rounds after ${scenario.warmup} warm-up rounds (phases in ms per round of ${scenario.localSteps} steps)\n`,
   );
   console.log(scalingTable(scenario, rows));
   console.log(`\nCPU time per step, ms (what the ${CORES} cores share):\n`);
@@ -343,6 +364,7 @@ async function main(args: string[]): Promise<void> {
     }
   }
   if (points.length >= 3) printModel(points);
+  if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
   if (wanted('encodings')) await encodings({ ...RESNET50, steps: 3 }, 4);
   console.log(`\nbenchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -100,18 +100,7 @@ describe('local SGD across worker processes', function () {
   it('survives a worker killed with SIGKILL in the middle of a round: the redone shard gives the same bits', async () => {
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
     try {
-      await trainAndCompare(cluster, async (jobId) => {
-        const deadline = Date.now() + 120_000;
-        for (;;) {
-          const workers = (await cluster.request('GET', '/workers')).body as any[];
-          const w = workers.find((x) => x.id === 'worker-1');
-          if (w?.currentShard?.startsWith(`${jobId}_train_3_`)) break;
-          if (Date.now() > deadline)
-            throw new Error('timed out waiting for worker-1 to compute a shard of round 3');
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await cluster.workers.kill('worker-1', 'SIGKILL');
-      });
+      await trainAndCompare(cluster, (jobId) => cluster.killWorkerInStep('worker-1', jobId, 3));
     } finally {
       await cluster.stop();
     }

@@ -57,14 +57,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
   it('survives a worker killed with SIGKILL in the middle of a shard', async () => {
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
     try {
-      await runDisturbed(cluster, async (jobId) => {
-        await until('worker-1 computing a shard of step 2', async () => {
-          const workers = (await cluster.request('GET', '/workers')).body as any[];
-          const w = workers.find((x) => x.id === 'worker-1');
-          return Boolean(w?.currentShard?.startsWith(`${jobId}_train_2_`));
-        });
-        await cluster.workers.kill('worker-1', 'SIGKILL');
-      });
+      await runDisturbed(cluster, (jobId) => cluster.killWorkerInStep('worker-1', jobId, 2));
     } finally {
       await cluster.stop();
     }

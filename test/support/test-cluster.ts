@@ -106,6 +106,19 @@ export class TestCluster {
     }
   }
 
+  /** Kills `worker` with SIGKILL while it computes a shard of the job's step `step` (or of the round starting there). */
+  async killWorkerInStep(worker: string, jobId: string, step: number, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const workers = (await this.request('GET', '/workers')).body as { id: string; currentShard?: string }[];
+      if (workers.find((w) => w.id === worker)?.currentShard?.startsWith(`${jobId}_train_${step}_`)) break;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${worker} to compute a shard of step ${step}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await this.workers.kill(worker, 'SIGKILL');
+  }
+
   async weights(layouts: ModelLayouts, jobId: string, version: number): Promise<ModelWeights> {
     const buf = await this.redis.getBuffer(this.keys.weights(jobId, version));
     if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
