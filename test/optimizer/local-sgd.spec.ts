@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import {
   applyRoundInPlace,
+  BATCH_NORM_MOMENTUM,
   LocalSgdRound,
-  sampleWeightedMean,
+  poolBatchStats,
   sgdStep,
   StepAggregator,
   updateRunningStats,
@@ -23,26 +24,17 @@ function bytes(values: Float32Array): Buffer {
 }
 
 describe('local SGD', () => {
-  it('sampleWeightedMean weights each shard by its samples', () => {
-    const mean = sampleWeightedMean([
-      { count: 1, stats: Float32Array.from([1, 10]) },
-      { count: 3, stats: Float32Array.from([5, 2]) },
-    ]);
-    assert.deepEqual(Array.from(mean), [(1 + 15) / 4, (10 + 6) / 4]);
-  });
-
   it('a round takes SGD steps with mean gradients and zero starting momentum, hand-computed', () => {
     // One batch-norm channel: state [running mean, running variance].
     const start = { params: Float32Array.from([1]), state: Float32Array.from([0, 1]) };
-    const round = new LocalSgdRound(start, { momentum: 0.5, weightDecay: 0, nesterov: false }, [1]);
+    const round = new LocalSgdRound(start, { momentum: 0.5, weightDecay: 0, nesterov: false });
     round.step(batch([2], 2, [2, 4]), 0.1); // mean gradient 1: v = 1, w = 0.9
-    round.step(batch([4], 2, [2, 4]), 0.1); // mean gradient 2: v = 0.5 + 2, w = 0.9 - 0.25
+    round.step(batch([4], 2, [3, 5]), 0.1); // mean gradient 2: v = 0.5 + 2, w = 0.9 - 0.25
     assert.ok(Math.abs(round.weights.params[0] - 0.65) < 1e-6, `${round.weights.params}`);
-    // Running statistics, momentum 0.1, unbiased variance (×2): mean 0.2 then 0.38; variance 1.7 then 2.33.
     const result = round.result();
     assert.ok(Math.abs(result.gradientSum[0] - 4 * (1 - 0.65)) < 1e-5, `${result.gradientSum}`);
-    assert.ok(Math.abs(result.batchStats[0] - (0 - 0.38)) < 1e-6, `${result.batchStats}`);
-    assert.ok(Math.abs(result.batchStats[1] - (1 - 2.33)) < 1e-6, `${result.batchStats}`);
+    // The batch statistics sent are the first step's: those of the round's weights.
+    assert.deepEqual(Array.from(result.batchStats), [2, 4]);
     assert.deepEqual([result.count, result.lossSum, result.correct], [4, 2, 2]);
     assert.deepEqual(Array.from(start.params), [1], 'the start weights are left as they were');
   });
@@ -51,12 +43,12 @@ describe('local SGD', () => {
     const start = { params: Float32Array.from([0.3, -1.2, 2]), state: Float32Array.from([0.1, 0.2, 1, 3]) };
     const sgd = { momentum: 0.9, weightDecay: 1e-4, nesterov: true };
     const shard = batch([0.6, -0.9, 3], 3, [0.5, -0.5, 2, 1]);
-    const round = new LocalSgdRound(start, sgd, [2]);
+    const round = new LocalSgdRound(start, sgd);
     round.step(shard, 0.05);
     const aggregator = new StepAggregator(3, 1, [2]);
     aggregator.add(0, round.result());
     const combined = { params: start.params.slice(), state: start.state.slice() };
-    applyRoundInPlace(combined, aggregator.roundResult());
+    assert.equal(applyRoundInPlace(combined, aggregator.roundResult(1), 1, [2]), true);
 
     const expected = { params: start.params.slice(), state: start.state.slice() };
     sgdStep(
@@ -77,7 +69,7 @@ describe('local SGD', () => {
     }
   });
 
-  it("the combined round is the sample-weighted mean of the shards' weights and running statistics", () => {
+  it("the combined round is the sample-weighted mean of the shards' weights; its statistics are the round weights', pooled", () => {
     const start = { params: Float32Array.from([1, -1]), state: Float32Array.from([0, 1]) };
     const shards = [
       [batch([2, 1], 2, [1, 2]), batch([-1, 3], 2, [0.5, 1])],
@@ -85,21 +77,33 @@ describe('local SGD', () => {
     ];
     const aggregator = new StepAggregator(2, 2, [1]);
     const ends = shards.map((batches, shard) => {
-      const round = new LocalSgdRound(start, { momentum: 0.9, weightDecay: 1e-3, nesterov: false }, [1]);
+      const round = new LocalSgdRound(start, { momentum: 0.9, weightDecay: 1e-3, nesterov: false });
       for (const b of batches) round.step(b, 0.1);
-      const end = { params: round.weights.params.slice(), state: round.weights.state.slice() };
       aggregator.add(shard, round.result());
-      return end;
+      return round.weights.params.slice();
     });
     const next = { params: start.params.slice(), state: start.state.slice() };
-    applyRoundInPlace(next, aggregator.roundResult());
+    applyRoundInPlace(next, aggregator.roundResult(2), 2, [1]);
     const weights = [4, 12]; // each shard's samples over its two local steps
-    for (const part of ['params', 'state'] as const) {
-      next[part].forEach((value, i) => {
-        const mean = (weights[0] * ends[0][part][i] + weights[1] * ends[1][part][i]) / 16;
-        assert.ok(Math.abs(value - mean) < 1e-6, `${part}[${i}]: ${value} vs ${mean}`);
-      });
-    }
+    next.params.forEach((value, i) => {
+      const mean = (weights[0] * ends[0][i] + weights[1] * ends[1][i]) / 16;
+      assert.ok(Math.abs(value - mean) < 1e-6, `params[${i}]: ${value} vs ${mean}`);
+    });
+    // The first steps' statistics (batches of 2 and 6) pooled into one batch of 8, applied with the
+    // momentum of two synchronous updates.
+    const pooled = poolBatchStats(
+      [
+        { count: 2, stats: shards[0][0].batchStats },
+        { count: 6, stats: shards[1][0].batchStats },
+      ],
+      [1],
+    );
+    assert.equal(pooled.count, 8);
+    const expected = start.state.slice();
+    updateRunningStats(expected, pooled, [1], 1 - (1 - BATCH_NORM_MOMENTUM) ** 2);
+    next.state.forEach((value, i) =>
+      assert.ok(Math.abs(value - expected[i]) < 1e-6, `state[${i}]: ${value} vs ${expected[i]}`),
+    );
   });
 
   it('combines shards bitwise the same whatever order they arrive in', () => {
@@ -113,21 +117,17 @@ describe('local SGD', () => {
     ].map((order) => {
       const aggregator = new StepAggregator(64, 3, [2]);
       for (const k of order) aggregator.add(k, results[k]);
-      const round = aggregator.roundResult();
-      return { params: bytes(round.paramsDelta.slice()), state: bytes(round.stateDelta) };
+      const round = aggregator.roundResult(1);
+      return { params: bytes(round.paramsDelta.slice()), state: bytes(round.batchStats.stats) };
     });
     assert.deepEqual(combined[1], combined[0]);
     assert.deepEqual(combined[2], combined[0]);
-    // And it is the weighted mean: the parameter parts are already weighted, the state parts are not.
+    // And it is the weighted mean: the parameter parts are already weighted by their samples.
     const first = new Float32Array(combined[0].params.buffer, combined[0].params.byteOffset, 64);
     assert.ok(
       Math.abs(
         first[5] - (results[0].gradientSum[5] + results[1].gradientSum[5] + results[2].gradientSum[5]) / 16,
       ) < 1e-7,
     );
-    const state = new Float32Array(combined[0].state.buffer, combined[0].state.byteOffset, 4);
-    const stateMean =
-      (3 * results[0].batchStats[1] + 5 * results[1].batchStats[1] + 8 * results[2].batchStats[1]) / 16;
-    assert.ok(Math.abs(state[1] - stateMean) < 1e-7);
   });
 });

@@ -33,9 +33,10 @@ export async function referenceTraining(
     const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
     if (usesLocalSgd(spec)) {
       for (let shard = 0; shard < spec.shardsPerStep; shard++) {
-        aggregator.add(shard, await localRound(trainer, data, spec, step, shard, weights, channels));
+        aggregator.add(shard, await localRound(trainer, data, spec, step, shard, weights));
       }
-      applyRoundInPlace(weights, aggregator.roundResult());
+      const h = roundSteps(spec, step);
+      applyRoundInPlace(weights, aggregator.roundResult(h), h, channels);
       continue;
     }
     trainer.setWeights(weights);
@@ -65,9 +66,8 @@ async function localRound(
   step: number,
   shard: number,
   start: ModelWeights,
-  channels: readonly number[],
 ): Promise<ShardContribution> {
-  const round = new LocalSgdRound(start, spec.optimizer, channels);
+  const round = new LocalSgdRound(start, spec.optimizer);
   for (let local = step; local < step + roundSteps(spec, step); local++) {
     trainer.setWeights({ params: round.weights.params.slice(), state: round.weights.state.slice() });
     round.step(

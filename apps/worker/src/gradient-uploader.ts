@@ -33,8 +33,7 @@ export interface UploadedGradient {
  * between workers (the usual simplification, a residual per (job, shard index), would leave stale
  * residuals behind in workers that no longer get that shard, and hold one vector per shard). A
  * message that is lost or rejected after its residual was taken loses at most one residual; the
- * batch statistics (or running-statistics changes) travel rounded without feedback (they are
- * pooled or averaged, not summed).
+ * batch statistics travel rounded without feedback (they are pooled, not summed).
  */
 export class GradientUploader {
   private readonly residuals = new Map<string, Float32Array>();

@@ -107,11 +107,7 @@ export class ShardProcessor implements ShardHandler {
     start: ModelWeights,
   ): Promise<ShardContribution> {
     const { spec, trainer } = job;
-    const round = new LocalSgdRound(
-      start,
-      spec.optimizer,
-      trainer.layouts.batchNorms.map((b) => b.channels),
-    );
+    const round = new LocalSgdRound(start, spec.optimizer);
     const schedule = scheduleOf(spec);
     for (let local = 0; local < roundSteps(spec, task.step); local++) {
       if (local > 0) {

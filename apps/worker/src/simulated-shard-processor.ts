@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
 import { architectureFor, layoutsOf, ModelLayouts } from '@resnet/model';
-import { roundSteps, ShardOutcome, ShardTask, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
+import { roundSteps, ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
@@ -22,8 +22,6 @@ interface SimulatedJob {
   samples: number;
   /** Batch statistics of mean 0 and variance 1, the same for every shard. */
   readonly batchStats: Float32Array;
-  /** With local SGD, the running statistics' change: none. */
-  readonly unchangedState: Float32Array;
 }
 
 /**
@@ -82,13 +80,7 @@ export class SimulatedShardProcessor implements ShardHandler {
     }
     return {
       ...results,
-      ...(await this.uploader.upload(
-        task,
-        spec,
-        job.layouts,
-        job.gradientSum,
-        usesLocalSgd(spec) ? job.unchangedState : job.batchStats,
-      )),
+      ...(await this.uploader.upload(task, spec, job.layouts, job.gradientSum, job.batchStats)),
     };
   }
 
@@ -108,7 +100,6 @@ export class SimulatedShardProcessor implements ShardHandler {
       gradientSum: new Float32Array(layouts.params.size),
       samples: 0,
       batchStats,
-      unchangedState: new Float32Array(layouts.state.size),
     };
     return this.job;
   }

@@ -36,22 +36,6 @@ export function poolBatchStats(
   return { count: total, stats: pooled };
 }
 
-/**
- * The sample-weighted mean of vectors in the state layout, one per shard, summed in float64 in
- * shard order. Local SGD averages the shards' running statistics with it (or, equivalently, their
- * changes): each shard moved its own running statistics through its local steps, so these are
- * running statistics to average, not batch statistics to pool (poolBatchStats).
- */
-export function sampleWeightedMean(shards: readonly ShardBatchStats[]): Float32Array {
-  const total = shards.reduce((n, s) => n + s.count, 0);
-  const sum = new Float64Array(shards[0].stats.length);
-  for (const s of shards) {
-    const weight = s.count / total;
-    for (let i = 0; i < sum.length; i++) sum[i] += weight * s.stats[i];
-  }
-  return Float32Array.from(sum);
-}
-
 /** Moves running statistics toward a batch's, with the unbiased variance as PyTorch does. */
 export function updateRunningStats(
   running: Float32Array,

@@ -1,4 +1,4 @@
-import { updateRunningStats } from './batch-norm-statistics';
+import { BATCH_NORM_MOMENTUM, updateRunningStats } from './batch-norm-statistics';
 import { VectorKernels } from './kernels/vector-kernels';
 import { sgdStep, SgdSettings } from './sgd';
 import { AggregatedRound, ShardContribution } from './step-aggregator';
@@ -10,8 +10,14 @@ interface Weights {
 
 /**
  * One shard's part of a local-SGD round: SGD steps on the shard's own batches, from the round's
- * weights, each with the shard's mean gradient and the job's SGD settings, each moving the
- * shard's own running statistics; then the change to send back (see ShardContribution).
+ * weights, each with the shard's mean gradient and the job's SGD settings; then the change to send
+ * back, and the batch statistics of the first step (see ShardContribution).
+ *
+ * Only the first step's batch statistics are kept: they are of the round's weights, the model all
+ * shards share, so pooled over the shards they are that model's statistics on a whole global
+ * batch, as in a synchronous step. Running statistics of each shard's own drifting model would
+ * describe no model that the average is, and averaged they leave the averaged model badly
+ * normalised (docs/scaling.md, Local SGD).
  *
  * Momentum starts from zero every round rather than carrying over from the shard's last round:
  * a round's result is then a pure function of (weights, job, round, shard), so a shard that is
@@ -22,6 +28,7 @@ export class LocalSgdRound {
   private readonly current: Weights;
   private readonly velocity: Float32Array;
   private readonly meanGradient: Float32Array;
+  private firstBatchStats: Float32Array | null = null;
   private count = 0;
   private lossSum = 0;
   private correct = 0;
@@ -30,7 +37,6 @@ export class LocalSgdRound {
   constructor(
     start: Weights,
     private readonly sgd: SgdSettings,
-    private readonly batchNormChannels: readonly number[],
   ) {
     this.start = { params: start.params.slice(), state: start.state.slice() };
     this.current = { params: start.params.slice(), state: start.state.slice() };
@@ -48,32 +54,48 @@ export class LocalSgdRound {
     const { gradientSum, count } = batch;
     for (let i = 0; i < gradientSum.length; i++) this.meanGradient[i] = gradientSum[i] / count;
     sgdStep(this.current.params, this.meanGradient, this.velocity, lr, this.sgd);
-    updateRunningStats(this.current.state, { count, stats: batch.batchStats }, this.batchNormChannels);
+    this.firstBatchStats ??= batch.batchStats.slice();
     this.count += count;
     this.lossSum += batch.lossSum;
     this.correct += batch.correct;
   }
 
-  /** What the shard sends for the round: its changes, the parameters' weighted by its samples, and its totals. */
+  /**
+   * What the shard sends for the round: its parameter change weighted by its samples, its first
+   * step's batch statistics, and its totals.
+   */
   result(): ShardContribution {
+    if (!this.firstBatchStats) throw new Error('a local-SGD round has no steps');
     const gradientSum = new Float32Array(this.start.params.length);
     for (let i = 0; i < gradientSum.length; i++)
       gradientSum[i] = this.count * (this.start.params[i] - this.current.params[i]);
-    const batchStats = new Float32Array(this.start.state.length);
-    for (let i = 0; i < batchStats.length; i++) batchStats[i] = this.start.state[i] - this.current.state[i];
-    return { gradientSum, batchStats, count: this.count, lossSum: this.lossSum, correct: this.correct };
+    return {
+      gradientSum,
+      batchStats: this.firstBatchStats,
+      count: this.count,
+      lossSum: this.lossSum,
+      correct: this.correct,
+    };
   }
 }
 
 /**
- * Applies a combined local-SGD round to the weights it started from, in place: each part less the
- * shards' sample-weighted mean change, i.e. the sample-weighted mean of the shards' own weights and
- * running statistics. The coordinator's momentum plays no part. Returns whether the weights are
+ * Applies a combined local-SGD round of `steps` global steps to the weights it started from, in
+ * place: the parameters less the shards' sample-weighted mean change (the sample-weighted mean of
+ * the shards' own parameters), and the running statistics moved toward the round's weights'
+ * statistics (pooled over the shards' first batches) as far as `steps` synchronous updates with
+ * them would move them. The coordinator's momentum plays no part. Returns whether the weights are
  * still finite.
  */
-export function applyRoundInPlace(weights: Weights, round: AggregatedRound): boolean {
+export function applyRoundInPlace(
+  weights: Weights,
+  round: AggregatedRound,
+  steps: number,
+  batchNormChannels: readonly number[],
+): boolean {
   for (let i = 0; i < weights.params.length; i++) weights.params[i] -= round.paramsDelta[i];
-  for (let i = 0; i < weights.state.length; i++) weights.state[i] -= round.stateDelta[i];
+  const momentum = 1 - (1 - BATCH_NORM_MOMENTUM) ** steps;
+  updateRunningStats(weights.state, round.batchStats, batchNormChannels, momentum);
   const kernels = VectorKernels.get();
   return kernels.allFinite(weights.params) && kernels.allFinite(weights.state);
 }

@@ -1,9 +1,4 @@
-import {
-  poolBatchStats,
-  sampleWeightedMean,
-  ShardBatchStats,
-  updateRunningStats,
-} from './batch-norm-statistics';
+import { poolBatchStats, ShardBatchStats, updateRunningStats } from './batch-norm-statistics';
 import { VectorKernels } from './kernels/vector-kernels';
 import { sgdStep, SgdSettings } from './sgd';
 
@@ -18,8 +13,8 @@ export interface ShardContribution {
    */
   readonly gradientSum: Float32Array;
   /**
-   * The shard's batch-norm batch statistics, in the state layout. Of a round: the change of its
-   * running statistics (round's − its own).
+   * The shard's batch-norm batch statistics, in the state layout. Of a round: those of its first
+   * local step, i.e. of the round's weights.
    */
   readonly batchStats: Float32Array;
   /** Samples behind the sums; of a round, over all of its local steps. */
@@ -41,8 +36,8 @@ export interface AggregatedStep {
 export interface AggregatedRound {
   /** The shards' parameter changes, weighted by their sample counts. */
   readonly paramsDelta: Float32Array;
-  /** The shards' running-statistics changes, weighted by their sample counts. */
-  readonly stateDelta: Float32Array;
+  /** The round's weights' batch statistics on one global batch: the shards' first steps', pooled. */
+  readonly batchStats: ShardBatchStats;
   readonly count: number;
   readonly lossSum: number;
   readonly correct: number;
@@ -118,10 +113,12 @@ export class StepAggregator {
     };
   }
 
-  /** The result of a local-SGD round, whose shards sent changes (see ShardContribution). */
-  roundResult(): AggregatedRound {
+  /** The result of a local-SGD round of `steps` global steps, whose shards sent changes (see ShardContribution). */
+  roundResult(steps: number): AggregatedRound {
     const { mean, ...totals } = this.totals();
-    return { paramsDelta: mean, stateDelta: sampleWeightedMean(this.shardStats()), ...totals };
+    // Each shard's count covers all its local batches, of equal size: a batch is count / steps.
+    const pooled = poolBatchStats(this.shardStats(), this.batchNormChannels);
+    return { paramsDelta: mean, batchStats: { ...pooled, count: pooled.count / steps }, ...totals };
   }
 
   /** The folded sum divided by the sample count, written into the same array every step, and the shards' totals. */

@@ -24,7 +24,7 @@ export type ShardTask =
  * What a training shard's message holds, named in its header. 'gradient' (synchronous SGD): the
  * gradient summed over the shard's samples, and its batch statistics. 'delta' (a local-SGD round):
  * the shard's parameter change over its local steps (round's weights − its own) times its sample
- * count, and the change of its running statistics (round's − its own).
+ * count, and the batch statistics of its first local step (those of the round's weights).
  */
 export type ShardMessageKind = 'gradient' | 'delta';
 

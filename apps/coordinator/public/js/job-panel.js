@@ -213,6 +213,7 @@ export class JobPanel {
       ['Images/s', formatNumber(last?.imagesPerSecond)],
       ['ETA', formatDuration(job.etaSeconds)],
       ['Batch × shards', `${job.batchSize} × ${job.shardsPerStep}`],
+      ['Synchronisation', job.localSteps > 1 ? `local SGD, every ${job.localSteps} steps` : 'every step'],
     ];
     document
       .getElementById('job-stats')

@@ -34,6 +34,8 @@ export interface JobSummary {
   readonly dataset: string;
   readonly batchSize: number;
   readonly shardsPerStep: number;
+  /** Local SGD's steps per round; 1 for synchronous SGD. */
+  readonly localSteps: number;
   readonly lr: number;
   readonly step: number;
   readonly totalSteps: number;
@@ -181,6 +183,7 @@ export class DashboardEventsService {
       dataset,
       batchSize: spec.batchSize,
       shardsPerStep: spec.shardsPerStep,
+      localSteps: spec.localSteps,
       lr: spec.schedule.lr,
       step: job.step,
       totalSteps: job.totalSteps,

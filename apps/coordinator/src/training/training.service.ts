@@ -242,8 +242,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     let total;
     let finite;
     if (usesLocalSgd(spec)) {
-      total = aggregator.roundResult();
-      finite = applyRoundInPlace(next, total);
+      total = aggregator.roundResult(nextVersion - step);
+      finite = applyRoundInPlace(next, total, nextVersion - step, channels);
     } else {
       total = aggregator.result();
       finite = applyStepInPlace(next, total, lr, spec.optimizer, channels);
