@@ -131,7 +131,7 @@ describe('dashboard in a browser', function () {
       `${SMALL_JOB_STEPS} / ${SMALL_JOB_STEPS}`,
     );
     assert.equal(await page.locator('#workers-table tbody tr', { hasText: 'alive' }).count(), 2);
-    assert.match(await page.innerText('#job-stats'), /Synchronisation\s+every step/);
+    assert.match(await page.innerText('#job-stats'), /Synchronisation\s+every step/i);
   });
 
   it('pauses, resumes and cancels a longer job with its buttons', async () => {
