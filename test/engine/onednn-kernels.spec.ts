@@ -16,6 +16,7 @@ import { applyStep, StepAggregator } from '@resnet/optimizer';
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
+import { assertClose } from '../support/assert-close';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
@@ -54,26 +55,6 @@ function seededNormal(seed: number, n: number): Float32Array<ArrayBuffer> {
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function assertClose(
-  what: string,
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  assert.ok(Number.isFinite(maxDiff), `${what}: non-finite values`);
-  assert.ok(
-    maxDiff <= tolerance * Math.max(1, maxRef),
-    `${what}: max |diff| ${maxDiff} (max |ref| ${maxRef})`,
-  );
-}
 
 /** Same values bit for bit, NaN included. */
 function assertSameBits(what: string, actual: Float32Array, expected: Float32Array): void {

@@ -66,18 +66,15 @@ export class ShardProcessor implements ShardHandler {
     const result = usesLocalSgd(job.spec)
       ? await this.localRound(job, task, weights)
       : await job.trainer.trainShard(await shardBatch(job.data.train, job.spec, task.step, task.shard));
-    const computeMs = performance.now() - started;
-    if (!allFinite(result)) {
-      // Say so rather than send numbers the coordinator would blame on this worker.
-      return {
-        workerId: this.workerId,
-        lossSum: result.lossSum,
-        correct: result.correct,
-        count: result.count,
-        computeMs,
-        nonFinite: true,
-      };
-    }
+    const outcome = {
+      workerId: this.workerId,
+      lossSum: result.lossSum,
+      correct: result.correct,
+      count: result.count,
+      computeMs: performance.now() - started,
+    };
+    // Say so rather than send numbers the coordinator would blame on this worker.
+    if (!allFinite(result)) return { ...outcome, nonFinite: true };
     const uploaded = await this.uploader.upload(
       task,
       job.spec,
@@ -85,15 +82,7 @@ export class ShardProcessor implements ShardHandler {
       result.gradientSum,
       result.batchStats,
     );
-    return {
-      workerId: this.workerId,
-      lossSum: result.lossSum,
-      correct: result.correct,
-      count: result.count,
-      computeMs,
-      weightFetchMs,
-      ...uploaded,
-    };
+    return { ...outcome, weightFetchMs, ...uploaded };
   }
 
   /**

@@ -11,9 +11,10 @@ interface Fetch {
 
 /**
  * The weights versions a worker computes against, fetched and decoded once per version. When the
- * coordinator announces the version after v (v+1, or v+localSteps with local SGD) of the job whose
- * version v this worker holds (it does so as soon as the step's shards are queued), it is fetched at once, without waiting for BullMQ to hand
- * this worker its shard, so that the shard finds it waiting. Workers that sat the last step out
+ * coordinator announces the version after v (v+1, or v+localSteps with local SGD) of the job
+ * whose version v this worker holds (it does so as soon as the step's shards are queued), it is
+ * fetched at once, without waiting for BullMQ to hand this worker its shard, so that the shard
+ * finds it waiting. Workers that sat the last step out
  * fetch nothing ahead, so a pool larger than the shard count does not multiply the reads of every
  * version.
  *

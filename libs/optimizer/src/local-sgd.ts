@@ -24,7 +24,7 @@ interface Weights {
  * recomputed (redelivered, rejected, after a restart) gives the same bits, wherever it runs.
  */
 export class LocalSgdRound {
-  private readonly start: Weights;
+  private readonly startParams: Float32Array;
   private readonly current: Weights;
   private readonly velocity: Float32Array;
   private readonly meanGradient: Float32Array;
@@ -38,7 +38,8 @@ export class LocalSgdRound {
     start: Weights,
     private readonly sgd: SgdSettings,
   ) {
-    this.start = { params: start.params.slice(), state: start.state.slice() };
+    this.startParams = start.params.slice();
+    // The running statistics stay the round's: local steps normalise with their batches' statistics.
     this.current = { params: start.params.slice(), state: start.state.slice() };
     this.velocity = new Float32Array(start.params.length);
     this.meanGradient = new Float32Array(start.params.length);
@@ -66,9 +67,9 @@ export class LocalSgdRound {
    */
   result(): ShardContribution {
     if (!this.firstBatchStats) throw new Error('a local-SGD round has no steps');
-    const gradientSum = new Float32Array(this.start.params.length);
+    const gradientSum = new Float32Array(this.startParams.length);
     for (let i = 0; i < gradientSum.length; i++)
-      gradientSum[i] = this.count * (this.start.params[i] - this.current.params[i]);
+      gradientSum[i] = this.count * (this.startParams[i] - this.current.params[i]);
     return {
       gradientSum,
       batchStats: this.firstBatchStats,

@@ -44,9 +44,9 @@ export interface AggregatedRound {
 }
 
 /**
- * Collects the shards of one synchronous step (or local-SGD round) and folds them into a running sum as they arrive,
- * always in shard-index order (a shard that arrives early waits for its predecessors), so the
- * result is bitwise the same whichever worker finishes first. A second result for a shard that is
+ * Collects the shards of one synchronous step (or local-SGD round) and folds them into a running
+ * sum as they arrive, always in shard-index order (a shard that arrives early waits for its
+ * predecessors), so the result is bitwise the same whichever worker finishes first. A second result for a shard that is
  * already counted is refused. `reset` starts the next step in the same memory: for a big model the
  * sum is hundreds of megabytes, which fresh every step would cost page faults and garbage
  * collections.

@@ -177,7 +177,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     workspace: StepWorkspace,
   ): Promise<ModelWeights & { velocity: Float32Array; encoded: Buffer }> {
     const started = performance.now();
-    const nextVersion = step + roundSteps(spec, step);
+    const steps = roundSteps(spec, step);
+    const nextVersion = step + steps;
     const messageKind = shardMessageKind(spec);
     workspace.beginStep();
     const { phases, aggregator } = workspace;
@@ -242,8 +243,8 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     let total;
     let finite;
     if (usesLocalSgd(spec)) {
-      total = aggregator.roundResult(nextVersion - step);
-      finite = applyRoundInPlace(next, total, nextVersion - step, channels);
+      total = aggregator.roundResult(steps);
+      finite = applyRoundInPlace(next, total, steps, channels);
     } else {
       total = aggregator.result();
       finite = applyStepInPlace(next, total, lr, spec.optimizer, channels);

@@ -6,23 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { ConvAttrs, nhwcConvInfo, unsupportedConv } from '../conv-geometry';
 import { ConvPass, OnednnAddon } from './native-addon';
 import { isFloat32, nativeKernelConfig } from './native-kernel';
 
 type Shape4 = [number, number, number, number];
-
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-/** Whether every dimension a dilation can have is 1 (absent means 1). */
-function undilated(dilations: ConvAttrs['dilations']): boolean {
-  return dilations === undefined || [dilations].flat().every((d) => d === 1);
-}
 
 /**
  * The forward conv's geometry as the addon takes it, or null when oneDNN cannot express it:
@@ -34,17 +22,8 @@ function geometry(
   filterShape: Shape4,
   attrs: ConvAttrs,
 ): { info: tf.backend_util.Conv2DInfo; g: Int32Array } | null {
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || !undilated(attrs.dilations)) return null;
-  const info = tf.backend_util.computeConv2DInfo(
-    xShape,
-    filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  if (unsupportedConv(attrs) !== null) return null;
+  const info = nhwcConvInfo(xShape, filterShape, attrs);
   const { top, left, bottom, right } = info.padInfo;
   const fits = (size: number, before: number, after: number, k: number, s: number, out: number): boolean =>
     out > 0 && Math.floor((size + before + after - k) / s) + 1 === out;

@@ -16,17 +16,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import {
-  assertShape,
-  ConvBackpropAttrs,
-  forwardConvInfo,
-  PadPair,
-  WASM,
-  wasmConv2d,
-  withWasmScope,
-} from './wasm-kernel-utils';
+import { ConvAttrs } from '../conv-geometry';
+import { assertShape, forwardConvInfo, PadPair, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
 
-interface Conv2DBackpropFilterAttrs extends ConvBackpropAttrs {
+interface Conv2DBackpropFilterAttrs extends ConvAttrs {
   filterShape: [number, number, number, number];
 }
 

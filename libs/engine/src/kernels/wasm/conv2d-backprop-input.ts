@@ -13,9 +13,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { ConvAttrs } from '../conv-geometry';
 import {
   assertShape,
-  ConvBackpropAttrs,
   forwardConvInfo,
   PadPair,
   WasmKernelScope,
@@ -24,7 +24,7 @@ import {
   withWasmScope,
 } from './wasm-kernel-utils';
 
-interface Conv2DBackpropInputAttrs extends ConvBackpropAttrs {
+interface Conv2DBackpropInputAttrs extends ConvAttrs {
   inputShape: [number, number, number, number];
 }
 

@@ -12,20 +12,11 @@ import type {
   NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { ConvAttrs, nhwcConvInfo, unsupportedConv } from '../conv-geometry';
 
 export const WASM = 'wasm';
 
 export type PadPair = [number, number];
-
-/** The part of a conv attrs object these kernels read. */
-export interface ConvBackpropAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  // Not part of tfjs' backprop attrs, but callers of runKernel may pass it.
-  dilations?: [number, number] | number;
-}
 
 /**
  * Runs wasm kernels and remembers every TensorInfo they return, so one
@@ -86,31 +77,11 @@ export function forwardConvInfo(
   kernelName: string,
   xShape: [number, number, number, number],
   filterShape: [number, number, number, number],
-  attrs: ConvBackpropAttrs,
+  attrs: ConvAttrs,
 ): tf.backend_util.Conv2DInfo {
-  const dataFormat = attrs.dataFormat ?? 'NHWC';
-  if (dataFormat !== 'NHWC') {
-    throw new Error(
-      `${kernelName} (wasm training kernel) supports only dataFormat 'NHWC', got '${dataFormat}'.`,
-    );
-  }
-  const dilations = attrs.dilations ?? 1;
-  const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : dilations;
-  if (dh !== 1 || dw !== 1) {
-    throw new Error(
-      `${kernelName} (wasm training kernel) does not support dilations > 1 in the forward conv, got [${dh}, ${dw}].`,
-    );
-  }
-  return tf.backend_util.computeConv2DInfo(
-    xShape,
-    filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const unsupported = unsupportedConv(attrs);
+  if (unsupported !== null) throw new Error(`${kernelName} (wasm training kernel) ${unsupported}.`);
+  return nhwcConvInfo(xShape, filterShape, attrs);
 }
 
 export function assertShape(what: string, actual: number[], expected: number[]): void {
