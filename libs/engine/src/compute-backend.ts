@@ -3,8 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors/backend-unavailable.error';
 import { onednnAvailable, registerOnednnBackend } from './kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from './kernels/wasm/register-training-kernels';
+import { GpuAdapterInfo } from './kernels/webgpu/webgpu-adapter';
+import { registerWebgpuBackend } from './kernels/webgpu/register-webgpu-backend';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type DeviceChoice = 'cpu' | 'gpu';
 
@@ -14,11 +16,21 @@ export interface ComputeBackend {
   /** What the backend runs on, e.g. the CPU model or the GPU's name. */
   readonly device: string;
   readonly deviceKind: DeviceChoice;
+  /** The WebGPU adapter, on the webgpu backend. */
+  readonly adapter?: GpuAdapterInfo;
 }
 
 export interface ComputeOptions {
-  /** Threads for the onednn backend's native kernels (default 1: one worker process per core). */
+  /**
+   * Threads for the onednn backend's native kernels.
+   * @defaultValue 1 (one worker process per core)
+   */
   readonly threads?: number;
+  /**
+   * Let the webgpu backend run on a software adapter (SwiftShader): for tests without a GPU.
+   * @defaultValue false
+   */
+  readonly allowFallbackAdapter?: boolean;
 }
 
 /** The libtensorflow bindings, GPU build first; absent on hosts where they could not install. */
@@ -49,11 +61,24 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** The webgpu backend on a hardware adapter, or null (with auto) where there is none. */
+async function tryWebgpu(choice: BackendChoice, options: ComputeOptions): Promise<GpuAdapterInfo | null> {
+  if (choice === 'webgpu')
+    return registerWebgpuBackend({ allowFallbackAdapter: options.allowFallbackAdapter });
+  if (choice !== 'auto') return null;
+  try {
+    return await registerWebgpuBackend({ allowFallbackAdapter: false });
+  } catch (err) {
+    if (err instanceof BackendUnavailableError) return null; // no GPU here: the CPU backends follow
+    throw err;
+  }
+}
+
 /**
- * Selects and initialises the TensorFlow.js backend: libtensorflow (`tensorflow`) when one of the
- * tfjs-node packages is installed, else oneDNN (`onednn`) when its addon is built, else WebAssembly
- * with this project's training kernels, the pure JavaScript `cpu` backend last. A GPU request that
- * would silently run on the CPU is refused.
+ * Selects and initialises the TensorFlow.js backend: libtensorflow on CUDA when tfjs-node-gpu is
+ * installed, else `webgpu` on a hardware GPU adapter, else libtensorflow on the CPU (tfjs-node), else
+ * oneDNN (`onednn`) when its addon is built, else WebAssembly with this project's training kernels,
+ * the pure JavaScript `cpu` backend last. A GPU request that would silently run on the CPU is refused.
  */
 export async function initComputeBackend(
   choice: BackendChoice,
@@ -63,8 +88,18 @@ export async function initComputeBackend(
   let backend: string;
   let deviceName = cpuModel();
   let deviceKind: DeviceChoice = 'cpu';
+  let adapter: GpuAdapterInfo | undefined;
   const binding = choice === 'auto' || choice === 'tensorflow' ? loadTensorflowBinding() : null;
-  if (binding) {
+  const webgpu = binding === '@tensorflow/tfjs-node-gpu' ? null : await tryWebgpu(choice, options);
+  if (webgpu) {
+    await activate('webgpu');
+    backend = 'webgpu';
+    adapter = webgpu;
+    deviceKind = webgpu.isFallbackAdapter ? 'cpu' : 'gpu';
+    deviceName = webgpu.isFallbackAdapter
+      ? `${webgpu.description} (software WebGPU adapter: CPU emulation)`
+      : webgpu.description;
+  } else if (binding) {
     await activate('tensorflow');
     backend = 'tensorflow';
     if (binding === '@tensorflow/tfjs-node-gpu') {
@@ -93,9 +128,10 @@ export async function initComputeBackend(
   }
   if (device === 'gpu' && deviceKind !== 'gpu') {
     throw new BackendUnavailableError(
-      `--device gpu was asked for, but backend "${backend}" runs on the CPU: install @tensorflow/tfjs-node-gpu ` +
-        'with its CUDA 11.2 and cuDNN 8.1 libraries (libcudart.so.11.0, libcudnn.so.8) on the library path, or start the worker with --device cpu',
+      `--device gpu was asked for, but backend "${backend}" runs on the CPU (${deviceName}): give the worker a GPU ` +
+        'with a Vulkan driver and the Vulkan loader (libvulkan1) for --backend webgpu, or install @tensorflow/tfjs-node-gpu ' +
+        'with its CUDA 11.2 and cuDNN 8.1 libraries; or start the worker with --device cpu',
     );
   }
-  return { backend, device: deviceName, deviceKind };
+  return { backend, device: deviceName, deviceKind, adapter };
 }

@@ -5,3 +5,4 @@ export * from './model-registry';
 export * from './resnet-forward';
 export * from './layers-export';
 export * from './layers-model-files';
+export * from './ops/fused-batch-norm';

@@ -1,0 +1,298 @@
+import type { backend_util } from '@tensorflow/tfjs-core';
+import { ComputeProgram, ProgramUniforms, scalarUniforms, workgroupsFor } from './webgpu-program';
+
+/**
+ * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
+ * the NHWC activations and the HWIO filter (no im2col buffer):
+ * - forward: out[m, co] = Σ_k x(m, k) · W[k, co], m = (n, oh, ow), k = (r, s, ci);
+ * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · W[(r, s, ci), co], m = (n, ih, iw), k = (r, s, co);
+ * - backpropFilter: dW[k, co] = Σ_m x(k, m) · dy[m, co], k = (r, s, ci), m = (n, oh, ow), split
+ *   over the long m axis into partial sums that ConvSplitSumProgram adds in a fixed order.
+ */
+export type ConvGemmProduct = 'forward' | 'backpropInput' | 'backpropFilter';
+
+/** Tile depth along the reduction axis. */
+const TILE_K = 16;
+/** Each thread computes a 4×4 block of the output tile. */
+const THREAD_TILE = 4;
+const WORKGROUP_THREADS = 256;
+/** Reduction elements per split of the filter gradient: enough work to hide each split's write. */
+const FILTER_SPLIT_LENGTH = 2048;
+
+export interface ConvGemmGeometry {
+  /** Output rows, columns and reduction length of the GEMM. */
+  readonly rows: number;
+  readonly columns: number;
+  readonly depth: number;
+  /** Reduction splits (1 unless backpropFilter) and the reduction length of each. */
+  readonly splits: number;
+  readonly splitLength: number;
+}
+
+export function convGemmGeometry(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): ConvGemmGeometry {
+  const window = conv.filterHeight * conv.filterWidth;
+  const outPixels = conv.batchSize * conv.outHeight * conv.outWidth;
+  switch (product) {
+    case 'forward':
+      return {
+        rows: outPixels,
+        columns: conv.outChannels,
+        depth: window * conv.inChannels,
+        splits: 1,
+        splitLength: window * conv.inChannels,
+      };
+    case 'backpropInput': {
+      const depth = window * conv.outChannels;
+      return {
+        rows: conv.batchSize * conv.inHeight * conv.inWidth,
+        columns: conv.inChannels,
+        depth,
+        splits: 1,
+        splitLength: depth,
+      };
+    }
+    case 'backpropFilter': {
+      const splits = Math.max(1, Math.min(64, Math.floor(outPixels / FILTER_SPLIT_LENGTH)));
+      const splitLength = Math.ceil(outPixels / splits / TILE_K) * TILE_K;
+      return {
+        rows: window * conv.inChannels,
+        columns: conv.outChannels,
+        depth: outPixels,
+        splits: Math.ceil(outPixels / splitLength),
+        splitLength,
+      };
+    }
+  }
+}
+
+/** The geometry uniforms every product reads, in this order. */
+const CONV_UNIFORMS =
+  'batch : i32, inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, ' +
+  'outChannels : i32, filterHeight : i32, filterWidth : i32, strideHeight : i32, strideWidth : i32, ' +
+  'padTop : i32, padLeft : i32, dilationHeight : i32, dilationWidth : i32, rows : i32, columns : i32, ' +
+  'depth : i32, splitLength : i32,';
+
+export function convGemmUniforms(conv: backend_util.Conv2DInfo, geometry: ConvGemmGeometry): ProgramUniforms {
+  return scalarUniforms(
+    'int32',
+    conv.batchSize,
+    conv.inHeight,
+    conv.inWidth,
+    conv.inChannels,
+    conv.outHeight,
+    conv.outWidth,
+    conv.outChannels,
+    conv.filterHeight,
+    conv.filterWidth,
+    conv.strideHeight,
+    conv.strideWidth,
+    conv.padInfo.top,
+    conv.padInfo.left,
+    conv.dilationHeight,
+    conv.dilationWidth,
+    geometry.rows,
+    geometry.columns,
+    geometry.depth,
+    geometry.splitLength,
+  );
+}
+
+/** How one product reads its A[row, k] and B[k, column] operands; `a` and `b` are the bound inputs. */
+const OPERAND_READS: Record<ConvGemmProduct, string> = {
+  forward: `
+    fn readA(row : i32, k : i32) -> f32 {
+      let ow = row % uniforms.outWidth;
+      let oh = (row / uniforms.outWidth) % uniforms.outHeight;
+      let n = row / (uniforms.outWidth * uniforms.outHeight);
+      let ci = k % uniforms.inChannels;
+      let s = (k / uniforms.inChannels) % uniforms.filterWidth;
+      let r = k / (uniforms.inChannels * uniforms.filterWidth);
+      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
+      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
+      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return 0.0; }
+      return a[((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
+    }
+    fn readB(k : i32, column : i32) -> f32 {
+      return b[k * uniforms.outChannels + column];
+    }`,
+  backpropInput: `
+    fn readA(row : i32, k : i32) -> f32 {
+      let iw = row % uniforms.inWidth;
+      let ih = (row / uniforms.inWidth) % uniforms.inHeight;
+      let n = row / (uniforms.inWidth * uniforms.inHeight);
+      let co = k % uniforms.outChannels;
+      let s = (k / uniforms.outChannels) % uniforms.filterWidth;
+      let r = k / (uniforms.outChannels * uniforms.filterWidth);
+      let ohStrided = ih + uniforms.padTop - r * uniforms.dilationHeight;
+      let owStrided = iw + uniforms.padLeft - s * uniforms.dilationWidth;
+      if (ohStrided < 0 || owStrided < 0) { return 0.0; }
+      if (ohStrided % uniforms.strideHeight != 0 || owStrided % uniforms.strideWidth != 0) { return 0.0; }
+      let oh = ohStrided / uniforms.strideHeight;
+      let ow = owStrided / uniforms.strideWidth;
+      if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return 0.0; }
+      return a[((n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co];
+    }
+    fn readB(k : i32, column : i32) -> f32 {
+      let co = k % uniforms.outChannels;
+      let window = k / uniforms.outChannels;
+      return b[(window * uniforms.inChannels + column) * uniforms.outChannels + co];
+    }`,
+  backpropFilter: `
+    fn readA(row : i32, k : i32) -> f32 {
+      let ci = row % uniforms.inChannels;
+      let s = (row / uniforms.inChannels) % uniforms.filterWidth;
+      let r = row / (uniforms.inChannels * uniforms.filterWidth);
+      let ow = k % uniforms.outWidth;
+      let oh = (k / uniforms.outWidth) % uniforms.outHeight;
+      let n = k / (uniforms.outWidth * uniforms.outHeight);
+      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
+      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
+      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return 0.0; }
+      return a[((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
+    }
+    fn readB(k : i32, column : i32) -> f32 {
+      return b[k * uniforms.outChannels + column];
+    }`,
+};
+
+/**
+ * A tiled implicit GEMM for the three products of a convolution. A workgroup of 256 threads owns a
+ * tileRows × tileColumns block of the output, stages 16-deep slices of both operands in workgroup
+ * memory and accumulates 4×4 per thread. The tile is as wide as the output's columns allow (16,
+ * 32 or 64 channels), and as tall as 256 threads then make it, so narrow layers keep every thread
+ * busy. The output holds [splits, rows, columns] values (splits is 1 except for the filter gradient)
+ * under the shape the kernel asks for.
+ */
+export class ConvGemmProgram extends ComputeProgram {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0], y: [1], z: [2] };
+  dispatch: [number, number, number];
+  variableNames = ['a', 'b'];
+  workgroupSize: [number, number, number];
+  override uniforms = CONV_UNIFORMS;
+  private readonly tileRows: number;
+  private readonly tileColumns: number;
+
+  constructor(
+    private readonly product: ConvGemmProduct,
+    geometry: ConvGemmGeometry,
+    outputShape: number[],
+  ) {
+    super();
+    this.tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(geometry.columns))));
+    const threadColumns = this.tileColumns / THREAD_TILE;
+    const threadRows = WORKGROUP_THREADS / threadColumns;
+    this.tileRows = threadRows * THREAD_TILE;
+    this.workgroupSize = [threadColumns, threadRows, 1];
+    this.outputShape = outputShape;
+    this.dispatch = [
+      workgroupsFor(geometry.columns, this.tileColumns),
+      workgroupsFor(geometry.rows, this.tileRows),
+      geometry.splits,
+    ];
+    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}`;
+  }
+
+  getUserCode(): string {
+    const [threadColumns, threadRows] = this.workgroupSize;
+    return `
+    const TILE_ROWS = ${this.tileRows};
+    const TILE_COLUMNS = ${this.tileColumns};
+    const TILE_K = ${TILE_K};
+    const THREAD_TILE = ${THREAD_TILE};
+    const THREAD_COLUMNS = ${threadColumns};
+    const THREADS = ${threadColumns * threadRows};
+    var<workgroup> tileA : array<f32, ${TILE_K * this.tileRows}>;
+    var<workgroup> tileB : array<f32, ${TILE_K * this.tileColumns}>;
+    ${OPERAND_READS[this.product]}
+
+    fn main() {
+      let thread = i32(localIndex);
+      let threadColumn = thread % THREAD_COLUMNS;
+      let threadRow = thread / THREAD_COLUMNS;
+      let rowBase = i32(workgroupId.y) * TILE_ROWS;
+      let columnBase = i32(workgroupId.x) * TILE_COLUMNS;
+      let kBegin = i32(workgroupId.z) * uniforms.splitLength;
+      let kEnd = min(kBegin + uniforms.splitLength, uniforms.depth);
+      var acc : array<array<f32, THREAD_TILE>, THREAD_TILE>;
+      // The trip count depends on uniforms only, so every thread reaches the barriers together.
+      let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
+      for (var t = 0; t < tiles; t++) {
+        let k0 = kBegin + t * TILE_K;
+        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
+          let kk = i % TILE_K;
+          let row = rowBase + i / TILE_K;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
+          tileA[kk * TILE_ROWS + i / TILE_K] = v;
+        }
+        for (var i = thread; i < TILE_COLUMNS * TILE_K; i += THREADS) {
+          let kk = i / TILE_COLUMNS;
+          let column = columnBase + i % TILE_COLUMNS;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (column < uniforms.columns && k < kEnd) { v = readB(k, column); }
+          tileB[i] = v;
+        }
+        workgroupBarrier();
+        for (var kk = 0; kk < TILE_K; kk++) {
+          var av : array<f32, THREAD_TILE>;
+          var bv : array<f32, THREAD_TILE>;
+          for (var i = 0; i < THREAD_TILE; i++) { av[i] = tileA[kk * TILE_ROWS + threadRow * THREAD_TILE + i]; }
+          for (var j = 0; j < THREAD_TILE; j++) { bv[j] = tileB[kk * TILE_COLUMNS + threadColumn * THREAD_TILE + j]; }
+          for (var i = 0; i < THREAD_TILE; i++) {
+            for (var j = 0; j < THREAD_TILE; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); }
+          }
+        }
+        workgroupBarrier();
+      }
+      let splitBase = i32(workgroupId.z) * uniforms.rows * uniforms.columns;
+      for (var i = 0; i < THREAD_TILE; i++) {
+        let row = rowBase + threadRow * THREAD_TILE + i;
+        for (var j = 0; j < THREAD_TILE; j++) {
+          let column = columnBase + threadColumn * THREAD_TILE + j;
+          if (row < uniforms.rows && column < uniforms.columns) {
+            result[splitBase + row * uniforms.columns + column] = acc[i][j];
+          }
+        }
+      }
+    }`;
+  }
+}
+
+/** Adds the filter gradient's split partial sums [splits, size] in split order: same bits every run. */
+export class ConvSplitSumProgram extends ComputeProgram {
+  outputShape: number[];
+  shaderKey = 'resnetConvSplitSum';
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  variableNames = ['partials'];
+  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
+  override uniforms = 'splits : i32,';
+  override size = true;
+
+  constructor(outputShape: number[]) {
+    super();
+    this.outputShape = outputShape;
+    this.dispatch = [
+      workgroupsFor(
+        outputShape.reduce((a, b) => a * b, 1),
+        WORKGROUP_THREADS,
+      ),
+      1,
+      1,
+    ];
+  }
+
+  getUserCode(): string {
+    return `
+    fn main(index : i32) {
+      if (index >= uniforms.size) { return; }
+      var sum = 0.0;
+      for (var s = 0; s < uniforms.splits; s++) { sum += partials[s * uniforms.size + index]; }
+      result[index] = sum;
+    }`;
+  }
+}

@@ -1,0 +1,68 @@
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropFilterInputs,
+  KernelConfig,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import {
+  ConvGemmProgram,
+  convGemmGeometry,
+  convGemmUniforms,
+  ConvSplitSumProgram,
+} from './conv-gemm-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+
+/**
+ * Gradient of a convolution with respect to its filter. The reduction runs over every output pixel
+ * of the batch, far longer than the filter is large, so it is split into partial GEMMs that run side
+ * by side, then added in a fixed order.
+ */
+function conv2dBackpropFilter({
+  inputs,
+  backend,
+  attrs,
+}: WebgpuKernelArgs<Conv2DBackpropFilterInputs, Conv2DBackpropFilterAttrs>): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const conv = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  const geometry = convGemmGeometry('backpropFilter', conv);
+  const uniforms = convGemmUniforms(conv, geometry);
+  if (geometry.splits === 1) {
+    return runProgram(
+      backend,
+      new ConvGemmProgram('backpropFilter', geometry, conv.filterShape),
+      [x, dy],
+      uniforms,
+    );
+  }
+  const partialsShape = [geometry.splits, geometry.rows * geometry.columns];
+  const partials = runProgram(
+    backend,
+    new ConvGemmProgram('backpropFilter', geometry, partialsShape),
+    [x, dy],
+    uniforms,
+  );
+  return runProgram(
+    backend,
+    new ConvSplitSumProgram(conv.filterShape),
+    [partials],
+    scalarUniforms('int32', geometry.splits),
+    [partials],
+  );
+}
+
+export const conv2dBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: WEBGPU,
+  kernelFunc: conv2dBackpropFilter as unknown as KernelConfig['kernelFunc'],
+};

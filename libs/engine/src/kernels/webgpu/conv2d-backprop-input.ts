@@ -1,0 +1,38 @@
+import {
+  backend_util,
+  Conv2DBackpropInput,
+  Conv2DBackpropInputAttrs,
+  Conv2DBackpropInputInputs,
+  KernelConfig,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
+
+/** Gradient of a convolution with respect to its input, as one implicit-GEMM dispatch. */
+function conv2dBackpropInput({
+  inputs,
+  backend,
+  attrs,
+}: WebgpuKernelArgs<Conv2DBackpropInputInputs, Conv2DBackpropInputAttrs>): TensorInfo {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const conv = backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  const geometry = convGemmGeometry('backpropInput', conv);
+  const program = new ConvGemmProgram('backpropInput', geometry, conv.inShape);
+  return runProgram(backend, program, [dy, filter], convGemmUniforms(conv, geometry));
+}
+
+export const conv2dBackpropInputConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: WEBGPU,
+  kernelFunc: conv2dBackpropInput as unknown as KernelConfig['kernelFunc'],
+};

@@ -1,0 +1,34 @@
+import {
+  backend_util,
+  Conv2D,
+  Conv2DAttrs,
+  Conv2DInputs,
+  KernelConfig,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
+
+/** Forward convolution (NHWC, HWIO filter) as one implicit-GEMM dispatch. */
+function conv2d({ inputs, backend, attrs }: WebgpuKernelArgs<Conv2DInputs, Conv2DAttrs>): TensorInfo {
+  const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+  const conv = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  const geometry = convGemmGeometry('forward', conv);
+  const program = new ConvGemmProgram('forward', geometry, conv.outShape);
+  return runProgram(backend, program, [x, filter], convGemmUniforms(conv, geometry));
+}
+
+export const conv2dConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: WEBGPU,
+  kernelFunc: conv2d as unknown as KernelConfig['kernelFunc'],
+};
