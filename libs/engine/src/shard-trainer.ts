@@ -50,15 +50,23 @@ export class ShardTrainer {
     this.layouts = layoutsOf(arch);
   }
 
+  /**
+   * One upload per weights version: each flat vector becomes one tensor, split into the named
+   * tensors on the device (on a GPU, one buffer write instead of one per tensor).
+   */
   setWeights(weights: ModelWeights): void {
     this.disposeWeights();
     for (const [layout, flat] of [
       [this.layouts.params, weights.params],
       [this.layouts.state, weights.state],
     ] as const) {
-      for (const t of layout.tensors) {
-        this.tensors.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.size), [...t.shape]));
-      }
+      const parts = tf.tidy(() =>
+        tf.split(
+          tf.tensor1d(flat.subarray(0, layout.size)),
+          layout.tensors.map((t) => t.size),
+        ).map((part, i) => tf.reshape(part, [...layout.tensors[i].shape])),
+      );
+      layout.tensors.forEach((t, i) => this.tensors.set(t.name, parts[i]));
     }
   }
 
@@ -76,26 +84,29 @@ export class ShardTrainer {
         return crossEntropySum(logits, y);
       })(params.map((spec) => this.get(spec.name)));
     });
+    // One download: the gradients, batch statistics, loss and correct count packed on the device.
+    const packed = tf.tidy(() =>
+      tf.concat([
+        ...grads.map((g) => tf.reshape(g, [-1])),
+        ...sink,
+        tf.reshape(value, [1]),
+        tf.reshape(tf.cast(correct!, 'float32'), [1]),
+      ]),
+    );
+    tf.dispose([value, ...grads, ...sink, correct!]);
     try {
+      const values = await packed.data<'float32'>();
       const gradientSum = new Float32Array(this.layouts.params.size);
-      for (let i = 0; i < params.length; i++)
-        gradientSum.set(await grads[i].data<'float32'>(), params[i].offset);
-      const batchStats = new Float32Array(this.layouts.state.size);
       let offset = 0;
-      for (const s of sink) {
-        const values = await s.data<'float32'>();
-        batchStats.set(values, offset);
-        offset += values.length;
+      for (const p of params) {
+        gradientSum.set(values.subarray(offset, offset + p.size), p.offset);
+        offset += p.size;
       }
-      return {
-        gradientSum,
-        batchStats,
-        lossSum: (await value.data())[0],
-        correct: (await correct!.data())[0],
-        count: batch.count,
-      };
+      const batchStats = values.slice(offset, offset + this.layouts.state.size);
+      offset += this.layouts.state.size;
+      return { gradientSum, batchStats, lossSum: values[offset], correct: values[offset + 1], count: batch.count };
     } finally {
-      tf.dispose([value, ...grads, ...sink, correct!]);
+      packed.dispose();
     }
   }
 
