@@ -25,11 +25,11 @@ describe('ResNet-20 training step on webgpu against cpu', function () {
   const weights: ModelWeights = initialWeights(layoutsOf(arch), seededUniform(1));
   const uniform = seededUniform(2);
   const batch: ShardBatch = {
-    x: Float32Array.from({ length: 8 * 16 * 16 * 3 }, () => 2 * uniform() - 1),
+    x: Float32Array.from({ length: 8 * 8 * 8 * 3 }, () => 2 * uniform() - 1),
     y: Int32Array.from({ length: 8 }, () => Math.floor(uniform() * 10)),
     count: 8,
-    height: 16,
-    width: 16,
+    height: 8,
+    width: 8,
   };
 
   async function step(backend: string): Promise<{ result: ShardGradient; tensorsAfter: number[] }> {

@@ -7,6 +7,8 @@ export interface WorkerPoolOptions {
   readonly prefix?: string;
   readonly dataRoot?: string;
   readonly backend?: string;
+  /** Let --backend webgpu use a software adapter (SwiftShader), for tests without a GPU. */
+  readonly allowFallbackAdapter?: boolean;
   /** Shard lock duration; tests shorten it so a killed worker's shard moves on quickly. */
   readonly lockMs?: number;
   /** Benchmarks only: workers sleep this long per shard instead of computing (real weights and gradient traffic). */
@@ -30,6 +32,7 @@ export class WorkerPool {
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.dataRoot) args.push('--data-root', o.dataRoot);
     if (o.backend) args.push('--backend', o.backend);
+    if (o.allowFallbackAdapter) args.push('--allow-fallback-adapter');
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
     const child = spawn(process.execPath, args, {

@@ -32,6 +32,7 @@ interface WorkerOptions {
   name?: string;
   lockMs: string;
   threads: string;
+  allowFallbackAdapter: boolean;
   simulateComputeMs?: string;
 }
 
@@ -41,9 +42,15 @@ async function main(options: WorkerOptions): Promise<void> {
   const simulatedMs = options.simulateComputeMs === undefined ? null : Number(options.simulateComputeMs);
   const compute =
     simulatedMs === null
-      ? await initComputeBackend(options.backend, options.device, { threads: Number(options.threads) })
-      : { backend: 'simulated', device: `sleeps ${simulatedMs} ms per shard` };
-  log.info({ backend: compute.backend, device: compute.device }, 'compute backend ready');
+      ? await initComputeBackend(options.backend, options.device, {
+          threads: Number(options.threads),
+          allowFallbackAdapter: options.allowFallbackAdapter,
+        })
+      : { backend: 'simulated', device: `sleeps ${simulatedMs} ms per shard`, adapter: undefined };
+  log.info(
+    { backend: compute.backend, device: compute.device, adapter: compute.adapter },
+    'compute backend ready',
+  );
 
   const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
   let redisDown = false; // ioredis reconnects with backoff; log each outage once
@@ -80,6 +87,7 @@ async function main(options: WorkerOptions): Promise<void> {
     pid: process.pid,
     backend: compute.backend,
     device: compute.device,
+    adapter: compute.adapter,
     imagesPerSecond,
     currentShard,
     startedAt,
@@ -174,6 +182,11 @@ const program = new Command('worker')
     process.env.REDIS_PREFIX ?? 'rc',
   )
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
+  .option(
+    '--allow-fallback-adapter',
+    'let --backend webgpu run on a software adapter (SwiftShader: CPU emulation, for tests without a GPU)',
+    false,
+  )
   .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')
   .option(
     '--lock-ms <ms>',

@@ -61,10 +61,12 @@ export class ShardTrainer {
       [this.layouts.state, weights.state],
     ] as const) {
       const parts = tf.tidy(() =>
-        tf.split(
-          tf.tensor1d(flat.subarray(0, layout.size)),
-          layout.tensors.map((t) => t.size),
-        ).map((part, i) => tf.reshape(part, [...layout.tensors[i].shape])),
+        tf
+          .split(
+            tf.tensor1d(flat.subarray(0, layout.size)),
+            layout.tensors.map((t) => t.size),
+          )
+          .map((part, i) => tf.reshape(part, [...layout.tensors[i].shape])),
       );
       layout.tensors.forEach((t, i) => this.tensors.set(t.name, parts[i]));
     }
@@ -104,7 +106,13 @@ export class ShardTrainer {
       }
       const batchStats = values.slice(offset, offset + this.layouts.state.size);
       offset += this.layouts.state.size;
-      return { gradientSum, batchStats, lossSum: values[offset], correct: values[offset + 1], count: batch.count };
+      return {
+        gradientSum,
+        batchStats,
+        lossSum: values[offset],
+        correct: values[offset + 1],
+        count: batch.count,
+      };
     } finally {
       packed.dispose();
     }

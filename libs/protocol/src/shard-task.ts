@@ -128,6 +128,14 @@ export interface WorkerInfo {
   readonly pid: number;
   readonly backend: string;
   readonly device: string;
+  /** The WebGPU adapter of a webgpu worker (a fallback adapter is a software one, e.g. SwiftShader). */
+  readonly adapter?: {
+    readonly vendor: string;
+    readonly architecture: string;
+    readonly device: string;
+    readonly description: string;
+    readonly isFallbackAdapter: boolean;
+  };
   readonly imagesPerSecond: number | null;
   readonly currentShard: string | null;
   readonly startedAt: number;

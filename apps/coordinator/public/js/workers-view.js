@@ -11,7 +11,7 @@ export function renderWorkers(workers) {
         h('td', { class: 'mono' }, w.id),
         h('td', {}, w.host),
         h('td', {}, w.backend),
-        h('td', {}, w.device),
+        h('td', { title: adapterTitle(w.adapter) }, w.device),
         h('td', { class: 'num' }, formatNumber(w.imagesPerSecond)),
         h('td', { class: 'mono' }, w.currentShard ?? 'idle'),
         h('td', { title: new Date(w.lastSeen).toLocaleString() }, formatAgo(w.lastSeen, now)),
@@ -20,4 +20,11 @@ export function renderWorkers(workers) {
     ),
   );
   document.getElementById('workers-empty').hidden = workers.length > 0;
+}
+
+/** A webgpu worker's adapter, in full, for the device cell's tooltip. */
+function adapterTitle(adapter) {
+  if (!adapter) return '';
+  const kind = adapter.isFallbackAdapter ? 'software WebGPU adapter (CPU emulation)' : 'WebGPU adapter';
+  return `${kind}: vendor ${adapter.vendor}, architecture ${adapter.architecture}, device ${adapter.device}`;
 }

@@ -8,6 +8,19 @@ export class WorkerViewDto implements WorkerView {
   @ApiProperty({ type: 'integer' }) pid!: number;
   @ApiProperty({ example: 'wasm' }) backend!: string;
   @ApiProperty({ example: 'cpu' }) device!: string;
+  @ApiProperty({
+    required: false,
+    description:
+      'The WebGPU adapter of a webgpu worker; isFallbackAdapter marks a software one (SwiftShader)',
+    example: {
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      device: '',
+      description: 'NVIDIA H200',
+      isFallbackAdapter: false,
+    },
+  })
+  adapter?: WorkerView['adapter'];
   @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' })
   imagesPerSecond!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' })

@@ -196,15 +196,15 @@ export class ConvGemmProgram extends ComputeProgram {
 
   getUserCode(): string {
     const [threadColumns, threadRows] = this.workgroupSize;
+    const rows = Array.from({ length: THREAD_TILE }, (_, i) => i);
     return `
     const TILE_ROWS = ${this.tileRows};
     const TILE_COLUMNS = ${this.tileColumns};
     const TILE_K = ${TILE_K};
-    const THREAD_TILE = ${THREAD_TILE};
     const THREAD_COLUMNS = ${threadColumns};
     const THREADS = ${threadColumns * threadRows};
     var<workgroup> tileA : array<f32, ${TILE_K * this.tileRows}>;
-    var<workgroup> tileB : array<f32, ${TILE_K * this.tileColumns}>;
+    var<workgroup> tileB : array<vec4<f32>, ${(TILE_K * this.tileColumns) / 4}>;
     ${OPERAND_READS[this.product]}
 
     fn main() {
@@ -215,7 +215,8 @@ export class ConvGemmProgram extends ComputeProgram {
       let columnBase = i32(workgroupId.x) * TILE_COLUMNS;
       let kBegin = i32(workgroupId.z) * uniforms.splitLength;
       let kEnd = min(kBegin + uniforms.splitLength, uniforms.depth);
-      var acc : array<array<f32, THREAD_TILE>, THREAD_TILE>;
+      // Each thread owns 4 rows × 4 columns of the tile: one vec4 accumulator per row.
+      ${rows.map((i) => `var acc${i} = vec4<f32>(0.0);`).join('\n      ')}
       // The trip count depends on uniforms only, so every thread reaches the barriers together.
       let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
       for (var t = 0; t < tiles; t++) {
@@ -228,35 +229,37 @@ export class ConvGemmProgram extends ComputeProgram {
           if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
           tileA[kk * TILE_ROWS + i / TILE_K] = v;
         }
-        for (var i = thread; i < TILE_COLUMNS * TILE_K; i += THREADS) {
-          let kk = i / TILE_COLUMNS;
-          let column = columnBase + i % TILE_COLUMNS;
+        for (var i = thread; i < TILE_COLUMNS * TILE_K / 4; i += THREADS) {
+          let kk = i / (TILE_COLUMNS / 4);
+          let column = columnBase + (i % (TILE_COLUMNS / 4)) * 4;
           let k = k0 + kk;
-          var v = 0.0;
-          if (column < uniforms.columns && k < kEnd) { v = readB(k, column); }
+          var v = vec4<f32>(0.0);
+          if (k < kEnd) {
+            for (var j = 0; j < 4; j++) {
+              if (column + j < uniforms.columns) { v[j] = readB(k, column + j); }
+            }
+          }
           tileB[i] = v;
         }
         workgroupBarrier();
         for (var kk = 0; kk < TILE_K; kk++) {
-          var av : array<f32, THREAD_TILE>;
-          var bv : array<f32, THREAD_TILE>;
-          for (var i = 0; i < THREAD_TILE; i++) { av[i] = tileA[kk * TILE_ROWS + threadRow * THREAD_TILE + i]; }
-          for (var j = 0; j < THREAD_TILE; j++) { bv[j] = tileB[kk * TILE_COLUMNS + threadColumn * THREAD_TILE + j]; }
-          for (var i = 0; i < THREAD_TILE; i++) {
-            for (var j = 0; j < THREAD_TILE; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); }
-          }
+          let b = tileB[kk * (TILE_COLUMNS / 4) + threadColumn];
+          let a = kk * TILE_ROWS + threadRow * 4;
+          ${rows.map((i) => `acc${i} = fma(vec4<f32>(tileA[a + ${i}]), b, acc${i});`).join('\n          ')}
         }
         workgroupBarrier();
       }
       let splitBase = i32(workgroupId.z) * uniforms.rows * uniforms.columns;
-      for (var i = 0; i < THREAD_TILE; i++) {
-        let row = rowBase + threadRow * THREAD_TILE + i;
-        for (var j = 0; j < THREAD_TILE; j++) {
-          let column = columnBase + threadColumn * THREAD_TILE + j;
-          if (row < uniforms.rows && column < uniforms.columns) {
-            result[splitBase + row * uniforms.columns + column] = acc[i][j];
-          }
-        }
+      let column = columnBase + threadColumn * 4;
+      ${rows
+        .map((i) => `store(splitBase, rowBase + threadRow * 4 + ${i}, column, acc${i});`)
+        .join('\n      ')}
+    }
+
+    fn store(splitBase : i32, row : i32, column : i32, values : vec4<f32>) {
+      if (row >= uniforms.rows) { return; }
+      for (var j = 0; j < 4; j++) {
+        if (column + j < uniforms.columns) { result[splitBase + row * uniforms.columns + column + j] = values[j]; }
       }
     }`;
   }
