@@ -1,0 +1,99 @@
+/**
+ * CPU and GPU workers in one job: a shard is the same math on any backend, so a job served by a
+ * webgpu worker (SwiftShader where there is no GPU) and a wasm worker follows the all-CPU run's
+ * losses within float tolerance (not bitwise: the kernels differ).
+ */
+import * as assert from 'node:assert/strict';
+import { WorkerPool } from '../../apps/cli/src/worker-pool';
+import { TestCluster } from '../support/test-cluster';
+import { webgpuForTests } from '../support/webgpu-adapter';
+
+const STEPS = 3;
+const JOB = {
+  model: 'resnet20',
+  dataset: { kind: 'synthetic', trainSize: 128, testSize: 32, imageSize: 8, numClasses: 4, seed: 5 },
+  batchSize: 16,
+  shardsPerStep: 4,
+  maxSteps: STEPS,
+  seed: 13,
+  lr: 0.1,
+  evalEvery: 0,
+};
+
+async function stepLosses(cluster: TestCluster): Promise<number[]> {
+  const job = await cluster.submit(JOB);
+  const done = await cluster.waitForJob(job.id, undefined, 600_000);
+  assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
+  const metrics = await cluster.request('GET', `/jobs/${job.id}/metrics`);
+  return (metrics.body.steps as { step: number; loss: number }[])
+    .sort((a, b) => a.step - b.step)
+    .map((s) => s.loss);
+}
+
+async function waitForWorker(cluster: TestCluster, id: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await cluster.request('GET', '/workers')).body.some((w: { id: string }) => w.id === id)) {
+    if (Date.now() > deadline) throw new Error(`worker ${id} did not join within 120 s (see its log above)`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a job on CPU and GPU workers together', function () {
+  before(async function () {
+    // Also points this process's environment, which the workers inherit, at SwiftShader without a GPU.
+    await webgpuForTests((reason) => {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    });
+  });
+
+  it('follows the all-CPU losses within float tolerance, the webgpu worker computing shards', async () => {
+    const cpuCluster = await TestCluster.start({ workers: 2 });
+    let cpuLosses: number[];
+    try {
+      cpuLosses = await stepLosses(cpuCluster);
+    } finally {
+      await cpuCluster.stop();
+    }
+
+    const cluster = await TestCluster.start({ workers: 0 });
+    const gpuWorkers = new WorkerPool({
+      redisUrl: cluster.redisServer.url,
+      prefix: 'test',
+      dataRoot: cluster.dataRoot,
+      backend: 'webgpu',
+      allowFallbackAdapter: true,
+      stdio: 'inherit',
+      env:
+        fs.existsSync(SWIFTSHADER_ICD) && !process.env.VK_DRIVER_FILES
+          ? { VK_DRIVER_FILES: SWIFTSHADER_ICD }
+          : {},
+    });
+    try {
+      gpuWorkers.start('gpu-1');
+      await waitForWorker(cluster, 'gpu-1');
+      cluster.workers.start('cpu-1');
+      const mixedLosses = await stepLosses(cluster);
+      const workers = (await cluster.request('GET', '/workers')).body as any[];
+      const gpu = workers.find((w) => w.id === 'gpu-1');
+      const cpu = workers.find((w) => w.id === 'cpu-1');
+      assert.equal(gpu.backend, 'webgpu');
+      assert.equal(typeof gpu.adapter?.description, 'string', 'the adapter is reported');
+      assert.ok(gpu.imagesPerSecond > 0, 'the webgpu worker computed training shards');
+      assert.equal(cpu.backend, 'wasm');
+      assert.ok(cpu.imagesPerSecond > 0, 'the wasm worker computed training shards');
+
+      assert.equal(mixedLosses.length, STEPS);
+      mixedLosses.forEach((loss, i) => {
+        const tolerance = 1e-3 * Math.max(1, Math.abs(cpuLosses[i]));
+        assert.ok(
+          Math.abs(loss - cpuLosses[i]) <= tolerance,
+          `step ${i + 1}: loss ${loss} on mixed workers, ${cpuLosses[i]} on CPU workers`,
+        );
+      });
+    } finally {
+      await gpuWorkers.stopAll('SIGKILL');
+      await cluster.stop();
+    }
+  });
+});
