@@ -64,10 +64,6 @@ describe('a job on CPU and GPU workers together', function () {
       backend: 'webgpu',
       allowFallbackAdapter: true,
       stdio: 'inherit',
-      env:
-        fs.existsSync(SWIFTSHADER_ICD) && !process.env.VK_DRIVER_FILES
-          ? { VK_DRIVER_FILES: SWIFTSHADER_ICD }
-          : {},
     });
     try {
       gpuWorkers.start('gpu-1');
