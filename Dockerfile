@@ -1,7 +1,9 @@
 # One image for the coordinator and the workers; docker-compose.yml picks the entry point.
 FROM node:20-bookworm
 # oneDNN lets `npm ci` build the native CPU backend; without it workers fall back to WebAssembly.
-RUN apt-get update && apt-get install -y --no-install-recommends libdnnl-dev && rm -rf /var/lib/apt/lists/*
+# The Vulkan loader lets GPU workers (--backend webgpu) reach the driver's Vulkan ICD that the NVIDIA
+# Container Toolkit mounts.
+RUN apt-get update && apt-get install -y --no-install-recommends libdnnl-dev libvulkan1 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
