@@ -5,11 +5,12 @@
  * not a test. Each measurement runs in its own process.
  *
  * On a software adapter (SwiftShader: VK_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json)
- * the figures are CPU emulation and show direction only; the default batches then shrink so a run
- * ends in minutes, and ResNet-50 is skipped unless BENCH_GPU_CASES names it.
+ * the figures are CPU emulation and show direction only; the default batch and step counts then
+ * shrink so a run ends in minutes, and ResNet-50 is skipped unless BENCH_GPU_CASES names it.
  *
  *   BENCH_GPU_CASES=resnet20:128,resnet20:512,resnet50:32   model:batch pairs to measure
- *   BENCH_STEPS=5      measured steps per run (after 2 warm-up steps that compile the shaders)
+ *   BENCH_STEPS=5      measured steps per run (2 on a software adapter), after one warm-up step
+ *                      that compiles the shaders
  *   BENCH_PROFILE=1    also print the GPU time per kernel of one step (timestamp queries)
  *   BENCH_PYTHON=python3   the Python with torch and CUDA
  */
@@ -19,14 +20,13 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWebgpuBackend, ShardBatch, ShardTrainer } from '@resnet/engine';
 import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
 
-const STEPS = Number(process.env.BENCH_STEPS ?? 5);
-const WARMUP_STEPS = 2;
+const WARMUP_STEPS = 1;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const TORCH_SCRIPT = path.resolve(__dirname, '..', '..', 'bench', 'torch_resnet_gpu_step.py'); // dist/bench -> repo
 const RESULT_PREFIX = 'GPU_BENCH_RESULT ';
 const HARDWARE_CASES = 'resnet20:128,resnet20:512,resnet50:32';
-const EMULATION_CASES = 'resnet20:8';
+const EMULATION_CASES = 'resnet20:4';
 
 type Kernels = 'stock' | 'ours';
 
@@ -80,7 +80,11 @@ async function kernelProfile(step: () => Promise<unknown>): Promise<string> {
 
 /** Child-process side: one model and batch on the webgpu backend with one set of kernels. */
 async function measure(kernels: Kernels, c: Case): Promise<Measurement> {
-  await registerWebgpuBackend({ allowFallbackAdapter: true, trainingKernels: kernels === 'ours' });
+  const adapter = await registerWebgpuBackend({
+    allowFallbackAdapter: true,
+    trainingKernels: kernels === 'ours',
+  });
+  const steps = Number(process.env.BENCH_STEPS ?? (adapter.isFallbackAdapter ? 2 : 5));
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to initialise');
   const arch = architectureFor(c.model, { numClasses: c.model === 'resnet20' ? 10 : 1000 });
   const side = c.model === 'resnet20' ? 32 : 224;
@@ -102,7 +106,7 @@ async function measure(kernels: Kernels, c: Case): Promise<Measurement> {
   };
   for (let i = 0; i < WARMUP_STEPS; i++) await step();
   const rates: number[] = [];
-  for (let i = 0; i < STEPS; i++) rates.push(await step());
+  for (let i = 0; i < steps; i++) rates.push(await step());
   const profile = PROFILE ? await kernelProfile(step) : undefined;
   trainer.dispose();
   return { imagesPerSecond: median(rates), profile };
@@ -124,6 +128,8 @@ function torchRate(c: Case): number | string {
   if (run.error) return `${PYTHON} did not run: ${run.error.message}`;
   const rate = /img_per_s=([\d.]+)/.exec(run.stdout);
   if (rate) return Number(rate[1]);
+  if (/No module named 'torch'/.test(run.stderr))
+    return `${PYTHON} has no torch (BENCH_PYTHON names another Python)`;
   const noCuda = /no_cuda=(.*)/.exec(run.stdout);
   return noCuda ? `no CUDA: ${noCuda[1]}` : `torch failed: ${run.stderr.trim().split('\n').pop()}`;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './errors/backend-unavailable.error';
 import { onednnAvailable, registerOnednnBackend } from './kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from './kernels/wasm/register-training-kernels';
-import { GpuAdapterInfo } from './kernels/webgpu/webgpu-adapter';
+import { GpuAdapterInfo, gpuDeviceNodePresent } from './kernels/webgpu/webgpu-adapter';
 import { registerWebgpuBackend } from './kernels/webgpu/register-webgpu-backend';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
@@ -65,7 +65,7 @@ async function activate(name: string): Promise<void> {
 async function tryWebgpu(choice: BackendChoice, options: ComputeOptions): Promise<GpuAdapterInfo | null> {
   if (choice === 'webgpu')
     return registerWebgpuBackend({ allowFallbackAdapter: options.allowFallbackAdapter });
-  if (choice !== 'auto') return null;
+  if (choice !== 'auto' || !gpuDeviceNodePresent()) return null;
   try {
     return await registerWebgpuBackend({ allowFallbackAdapter: false });
   } catch (err) {

@@ -57,6 +57,22 @@ function loadDawn(): Promise<DawnModule | Error> {
 let gpu: GPU | null = null;
 
 /**
+ * Whether this machine shows a GPU at all: an NVIDIA device node, or a DRM render node (AMD, Intel).
+ * Lets `--backend auto` skip loading Dawn and probing Vulkan on CPU-only machines, where the probe
+ * costs a fifth of a second and Dawn complains on stderr about the software drivers it rejects.
+ */
+export function gpuDeviceNodePresent(): boolean {
+  const nodes = (dir: string, prefix: string): boolean => {
+    try {
+      return fs.readdirSync(dir).some((name) => name.startsWith(prefix));
+    } catch {
+      return false; // no such folder: no such device
+    }
+  };
+  return nodes('/dev', 'nvidia') || nodes('/dev/dri', 'renderD');
+}
+
+/**
  * The adapter Dawn offers for high-performance compute, or a BackendUnavailableError naming what is
  * missing: the `webgpu` package, a Vulkan loader and driver, or (for a fallback adapter) the opt-in.
  * Defines `navigator.gpu` (read-only `navigator` on Node 21+, hence defineProperty) before the tfjs
