@@ -38,6 +38,7 @@ const addonLoad = loadOnednnAddon();
 /** Backends with native fused kernels to check, each with why it is absent when it is. */
 const KERNEL_BACKENDS: Array<{ name: string; unavailable: () => string | null }> = [
   { name: 'onednn', unavailable: () => (addonLoad.addon ? null : addonLoad.reason) },
+  { name: 'wasm', unavailable: () => null },
 ];
 
 const CASES: Array<{ shape: Shape4; relu: boolean; residual: boolean }> = [
@@ -45,8 +46,9 @@ const CASES: Array<{ shape: Shape4; relu: boolean; residual: boolean }> = [
   { shape: [2, 5, 3, 16], relu: true, residual: false },
   { shape: [3, 4, 4, 8], relu: false, residual: true },
   { shape: [3, 4, 4, 8], relu: true, residual: true },
-  // More rows than one summation block of the native kernels, an odd channel count.
-  { shape: [4, 24, 24, 3], relu: true, residual: true },
+  // Several summation blocks of the onednn kernels and staged chunks of the wasm kernels, a
+  // channel count that is not a multiple of 4, a last chunk that is not a whole period.
+  { shape: [5, 29, 29, 3], relu: true, residual: true },
 ];
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -153,22 +155,22 @@ describe('fused batch norm', function () {
         });
       });
 
-      it('the same bits with 2 threads as with 1', async function () {
-        if (backend.name !== 'onednn') this.skip();
-        const shape: Shape4 = [8, 32, 32, 16];
-        const d = caseData(shape, 99);
-        const one = await values('onednn', () => kernelOutputs(d, shape, true, true, false));
-        try {
-          registerOnednnBackend(2);
-          const two = await values('onednn', () => kernelOutputs(d, shape, true, true, false));
-          two.forEach((t, k) => {
-            const differs = t.findIndex((v, j) => !Object.is(v, one[k][j]));
-            if (differs >= 0) throw new Error(`${OUTPUT_NAMES[k]} differs at ${differs}`);
-          });
-        } finally {
-          registerOnednnBackend(1);
-        }
-      });
+      if (backend.name === 'onednn')
+        it('the same bits with 2 threads as with 1', async () => {
+          const shape: Shape4 = [8, 32, 32, 16];
+          const d = caseData(shape, 99);
+          const one = await values('onednn', () => kernelOutputs(d, shape, true, true, false));
+          try {
+            registerOnednnBackend(2);
+            const two = await values('onednn', () => kernelOutputs(d, shape, true, true, false));
+            two.forEach((t, k) => {
+              const differs = t.findIndex((v, j) => !Object.is(v, one[k][j]));
+              if (differs >= 0) throw new Error(`${OUTPUT_NAMES[k]} differs at ${differs}`);
+            });
+          } finally {
+            registerOnednnBackend(1);
+          }
+        });
     });
   }
 
