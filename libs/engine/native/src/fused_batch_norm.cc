@@ -1,4 +1,5 @@
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "channel_sums.h"
@@ -40,13 +41,11 @@ void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale,
   std::vector<double> sum(channels), squares(channels);
   ChannelSums(
       s.rows, channels,
-      [&](int64_t r, float* __restrict a, float* __restrict b) {
-        const float* __restrict row = x + r * channels;
-        for (int64_t c = 0; c < channels; c++) {
-          const float d = row[c] - shift[c];
-          a[c] += d;
-          b[c] += d * d;
-        }
+      [&](int64_t i, int64_t c, auto& a, auto& b) {
+        using V = std::decay_t<decltype(a)>;
+        const V d = Load<V>(x + i) - Load<V>(shift + c);
+        a += d;
+        b += d * d;
       },
       sum.data(), squares.data());
   std::vector<float> multiplier(channels), addend(channels);

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "channel_sums.h"
@@ -22,17 +23,14 @@ void Grad(const BatchNormShape& s, const float* dy, const float* x, const float*
   std::vector<double> sum_g(channels), sum_g_centred(channels);
   ChannelSums(
       s.rows, channels,
-      [&](int64_t r, float* __restrict a, float* __restrict b) {
-        const float* __restrict dy_row = dy + r * channels;
-        const float* __restrict x_row = x + r * channels;
-        const float* __restrict y_row = kRelu ? y + r * channels : nullptr;
-        float* __restrict g_row = kResidual ? d_residual + r * channels : nullptr;
-        for (int64_t c = 0; c < channels; c++) {
-          const float g = Upstream<kRelu>(dy_row[c], kRelu ? y_row[c] : 0.0f);
-          a[c] += g;
-          b[c] += g * (x_row[c] - mean[c]);
-          if (kResidual) g_row[c] = g;
-        }
+      [&](int64_t i, int64_t c, auto& a, auto& b) {
+        using V = std::decay_t<decltype(a)>;
+        const V dy_v = Load<V>(dy + i);
+        // A select, not a branch: the mask's sign pattern is random.
+        const V g = kRelu ? V(Load<V>(y + i) > 0.0f ? dy_v : V{}) : dy_v;
+        a += g;
+        b += g * (Load<V>(x + i) - Load<V>(mean + c));
+        if (kResidual) Store(d_residual + i, g);
       },
       sum_g.data(), sum_g_centred.data());
 
