@@ -11,6 +11,7 @@ import {
   architectureFor,
   BATCH_NORM_EPSILON,
   BatchStatsSink,
+  convolutions,
   convPadding,
   crossEntropySum,
   FUSED_BATCH_NORM,
@@ -22,6 +23,7 @@ import {
   referenceFusedBatchNormGrad,
   resnetGraph,
   resnetLogits,
+  STEM_MAX_POOL,
   zeroPadKernel,
 } from '@resnet/model';
 
@@ -268,7 +270,7 @@ function unfusedLogits(
         return (epilogue.relu ? tf.relu(y) : y) as tf.Tensor4D;
       },
       zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
-      maxPool: (input) => tf.maxPool(input, 3, 2, 'same'),
+      maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
       classifier(input) {
         const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
         return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
@@ -276,7 +278,6 @@ function unfusedLogits(
     },
     x,
   );
-  for (const spec of layoutsOf(arch).batchNorms)
-    sink.push(...statistics.get(spec.name.replace(/\/bn$/, ''))!);
+  for (const conv of convolutions(arch)) sink.push(...statistics.get(conv.name)!);
   return logits;
 }
