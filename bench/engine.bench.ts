@@ -1,7 +1,7 @@
 /**
  * `npm run bench:engine`: one worker's ResNet-20 training throughput (batch 128, 32×32 images,
  * setWeights + trainShard + SGD update) and peak RSS on every TensorFlow.js backend available here,
- * next to PyTorch's on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
+ * next to PyTorch's (throughput and peak RSS) on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
  * A benchmark, not a test. Each backend runs in its own process, so that peak RSS is its own.
  *
  *   BENCH_STEPS=5      measured steps per run (after 2 warm-up steps), of which the median counts
@@ -105,15 +105,36 @@ function runChild(backend: string, threads: number): Measurement | string {
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measurement;
 }
 
-/** PyTorch's images/s at this thread count, or why there is none. */
-function torchRate(threads: number): number | string {
+interface TorchMeasurement {
+  imagesPerSecond: number;
+  peakRssMiB: number;
+}
+
+/**
+ * Runs the PyTorch script and then reads the interpreter's own peak RSS, so that the script itself
+ * (shared with other benches) stays as it is.
+ */
+const TORCH_WITH_RSS = [
+  'import resource, runpy, sys',
+  'sys.argv = sys.argv[1:]',
+  "runpy.run_path(sys.argv[0], run_name='__main__')",
+  "print('peak_rss_kib=%d' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+].join('\n');
+
+/** PyTorch's images/s and peak RSS at this thread count, or why there are none. */
+function torchRun(threads: number): TorchMeasurement | string {
   if (!fs.existsSync(TORCH_SCRIPT)) return `no ${TORCH_SCRIPT}`;
   if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) {
     return `${PYTHON} cannot import torch (apt-get install python3-torch)`;
   }
-  const run = spawnSync(PYTHON, [TORCH_SCRIPT, String(BATCH), String(threads), '5'], { encoding: 'utf8' });
-  const match = /img_per_s=([\d.]+)/.exec(run.stdout);
-  return match ? Number(match[1]) : `torch script failed: ${run.stderr.trim().split('\n').pop()}`;
+  const run = spawnSync(PYTHON, ['-c', TORCH_WITH_RSS, TORCH_SCRIPT, String(BATCH), String(threads), '5'], {
+    encoding: 'utf8',
+  });
+  const rate = /img_per_s=([\d.]+)/.exec(run.stdout);
+  const rss = /peak_rss_kib=(\d+)/.exec(run.stdout);
+  return rate && rss
+    ? { imagesPerSecond: Number(rate[1]), peakRssMiB: Number(rss[1]) / 1024 }
+    : `torch script failed: ${run.stderr.trim().split('\n').pop()}`;
 }
 
 function hasTfjsNode(): boolean {
@@ -136,28 +157,36 @@ async function main(): Promise<void> {
   const profiles: string[] = [];
   for (const { backend, threads } of configs) {
     const ours: Measurement[] = [];
-    const torch: number[] = [];
+    const torch: TorchMeasurement[] = [];
     let failure: string | null = null;
     for (let round = 0; round < ROUNDS && !failure; round++) {
       const m = runChild(backend, threads);
       if (typeof m === 'string') failure = m;
       else ours.push(m);
-      const t = torchRate(threads);
-      if (typeof t === 'number') torch.push(t);
+      const t = torchRun(threads);
+      if (typeof t !== 'string') torch.push(t);
       else notes.add(`PyTorch, ${threads} thread(s): ${t}`);
     }
     if (failure) {
-      rows.push(`| ${backend} | ${threads} | – | ${failure} | – | – | – |`);
+      rows.push(`| ${backend} | ${threads} | – | ${failure} | – | – | – | – | – |`);
       continue;
     }
     const rate = median(ours.map((m) => m.imagesPerSecond));
     const rss = Math.max(...ours.map((m) => m.peakRssMiB));
-    const torchRateMedian = torch.length > 0 ? median(torch) : null;
-    const torchCell = torchRateMedian === null ? 'n/a' : torchRateMedian.toFixed(1);
-    const ratio = torchRateMedian === null ? 'n/a' : (rate / torchRateMedian).toFixed(2);
-    rows.push(
-      `| ${ours[0].backend} | ${threads} | ${ours[0].device} | ${rate.toFixed(1)} | ${rss.toFixed(0)} | ${torchCell} | ${ratio} |`,
-    );
+    const torchRate = torch.length > 0 ? median(torch.map((t) => t.imagesPerSecond)) : null;
+    const torchRss = torch.length > 0 ? Math.max(...torch.map((t) => t.peakRssMiB)) : null;
+    const cells = [
+      ours[0].backend,
+      threads,
+      ours[0].device,
+      rate.toFixed(1),
+      torchRate === null ? 'n/a' : torchRate.toFixed(1),
+      torchRate === null ? 'n/a' : (rate / torchRate).toFixed(2),
+      rss.toFixed(0),
+      torchRss === null ? 'n/a' : torchRss.toFixed(0),
+      torchRss === null ? 'n/a' : (rss / torchRss).toFixed(2),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
     if (ours[0].profile)
       profiles.push(`\n${ours[0].backend}, ${threads} thread(s), per training step:\n\n${ours[0].profile}`);
   }
@@ -169,9 +198,9 @@ async function main(): Promise<void> {
     `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}: median of ${ROUNDS} runs, each the median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,
   );
   console.log(
-    '| backend | threads | device | images/s | peak RSS (MiB) | PyTorch images/s | ours / PyTorch |',
+    '| backend | threads | device | images/s | PyTorch images/s | ours / PyTorch | peak RSS (MiB) | PyTorch peak RSS (MiB) | RSS ours / PyTorch |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   for (const n of notes) console.log(`\n- ${n}`);
   for (const p of profiles) console.log(p);

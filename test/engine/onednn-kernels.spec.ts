@@ -17,6 +17,7 @@ import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-add
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
+import { seededNormal, seededUniform } from './seeded-data';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
@@ -32,26 +33,6 @@ function skipWithReason(ctx: Mocha.Context, reason: string): never {
 
 function requireAddon(this: Mocha.Context): void {
   if (!addonLoad.addon) skipWithReason(this, addonLoad.reason);
-}
-
-/** Deterministic uniform [0, 1) source (mulberry32), backend-independent. */
-function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function seededNormal(seed: number, n: number): Float32Array<ArrayBuffer> {
-  const uniform = seededUniform(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

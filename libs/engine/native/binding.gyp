@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "resnet_onednn",
-      "sources": ["src/addon.cc", "src/convolution.cc", "src/elementwise.cc", "src/matmul.cc", "src/pooling.cc"],
+      "sources": ["src/addon.cc", "src/convolution.cc", "src/elementwise.cc", "src/fused_batch_norm.cc", "src/fused_batch_norm_grad.cc", "src/matmul.cc", "src/pooling.cc"],
       "cflags_cc!": ["-fno-exceptions"],
       # No -march=native: the plain loops (elementwise, reductions, pooling) are memory-bound, so
       # wider vectors buy little, and a binary for the baseline ISA survives being built into an

@@ -50,7 +50,7 @@ export function toLayersModel(
   const runningStat = (name: string): tf.Tensor => tensorOf(layouts.state, weights.state, name);
 
   const ops: ResNetOps<tf.SymbolicTensor, tf.SymbolicTensor> = {
-    convBn(x, spec) {
+    convBn(x, spec, epilogue) {
       const conv = tf.layers.conv2d({
         name: layerName(spec.name),
         filters: spec.outChannels,
@@ -67,7 +67,7 @@ export function toLayersModel(
         axis: -1,
         epsilon: BATCH_NORM_EPSILON,
       });
-      return applyWithWeights(
+      let y = applyWithWeights(
         batchNorm,
         applyWithWeights(conv, x, () => [param(`${spec.name}/kernel`)]),
         () => [
@@ -77,6 +77,12 @@ export function toLayersModel(
           runningStat(`${bn}/variance`),
         ],
       );
+      if (epilogue.residual) {
+        const add = tf.layers.add({ name: layerName(epilogue.residual.name) });
+        y = add.apply([y, epilogue.residual.shortcut]) as tf.SymbolicTensor;
+      }
+      if (epilogue.relu) y = tf.layers.reLU({ name: layerName(epilogue.relu) }).apply(y) as tf.SymbolicTensor;
+      return y;
     },
     zeroPadShortcut(x, spec) {
       const selection = tf.layers.conv2d({
@@ -91,8 +97,6 @@ export function toLayersModel(
       });
       return applyWithWeights(selection, x, () => [zeroPadKernel(spec)]);
     },
-    relu: (x, name) => tf.layers.reLU({ name: layerName(name) }).apply(x) as tf.SymbolicTensor,
-    add: (a, b, name) => tf.layers.add({ name: layerName(name) }).apply([a, b]) as tf.SymbolicTensor,
     maxPool: (x, name) =>
       tf.layers
         .maxPooling2d({

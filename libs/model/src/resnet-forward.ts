@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConvSpec, ResNetArchitecture } from './architecture';
+import { fusedBatchNorm } from './ops/fused-batch-norm';
+import { convolutions } from './parameter-layout';
 
 /** PyTorch's BatchNorm2d epsilon, so results compare with the reference scripts. */
 export const BATCH_NORM_EPSILON = 1e-5;
@@ -11,41 +13,6 @@ export type TensorLookup = (name: string) => tf.Tensor;
  * batch-norm order; the coordinator merges them across shards into the running statistics.
  */
 export type BatchStatsSink = tf.Tensor1D[];
-
-/**
- * Training-mode batch norm with a hand-written backward pass: the textbook closed form needs two
- * channel reductions, where differentiating the forward ops would broadcast and tile full-size
- * tensors.
- */
-function batchNormTrain(
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  sink: BatchStatsSink,
-): tf.Tensor4D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, scale, offset] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-    const save = args[3] as tf.GradSaveFunc;
-    const { mean, variance } = tf.moments(xIn, [0, 1, 2]);
-    const invStd = tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON));
-    const normalised = tf.mul(tf.sub(xIn, mean), invStd);
-    sink.push(tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D));
-    save([normalised, invStd, scale]);
-    return {
-      value: tf.add(tf.mul(normalised, scale), offset),
-      gradFunc: (dy, saved) => {
-        const [xHat, inv, g] = saved;
-        const count = xIn.shape[0] * xIn.shape[1] * xIn.shape[2];
-        const dBeta = tf.sum(dy, [0, 1, 2]);
-        const dGamma = tf.sum(tf.mul(dy, xHat), [0, 1, 2]);
-        // dx = gamma / sigma * (dy - mean(dy) - xHat * mean(dy * xHat))
-        const centred = tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(xHat, tf.div(dGamma, count)));
-        return [tf.mul(centred, tf.mul(g, inv)), dGamma, dBeta];
-      },
-    };
-  });
-  return op(x, gamma, beta) as tf.Tensor4D;
-}
 
 function batchNormEval(x: tf.Tensor4D, name: string, get: TensorLookup): tf.Tensor4D {
   const scale = tf.mul(get(`${name}/gamma`), tf.rsqrt(tf.add(get(`${name}/variance`), BATCH_NORM_EPSILON)));
@@ -71,17 +38,24 @@ export function zeroPadKernel(spec: ConvSpec): tf.Tensor4D {
   return tf.tensor4d(selection, [1, 1, spec.inChannels, spec.outChannels]);
 }
 
+/** What follows a batch norm in the graph: the block's residual add, then ReLU (names for layers). */
+export interface ConvBnEpilogue<Features> {
+  residual?: { shortcut: Features; name: string };
+  relu?: string;
+}
+
 /**
  * The operations a ResNet is made of. resnetGraph wires them up from an architecture, so that
  * computing with tensors (resnetLogits) and building a tfjs-layers model (toLayersModel) share one
  * description of the network. Names are unique per network, for layers that need one.
  */
 export interface ResNetOps<Features, Logits> {
-  /** Convolution without bias (padding as convPadding), then batch norm. */
-  convBn(x: Features, spec: ConvSpec): Features;
+  /**
+   * Convolution without bias (padding as convPadding), batch norm, then the epilogue's residual
+   * add and ReLU: one call, so that training can run the last three as one fused op.
+   */
+  convBn(x: Features, spec: ConvSpec, epilogue: ConvBnEpilogue<Features>): Features;
   zeroPadShortcut(x: Features, spec: ConvSpec): Features;
-  relu(x: Features, name: string): Features;
-  add(a: Features, b: Features, name: string): Features;
   /** STEM_MAX_POOL. */
   maxPool(x: Features, name: string): Features;
   /** Global average pooling, then the fully connected layer. */
@@ -90,27 +64,34 @@ export interface ResNetOps<Features, Logits> {
 
 /**
  * Walks a ResNet in forward order with `ops`: stem (and max-pool), then each residual block
- * (branch convolutions with ReLU between them, shortcut, add, ReLU), then the classifier.
+ * (shortcut, then branch convolutions with ReLU between them, the last one adding the shortcut
+ * before its ReLU), then the classifier.
  */
 export function resnetGraph<Features, Logits>(
   arch: ResNetArchitecture,
   ops: ResNetOps<Features, Logits>,
   x: Features,
 ): Logits {
-  let h = ops.relu(ops.convBn(x, arch.stem), `${arch.stem.name}/relu`);
+  let h = ops.convBn(x, arch.stem, { relu: `${arch.stem.name}/relu` });
   if (arch.stemMaxPool) h = ops.maxPool(h, 'stem/maxpool');
   for (const block of arch.blocks) {
-    let branch = h;
-    block.convs.forEach((c, i) => {
-      branch = ops.convBn(branch, c);
-      if (i < block.convs.length - 1) branch = ops.relu(branch, `${c.name}/relu`);
-    });
     const shortcut = !block.shortcut
       ? h
       : block.shortcut.kind === 'projection'
-        ? ops.convBn(h, block.shortcut.conv)
+        ? ops.convBn(h, block.shortcut.conv, {})
         : ops.zeroPadShortcut(h, block.shortcut.conv);
-    h = ops.relu(ops.add(branch, shortcut, `${block.name}/add`), `${block.name}/relu`);
+    let branch = h;
+    block.convs.forEach((c, i) => {
+      const last = i === block.convs.length - 1;
+      branch = ops.convBn(
+        branch,
+        c,
+        last
+          ? { residual: { shortcut, name: `${block.name}/add` }, relu: `${block.name}/relu` }
+          : { relu: `${c.name}/relu` },
+      );
+    });
+    h = branch;
   }
   return ops.classifier(h);
 }
@@ -125,19 +106,31 @@ export function resnetLogits(
   x: tf.Tensor4D,
   sink: BatchStatsSink | null,
 ): tf.Tensor2D {
-  return resnetGraph<tf.Tensor4D, tf.Tensor2D>(
+  // The graph reaches a projection shortcut's batch norm before its block's last one; the sink
+  // takes them in batch-norm (layout) order.
+  const statistics = new Map<string, [tf.Tensor1D, tf.Tensor1D]>();
+  const logits = resnetGraph<tf.Tensor4D, tf.Tensor2D>(
     arch,
     {
-      convBn(input, spec) {
+      convBn(input, spec, epilogue) {
         const y = tf.conv2d(input, get(`${spec.name}/kernel`) as tf.Tensor4D, spec.stride, convPadding(spec));
         const bn = `${spec.name}/bn`;
-        return sink
-          ? batchNormTrain(y, get(`${bn}/gamma`) as tf.Tensor1D, get(`${bn}/beta`) as tf.Tensor1D, sink)
-          : batchNormEval(y, bn, get);
+        if (sink) {
+          const out = fusedBatchNorm(
+            y,
+            get(`${bn}/gamma`) as tf.Tensor1D,
+            get(`${bn}/beta`) as tf.Tensor1D,
+            epilogue.residual?.shortcut,
+            { epsilon: BATCH_NORM_EPSILON, relu: epilogue.relu !== undefined },
+          );
+          statistics.set(spec.name, [out.mean, out.variance]);
+          return out.y;
+        }
+        const normalised = batchNormEval(y, bn, get);
+        const sum = epilogue.residual ? tf.add(normalised, epilogue.residual.shortcut) : normalised;
+        return (epilogue.relu ? tf.relu(sum) : sum) as tf.Tensor4D;
       },
       zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
-      relu: (input) => tf.relu(input),
-      add: (a, b) => tf.add(a, b) as tf.Tensor4D,
       maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
       classifier(input) {
         const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
@@ -146,6 +139,8 @@ export function resnetLogits(
     },
     x,
   );
+  for (const conv of convolutions(arch)) sink?.push(...statistics.get(conv.name)!);
+  return logits;
 }
 
 /** Sum (not mean) of the per-sample cross-entropy, so shard results add up across shards. */

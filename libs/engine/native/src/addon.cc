@@ -13,6 +13,7 @@
 
 #include "convolution.h"
 #include "elementwise.h"
+#include "fused_batch_norm.h"
 #include "matmul.h"
 #include "pooling.h"
 
@@ -82,6 +83,12 @@ double Double(napi_env env, napi_value value) {
   double out = 0;
   Check(env, napi_get_value_double(env, value, &out));
   return out;
+}
+
+bool IsNull(napi_env env, napi_value value) {
+  napi_valuetype type;
+  Check(env, napi_typeof(env, value, &type));
+  return type == napi_null;
 }
 
 napi_value String(napi_env env, const std::string& s) {
@@ -295,6 +302,64 @@ napi_value MaxPoolGradEntry(napi_env env, napi_callback_info info) {
   });
 }
 
+// The [rows, channels] view of NHWC activations of `elements` values.
+BatchNormShape GetBatchNormShape(napi_env env, napi_value channels_value, size_t elements) {
+  const int32_t channels = Int(env, channels_value);
+  if (channels < 1 || elements == 0 || elements % size_t(channels) != 0) {
+    throw ArgumentError("batch norm needs a positive channel count that divides the activations' size");
+  }
+  return {static_cast<int64_t>(elements / size_t(channels)), channels};
+}
+
+// fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu)
+napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 10);
+    auto x = GetTypedArray<float>(env, args.values[0], napi_float32_array, "fusedBatchNorm x");
+    const BatchNormShape s = GetBatchNormShape(env, args.values[7], x.length);
+    const size_t c = size_t(s.channels);
+    auto scale = Floats(env, args.values[1], "fusedBatchNorm scale", c);
+    auto offset = Floats(env, args.values[2], "fusedBatchNorm offset", c);
+    const float* residual =
+        IsNull(env, args.values[3]) ? nullptr : Floats(env, args.values[3], "fusedBatchNorm residual", x.length).data;
+    auto y = Floats(env, args.values[4], "fusedBatchNorm y", x.length);
+    auto mean = Floats(env, args.values[5], "fusedBatchNorm mean", c);
+    auto variance = Floats(env, args.values[6], "fusedBatchNorm variance", c);
+    bool relu = false;
+    Check(env, napi_get_value_bool(env, args.values[9], &relu));
+    FusedBatchNorm(s, x.data, scale.data, offset.data, residual, static_cast<float>(Double(env, args.values[8])), relu,
+                   y.data, mean.data, variance.data);
+    return nullptr;
+  });
+}
+
+// fusedBatchNormGrad(dy, x, scale, mean, variance, y, dx, dScale, dOffset, dResidual | null, channels, epsilon, relu)
+napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
+  return Guard(env, [&]() -> napi_value {
+    Args args(env, info, 13);
+    auto x = GetTypedArray<float>(env, args.values[1], napi_float32_array, "fusedBatchNormGrad x");
+    const BatchNormShape s = GetBatchNormShape(env, args.values[10], x.length);
+    const size_t c = size_t(s.channels);
+    auto dy = Floats(env, args.values[0], "fusedBatchNormGrad dy", x.length);
+    auto scale = Floats(env, args.values[2], "fusedBatchNormGrad scale", c);
+    auto mean = Floats(env, args.values[3], "fusedBatchNormGrad mean", c);
+    auto variance = Floats(env, args.values[4], "fusedBatchNormGrad variance", c);
+    auto y = Floats(env, args.values[5], "fusedBatchNormGrad y", x.length);
+    auto dx = Floats(env, args.values[6], "fusedBatchNormGrad dx", x.length);
+    auto d_scale = Floats(env, args.values[7], "fusedBatchNormGrad dScale", c);
+    auto d_offset = Floats(env, args.values[8], "fusedBatchNormGrad dOffset", c);
+    float* d_residual = IsNull(env, args.values[9])
+                            ? nullptr
+                            : Floats(env, args.values[9], "fusedBatchNormGrad dResidual", x.length).data;
+    bool relu = false;
+    Check(env, napi_get_value_bool(env, args.values[12], &relu));
+    FusedBatchNormGrad(s, dy.data, x.data, scale.data, mean.data, variance.data, y.data,
+                       static_cast<float>(Double(env, args.values[11])), relu, dx.data, d_scale.data, d_offset.data,
+                       d_residual);
+    return nullptr;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor functions[] = {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -306,6 +371,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMulEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPool", nullptr, MaxPoolEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGradEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"fusedBatchNorm", nullptr, FusedBatchNormEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"fusedBatchNormGrad", nullptr, FusedBatchNormGradEntry, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

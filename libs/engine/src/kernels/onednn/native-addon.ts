@@ -73,6 +73,35 @@ export interface OnednnAddon {
   /** geometry: n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft. */
   maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** ResnetFusedBatchNorm on NHWC x of `channels` channels; residual null when there is none. */
+  fusedBatchNorm(
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    residual: Float32Array | null,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    channels: number,
+    epsilon: number,
+    relu: boolean,
+  ): void;
+  /** ResnetFusedBatchNormGrad; dResidual null when the forward op had no residual. */
+  fusedBatchNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    y: Float32Array,
+    dx: Float32Array,
+    dScale: Float32Array,
+    dOffset: Float32Array,
+    dResidual: Float32Array | null,
+    channels: number,
+    epsilon: number,
+    relu: boolean,
+  ): void;
 }
 
 export type AddonLoad = { addon: OnednnAddon } | { addon: null; reason: string };

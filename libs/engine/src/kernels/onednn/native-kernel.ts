@@ -44,3 +44,10 @@ export function nativeKernelConfig<A>(kernelName: string, native: NativeKernel<A
 export function isFloat32(...infos: TensorInfo[]): boolean {
   return infos.every((info) => info.dtype === 'float32');
 }
+
+/** For kernels that have no cpu fallback: anything but float32 is a caller's error. */
+export function assertFloat32(kernelName: string, ...infos: TensorInfo[]): void {
+  if (!isFloat32(...infos)) {
+    throw new TypeError(`${kernelName} takes float32 tensors, got ${infos.map((i) => i.dtype).join(', ')}`);
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * Registers the `onednn` backend: every cpu kernel under the new name, then the native kernels
  * over the hot ones (convolutions, elementwise ops, channel reductions, max pooling, matrix
- * products).
+ * products) and the fused batch-norm kernels of the model's training op.
  *
  * Determinism: with one thread every native kernel gives the same bits on every run and in every
  * process on the same CPU type. The elementwise, reduction and pooling loops stay so with more
@@ -14,6 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
 import { convKernelConfigs } from './conv-kernels';
 import { elementwiseKernelConfigs } from './elementwise-kernels';
+import { fusedBatchNormConfig } from './fused-batch-norm';
+import { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
 import { matMulKernelConfigs } from './matmul-kernels';
 import { loadOnednnAddon, OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
@@ -41,6 +43,8 @@ function registerKernels(addon: OnednnAddon): void {
     ...reductionKernelConfigs(addon),
     ...poolingKernelConfigs(addon),
     ...matMulKernelConfigs(addon),
+    fusedBatchNormConfig(addon),
+    fusedBatchNormGradConfig(addon),
   ];
   for (const config of native) {
     if (tf.getKernel(config.kernelName, ONEDNN)) tf.unregisterKernel(config.kernelName, ONEDNN);

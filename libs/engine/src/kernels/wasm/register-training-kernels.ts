@@ -1,17 +1,22 @@
 /**
  * Registers the XNNPACK-backed training kernels for the tfjs wasm backend:
  * Conv2DBackpropFilter (missing from tfjs-backend-wasm) and
- * Conv2DBackpropInput (replaces the stock, much slower one).
+ * Conv2DBackpropInput (replaces the stock, much slower one), and the model's
+ * fused batch-norm kernels in WebAssembly SIMD.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
 import { wasmConv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { wasmConv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { wasmFusedBatchNormConfig } from './fused-batch-norm';
+import { wasmFusedBatchNormGradConfig } from './fused-batch-norm-grad';
 
 const TRAINING_KERNELS: readonly KernelConfig[] = [
   wasmConv2DBackpropInputConfig,
   wasmConv2DBackpropFilterConfig,
+  wasmFusedBatchNormConfig,
+  wasmFusedBatchNormGradConfig,
 ];
 
 /**

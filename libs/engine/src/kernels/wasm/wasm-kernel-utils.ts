@@ -1,8 +1,9 @@
 /**
- * Shared plumbing for the wasm training kernels (Conv2DBackpropInput,
- * Conv2DBackpropFilter). Both are expressed as a handful of calls to the wasm
+ * Shared plumbing for the wasm training kernels. Conv2DBackpropInput and
+ * Conv2DBackpropFilter are expressed as a handful of calls to the wasm
  * backend's own registered kernels (Conv2D runs through XNNPACK), so this file
- * only has to (a) call those kernels and (b) free every intermediate buffer.
+ * only has to (a) call those kernels and (b) free every intermediate buffer;
+ * the fused batch-norm kernels read and write the backend's heap directly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -12,6 +13,7 @@ import type {
   NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ConvAttrs, nhwcConvInfo, unsupportedConv } from '../conv-geometry';
 
 export const WASM = 'wasm';
@@ -112,4 +114,13 @@ export function wasmConv2d(
     dilations,
     dimRoundingMode: undefined,
   } as unknown as NamedAttrMap);
+}
+
+/**
+ * A float32 tensor's values in place on the wasm backend's heap. The view is detached when the
+ * heap grows, so take it after every output of the kernel is made.
+ */
+export function float32Heap(backend: BackendWasm, kernelName: string, info: TensorInfo): Float32Array {
+  if (info.dtype !== 'float32') throw new TypeError(`${kernelName} takes float32 tensors, got ${info.dtype}`);
+  return backend.typedArrayFromHeap(info) as Float32Array;
 }

@@ -1,0 +1,107 @@
+// Per-channel sums over the rows of a [rows, channels] view, shared by the fused batch-norm
+// kernels. Rows are summed in float over short runs and in double over fixed blocks, and the
+// blocks then add up in order: accurate, vectorised over channels, and the same for any number
+// of threads.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace resnet_onednn {
+
+// Rows per float run: short enough that float rounding stays near that of a double sum.
+constexpr int64_t kFloatRunRows = 16;
+// Rows per block whose double sums are kept apart until the final ordered sum.
+constexpr int64_t kSumBlockRows = 1024;
+// Below this many elements a parallel region costs more than it saves.
+constexpr int64_t kBatchNormParallelThreshold = 1 << 15;
+
+// Four channels as one value: GCC's vector extension, an SSE register on the baseline x86-64
+// ISA and a NEON register on ARM.
+using Floats4 = float __attribute__((vector_size(16)));
+constexpr int64_t kChannelGroup = 4;
+
+// Loads or stores a Floats4 or a float at p, aligned or not.
+template <typename V>
+inline V Load(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <typename V>
+inline void Store(float* p, const V& v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+// first[c] and second[c] = the sums over all rows of two per-element terms. terms(i, c, a, b)
+// adds the terms of the element at index i (channel c) into a and b, either for 4 channels at once
+// (a, b: Floats4, so that its arithmetic runs on vector registers) or for one (float). Each
+// element is visited once, by one thread, so `terms` may also write per-element outputs.
+template <typename Terms>
+void ChannelSums(int64_t rows, int64_t channels, Terms terms, double* first, double* second) {
+  const int64_t blocks = (rows + kSumBlockRows - 1) / kSumBlockRows;
+  const int64_t grouped = channels - channels % kChannelGroup;
+  std::vector<double> partial(static_cast<size_t>(2 * blocks * channels), 0.0);
+#pragma omp parallel for schedule(static) if (rows * channels >= kBatchNormParallelThreshold)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    double* block_a = partial.data() + 2 * blk * channels;
+    double* block_b = block_a + channels;
+    const int64_t begin = blk * kSumBlockRows, end = std::min(rows, (blk + 1) * kSumBlockRows);
+    // One group of channels at a time down the block (which stays in cache): the sums live in
+    // registers rather than in memory that every row would load and store.
+    for (int64_t c0 = 0; c0 < grouped; c0 += kChannelGroup) {
+      double sum_a[kChannelGroup] = {}, sum_b[kChannelGroup] = {};
+      for (int64_t r0 = begin; r0 < end; r0 += kFloatRunRows) {
+        Floats4 run_a = {}, run_b = {};
+        for (int64_t r = r0, r1 = std::min(end, r0 + kFloatRunRows); r < r1; r++)
+          terms(r * channels + c0, c0, run_a, run_b);
+        for (int64_t k = 0; k < kChannelGroup; k++) {
+          sum_a[k] += run_a[k];
+          sum_b[k] += run_b[k];
+        }
+      }
+      for (int64_t k = 0; k < kChannelGroup; k++) {
+        block_a[c0 + k] = sum_a[k];
+        block_b[c0 + k] = sum_b[k];
+      }
+    }
+    for (int64_t c = grouped; c < channels; c++) {
+      double sum_a = 0, sum_b = 0;
+      for (int64_t r0 = begin; r0 < end; r0 += kFloatRunRows) {
+        float run_a = 0, run_b = 0;
+        for (int64_t r = r0, r1 = std::min(end, r0 + kFloatRunRows); r < r1; r++)
+          terms(r * channels + c, c, run_a, run_b);
+        sum_a += run_a;
+        sum_b += run_b;
+      }
+      block_a[c] = sum_a;
+      block_b[c] = sum_b;
+    }
+  }
+  std::fill(first, first + channels, 0.0);
+  std::fill(second, second + channels, 0.0);
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    const double* block_a = partial.data() + 2 * blk * channels;
+    const double* block_b = block_a + channels;
+    for (int64_t c = 0; c < channels; c++) {
+      first[c] += block_a[c];
+      second[c] += block_b[c];
+    }
+  }
+}
+
+// Runs body(begin, end) over contiguous ranges of rows, one per thread.
+template <typename Body>
+void ForRowRanges(int64_t rows, int64_t channels, Body body) {
+#pragma omp parallel if (rows * channels >= kBatchNormParallelThreshold)
+  {
+    const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
+    body(rows * thread / threads, rows * (thread + 1) / threads);
+  }
+}
+
+}  // namespace resnet_onednn

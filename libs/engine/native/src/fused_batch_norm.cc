@@ -1,0 +1,72 @@
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "channel_sums.h"
+#include "fused_batch_norm.h"
+
+namespace resnet_onednn {
+namespace {
+
+// The normalisation as y = act(x·multiplier + addend (+ residual)), one output row at a time;
+// the flags let the compiler vectorise each variant without branches.
+template <bool kResidual, bool kRelu>
+void Normalise(const BatchNormShape& s, const float* x, const float* residual, const float* multiplier,
+               const float* addend, float* y) {
+  const int64_t channels = s.channels;
+  ForRowRanges(s.rows, channels, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const float* __restrict x_row = x + r * channels;
+      const float* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
+      float* __restrict y_row = y + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        float v = x_row[c] * multiplier[c] + addend[c];
+        if (kResidual) v += residual_row[c];
+        // Like tfjs' Relu, NaN stays NaN.
+        if (kRelu) v = v < 0.0f ? 0.0f : v;
+        y_row[c] = v;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale, const float* offset,
+                    const float* residual, float epsilon, bool relu, float* y, float* mean, float* variance) {
+  const int64_t channels = s.channels;
+  // One pass for both moments: sums of (x − first row) and of its square, so that the variance
+  // E[d²] − E[d]² does not cancel catastrophically when |mean| is much larger than the spread.
+  const float* shift = x;
+  std::vector<double> sum(channels), squares(channels);
+  ChannelSums(
+      s.rows, channels,
+      [&](int64_t i, int64_t c, auto& a, auto& b) {
+        using V = std::decay_t<decltype(a)>;
+        const V d = Load<V>(x + i) - Load<V>(shift + c);
+        a += d;
+        b += d * d;
+      },
+      sum.data(), squares.data());
+  std::vector<float> multiplier(channels), addend(channels);
+  const double count = static_cast<double>(s.rows);
+  for (int64_t c = 0; c < channels; c++) {
+    const double shifted_mean = sum[c] / count;
+    const double var = std::max(0.0, squares[c] / count - shifted_mean * shifted_mean);
+    const double m = shift[c] + shifted_mean;
+    const double inv_std = 1.0 / std::sqrt(var + epsilon);
+    mean[c] = static_cast<float>(m);
+    variance[c] = static_cast<float>(var);
+    multiplier[c] = static_cast<float>(scale[c] * inv_std);
+    addend[c] = static_cast<float>(offset[c] - m * scale[c] * inv_std);
+  }
+  const float* mul = multiplier.data();
+  const float* add = addend.data();
+  if (residual) {
+    relu ? Normalise<true, true>(s, x, residual, mul, add, y) : Normalise<true, false>(s, x, residual, mul, add, y);
+  } else {
+    relu ? Normalise<false, true>(s, x, residual, mul, add, y) : Normalise<false, false>(s, x, residual, mul, add, y);
+  }
+}
+
+}  // namespace resnet_onednn

@@ -1,0 +1,82 @@
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "channel_sums.h"
+#include "fused_batch_norm.h"
+
+namespace resnet_onednn {
+namespace {
+
+// The gradient reaching the batch norm's output: dy where the ReLU (if any) passed its input.
+template <bool kRelu>
+inline float Upstream(float dy, float y) {
+  return kRelu ? (y > 0.0f ? dy : 0.0f) : dy;
+}
+
+template <bool kRelu, bool kResidual>
+void Grad(const BatchNormShape& s, const float* dy, const float* x, const float* scale, const float* mean,
+          const float* variance, const float* y, float epsilon, float* dx, float* d_scale, float* d_offset,
+          float* d_residual) {
+  const int64_t channels = s.channels;
+  // Pass 1: Σ g and Σ g·(x − mean); d_residual = g on the way.
+  std::vector<double> sum_g(channels), sum_g_centred(channels);
+  ChannelSums(
+      s.rows, channels,
+      [&](int64_t i, int64_t c, auto& a, auto& b) {
+        using V = std::decay_t<decltype(a)>;
+        const V dy_v = Load<V>(dy + i);
+        // A select, not a branch: the mask's sign pattern is random.
+        const V g = kRelu ? V(Load<V>(y + i) > 0.0f ? dy_v : V{}) : dy_v;
+        a += g;
+        b += g * (Load<V>(x + i) - Load<V>(mean + c));
+        if (kResidual) Store(d_residual + i, g);
+      },
+      sum_g.data(), sum_g_centred.data());
+
+  // dx = A·g − B − (x − mean)·C per channel, with A = scale·invStd, B = A·d_offset/M and
+  // C = A·invStd·d_scale/M.
+  std::vector<float> a_coef(channels), b_coef(channels), c_coef(channels);
+  const double count = static_cast<double>(s.rows);
+  for (int64_t c = 0; c < channels; c++) {
+    const double inv_std = 1.0 / std::sqrt(static_cast<double>(variance[c]) + epsilon);
+    const double ds = sum_g_centred[c] * inv_std;
+    const double a = scale[c] * inv_std;
+    d_offset[c] = static_cast<float>(sum_g[c]);
+    d_scale[c] = static_cast<float>(ds);
+    a_coef[c] = static_cast<float>(a);
+    b_coef[c] = static_cast<float>(a * sum_g[c] / count);
+    c_coef[c] = static_cast<float>(a * inv_std * ds / count);
+  }
+  const float* __restrict ca = a_coef.data();
+  const float* __restrict cb = b_coef.data();
+  const float* __restrict cc = c_coef.data();
+  // Pass 2: dx, reading g back from d_residual when it was written (one array instead of dy and y).
+  ForRowRanges(s.rows, channels, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const float* __restrict dy_row = (kResidual ? d_residual : dy) + r * channels;
+      const float* __restrict y_row = kRelu && !kResidual ? y + r * channels : nullptr;
+      const float* __restrict x_row = x + r * channels;
+      float* __restrict dx_row = dx + r * channels;
+      for (int64_t c = 0; c < channels; c++) {
+        const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? y_row[c] : 0.0f);
+        dx_row[c] = ca[c] * g - cb[c] - (x_row[c] - mean[c]) * cc[c];
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const float* x, const float* scale,
+                        const float* mean, const float* variance, const float* y, float epsilon, bool relu,
+                        float* dx, float* d_scale, float* d_offset, float* d_residual) {
+  if (d_residual) {
+    return relu ? Grad<true, true>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual)
+                : Grad<false, true>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual);
+  }
+  return relu ? Grad<true, false>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual)
+              : Grad<false, false>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual);
+}
+
+}  // namespace resnet_onednn
