@@ -5,7 +5,7 @@ import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
 import { lrAt } from '@resnet/optimizer';
 import { ModelTensorCodec, scheduleOf, ShardMessageMeta } from '@resnet/protocol';
-import { RejectedShardResultError } from '../../apps/coordinator/src/training/errors/shard.errors';
+import { RejectedShardResultError } from '../../apps/coordinator/src/errors/shard.errors';
 import { validatedContribution } from '../../apps/coordinator/src/training/shard-result.validator';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';

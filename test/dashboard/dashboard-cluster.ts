@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { getQueueToken } from '@nestjs/bullmq';
 import { INestApplication } from '@nestjs/common';
-import { Queue, QueueEvents } from 'bullmq';
-import { SHARD_QUEUE } from '@resnet/protocol';
 import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../../apps/cli/src/worker-pool';
 import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
 import { LogLevel } from '../../apps/coordinator/src/coordinator.config';
-import { ShardDispatcher } from '../../apps/coordinator/src/training/shard-dispatcher';
+import { ShardDispatcher } from '../../apps/coordinator/src/repositories/shard-dispatcher';
 
 /**
  * A private redis-server on a free port (never the shared one), the coordinator in this process
@@ -55,9 +52,7 @@ export class DashboardCluster {
    * reconnecting after a Redis restart: wait until the coordinator's queue connections are back.
    */
   async settleAfterRedisRestart(): Promise<void> {
-    const { events } = this.app.get(ShardDispatcher) as unknown as { events: QueueEvents };
-    const queue = this.app.get<Queue>(getQueueToken(SHARD_QUEUE));
-    await Promise.all([events.waitUntilReady(), queue.waitUntilReady()]);
+    await this.app.get(ShardDispatcher).waitUntilReady();
   }
 
   async stop(): Promise<void> {

@@ -10,7 +10,7 @@ import {
   StepAggregator,
 } from '@resnet/optimizer';
 import { roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
-import { initialJobWeights } from '../../apps/coordinator/src/training/training-plan';
+import { initialJobWeights } from '../../apps/coordinator/src/plan/training-plan';
 
 /**
  * Single-process SGD on the same global batches: every shard of a step computed one after the

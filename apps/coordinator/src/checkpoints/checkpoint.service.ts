@@ -1,10 +1,10 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { ModelWeights } from '@resnet/model';
 import { TensorCodec, TrainingJobSpec } from '@resnet/protocol';
-import { JobRepository } from '../jobs/job.repository';
 import { layersModelFiles } from '../models/layers-model-export';
-import { dueWithin } from '../training/training-plan';
-import { CheckpointStore } from './checkpoint.store';
+import { dueWithin } from '../plan/training-plan';
+import { CheckpointStore } from '../repositories/checkpoint.store';
+import { JobRepository } from '../repositories/job.repository';
 
 /** Writes jobs' checkpoints to disk and brings jobs back from them into Redis. */
 @Injectable()

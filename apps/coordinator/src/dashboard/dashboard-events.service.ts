@@ -15,10 +15,10 @@ import {
 } from 'rxjs';
 import { JobStatus } from '@resnet/protocol';
 import { JobsService, JobView } from '../jobs/jobs.service';
-import { REDIS } from '../redis/redis.module';
-import { readWhileRedisAnswers } from '../redis/redis-availability';
+import { readWhileRedisAnswers } from '../repositories/redis-availability';
+import { REDIS } from '../repositories/redis.providers';
+import { StepMetricsReader } from '../repositories/step-metrics.reader';
 import { WorkersService, WorkerView } from '../workers/workers.service';
-import { StepMetricsReader } from './step-metrics.reader';
 
 const TICK_MS = 1000;
 /** Steps whose wall-clock spacing estimates a job's remaining time (evaluations included). */

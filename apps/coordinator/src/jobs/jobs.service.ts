@@ -8,11 +8,11 @@ import {
 } from '@nestjs/common';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
-import { initialJobWeights } from '../training/training-plan';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
+import { initialJobWeights } from '../plan/training-plan';
+import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
-import { JobRepository, StoredJob } from './job.repository';
 import { JobSpecFactory } from './job-spec.factory';
 
 export interface JobView extends JobState {

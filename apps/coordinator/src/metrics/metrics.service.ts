@@ -4,8 +4,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
-import { readWhileRedisAnswers } from '../redis/redis-availability';
+import { readWhileRedisAnswers } from '../repositories/redis-availability';
+import { REDIS } from '../repositories/redis.providers';
 import { WorkersService } from '../workers/workers.service';
 
 /** Shard states worth a series; BullMQ counts each in one round trip. */

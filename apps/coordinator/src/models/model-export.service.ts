@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import type { io } from '@tensorflow/tfjs';
 import { architectureFor, layoutsOf, LayersModelFiles } from '@resnet/model';
 import { ModelTensorCodec } from '@resnet/protocol';
-import { JobRepository, StoredJob } from '../jobs/job.repository';
+import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { layersModelFiles } from './layers-model-export';
 
 /** Tries at reading the latest version while steps keep committing (each commit frees the previous version). */

@@ -8,7 +8,7 @@ import {
   ShardMessageMeta,
   ShardOutcome,
 } from '@resnet/protocol';
-import { RejectedShardResultError } from './errors/shard.errors';
+import { RejectedShardResultError } from '../errors/shard.errors';
 
 /** The first value that is NaN or infinite, or -1; the fast check first, the search only when it fails. */
 function firstNonFinite(values: Float32Array): number {

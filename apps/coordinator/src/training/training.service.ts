@@ -13,28 +13,21 @@ import {
   usesLocalSgd,
 } from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
-import { JobRepository } from '../jobs/job.repository';
-import { REDIS } from '../redis/redis.module';
-import { WorkersService } from '../workers/workers.service';
-import { RejectedShardResultError, TrainingDivergedError } from './errors/shard.errors';
+import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard.errors';
+import {
+  CoordinatorStoppingError,
+  JobCancelledError,
+  JobPausedError,
+  RedisDataLostError,
+} from '../errors/training.errors';
 import { MetricsService } from '../metrics/metrics.service';
-import { ShardDispatcher } from './shard-dispatcher';
+import { evalDue, evalTasks, trainTasks } from '../plan/training-plan';
+import { JobRepository } from '../repositories/job.repository';
+import { REDIS } from '../repositories/redis.providers';
+import { ShardDispatcher } from '../repositories/shard-dispatcher';
+import { WorkersService } from '../workers/workers.service';
 import { validatedContribution } from './shard-result.validator';
 import { StepWorkspace } from './step-workspace';
-import { evalDue, evalTasks, trainTasks } from './training-plan';
-
-class JobCancelledError extends Error {
-  override readonly name = 'JobCancelledError';
-}
-class CoordinatorStoppingError extends Error {
-  override readonly name = 'CoordinatorStoppingError';
-}
-class JobPausedError extends Error {
-  override readonly name = 'JobPausedError';
-}
-class RedisDataLostError extends Error {
-  override readonly name = 'RedisDataLostError';
-}
 
 /**
  * Runs every active job's synchronous SGD loop: enqueue a step's shards, fold their gradients as

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { WorkerInfo } from '@resnet/protocol';
-import { WorkerRegistryRepository } from './worker-registry.repository';
+import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
 
 /** A worker that has not sent a heartbeat for this long is shown as gone. */
 const ALIVE_WITHIN_MS = 15_000;

@@ -12,7 +12,7 @@ import {
   TrainingJobSpec,
   VersionAnnouncement,
 } from '@resnet/protocol';
-import { BLOBS, REDIS } from '../redis/redis.module';
+import { BLOBS, REDIS } from './redis.providers';
 
 export interface StoredJob {
   readonly spec: TrainingJobSpec;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { EvalMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
+import { REDIS } from './redis.providers';
 
 /**
  * Ranged reads of a job's metric lists, so that live views fetch only what is new rather than a

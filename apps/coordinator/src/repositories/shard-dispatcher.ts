@@ -4,8 +4,9 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { REDIS } from '../redis/redis.module';
-import { RejectedShardResultError, ShardFailedError } from './errors/shard.errors';
+import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
+import { REDIS } from './redis.providers';
+import { logOutages } from './redis-outages';
 
 /** How often a shard is tried before its step fails (a crashed worker's shard is re-delivered separately, as stalled). */
 const SHARD_ATTEMPTS = 3;
@@ -61,9 +62,14 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
     // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
     this.events.on('duplicated', ({ jobId }) => void this.catchUp(jobId));
-    this.logOutages(this.events as never, 'queue events');
-    this.logOutages(this.queue as never, 'shard queue');
+    logOutages(this.events, 'queue events', this.logger);
+    logOutages(this.queue, 'shard queue', this.logger);
     await this.events.waitUntilReady();
+  }
+
+  /** Resolves once the queue's connections are up again, e.g. after a Redis restart. */
+  async waitUntilReady(): Promise<void> {
+    await Promise.all([this.events.waitUntilReady(), this.queue.waitUntilReady()]);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -136,19 +142,6 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       signal.removeEventListener('abort', onAbort);
       for (const id of active) this.waiters.delete(id);
     }
-  }
-
-  /** ioredis retries with backoff by itself; at most one line per outage instead of one per retry. */
-  private logOutages(
-    emitter: { on(event: 'error', listener: (err: Error) => void): unknown },
-    what: string,
-  ): void {
-    let lastLogged = 0;
-    emitter.on('error', (err: Error) => {
-      if (Date.now() - lastLogged < 30_000) return;
-      lastLogged = Date.now();
-      this.logger.warn(`${what}: ${err.message}; reconnecting`);
-    });
   }
 
   /** Registers interest in a shard before it is enqueued, so no completion can slip past. */

@@ -62,7 +62,9 @@ export class CheckpointStore {
   /** Job ids that have at least one checkpoint. */
   async jobIds(): Promise<string[]> {
     try {
-      return (await fs.readdir(this.config.checkpointDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+      return (await fs.readdir(this.config.checkpointDir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -89,7 +91,12 @@ export class CheckpointStore {
         read('optimizer.rnt'),
         read('metrics.json'),
       ]);
-      return { manifest: JSON.parse(manifest.toString()), weights, velocity, metrics: JSON.parse(metrics.toString()) };
+      return {
+        manifest: JSON.parse(manifest.toString()),
+        weights,
+        velocity,
+        metrics: JSON.parse(metrics.toString()),
+      };
     } catch (err) {
       throw new Error(`cannot read checkpoint ${folder}: ${(err as Error).message}`, { cause: err });
     }
@@ -113,7 +120,9 @@ export class CheckpointStore {
   private async prune(jobId: string): Promise<void> {
     const steps = await this.steps(jobId);
     await Promise.all(
-      steps.slice(0, -KEEP_PER_JOB).map((s) => fs.rm(this.folderOf(jobId, s), { recursive: true, force: true })),
+      steps
+        .slice(0, -KEEP_PER_JOB)
+        .map((s) => fs.rm(this.folderOf(jobId, s), { recursive: true, force: true })),
     );
   }
 }
