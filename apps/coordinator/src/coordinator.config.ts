@@ -8,8 +8,10 @@ export interface CoordinatorConfig {
   readonly redisPrefix: string;
   /** Dataset paths in job requests are relative to this folder and cannot leave it. */
   readonly dataRoot: string;
-  /** pino level of the coordinator's JSON logs (default info). */
+  /** pino level of the coordinator's logs (default info; HTTP requests that succeed log at debug). */
   readonly logLevel?: LogLevel;
+  /** `pretty`: human lines for a terminal; `json`: one JSON object a line (default: pretty on a TTY). */
+  readonly logFormat?: LogFormat;
   /** Where jobs' checkpoints are written (one folder per job, one per checkpointed step). */
   readonly checkpointDir: string;
   /** When set, mutating endpoints require `Authorization: Bearer <token>`. */
@@ -18,6 +20,9 @@ export interface CoordinatorConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 
@@ -30,6 +35,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const logFormat = (env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new Error(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${env.LOG_FORMAT}"`);
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -37,6 +46,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     redisPrefix: env.REDIS_PREFIX ?? 'rc',
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
     logLevel,
+    logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
     apiToken: env.API_TOKEN || null,
   };

@@ -37,7 +37,7 @@ interface WorkerOptions {
 
 async function main(options: WorkerOptions): Promise<void> {
   const id = options.name ?? `${os.hostname()}-${process.pid}`;
-  const log = pino({ base: { worker: id } });
+  const log = pino({ base: { worker: id }, level: process.env.LOG_LEVEL ?? 'info' });
   const simulatedMs = options.simulateComputeMs === undefined ? null : Number(options.simulateComputeMs);
   const compute =
     simulatedMs === null

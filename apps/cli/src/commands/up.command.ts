@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { startCoordinator } from '../../../coordinator/src/bootstrap';
 import { configFromEnv } from '../../../coordinator/src/coordinator.config';
@@ -13,6 +14,7 @@ interface UpOptions {
   epochs: string;
   job: boolean;
   exitWhenDone: boolean;
+  json: boolean;
 }
 
 /** One worker per core: a worker computes on one thread, so more would only contend. */
@@ -30,8 +32,17 @@ export function upCommand(): Command {
     .option('--epochs <n>', 'epochs for the job', '3')
     .option('--no-job', 'start the cluster without submitting a job')
     .option('--exit-when-done', 'stop everything once the job ends')
+    .option('--json', 'JSON logs, HTTP requests and every worker shard included (LOG_LEVEL still applies)')
     .action(async (opts: UpOptions) => {
-      const config = configFromEnv();
+      // The console shows steps and warnings; --json or LOG_LEVEL bring back the traffic.
+      const env = process.env;
+      const config = configFromEnv({
+        ...env,
+        ...(opts.json ? { LOG_FORMAT: 'json', LOG_LEVEL: env.LOG_LEVEL ?? 'debug' } : {}),
+      });
+      const workerLogLevel = env.LOG_LEVEL ?? (opts.json ? 'info' : 'warn');
+      // Checkpoints build a LayersModel in this process; TF.js's banner about tfjs-node is no news here.
+      tf.enableProdMode();
       let redisUrl = config.redisUrl;
       let embedded: EmbeddedRedis | null = null;
       if (!(await redisAnswers(redisUrl))) {
@@ -52,6 +63,7 @@ export function upCommand(): Command {
         prefix: config.redisPrefix,
         dataRoot: config.dataRoot,
         stdio: 'inherit',
+        env: { LOG_LEVEL: workerLogLevel },
       });
       pool.startMany(Number(opts.workers), `${os.hostname()}-local`);
       console.log(`coordinator and dashboard at ${url} with ${opts.workers} local worker(s)`);
