@@ -1,4 +1,4 @@
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
+import { JobMetrics, StepMetrics } from '@resnet/protocol';
 import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
 import { WorkerPool } from '../apps/cli/src/worker-pool';
 import { startCoordinator } from '../apps/coordinator/src/bootstrap';
@@ -18,7 +18,7 @@ export async function runClusterJob(
   workers: number,
   job: Record<string, unknown>,
   warmup = 1,
-): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+): Promise<JobMetrics> {
   const redis = await EmbeddedRedis.start();
   const app = await startCoordinator(
     configFromEnv({

@@ -1,7 +1,5 @@
 import { Option } from 'commander';
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import type { JobView } from '../../coordinator/src/jobs/jobs.service';
-import type { WorkerView } from '../../coordinator/src/workers/workers.service';
+import { JobMetrics, JobView, WorkerView } from '@resnet/protocol';
 
 export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:3000';
 
@@ -56,7 +54,7 @@ export class CoordinatorClient {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
   }
 
-  metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  metrics(id: string): Promise<JobMetrics> {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}/metrics`);
   }
 

@@ -1,6 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import type { JobView } from '../../coordinator/src/jobs/jobs.service';
+import { EvalMetrics, JobView, StepMetrics } from '@resnet/protocol';
 import { CoordinatorClient } from './coordinator-client';
 
 const POLL_MS = 1000;

@@ -6,7 +6,6 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
 import {
-  BlobConnection,
   RedisKeys,
   SHARD_QUEUE,
   ShardOutcome,
@@ -15,6 +14,7 @@ import {
   VersionAnnouncement,
   WorkerInfo,
 } from '@resnet/protocol';
+import { BlobConnection } from '@resnet/redis-blobs';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { SimulatedShardProcessor } from './simulated-shard-processor';

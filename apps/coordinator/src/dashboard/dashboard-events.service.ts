@@ -13,12 +13,12 @@ import {
   share,
   timer,
 } from 'rxjs';
-import { JobStatus } from '@resnet/protocol';
-import { JobsService, JobView } from '../jobs/jobs.service';
+import { JobStatus, JobView, WorkerView } from '@resnet/protocol';
+import { JobsService } from '../jobs/jobs.service';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
 import { StepMetricsReader } from '../repositories/step-metrics.reader';
-import { WorkersService, WorkerView } from '../workers/workers.service';
+import { WorkersService } from '../workers/workers.service';
 
 const TICK_MS = 1000;
 /** Steps whose wall-clock spacing estimates a job's remaining time (evaluations included). */

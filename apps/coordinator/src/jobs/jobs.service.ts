@@ -7,21 +7,13 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { JobMetrics, JobView, ModelTensorCodec } from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobSpecFactory } from './job-spec.factory';
-
-export interface JobView extends JobState {
-  readonly name: string;
-  readonly totalSteps: number;
-  readonly epoch: number;
-  readonly progress: number;
-  readonly spec: TrainingJobSpec;
-}
 
 @Injectable()
 export class JobsService {
@@ -100,7 +92,7 @@ export class JobsService {
     return this.get(id);
   }
 
-  async metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async metrics(id: string): Promise<JobMetrics> {
     await this.stored(id);
     return this.jobs.metrics(id);
   }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { LayersModelFiles, WEIGHTS_FILE } from '@resnet/model';
-import { EvalMetrics, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { JobMetrics, TrainingJobSpec } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 
 export interface CheckpointManifest {
@@ -18,7 +18,7 @@ export interface Checkpoint {
   readonly weights: Buffer;
   /** SGD momentum buffer, as a tensor message. */
   readonly velocity: Buffer;
-  readonly metrics: { steps: StepMetrics[]; evals: EvalMetrics[] };
+  readonly metrics: JobMetrics;
 }
 
 /** How many checkpoints of a job are kept on disk; older ones are deleted. */

@@ -1,6 +1,7 @@
 import { Logger, Provider } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { BlobConnection, RedisKeys } from '@resnet/protocol';
+import { RedisKeys } from '@resnet/protocol';
+import { BlobConnection } from '@resnet/redis-blobs';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { logOutages } from './redis-outages';
 

@@ -1,7 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { BlobConnection, SHARD_QUEUE } from '@resnet/protocol';
+import { SHARD_QUEUE } from '@resnet/protocol';
+import { BlobConnection } from '@resnet/redis-blobs';
 import { CheckpointStore } from './checkpoint.store';
 import { JobRepository } from './job.repository';
 import { BLOBS, REDIS, redisProviders } from './redis.providers';

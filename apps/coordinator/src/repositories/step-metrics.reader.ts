@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { EvalMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
+import { EvalMetrics, JobMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
 import { REDIS } from './redis.providers';
 
 /**
@@ -19,11 +19,7 @@ export class StepMetricsReader {
   }
 
   /** Entries after the first `stepsSeen` step and `evalsSeen` eval entries. */
-  async since(
-    jobId: string,
-    stepsSeen: number,
-    evalsSeen: number,
-  ): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async since(jobId: string, stepsSeen: number, evalsSeen: number): Promise<JobMetrics> {
     const [steps, evals] = await Promise.all([
       this.redis.lrange(this.keys.stepMetrics(jobId), stepsSeen, -1),
       this.redis.lrange(this.keys.evalMetrics(jobId), evalsSeen, -1),

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ReusableBuffer } from './reusable-buffer';
+import { ReusableBuffer } from '@resnet/protocol';
 
 /** Socket reads land in one buffer of this size, reused for every read. */
 const READ_BUFFER_BYTES = 256 * 1024;

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { BlobConnection, RedisReplyError, ReusableBuffer } from '@resnet/protocol';
+import { ReusableBuffer } from '@resnet/protocol';
+import { BlobConnection, RedisReplyError } from '@resnet/redis-blobs';
 import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
 
 describe('BlobConnection', function () {
