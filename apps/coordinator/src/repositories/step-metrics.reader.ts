@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { EvalMetrics, JobMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
+import { JobMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
 import { REDIS } from './redis.providers';
 
 /**
