@@ -10,10 +10,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
-import { WorkerPool } from '../apps/cli/src/worker-pool';
-import { startCoordinator } from '../apps/coordinator/src/bootstrap';
-import { configFromEnv } from '../apps/coordinator/src/coordinator.config';
+import { LocalCluster } from '@resnet/local-cluster';
+import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EPOCHS = Number(process.env.EPOCHS ?? 5);
@@ -32,24 +30,14 @@ const PYTORCH_BY_EPOCHS: Readonly<Record<number, readonly number[]>> = {
 const PYTORCH = PYTORCH_BY_EPOCHS[EPOCHS] ?? [];
 
 async function main(): Promise<void> {
-  const redis = await EmbeddedRedis.start();
-  const app = await startCoordinator(
-    configFromEnv({
-      PORT: '0',
-      REDIS_URL: redis.url,
-      DATA_ROOT,
-      CHECKPOINT_DIR: path.join(redis.dir, 'ckpt'),
-      LOG_LEVEL: 'warn',
-    }),
-  );
-  const workers = new WorkerPool({
-    redisUrl: redis.url,
-    prefix: 'rc',
+  const cluster = await LocalCluster.start({
+    workers: WORKERS,
     dataRoot: DATA_ROOT,
     backend: process.env.BACKEND,
+    coordinator: startCoordinatorFromEnv,
+    coordinatorEnv: { LOG_LEVEL: 'warn' },
   });
-  workers.startMany(WORKERS);
-  const url = await app.getUrl();
+  const { url } = cluster;
   const started = Date.now();
   try {
     const res = await fetch(`${url}/jobs`, {
@@ -130,9 +118,7 @@ async function main(): Promise<void> {
       },
     );
   } finally {
-    await workers.stopAll();
-    await app.close();
-    await redis.destroy();
+    await cluster.stop();
   }
 }
 

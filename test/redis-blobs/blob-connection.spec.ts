@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ReusableBuffer } from '@resnet/protocol';
 import { BlobConnection, RedisReplyError } from '@resnet/redis-blobs';
-import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
+import { EmbeddedRedis } from '@resnet/local-cluster';
 
 describe('BlobConnection', function () {
   let redis: EmbeddedRedis;

@@ -1,7 +1,13 @@
 import { Option } from 'commander';
-import { JobMetrics, JobView, WorkerView } from '@resnet/protocol';
+import {
+  DEFAULT_COORDINATOR_HOST,
+  DEFAULT_COORDINATOR_PORT,
+  JobMetrics,
+  JobView,
+  WorkerView,
+} from '@resnet/protocol';
 
-export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:3000';
+export const DEFAULT_COORDINATOR_URL = `http://${DEFAULT_COORDINATOR_HOST}:${DEFAULT_COORDINATOR_PORT}`;
 
 // --url and --token, for every command that talks to a running coordinator.
 export function coordinatorUrlOption(): Option {

@@ -1,4 +1,10 @@
 import * as path from 'node:path';
+import {
+  DEFAULT_COORDINATOR_HOST,
+  DEFAULT_COORDINATOR_PORT,
+  DEFAULT_REDIS_PREFIX,
+  DEFAULT_REDIS_URL,
+} from '@resnet/protocol';
 
 /** Settings from the environment, read once at start-up. */
 export interface CoordinatorConfig {
@@ -27,7 +33,7 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
-  const port = Number(env.PORT ?? 3000);
+  const port = Number(env.PORT ?? DEFAULT_COORDINATOR_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
   }
@@ -41,9 +47,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   }
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
-    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    redisPrefix: env.REDIS_PREFIX ?? 'rc',
+    host: env.HOST ?? DEFAULT_COORDINATOR_HOST,
+    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
     logLevel,
     logFormat,

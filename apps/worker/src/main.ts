@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
 import {
+  DEFAULT_REDIS_PREFIX,
+  DEFAULT_REDIS_URL,
   RedisKeys,
   SHARD_QUEUE,
   ShardOutcome,
@@ -159,7 +161,7 @@ const program = new Command('worker')
   .option(
     '--redis <url>',
     'Redis URL shared with the coordinator',
-    process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
   )
   .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
   .addOption(
@@ -171,7 +173,7 @@ const program = new Command('worker')
   .option(
     '--prefix <prefix>',
     'Redis key prefix shared with the coordinator',
-    process.env.REDIS_PREFIX ?? 'rc',
+    process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
   )
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
   .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')

@@ -15,3 +15,4 @@ export * from './worker-view';
 export * from './redis-keys';
 export * from './reusable-buffer';
 export * from './exported-model';
+export * from './coordinator-address';
