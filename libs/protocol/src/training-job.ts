@@ -1,5 +1,5 @@
 import { DatasetRef } from '@resnet/data';
-import { ModelName, ShortcutKind } from '@resnet/model';
+import { architectureFor, ModelName, ResNetArchitecture, ShortcutKind } from '@resnet/model';
 import { LrSchedule, ScheduleSettings, SgdSettings } from '@resnet/optimizer';
 import { TensorDtype } from './tensor-dtype';
 
@@ -44,6 +44,13 @@ export interface TrainingJobSpec {
   readonly testSize: number;
   readonly stepsPerEpoch: number;
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+}
+
+/** The network a job trains, as every process that computes for it builds it. */
+export function architectureOf(
+  spec: Pick<TrainingJobSpec, 'model' | 'numClasses' | 'shortcut'>,
+): ResNetArchitecture {
+  return architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
 }
 
 /** The learning-rate schedule of a job, over its global steps. */

@@ -6,8 +6,8 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { architectureFor, layoutsOf } from '@resnet/model';
-import { JobMetrics, JobView, ModelTensorCodec } from '@resnet/protocol';
+import { layoutsOf } from '@resnet/model';
+import { architectureOf, JobMetrics, JobView, ModelTensorCodec } from '@resnet/protocol';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
@@ -26,9 +26,7 @@ export class JobsService {
 
   async create(dto: CreateJobDto): Promise<JobView> {
     const spec = await this.specs.build(dto);
-    const layouts = layoutsOf(
-      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
-    );
+    const layouts = layoutsOf(architectureOf(spec));
     const weights = initialJobWeights(spec, layouts);
     const id = randomUUID().slice(0, 8);
     const stored = await this.jobs.create(

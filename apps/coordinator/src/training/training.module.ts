@@ -3,11 +3,12 @@ import { CheckpointsModule } from '../checkpoints/checkpoints.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RepositoriesModule } from '../repositories/repositories.module';
 import { WorkersModule } from '../workers/workers.module';
+import { StepRunner } from './step-runner';
 import { TrainingService } from './training.service';
 
 @Module({
   imports: [RepositoriesModule, WorkersModule, MetricsModule, CheckpointsModule],
-  providers: [TrainingService],
+  providers: [TrainingService, StepRunner],
   exports: [TrainingService],
 })
 export class TrainingModule {}
