@@ -6,21 +6,52 @@ import {
   DEFAULT_REDIS_URL,
 } from '@resnet/protocol';
 
-/** Settings from the environment, read once at start-up. */
+/** Settings from the environment (variable in brackets), read once at start-up by configFromEnv. */
 export interface CoordinatorConfig {
+  /**
+   * HTTP port (PORT); 0 picks a free one.
+   * @defaultValue DEFAULT_COORDINATOR_PORT, 3000
+   */
   readonly port: number;
+  /**
+   * HTTP address (HOST); 0.0.0.0 serves other machines.
+   * @defaultValue DEFAULT_COORDINATOR_HOST, 127.0.0.1
+   */
   readonly host: string;
+  /**
+   * The Redis shared with the workers (REDIS_URL).
+   * @defaultValue DEFAULT_REDIS_URL, redis://127.0.0.1:6379
+   */
   readonly redisUrl: string;
+  /**
+   * Key and queue prefix (REDIS_PREFIX), for several clusters on one Redis.
+   * @defaultValue DEFAULT_REDIS_PREFIX, rc
+   */
   readonly redisPrefix: string;
-  /** Dataset paths in job requests are relative to this folder and cannot leave it. */
+  /**
+   * Dataset paths in job requests are relative to this folder and cannot leave it (DATA_ROOT).
+   * @defaultValue ./data
+   */
   readonly dataRoot: string;
-  /** pino level of the coordinator's logs (default info; HTTP requests that succeed log at debug). */
+  /**
+   * pino level of the coordinator's logs (LOG_LEVEL); HTTP requests that succeed log at debug.
+   * @defaultValue info
+   */
   readonly logLevel?: LogLevel;
-  /** `pretty`: human lines for a terminal; `json`: one JSON object a line (default: pretty on a TTY). */
+  /**
+   * `pretty`: human lines for a terminal; `json`: one JSON object a line (LOG_FORMAT).
+   * @defaultValue pretty when stdout is a terminal, json otherwise
+   */
   readonly logFormat?: LogFormat;
-  /** Where jobs' checkpoints are written (one folder per job, one per checkpointed step). */
+  /**
+   * Where jobs' checkpoints are written, a folder per job and one per checkpointed step (CHECKPOINT_DIR).
+   * @defaultValue ./checkpoints
+   */
   readonly checkpointDir: string;
-  /** When set, mutating endpoints require `Authorization: Bearer <token>`. */
+  /**
+   * When set, mutating endpoints require `Authorization: Bearer <token>` (API_TOKEN).
+   * @defaultValue null: no token needed
+   */
   readonly apiToken: string | null;
 }
 
