@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { layoutsOf, ModelLayouts } from '@resnet/model';
 import {
   architectureOf,
@@ -213,4 +214,10 @@ export class FakeCheckpointStore {
 /** An ioredis client as far as the services look at it: its status and its events. */
 export class FakeRedisConnection extends EventEmitter {
   status = 'ready';
+}
+
+/** Keeps the services' Nest log lines out of mocha's report while the calling suite runs. */
+export function quietNestLogs(): void {
+  before(() => Logger.overrideLogger(false));
+  after(() => Logger.overrideLogger(new ConsoleLogger()));
 }

@@ -6,6 +6,7 @@ import {
   layoutsFor,
   ScriptedOutcome,
   testSpec,
+  quietNestLogs,
 } from '../../test/fakes';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
@@ -73,6 +74,8 @@ async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
 }
 
 describe('StepRunner', () => {
+  quietNestLogs();
+
   it('folds the shards, applies SGD with the mean gradient and commits the next version', async () => {
     const { jobs, runner, observed } = setUp((shard) => outcome(shard));
     const { next, before } = await runStep(runner, jobs);
