@@ -6,6 +6,7 @@ import {
   JobView,
   WorkerView,
 } from '@resnet/protocol';
+import { CoordinatorError } from './errors/coordinator.error';
 
 export const DEFAULT_COORDINATOR_URL = `http://${DEFAULT_COORDINATOR_HOST}:${DEFAULT_COORDINATOR_PORT}`;
 
@@ -26,17 +27,6 @@ export interface CoordinatorOptions {
 }
 
 export type JobAction = 'cancel' | 'pause' | 'resume';
-
-/** The coordinator answered with an error; `messages` are its own words (validation lists one per problem). */
-export class CoordinatorError extends Error {
-  override readonly name = 'CoordinatorError';
-  constructor(
-    readonly status: number,
-    readonly messages: string[],
-  ) {
-    super(messages.length === 1 ? messages[0] : ['the coordinator answered:', ...messages].join('\n  - '));
-  }
-}
 
 /** The coordinator's REST API, for the CLI. */
 export class CoordinatorClient {
