@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
 
 /** Runs a job to completion; `onVersion` hears of each weights version as it is announced. */
 async function run(
@@ -26,11 +26,8 @@ async function run(
 }
 
 describe('simulated workers for the scaling benchmark', function () {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await TestCluster.start({ workers: 3, simulateComputeMs: 5 });
-  });
-  after(async () => cluster.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 3, simulateComputeMs: 5 }, (started) => (cluster = started));
 
   it('train a job through the real coordinator with real message traffic, timing each phase', async () => {
     const steps: StepMetrics[] = await run(cluster, {

@@ -139,3 +139,13 @@ export class TestCluster {
     await this.cluster.stop('SIGKILL');
   }
 }
+
+/** Starts a cluster before a suite's tests, hands it over, and stops it after them. */
+export function useTestCluster(options: TestClusterOptions, started: (cluster: TestCluster) => void): void {
+  let cluster: TestCluster | undefined;
+  before(async () => {
+    cluster = await TestCluster.start(options);
+    started(cluster);
+  });
+  after(async () => cluster?.stop());
+}
