@@ -17,6 +17,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
   },
   {
+    // The protocol is the bottom layer: the wire format every process shares, importing no other lib.
+    files: ['libs/protocol/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**', '@resnet/*'] }] },
+  },
+  {
     // Tests drive the apps and libs; a benchmark is nothing a test should depend on.
     files: ['test/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/bench/**'] }] },

@@ -1,16 +1,8 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { layoutsOf } from '@resnet/model';
-import {
-  architectureOf,
-  ModelTensorCodec,
-  RedisKeys,
-  SHARD_QUEUE,
-  ShardOutcome,
-  ShardTask,
-  TrainingJobSpec,
-  WorkerInfo,
-} from '@resnet/protocol';
+import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, WorkerInfo } from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
 
 export type Fault = 'nan-gradient' | 'truncated-message';
 

@@ -9,7 +9,7 @@ import {
   ShardContribution,
   StepAggregator,
 } from '@resnet/optimizer';
-import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
+import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
 import { initialJobWeights } from '../../apps/coordinator/src/plan/training-plan';
 
 /**

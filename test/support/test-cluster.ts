@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
-import { JobStatus, ModelTensorCodec, RedisKeys } from '@resnet/protocol';
+import { JobStatus, RedisKeys } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
 import {
   CoordinatorHandle,
   CoordinatorProcess,

@@ -16,7 +16,7 @@ import {
 } from '@resnet/data';
 import { initComputeBackend, ShardTrainer } from '@resnet/engine';
 import { layoutsOf, ModelWeights, ResNetArchitecture } from '@resnet/model';
-import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
+import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/job';
 import { maxAbsDifference } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
 import { makeTempDir, WNIDS, writeImageNetStyleFolder } from './fixtures';

@@ -1,11 +1,6 @@
 import { Option } from 'commander';
-import {
-  DEFAULT_COORDINATOR_HOST,
-  DEFAULT_COORDINATOR_PORT,
-  JobMetrics,
-  JobView,
-  WorkerView,
-} from '@resnet/protocol';
+import { DEFAULT_COORDINATOR_HOST, DEFAULT_COORDINATOR_PORT, JobMetrics, WorkerView } from '@resnet/protocol';
+import { JobView } from '@resnet/job';
 import { CoordinatorError } from './errors/coordinator.error';
 
 export const DEFAULT_COORDINATOR_URL = `http://${DEFAULT_COORDINATOR_HOST}:${DEFAULT_COORDINATOR_PORT}`;

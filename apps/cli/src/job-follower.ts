@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
-import { EvalMetrics, JobView, StepMetrics } from '@resnet/protocol';
+import { EvalMetrics, StepMetrics } from '@resnet/protocol';
+import { JobView } from '@resnet/job';
 import { CoordinatorClient } from './coordinator-client';
 
 const POLL_MS = 1000;

@@ -2,17 +2,15 @@ import { EventEmitter } from 'node:events';
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import { layoutsOf, ModelLayouts } from '@resnet/model';
 import {
-  architectureOf,
   EvalMetrics,
   JobMetrics,
   JobState,
   JobStatus,
-  ModelTensorCodec,
   ReusableBuffer,
   ShardOutcome,
   StepMetrics,
-  TrainingJobSpec,
 } from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
 import { RejectedShardResultError } from '../src/errors/shard.errors';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';

@@ -2,15 +2,8 @@ import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import {
-  architectureOf,
-  roundSteps,
-  scheduleOf,
-  ShardOutcome,
-  ShardTask,
-  TrainingJobSpec,
-  usesLocalSgd,
-} from '@resnet/protocol';
+import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
 import { layoutsOf, ModelLayouts } from '@resnet/model';
-import { architectureOf, roundSteps, ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { architectureOf, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { RedisKeys, ReusableBuffer, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
+import { RedisKeys, ReusableBuffer, WorkerInfo } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { BlobConnection } from '@resnet/redis-blobs';
 
 /**

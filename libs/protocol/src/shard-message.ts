@@ -1,5 +1,3 @@
-import { TrainingJobSpec, usesLocalSgd } from './training-job';
-
 /**
  * What a training shard's message holds, named in its header. 'gradient' (synchronous SGD): the
  * gradient summed over the shard's samples, and its batch statistics. 'delta' (a local-SGD round):
@@ -14,8 +12,4 @@ export interface ShardMessageMeta {
   readonly step: number;
   readonly shard: number;
   readonly kind?: ShardMessageKind;
-}
-
-export function shardMessageKind(spec: Pick<TrainingJobSpec, 'localSteps'>): ShardMessageKind {
-  return usesLocalSgd(spec) ? 'delta' : 'gradient';
 }

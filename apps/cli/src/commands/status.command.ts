@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { JobView, usesLocalSgd } from '@resnet/protocol';
+import { JobView, usesLocalSgd } from '@resnet/job';
 import {
   apiTokenOption,
   CoordinatorClient,

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { ModelWeights } from '@resnet/model';
-import { TensorCodec, TrainingJobSpec } from '@resnet/protocol';
+import { TensorCodec } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { layersModelFiles } from '../models/layers-model-export';
 import { dueWithin } from '../plan/training-plan';
 import { CheckpointStore } from '../repositories/checkpoint.store';

@@ -13,7 +13,8 @@ import {
   share,
   timer,
 } from 'rxjs';
-import { JobStatus, JobView, WorkerView } from '@resnet/protocol';
+import { JobStatus, WorkerView } from '@resnet/protocol';
+import { JobView } from '@resnet/job';
 import { JobsService } from '../jobs/jobs.service';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';

@@ -7,7 +7,7 @@ import {
   openDatasetSplits,
   stepsPerEpoch,
 } from '@resnet/data';
-import { AugmentSettings, TrainingJobSpec } from '@resnet/protocol';
+import { AugmentSettings, TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from './job-defaults';

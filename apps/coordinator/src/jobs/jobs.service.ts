@@ -7,7 +7,8 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
-import { architectureOf, JobMetrics, JobView, ModelTensorCodec } from '@resnet/protocol';
+import { JobMetrics } from '@resnet/protocol';
+import { architectureOf, JobView, ModelTensorCodec } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { evalCropFraction } from '@resnet/data';
 import { LayersModelFiles, ModelWeights, toLayersModel, toLayersModelFiles } from '@resnet/model';
-import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
+import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/job';
 
 /** A job's weights as TF.js LayersModel files, with what a user needs to run it in the metadata. */
 export async function layersModelFiles(

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { io } from '@tensorflow/tfjs';
 import { layoutsOf, LayersModelFiles } from '@resnet/model';
-import { architectureOf, ModelTensorCodec } from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec } from '@resnet/job';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { layersModelFiles } from './layers-model-export';
 

@@ -2,7 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { LayersModelFiles, WEIGHTS_FILE } from '@resnet/model';
-import { JobMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { JobMetrics } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 
 export interface CheckpointManifest {

@@ -9,9 +9,9 @@ import {
   ReusableBuffer,
   StepMetrics,
   TensorCodec,
-  TrainingJobSpec,
   VersionAnnouncement,
 } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { BlobConnection } from '@resnet/redis-blobs';
 import { BLOBS, REDIS } from './redis.providers';
 

@@ -2,12 +2,12 @@ import { ModelLayouts } from '@resnet/model';
 import { ShardContribution, VectorKernels } from '@resnet/optimizer';
 import {
   CodecError,
-  ModelTensorCodec,
   ReusableBuffer,
   ShardMessageKind,
   ShardMessageMeta,
   ShardOutcome,
 } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
 import { RejectedShardResultError } from '../errors/shard.errors';
 
 /** The first value that is NaN or infinite, or -1; the fast check first, the search only when it fails. */

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { ModelTensorCodec, ShardOutcome } from '@resnet/protocol';
+import { ShardOutcome } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
 import {
   FakeJobRepository,
   FakeShardDispatcher,

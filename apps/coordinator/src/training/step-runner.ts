@@ -1,19 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { AggregatedStep, applyRoundInPlace, applyStepInPlace, lrAt } from '@resnet/optimizer';
+import { EvalMetrics, ShardOutcome, ShardTask, StepMetrics } from '@resnet/protocol';
 import {
-  EvalMetrics,
   ModelTensorCodec,
   previousVersion,
   roundSteps,
   scheduleOf,
   shardMessageKind,
-  ShardOutcome,
-  ShardTask,
-  StepMetrics,
   TrainingJobSpec,
   usesLocalSgd,
-} from '@resnet/protocol';
+} from '@resnet/job';
 import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { evalTasks, trainTasks } from '../plan/training-plan';

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { EvalMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { EvalMetrics } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { TrainingDivergedError } from '../errors/shard.errors';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { layoutsOf, ModelWeights } from '@resnet/model';
-import { architectureOf, ModelTensorCodec, roundSteps } from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec, roundSteps } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import {
   CoordinatorStoppingError,

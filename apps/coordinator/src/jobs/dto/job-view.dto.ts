@@ -1,13 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  EvalMetrics,
-  JOB_STATUSES,
-  JobMetrics,
-  JobStatus,
-  JobView,
-  StepMetrics,
-  TrainingJobSpec,
-} from '@resnet/protocol';
+import { EvalMetrics, JOB_STATUSES, JobMetrics, JobStatus, StepMetrics } from '@resnet/protocol';
+import { JobView, TrainingJobSpec } from '@resnet/job';
 
 // Response shapes, as classes only so that OpenAPI can describe them; `implements` keeps them in
 // step with the interfaces the services return.

@@ -1,4 +1,5 @@
-import { JobState, TrainingJobSpec } from './training-job';
+import { JobState } from '@resnet/protocol';
+import { TrainingJobSpec } from './training-job';
 
 /** A job as the REST API returns it (GET /jobs, /jobs/:id): its state, progress and complete spec. */
 export interface JobView extends JobState {

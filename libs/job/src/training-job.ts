@@ -1,7 +1,7 @@
 import { DatasetRef } from '@resnet/data';
 import { architectureFor, ModelName, ResNetArchitecture, ShortcutKind } from '@resnet/model';
 import { LrSchedule, ScheduleSettings, SgdSettings } from '@resnet/optimizer';
-import { TensorDtype } from './tensor-dtype';
+import { ShardMessageKind, TensorDtype } from '@resnet/protocol';
 
 export interface AugmentSettings {
   readonly padCrop: number;
@@ -81,15 +81,7 @@ export function previousVersion(spec: Pick<TrainingJobSpec, 'localSteps'>, versi
 }
 
 /** 'paused' keeps the last committed step; resuming continues from it. */
-export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export interface JobState {
-  readonly id: string;
-  readonly status: JobStatus;
-  /** Optimizer steps applied so far; the current weights version. */
-  readonly step: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly error?: string;
+export function shardMessageKind(spec: Pick<TrainingJobSpec, 'localSteps'>): ShardMessageKind {
+  return usesLocalSgd(spec) ? 'delta' : 'gradient';
 }
