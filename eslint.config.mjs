@@ -17,6 +17,26 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**'] }] },
   },
   {
+    // The protocol is the bottom layer: the wire format every process shares, importing no other lib.
+    files: ['libs/protocol/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**', '@resnet/*'] }] },
+  },
+  {
+    // Tests drive the apps and libs; a benchmark is nothing a test should depend on.
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/bench/**'] }] },
+  },
+  // An app never imports another app's code: what they share lives in libs/.
+  ...['cli', 'coordinator', 'worker'].map((app) => ({
+    files: [`apps/${app}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['cli', 'coordinator', 'worker'].filter((a) => a !== app).map((a) => `**/${a}/src/**`) },
+      ],
+    },
+  })),
+  {
     // Tests and benchmarks read JSON responses of the REST API they exercise; typing every body adds nothing.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,8 +1,6 @@
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
-import { WorkerPool } from '../apps/cli/src/worker-pool';
-import { startCoordinator } from '../apps/coordinator/src/bootstrap';
-import { configFromEnv } from '../apps/coordinator/src/coordinator.config';
+import { JobMetrics, StepMetrics } from '@resnet/protocol';
+import { LocalCluster } from '@resnet/local-cluster';
+import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -18,22 +16,16 @@ export async function runClusterJob(
   workers: number,
   job: Record<string, unknown>,
   warmup = 1,
-): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
-  const redis = await EmbeddedRedis.start();
-  const app = await startCoordinator(
-    configFromEnv({
-      PORT: '0',
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: 'bench',
-      DATA_ROOT: redis.dir,
-      CHECKPOINT_DIR: redis.dir,
-      LOG_LEVEL: 'warn',
-    }),
-  );
-  const pool = new WorkerPool({ redisUrl: redis.url, prefix: 'bench', backend: process.env.BENCH_BACKEND });
-  pool.startMany(workers);
+): Promise<JobMetrics> {
+  const cluster = await LocalCluster.start({
+    workers,
+    prefix: 'bench',
+    backend: process.env.BENCH_BACKEND,
+    coordinator: startCoordinatorFromEnv,
+    coordinatorEnv: { LOG_LEVEL: 'warn' },
+  });
   try {
-    const url = await app.getUrl();
+    const { url } = cluster;
     const res = await fetch(`${url}/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -51,8 +43,6 @@ export async function runClusterJob(
     const { steps, evals } = await (await fetch(`${url}/jobs/${created.id}/metrics`)).json();
     return { steps: (steps as StepMetrics[]).slice(warmup), evals };
   } finally {
-    await pool.stopAll();
-    await app.close();
-    await redis.destroy();
+    await cluster.stop();
   }
 }

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeys, SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
-import { EmbeddedRedis } from '../apps/cli/src/embedded-redis';
-import { WorkerPool } from '../apps/cli/src/worker-pool';
-import { startCoordinator } from '../apps/coordinator/src/bootstrap';
-import { configFromEnv } from '../apps/coordinator/src/coordinator.config';
+import { EmbeddedRedis, LocalCluster } from '@resnet/local-cluster';
+import { InProcessCoordinator, startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
 
 const PREFIX = 'scale';
 
@@ -49,31 +46,30 @@ function processCpuMs(pid: number): number {
 export class ScaleCluster {
   private constructor(
     private readonly server: EmbeddedRedis,
-    private readonly app: INestApplication,
-    private readonly url: string,
-    private readonly pool: WorkerPool,
+    private readonly cluster: LocalCluster<InProcessCoordinator>,
     readonly redis: Redis,
   ) {}
+
+  private get url(): string {
+    return this.cluster.url;
+  }
 
   static async start(workers: number, simulateComputeMs: number): Promise<ScaleCluster> {
     const server = await EmbeddedRedis.start();
     const redis = new Redis(server.url);
     await redis.config('SET', 'appendonly', 'no');
-    const app = await startCoordinator(
-      configFromEnv({
-        PORT: '0',
-        REDIS_URL: server.url,
-        REDIS_PREFIX: PREFIX,
-        DATA_ROOT: server.dir,
-        CHECKPOINT_DIR: server.dir,
-        LOG_LEVEL: 'warn',
-      }),
-    );
-    const pool = new WorkerPool({ redisUrl: server.url, prefix: PREFIX, simulateComputeMs });
-    pool.startMany(workers);
-    const cluster = new ScaleCluster(server, app, await app.getUrl(), pool, redis);
+    const cluster = await LocalCluster.start({
+      workers,
+      redisUrl: server.url,
+      prefix: PREFIX,
+      dataRoot: server.dir,
+      checkpointDir: server.dir,
+      simulateComputeMs,
+      coordinator: startCoordinatorFromEnv,
+      coordinatorEnv: { LOG_LEVEL: 'warn' },
+    });
     await cluster.untilWorkers(workers);
-    return cluster;
+    return new ScaleCluster(server, cluster, redis);
   }
 
   /** Runs a job to completion; `onVersion` hears of each weights version as it is announced (its shards are queued). */
@@ -107,7 +103,7 @@ export class ScaleCluster {
     return {
       coordinator: (usage.user + usage.system) / 1000,
       redis: 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys')),
-      workers: this.pool.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+      workers: this.cluster.workers.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
     };
   }
 
@@ -123,18 +119,9 @@ export class ScaleCluster {
   }
 
   async stop(): Promise<void> {
-    await this.pool.stopAll();
-    await this.app.close();
+    await this.cluster.stop();
     this.redis.disconnect();
     await this.server.destroy();
-  }
-
-  private async untilWorkers(count: number): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while ((await this.request('GET', '/workers')).length < count) {
-      if (Date.now() > deadline) throw new Error(`fewer than ${count} workers joined within 60 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> {

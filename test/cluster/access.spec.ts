@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
 
 const TOKEN = 'test-token-3c5e';
 const JOB = {
@@ -9,11 +9,8 @@ const JOB = {
 };
 
 describe('access control with API_TOKEN', function () {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await TestCluster.start({ workers: 1, env: { API_TOKEN: TOKEN } });
-  });
-  after(async () => cluster?.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 1, env: { API_TOKEN: TOKEN } }, (started) => (cluster = started));
 
   const post = (path: string, body: unknown, authorization?: string) =>
     fetch(`${cluster.url}${path}`, {

@@ -1,13 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { expectLearned, GENERATED_LEARNING_JOB } from '../support/generated-learning-job';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
 
 describe('learning on a generated dataset', function () {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await TestCluster.start({ workers: 2 });
-  });
-  after(async () => cluster.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 2 }, (started) => (cluster = started));
 
   it('ResNet-20 reaches test accuracy well above chance and its loss falls', async () => {
     const job = await cluster.submit(GENERATED_LEARNING_JOB);

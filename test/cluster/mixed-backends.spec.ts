@@ -4,7 +4,7 @@
  * losses within float tolerance (not bitwise: the kernels differ).
  */
 import * as assert from 'node:assert/strict';
-import { WorkerPool } from '../../apps/cli/src/worker-pool';
+import { WorkerPool } from '@resnet/local-cluster';
 import { TestCluster } from '../support/test-cluster';
 import { webgpuForTests } from '../support/webgpu-adapter';
 

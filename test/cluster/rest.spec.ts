@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
 
 const SMALL = {
   dataset: { kind: 'synthetic', trainSize: 64, testSize: 16, imageSize: 8, numClasses: 2 },
@@ -9,11 +9,8 @@ const SMALL = {
 };
 
 describe('REST API', function () {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await TestCluster.start({ workers: 1 });
-  });
-  after(async () => cluster.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 1 }, (started) => (cluster = started));
 
   it('runs a submitted job to completed and serves it, its metrics and the workers', async () => {
     const job = await cluster.submit(SMALL);

@@ -7,7 +7,7 @@ import { jobActionCommand } from '../../apps/cli/src/commands/job-action.command
 import { statusCommand } from '../../apps/cli/src/commands/status.command';
 import { submitCommand } from '../../apps/cli/src/commands/submit.command';
 import { workersCommand } from '../../apps/cli/src/commands/workers.command';
-import { freePort } from '../../apps/cli/src/embedded-redis';
+import { freePort } from '@resnet/local-cluster';
 import { DashboardCluster } from './dashboard-cluster';
 
 const API_TOKEN = 'cli-spec-token';

@@ -1,48 +1,46 @@
 import { randomUUID } from 'node:crypto';
-import { getQueueToken } from '@nestjs/bullmq';
 import { INestApplication } from '@nestjs/common';
-import { Queue, QueueEvents } from 'bullmq';
-import { SHARD_QUEUE } from '@resnet/protocol';
-import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
-import { WorkerPool } from '../../apps/cli/src/worker-pool';
-import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
-import { LogLevel } from '../../apps/coordinator/src/coordinator.config';
-import { ShardDispatcher } from '../../apps/coordinator/src/training/shard-dispatcher';
+import { LocalCluster } from '@resnet/local-cluster';
+import { InProcessCoordinator, startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
+import { ShardDispatcher } from '../../apps/coordinator/src/repositories/shard-dispatcher';
 
 /**
  * A private redis-server on a free port (never the shared one), the coordinator in this process
  * under a unique key prefix, and optional wasm worker processes.
  */
 export class DashboardCluster {
-  private constructor(
-    readonly redis: EmbeddedRedis,
-    readonly app: INestApplication,
-    readonly url: string,
-    readonly workers: WorkerPool,
-  ) {}
+  private constructor(private readonly cluster: LocalCluster<InProcessCoordinator>) {}
 
   static async start(workerCount: number, apiToken: string | null = null): Promise<DashboardCluster> {
-    const redis = await EmbeddedRedis.start();
-    const redisPrefix = `dash-${randomUUID().slice(0, 8)}`;
-    const app = await startCoordinator({
-      port: 0,
-      host: '127.0.0.1',
-      redisUrl: redis.url,
-      redisPrefix,
-      dataRoot: redis.dir,
-      checkpointDir: redis.dir,
-      apiToken,
-      // Quiet unless asked: the coordinator runs inside mocha's output.
-      logLevel: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'error',
-    });
-    const workers = new WorkerPool({
-      redisUrl: redis.url,
-      prefix: redisPrefix,
-      dataRoot: redis.dir,
+    const cluster = await LocalCluster.start({
+      workers: workerCount,
+      workerNamePrefix: 'dash-worker',
+      prefix: `dash-${randomUUID().slice(0, 8)}`,
       backend: 'wasm',
+      coordinator: startCoordinatorFromEnv,
+      coordinatorEnv: {
+        ...(apiToken ? { API_TOKEN: apiToken } : {}),
+        // Quiet unless asked: the coordinator runs inside mocha's output.
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+      },
     });
-    workers.startMany(workerCount, 'dash-worker');
-    return new DashboardCluster(redis, app, await app.getUrl(), workers);
+    return new DashboardCluster(cluster);
+  }
+
+  get url(): string {
+    return this.cluster.url;
+  }
+
+  get app(): INestApplication {
+    return this.cluster.coordinator.app;
+  }
+
+  get redis() {
+    return this.cluster.redisServer!;
+  }
+
+  get workers() {
+    return this.cluster.workers;
   }
 
   async get(path: string): Promise<{ status: number; text: string; contentType: string | null }> {
@@ -55,13 +53,11 @@ export class DashboardCluster {
    * reconnecting after a Redis restart: wait until the coordinator's queue connections are back.
    */
   async settleAfterRedisRestart(): Promise<void> {
-    const { events } = this.app.get(ShardDispatcher) as unknown as { events: QueueEvents };
-    const queue = this.app.get<Queue>(getQueueToken(SHARD_QUEUE));
-    await Promise.all([events.waitUntilReady(), queue.waitUntilReady()]);
+    await this.app.get(ShardDispatcher).waitUntilReady();
   }
 
   async stop(): Promise<void> {
-    await this.workers.stopAll('SIGKILL');
+    await this.cluster.workers.stopAll('SIGKILL');
     // Known issue, noted in the README: after a Redis restart a BullMQ connection can keep the
     // coordinator's close() waiting; bound it so the suite ends, and say so.
     const closed = await Promise.race([
@@ -69,6 +65,6 @@ export class DashboardCluster {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
     ]);
     if (!closed) console.warn('    note: the coordinator did not close within 10 s after the Redis restart');
-    await this.redis.destroy();
+    await this.cluster.redisServer?.destroy();
   }
 }

@@ -4,7 +4,9 @@ import { DashboardCluster } from './dashboard-cluster';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABELS = `\\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*")*\\}`;
-const VALUE = '(?:[-+]?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|NaN|[-+]Inf)';
+// prom-client writes NaN as "Nan" (the event-loop lag before its first sample); Prometheus reads
+// NaN in any case, as Go's ParseFloat does.
+const VALUE = '(?:[-+]?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|NaN|Nan|[-+]Inf)';
 const COMMENT_LINE = new RegExp(
   `^# (?:HELP ${NAME} .*|TYPE ${NAME} (?:counter|gauge|histogram|summary|untyped))$`,
 );

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
-import { CoordinatorProcess } from '../support/coordinator-process';
 import { FaultyWorker } from '../support/faulty-worker';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
@@ -66,7 +65,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
   it('resumes after the coordinator is killed with SIGKILL mid-step and restarted', async () => {
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true });
     try {
-      const coordinator = cluster.coordinator as CoordinatorProcess;
+      const coordinator = cluster.coordinatorProcess;
       await runDisturbed(cluster, async (jobId) => {
         await until(
           'step 2 committed',

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { ModelTensorCodec, ReusableBuffer, roundToHalf, TensorCodec, widenFromHalf } from '@resnet/protocol';
+import { ReusableBuffer, roundToHalf, TensorCodec, widenFromHalf } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
 
 function roundTrip(dtype: 'fp16' | 'bf16', values: number[]): number[] {
   const halves = new Uint16Array(values.length);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { CodecError, ModelTensorCodec, TensorCodec } from '@resnet/protocol';
+import { CodecError, TensorCodec } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
 
 describe('TensorCodec', () => {
   const tensors = [

@@ -1,14 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { expectLearned, GENERATED_LEARNING_JOB } from '../support/generated-learning-job';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
 
 describe('learning with half-precision gradients', function () {
-  let cluster: TestCluster;
-  before(async () => {
-    cluster = await TestCluster.start({ workers: 2 });
-  });
-  after(async () => cluster.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 2 }, (started) => (cluster = started));
 
   it('ResNet-20 with bf16 gradients and error feedback still learns the generated dataset', async () => {
     const job = await cluster.submit({ ...GENERATED_LEARNING_JOB, gradientEncoding: 'bf16' });

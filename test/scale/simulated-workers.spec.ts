@@ -1,16 +1,36 @@
 import * as assert from 'node:assert/strict';
-import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
-import { ScaleCluster } from '../../bench/scale-cluster';
+import { SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
+import { TestCluster, useTestCluster } from '../support/test-cluster';
+
+/** Runs a job to completion; `onVersion` hears of each weights version as it is announced. */
+async function run(
+  cluster: TestCluster,
+  job: Record<string, unknown>,
+  onVersion?: (version: number) => void,
+): Promise<StepMetrics[]> {
+  const announcements = cluster.redis.duplicate();
+  if (onVersion) {
+    announcements.on('message', (_channel, message) =>
+      onVersion((JSON.parse(message) as VersionAnnouncement).version),
+    );
+    await announcements.subscribe(cluster.keys.versionChannel());
+  }
+  try {
+    const created = await cluster.submit(job);
+    const done = await cluster.waitForJob(created.id);
+    assert.equal(done.status, 'completed', done.error);
+    return (await cluster.request('GET', `/jobs/${created.id}/metrics`)).body.steps;
+  } finally {
+    announcements.disconnect();
+  }
+}
 
 describe('simulated workers for the scaling benchmark', function () {
-  let cluster: ScaleCluster;
-  before(async () => {
-    cluster = await ScaleCluster.start(3, 5);
-  });
-  after(async () => cluster.stop());
+  let cluster!: TestCluster;
+  useTestCluster({ workers: 3, simulateComputeMs: 5 }, (started) => (cluster = started));
 
   it('train a job through the real coordinator with real message traffic, timing each phase', async () => {
-    const steps: StepMetrics[] = await cluster.run({
+    const steps: StepMetrics[] = await run(cluster, {
       model: 'resnet20',
       dataset: { kind: 'synthetic', trainSize: 96, testSize: 16, imageSize: 8, numClasses: 10 },
       batchSize: 96,
@@ -43,14 +63,15 @@ describe('simulated workers for the scaling benchmark', function () {
       'every step after the first reports the previous publication',
     );
     // Nothing is left behind: gradient blobs are freed at each commit, completed shards trimmed.
-    const keys = await cluster.redis.keys('scale:job:*:grad:*');
+    const keys = await cluster.redis.keys(`${cluster.keys.prefix}:job:*:grad:*`);
     assert.deepEqual(keys, []);
-    assert.ok((await cluster.redis.zcard(`scale:${SHARD_QUEUE}:completed`)) <= 2 * 3);
+    assert.ok((await cluster.redis.zcard(`${cluster.keys.prefix}:${SHARD_QUEUE}:completed`)) <= 2 * 3);
   });
 
   it('simulate local SGD: a round sleeps its compute once per local step and sends a delta message', async () => {
     const versions: number[] = [];
-    const steps: StepMetrics[] = await cluster.run(
+    const steps: StepMetrics[] = await run(
+      cluster,
       {
         model: 'resnet20',
         dataset: { kind: 'synthetic', trainSize: 96, testSize: 16, imageSize: 8, numClasses: 10 },

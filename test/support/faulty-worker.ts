@@ -1,15 +1,8 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { architectureFor, layoutsOf } from '@resnet/model';
-import {
-  ModelTensorCodec,
-  RedisKeys,
-  SHARD_QUEUE,
-  ShardOutcome,
-  ShardTask,
-  TrainingJobSpec,
-  WorkerInfo,
-} from '@resnet/protocol';
+import { layoutsOf } from '@resnet/model';
+import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, WorkerInfo } from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
 
 export type Fault = 'nan-gradient' | 'truncated-message';
 
@@ -52,9 +45,7 @@ export class FaultyWorker {
 
   private async badResult(task: Extract<ShardTask, { kind: 'train' }>, fault: Fault): Promise<ShardOutcome> {
     const spec = JSON.parse((await this.redis.hget(this.keys.job(task.jobId), 'spec'))!) as TrainingJobSpec;
-    const layouts = layoutsOf(
-      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
-    );
+    const layouts = layoutsOf(architectureOf(spec));
     const params = new Float32Array(layouts.params.size).fill(fault === 'nan-gradient' ? NaN : 0.5);
     let message = ModelTensorCodec.encode(layouts, params, new Float32Array(layouts.state.size), {});
     if (fault === 'truncated-message') message = message.subarray(0, message.length - 100);

@@ -1,6 +1,6 @@
 import { DatasetSplits, openDatasetSplits, shardBatch } from '@resnet/data';
 import { ShardTrainer } from '@resnet/engine';
-import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
+import { layoutsOf, ModelWeights } from '@resnet/model';
 import {
   applyRoundInPlace,
   applyStep,
@@ -9,8 +9,8 @@ import {
   ShardContribution,
   StepAggregator,
 } from '@resnet/optimizer';
-import { roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/protocol';
-import { initialJobWeights } from '../../apps/coordinator/src/training/training-plan';
+import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
+import { initialJobWeights } from '../../apps/coordinator/src/plan/training-plan';
 
 /**
  * Single-process SGD on the same global batches: every shard of a step computed one after the
@@ -22,7 +22,7 @@ export async function referenceTraining(
   steps: number,
   dataRoot: string,
 ): Promise<ModelWeights> {
-  const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
+  const arch = architectureOf(spec);
   const layouts = layoutsOf(arch);
   const trainer = new ShardTrainer(arch);
   const data: DatasetSplits = await openDatasetSplits(spec.dataset, dataRoot);

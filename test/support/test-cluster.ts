@@ -1,73 +1,83 @@
-import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
-import { JobStatus, ModelTensorCodec, RedisKeys } from '@resnet/protocol';
-import { EmbeddedRedis, freePort } from '../../apps/cli/src/embedded-redis';
-import { WorkerPool } from '../../apps/cli/src/worker-pool';
-import * as path from 'node:path';
-import { startCoordinator } from '../../apps/coordinator/src/bootstrap';
-import { configFromEnv } from '../../apps/coordinator/src/coordinator.config';
-import { CoordinatorProcess } from './coordinator-process';
+import { JobStatus, RedisKeys } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
+import {
+  CoordinatorHandle,
+  CoordinatorProcess,
+  EmbeddedRedis,
+  LocalCluster,
+  WorkerPool,
+} from '@resnet/local-cluster';
+import { startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
+
+const PREFIX = 'test';
 
 export interface TestClusterOptions {
   readonly workers: number;
   readonly dataRoot?: string;
+  /** @defaultValue 'wasm' */
   readonly backend?: string;
   readonly lockMs?: number;
+  /** Workers sleep this long per shard instead of computing (real weights and gradient traffic). */
+  readonly simulateComputeMs?: number;
   /** Run the coordinator as a child process (so it can be SIGKILLed) instead of in this process. */
   readonly coordinatorProcess?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
- * A whole cluster on loopback for tests: a private redis-server on a free port (never the shared
- * instance), the coordinator in this process, and worker processes.
+ * A LocalCluster for tests: a private redis-server on a free port (never the shared instance),
+ * the coordinator (in this process unless asked), wasm worker processes, and helpers to drive a
+ * job through the REST API and to read Redis directly.
  */
 export class TestCluster {
+  readonly keys = new RedisKeys(PREFIX);
+
   private constructor(
-    readonly redisServer: EmbeddedRedis,
-    readonly coordinator: INestApplication | CoordinatorProcess,
-    readonly url: string,
-    readonly workers: WorkerPool,
+    private readonly cluster: LocalCluster<CoordinatorHandle>,
     readonly redis: Redis,
-    readonly keys: RedisKeys,
-    readonly dataRoot: string,
   ) {}
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
-    const redisServer = await EmbeddedRedis.start();
-    const prefix = 'test';
-    const dataRoot = options.dataRoot ?? redisServer.dir;
-    let coordinator: INestApplication | CoordinatorProcess;
-    let url: string;
-    const env = {
-      CHECKPOINT_DIR: path.join(redisServer.dir, 'checkpoints'),
-      ...options.env,
-      REDIS_URL: redisServer.url,
-      REDIS_PREFIX: prefix,
-      DATA_ROOT: dataRoot,
-    };
-    if (options.coordinatorProcess) {
-      coordinator = new CoordinatorProcess(await freePort(), env);
-      await coordinator.start();
-      url = coordinator.url;
-    } else {
-      coordinator = await startCoordinator(
-        configFromEnv({ ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
-      );
-      url = await coordinator.getUrl();
-    }
-    const workers = new WorkerPool({
-      redisUrl: redisServer.url,
-      prefix,
-      dataRoot,
+    const cluster = await LocalCluster.start({
+      workers: options.workers,
+      prefix: PREFIX,
+      dataRoot: options.dataRoot,
       backend: options.backend ?? 'wasm',
       lockMs: options.lockMs,
+      simulateComputeMs: options.simulateComputeMs,
+      // Quiet unless asked: the coordinator runs inside mocha's output.
+      coordinatorEnv: { LOG_LEVEL: 'warn', ...options.env },
+      coordinator: options.coordinatorProcess ? 'process' : startCoordinatorFromEnv,
     });
-    workers.startMany(options.workers);
-    const redis = new Redis(redisServer.url);
+    const redis = new Redis(cluster.redisUrl);
     redis.on('error', () => undefined); // tests restart Redis on purpose; commands still fail loudly
-    return new TestCluster(redisServer, coordinator, url, workers, redis, new RedisKeys(prefix), dataRoot);
+    return new TestCluster(cluster, redis);
+  }
+
+  get url(): string {
+    return this.cluster.url;
+  }
+
+  get redisServer(): EmbeddedRedis {
+    return this.cluster.redisServer!;
+  }
+
+  /** The coordinator's own process, in a cluster started with `coordinatorProcess`. */
+  get coordinatorProcess(): CoordinatorProcess {
+    const { coordinator } = this.cluster;
+    if (!(coordinator instanceof CoordinatorProcess))
+      throw new Error('start the cluster with coordinatorProcess');
+    return coordinator;
+  }
+
+  get workers(): WorkerPool {
+    return this.cluster.workers;
+  }
+
+  get dataRoot(): string {
+    return this.cluster.dataRoot!;
   }
 
   async request(
@@ -126,11 +136,17 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    await this.workers.stopAll('SIGKILL');
-    await (this.coordinator instanceof CoordinatorProcess
-      ? this.coordinator.stop()
-      : this.coordinator.close());
     this.redis.disconnect();
-    await this.redisServer.destroy();
+    await this.cluster.stop('SIGKILL');
   }
+}
+
+/** Starts a cluster before a suite's tests, hands it over, and stops it after them. */
+export function useTestCluster(options: TestClusterOptions, started: (cluster: TestCluster) => void): void {
+  let cluster: TestCluster | undefined;
+  before(async () => {
+    cluster = await TestCluster.start(options);
+    started(cluster);
+  });
+  after(async () => cluster?.stop());
 }

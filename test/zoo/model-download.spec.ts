@@ -15,8 +15,8 @@ import {
   ShardImages,
 } from '@resnet/data';
 import { initComputeBackend, ShardTrainer } from '@resnet/engine';
-import { architectureFor, layoutsOf, ModelWeights, ResNetArchitecture } from '@resnet/model';
-import { ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
+import { layoutsOf, ModelWeights, ResNetArchitecture } from '@resnet/model';
+import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/job';
 import { maxAbsDifference } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
 import { makeTempDir, WNIDS, writeImageNetStyleFolder } from './fixtures';
@@ -81,7 +81,7 @@ describe('trained models out: GET /jobs/:id/model and the predict command', func
     const done = await cluster.waitForJob(submitted.id);
     assert.equal(done.status, 'completed', done.error);
     job = done;
-    arch = architectureFor(job.spec.model, { numClasses: job.spec.numClasses, shortcut: job.spec.shortcut });
+    arch = architectureOf(job.spec);
     weights = await cluster.weights(layoutsOf(arch), job.id, STEPS);
     const { test } = await openDatasetSplits(job.spec.dataset, dataRoot);
     testImages = await evalBatch(test, 0, test.size, job.spec.normalization);

@@ -1,9 +1,9 @@
 import { Option } from 'commander';
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import type { JobView } from '../../coordinator/src/jobs/jobs.service';
-import type { WorkerView } from '../../coordinator/src/workers/workers.service';
+import { DEFAULT_COORDINATOR_HOST, DEFAULT_COORDINATOR_PORT, JobMetrics, WorkerView } from '@resnet/protocol';
+import { JobView } from '@resnet/job';
+import { CoordinatorError } from './errors/coordinator.error';
 
-export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:3000';
+export const DEFAULT_COORDINATOR_URL = `http://${DEFAULT_COORDINATOR_HOST}:${DEFAULT_COORDINATOR_PORT}`;
 
 // --url and --token, for every command that talks to a running coordinator.
 export function coordinatorUrlOption(): Option {
@@ -22,17 +22,6 @@ export interface CoordinatorOptions {
 }
 
 export type JobAction = 'cancel' | 'pause' | 'resume';
-
-/** The coordinator answered with an error; `messages` are its own words (validation lists one per problem). */
-export class CoordinatorError extends Error {
-  override readonly name = 'CoordinatorError';
-  constructor(
-    readonly status: number,
-    readonly messages: string[],
-  ) {
-    super(messages.length === 1 ? messages[0] : ['the coordinator answered:', ...messages].join('\n  - '));
-  }
-}
 
 /** The coordinator's REST API, for the CLI. */
 export class CoordinatorClient {
@@ -56,7 +45,7 @@ export class CoordinatorClient {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
   }
 
-  metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  metrics(id: string): Promise<JobMetrics> {
     return this.request('GET', `/jobs/${encodeURIComponent(id)}/metrics`);
   }
 

@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { EvalMetrics, StepMetrics } from '@resnet/protocol';
-import type { JobView } from '../../coordinator/src/jobs/jobs.service';
+import { JobView } from '@resnet/job';
 import { CoordinatorClient } from './coordinator-client';
 
 const POLL_MS = 1000;

@@ -8,8 +8,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
-import { RedisModule } from './redis/redis.module';
-import { QUEUE_EVENTS_KEPT } from './training/shard-dispatcher';
+import { SHARD_DISPATCHER_DEFAULTS } from './repositories/shard-dispatcher.options';
 import { WorkersModule } from './workers/workers.module';
 
 @Global()
@@ -31,11 +30,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        RedisModule,
         BullModule.forRoot({
           connection: { url: config.redisUrl, maxRetriesPerRequest: null },
           prefix: config.redisPrefix,
-          streams: { events: { maxLen: QUEUE_EVENTS_KEPT } },
+          streams: { events: { maxLen: SHARD_DISPATCHER_DEFAULTS.queueEventsKept } },
         }),
         LoggingModule,
         MetricsModule,

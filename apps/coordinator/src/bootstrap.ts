@@ -4,7 +4,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { requireApiToken } from './auth/api-token.middleware';
-import { CoordinatorConfig } from './coordinator.config';
+import { configFromEnv, CoordinatorConfig } from './coordinator.config';
 import { serveDashboard } from './dashboard/dashboard-static';
 import { serveOpenApi } from './openapi/openapi';
 
@@ -32,4 +32,20 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   return app;
+}
+
+/** A coordinator started in this process, with its URL. */
+export interface InProcessCoordinator {
+  readonly app: INestApplication;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The coordinator in this process, configured from `env` over this process's environment, on a
+ * free loopback port unless `env` names one: how tests and benchmarks start a LocalCluster's.
+ */
+export async function startCoordinatorFromEnv(env: NodeJS.ProcessEnv): Promise<InProcessCoordinator> {
+  const app = await startCoordinator(configFromEnv({ ...process.env, PORT: '0', HOST: '127.0.0.1', ...env }));
+  return { app, url: await app.getUrl(), close: () => app.close() };
 }

@@ -1,28 +1,70 @@
 import * as path from 'node:path';
+import {
+  DEFAULT_COORDINATOR_HOST,
+  DEFAULT_COORDINATOR_PORT,
+  DEFAULT_REDIS_PREFIX,
+  DEFAULT_REDIS_URL,
+} from '@resnet/protocol';
 
-/** Settings from the environment, read once at start-up. */
+/** Settings from the environment (variable in brackets), read once at start-up by configFromEnv. */
 export interface CoordinatorConfig {
+  /**
+   * HTTP port (PORT); 0 picks a free one.
+   * @defaultValue DEFAULT_COORDINATOR_PORT, 3000
+   */
   readonly port: number;
+  /**
+   * HTTP address (HOST); 0.0.0.0 serves other machines.
+   * @defaultValue DEFAULT_COORDINATOR_HOST, 127.0.0.1
+   */
   readonly host: string;
+  /**
+   * The Redis shared with the workers (REDIS_URL).
+   * @defaultValue DEFAULT_REDIS_URL, redis://127.0.0.1:6379
+   */
   readonly redisUrl: string;
+  /**
+   * Key and queue prefix (REDIS_PREFIX), for several clusters on one Redis.
+   * @defaultValue DEFAULT_REDIS_PREFIX, rc
+   */
   readonly redisPrefix: string;
-  /** Dataset paths in job requests are relative to this folder and cannot leave it. */
+  /**
+   * Dataset paths in job requests are relative to this folder and cannot leave it (DATA_ROOT).
+   * @defaultValue ./data
+   */
   readonly dataRoot: string;
-  /** pino level of the coordinator's JSON logs (default info). */
+  /**
+   * pino level of the coordinator's logs (LOG_LEVEL); HTTP requests that succeed log at debug.
+   * @defaultValue info
+   */
   readonly logLevel?: LogLevel;
-  /** Where jobs' checkpoints are written (one folder per job, one per checkpointed step). */
+  /**
+   * `pretty`: human lines for a terminal; `json`: one JSON object a line (LOG_FORMAT).
+   * @defaultValue pretty when stdout is a terminal, json otherwise
+   */
+  readonly logFormat?: LogFormat;
+  /**
+   * Where jobs' checkpoints are written, a folder per job and one per checkpointed step (CHECKPOINT_DIR).
+   * @defaultValue ./checkpoints
+   */
   readonly checkpointDir: string;
-  /** When set, mutating endpoints require `Authorization: Bearer <token>`. */
+  /**
+   * When set, mutating endpoints require `Authorization: Bearer <token>` (API_TOKEN).
+   * @defaultValue null: no token needed
+   */
   readonly apiToken: string | null;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
-  const port = Number(env.PORT ?? 3000);
+  const port = Number(env.PORT ?? DEFAULT_COORDINATOR_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be an integer from 0 to 65535, got "${env.PORT}"`);
   }
@@ -30,13 +72,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const logFormat = (env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new Error(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${env.LOG_FORMAT}"`);
+  }
   return {
     port,
-    host: env.HOST ?? '127.0.0.1',
-    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    redisPrefix: env.REDIS_PREFIX ?? 'rc',
+    host: env.HOST ?? DEFAULT_COORDINATOR_HOST,
+    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
     logLevel,
+    logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
     apiToken: env.API_TOKEN || null,
   };

@@ -1,9 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import * as tf from '@tensorflow/tfjs';
 import { startCoordinator } from './bootstrap';
 import { configFromEnv } from './coordinator.config';
 
 async function main(): Promise<void> {
+  // Checkpoints build a LayersModel here; TF.js's banner suggesting tfjs-node is no news to an operator.
+  tf.enableProdMode();
   const config = configFromEnv();
   const app = await startCoordinator(config);
   new Logger('Coordinator').log(

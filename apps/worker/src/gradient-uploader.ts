@@ -1,13 +1,6 @@
 import { ModelLayouts } from '@resnet/model';
-import {
-  ModelTensorCodec,
-  RedisKeys,
-  ReusableBuffer,
-  shardMessageKind,
-  ShardMessageMeta,
-  ShardTask,
-  TrainingJobSpec,
-} from '@resnet/protocol';
+import { RedisKeys, ReusableBuffer, ShardMessageMeta, ShardTask } from '@resnet/protocol';
+import { ModelTensorCodec, shardMessageKind, TrainingJobSpec } from '@resnet/job';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;

@@ -4,9 +4,10 @@ import { Command, Option } from 'commander';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { BACKEND_CHOICES, BackendChoice, DeviceChoice, initComputeBackend } from '@resnet/engine';
+import { BACKEND_CHOICES, initComputeBackend } from '@resnet/engine';
 import {
-  BlobConnection,
+  DEFAULT_REDIS_PREFIX,
+  DEFAULT_REDIS_URL,
   RedisKeys,
   SHARD_QUEUE,
   ShardOutcome,
@@ -15,30 +16,19 @@ import {
   VersionAnnouncement,
   WorkerInfo,
 } from '@resnet/protocol';
+import { BlobConnection } from '@resnet/redis-blobs';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { SimulatedShardProcessor } from './simulated-shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
+import { WORKER_DEFAULTS, WorkerOptions } from './worker-options';
 import { WorkerRepository } from './worker.repository';
 
 const HEARTBEAT_MS = 5000;
 
-interface WorkerOptions {
-  redis: string;
-  backend: BackendChoice;
-  device: DeviceChoice;
-  dataRoot: string;
-  prefix: string;
-  name?: string;
-  lockMs: string;
-  threads: string;
-  allowFallbackAdapter: boolean;
-  simulateComputeMs?: string;
-}
-
 async function main(options: WorkerOptions): Promise<void> {
   const id = options.name ?? `${os.hostname()}-${process.pid}`;
-  const log = pino({ base: { worker: id } });
+  const log = pino({ base: { worker: id }, level: process.env.LOG_LEVEL ?? 'info' });
   const simulatedMs = options.simulateComputeMs === undefined ? null : Number(options.simulateComputeMs);
   const compute =
     simulatedMs === null
@@ -167,31 +157,43 @@ const program = new Command('worker')
   .option(
     '--redis <url>',
     'Redis URL shared with the coordinator',
-    process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
   )
-  .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKEND_CHOICES).default('auto'))
+  .addOption(
+    new Option('--backend <name>', 'TensorFlow.js backend')
+      .choices(BACKEND_CHOICES)
+      .default(WORKER_DEFAULTS.backend),
+  )
   .addOption(
     new Option('--device <kind>', 'refuse to start unless the backend runs on this device')
       .choices(['cpu', 'gpu'])
-      .default('cpu'),
+      .default(WORKER_DEFAULTS.device),
   )
-  .option('--data-root <dir>', 'folder that dataset paths are relative to', process.env.DATA_ROOT ?? 'data')
+  .option(
+    '--data-root <dir>',
+    'folder that dataset paths are relative to',
+    process.env.DATA_ROOT ?? WORKER_DEFAULTS.dataRoot,
+  )
   .option(
     '--prefix <prefix>',
     'Redis key prefix shared with the coordinator',
-    process.env.REDIS_PREFIX ?? 'rc',
+    process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
   )
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
   .option(
     '--allow-fallback-adapter',
     'let --backend webgpu run on a software adapter (SwiftShader: CPU emulation, for tests without a GPU)',
-    false,
+    WORKER_DEFAULTS.allowFallbackAdapter,
   )
-  .option('--threads <n>', 'threads for the onednn backend (default 1: run one worker process per core)', '1')
+  .option(
+    '--threads <n>',
+    'threads for the onednn backend (default 1: run one worker process per core)',
+    WORKER_DEFAULTS.threads,
+  )
   .option(
     '--lock-ms <ms>',
     "shard lock duration: longer than the slowest shard; a dead worker's shard moves on after it",
-    '60000',
+    WORKER_DEFAULTS.lockMs,
   )
   // For benchmarks of coordination: real weights and gradient traffic, no model (see SimulatedShardProcessor).
   .addOption(

@@ -1,15 +1,9 @@
 import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
 import { ShardTrainer } from '@resnet/engine';
-import { architectureFor, ModelWeights } from '@resnet/model';
+import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import {
-  roundSteps,
-  scheduleOf,
-  ShardOutcome,
-  ShardTask,
-  TrainingJobSpec,
-  usesLocalSgd,
-} from '@resnet/protocol';
+import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
@@ -120,7 +114,7 @@ export class ShardProcessor implements ShardHandler {
       this.loaded?.trainer.dispose();
       this.loaded = null;
       const spec = await this.repo.jobSpec(jobId);
-      const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
+      const arch = architectureOf(spec);
       this.loaded = {
         jobId,
         spec,

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
-import { architectureFor, layoutsOf, ModelLayouts } from '@resnet/model';
-import { roundSteps, ShardOutcome, ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { layoutsOf, ModelLayouts } from '@resnet/model';
+import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { architectureOf, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
@@ -87,9 +88,7 @@ export class SimulatedShardProcessor implements ShardHandler {
   private async jobOf(jobId: string): Promise<SimulatedJob> {
     if (this.job?.jobId === jobId) return this.job;
     const spec = await this.repo.jobSpec(jobId);
-    const layouts = layoutsOf(
-      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
-    );
+    const layouts = layoutsOf(architectureOf(spec));
     const batchStats = new Float32Array(layouts.state.size);
     for (const t of layouts.state.tensors)
       batchStats.fill(t.init === 'ones' ? 1 : 0, t.offset, t.offset + t.size);

@@ -1,5 +1,6 @@
 import { ModelLayouts } from '@resnet/model';
-import { ModelTensorCodec, ModelTensors, ReusableBuffer, VersionAnnouncement } from '@resnet/protocol';
+import { ReusableBuffer, VersionAnnouncement } from '@resnet/protocol';
+import { ModelTensorCodec, ModelTensors } from '@resnet/job';
 import { WorkerRepository } from './worker.repository';
 
 interface Fetch {

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
-import { BlobConnection, RedisKeys, ReusableBuffer, TrainingJobSpec, WorkerInfo } from '@resnet/protocol';
+import { RedisKeys, ReusableBuffer, WorkerInfo } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
+import { BlobConnection } from '@resnet/redis-blobs';
 
 /**
  * Every Redis read and write a worker makes, besides the BullMQ queue itself; weights versions and

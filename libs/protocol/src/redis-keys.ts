@@ -1,6 +1,11 @@
 /** Every Redis key and queue name the coordinator and workers share, in one place. */
 export const SHARD_QUEUE = 'shards';
 
+/** Where the coordinator and workers look for Redis unless told otherwise (REDIS_URL, --redis). */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** Key and queue prefix unless told otherwise (REDIS_PREFIX, --prefix): several clusters can share a Redis. */
+export const DEFAULT_REDIS_PREFIX = 'rc';
+
 /** The message on RedisKeys.versionChannel(): weights `version` of job `jobId` can be read. */
 export interface VersionAnnouncement {
   readonly jobId: string;
@@ -10,7 +15,7 @@ export interface VersionAnnouncement {
 }
 
 export class RedisKeys {
-  constructor(readonly prefix = 'rc') {}
+  constructor(readonly prefix = DEFAULT_REDIS_PREFIX) {}
 
   jobIndex(): string {
     return `${this.prefix}:jobs`;

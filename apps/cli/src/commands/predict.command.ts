@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { normalisedCentreCrop } from '@resnet/data';
 import { BACKEND_CHOICES, BackendChoice, initComputeBackend } from '@resnet/engine';
-import { ExportedModelMetadata } from '@resnet/protocol';
+import { ExportedModelMetadata } from '@resnet/job';
 import { loadLayersModel, saveLayersModel } from '../layers-model-store';
 import { textTable } from '../text-table';
 

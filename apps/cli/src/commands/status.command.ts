@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { usesLocalSgd } from '@resnet/protocol';
-import type { JobView } from '../../../coordinator/src/jobs/jobs.service';
+import { JobView, usesLocalSgd } from '@resnet/job';
 import {
   apiTokenOption,
   CoordinatorClient,

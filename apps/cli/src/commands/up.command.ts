@@ -1,11 +1,9 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
-import { startCoordinator } from '../../../coordinator/src/bootstrap';
-import { configFromEnv } from '../../../coordinator/src/coordinator.config';
+import { DEFAULT_COORDINATOR_PORT, DEFAULT_REDIS_URL } from '@resnet/protocol';
+import { EmbeddedRedis, LocalCluster, redisAnswers, redisServerOnPath } from '@resnet/local-cluster';
 import { CoordinatorClient } from '../coordinator-client';
-import { EmbeddedRedis, redisAnswers, redisServerOnPath } from '../embedded-redis';
 import { followJob } from '../job-follower';
-import { WorkerPool } from '../worker-pool';
 
 interface UpOptions {
   workers: string;
@@ -13,11 +11,26 @@ interface UpOptions {
   epochs: string;
   job: boolean;
   exitWhenDone: boolean;
+  json: boolean;
 }
 
 /** One worker per core: a worker computes on one thread, so more would only contend. */
 function defaultWorkerCount(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/** The Redis at REDIS_URL, or a private redis-server when nothing answers there. */
+async function redisForUp(redisUrl: string): Promise<EmbeddedRedis | null> {
+  if (await redisAnswers(redisUrl)) return null;
+  if (!redisServerOnPath()) {
+    throw new Error(
+      `nothing answers at REDIS_URL=${redisUrl} and redis-server is not installed: ` +
+        'start Redis (apt-get install redis-server, or docker compose up redis) or set REDIS_URL',
+    );
+  }
+  const embedded = await EmbeddedRedis.start();
+  console.log(`no Redis at ${redisUrl}: started a private redis-server at ${embedded.url}`);
+  return embedded;
 }
 
 export function upCommand(): Command {
@@ -30,34 +43,28 @@ export function upCommand(): Command {
     .option('--epochs <n>', 'epochs for the job', '3')
     .option('--no-job', 'start the cluster without submitting a job')
     .option('--exit-when-done', 'stop everything once the job ends')
+    .option('--json', 'JSON logs, HTTP requests and every worker shard included (LOG_LEVEL still applies)')
     .action(async (opts: UpOptions) => {
-      const config = configFromEnv();
-      let redisUrl = config.redisUrl;
-      let embedded: EmbeddedRedis | null = null;
-      if (!(await redisAnswers(redisUrl))) {
-        if (!redisServerOnPath()) {
-          throw new Error(
-            `nothing answers at REDIS_URL=${redisUrl} and redis-server is not installed: ` +
-              'start Redis (apt-get install redis-server, or docker compose up redis) or set REDIS_URL',
-          );
-        }
-        embedded = await EmbeddedRedis.start();
-        redisUrl = embedded.url;
-        console.log(`no Redis at ${config.redisUrl}: started a private redis-server at ${redisUrl}`);
-      }
-      const app = await startCoordinator({ ...config, redisUrl });
-      const url = await app.getUrl();
-      const pool = new WorkerPool({
-        redisUrl,
-        prefix: config.redisPrefix,
-        dataRoot: config.dataRoot,
+      const env = process.env;
+      const embedded = await redisForUp(env.REDIS_URL ?? DEFAULT_REDIS_URL);
+      // The console shows steps and warnings; --json or LOG_LEVEL bring back the traffic.
+      const cluster = await LocalCluster.start({
+        workers: Number(opts.workers),
+        workerNamePrefix: `${os.hostname()}-local`,
+        redisUrl: embedded?.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL,
+        prefix: env.REDIS_PREFIX,
+        port: Number(env.PORT ?? DEFAULT_COORDINATOR_PORT),
         stdio: 'inherit',
+        coordinatorEnv: opts.json ? { LOG_FORMAT: 'json', LOG_LEVEL: env.LOG_LEVEL ?? 'debug' } : {},
+        workerEnv: { LOG_LEVEL: env.LOG_LEVEL ?? (opts.json ? 'info' : 'warn') },
+      }).catch(async (err: Error) => {
+        await embedded?.destroy();
+        throw err;
       });
-      pool.startMany(Number(opts.workers), `${os.hostname()}-local`);
+      const { url } = cluster;
       console.log(`coordinator and dashboard at ${url} with ${opts.workers} local worker(s)`);
       const shutdown = async (): Promise<void> => {
-        await pool.stopAll();
-        await app.close();
+        await cluster.stop();
         await embedded?.destroy();
         process.exit(0);
       };
@@ -71,7 +78,7 @@ export function upCommand(): Command {
         shardsPerStep: Math.max(2, Number(opts.workers)),
         schedule: { decay: 'cosine', warmupEpochs: Number(opts.epochs) / 10 },
       };
-      const client = new CoordinatorClient({ url, token: config.apiToken ?? undefined });
+      const client = new CoordinatorClient({ url, token: env.API_TOKEN || undefined });
       const job = await client.submit(body);
       console.log(
         `submitted job ${job.id}: ${job.name}, ${job.totalSteps} steps; dashboard ${url}/#job=${job.id}`,

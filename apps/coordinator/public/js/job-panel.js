@@ -34,7 +34,7 @@ function lineDataset(label, color, extra = {}) {
   };
 }
 
-function chartOptions({ yTitle, legend = false, stacked = false, percent = false }) {
+function chartOptions({ yTitle, legend = false, stacked = false, percent = false, logarithmic = false }) {
   return {
     animation: false,
     responsive: true,
@@ -57,7 +57,8 @@ function chartOptions({ yTitle, legend = false, stacked = false, percent = false
       x: { type: 'linear', title: { display: true, text: 'step' }, ticks: { precision: 0 } },
       y: {
         stacked,
-        beginAtZero: true,
+        // A log axis keeps an early spike (a test loss of 127 in the first epoch) from flattening the rest.
+        ...(logarithmic ? { type: 'logarithmic' } : { beginAtZero: true }),
         title: { display: Boolean(yTitle), text: yTitle },
         ...(percent ? { max: 100 } : {}),
       },
@@ -77,7 +78,7 @@ function makeCharts() {
         lineDataset('train', COLORS.blue),
         lineDataset('test', COLORS.orange, { pointRadius: 3, borderWidth: 2 }),
       ],
-      chartOptions({ legend: true }),
+      chartOptions({ legend: true, logarithmic: true, yTitle: 'log scale' }),
     ),
     accuracy: make(
       'accuracy-chart',

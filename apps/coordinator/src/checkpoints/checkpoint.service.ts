@@ -1,10 +1,11 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { ModelWeights } from '@resnet/model';
-import { TensorCodec, TrainingJobSpec } from '@resnet/protocol';
-import { JobRepository } from '../jobs/job.repository';
+import { TensorCodec } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { layersModelFiles } from '../models/layers-model-export';
-import { dueWithin } from '../training/training-plan';
-import { CheckpointStore } from './checkpoint.store';
+import { dueWithin } from '../plan/training-plan';
+import { CheckpointStore } from '../repositories/checkpoint.store';
+import { JobRepository } from '../repositories/job.repository';
 
 /** Writes jobs' checkpoints to disk and brings jobs back from them into Redis. */
 @Injectable()
@@ -29,8 +30,18 @@ export class CheckpointService {
     );
   }
 
-  async save(jobId: string, spec: TrainingJobSpec, step: number, weights: ModelWeights, encodedWeights: Buffer, velocity: Float32Array): Promise<void> {
-    const [model, metrics] = await Promise.all([layersModelFiles(jobId, spec, step, weights), this.jobs.metrics(jobId)]);
+  async save(
+    jobId: string,
+    spec: TrainingJobSpec,
+    step: number,
+    weights: ModelWeights,
+    encodedWeights: Buffer,
+    velocity: Float32Array,
+  ): Promise<void> {
+    const [model, metrics] = await Promise.all([
+      layersModelFiles(jobId, spec, step, weights),
+      this.jobs.metrics(jobId),
+    ]);
     const folder = await this.store.save(
       {
         manifest: { jobId, step, spec, createdAt: Date.now() },
@@ -52,7 +63,9 @@ export class CheckpointService {
     const checkpoint = await this.store.load(relativeFolder);
     const { jobId, spec, step } = checkpoint.manifest;
     if (await this.jobs.get(jobId)) {
-      throw new ConflictException(`job ${jobId} still exists; cancel it or restore on a Redis that does not hold it`);
+      throw new ConflictException(
+        `job ${jobId} still exists; cancel it or restore on a Redis that does not hold it`,
+      );
     }
     await this.jobs.restore(jobId, spec, step, checkpoint.weights, checkpoint.velocity, checkpoint.metrics);
     this.logger.log(`job ${jobId} restored from ${relativeFolder} at step ${step}`);

@@ -13,12 +13,13 @@ import {
   share,
   timer,
 } from 'rxjs';
-import { JobStatus } from '@resnet/protocol';
-import { JobsService, JobView } from '../jobs/jobs.service';
-import { REDIS } from '../redis/redis.module';
-import { readWhileRedisAnswers } from '../redis/redis-availability';
-import { WorkersService, WorkerView } from '../workers/workers.service';
-import { StepMetricsReader } from './step-metrics.reader';
+import { JobStatus, WorkerView } from '@resnet/protocol';
+import { JobView } from '@resnet/job';
+import { JobsService } from '../jobs/jobs.service';
+import { readWhileRedisAnswers } from '../repositories/redis-availability';
+import { REDIS } from '../repositories/redis.providers';
+import { StepMetricsReader } from '../repositories/step-metrics.reader';
+import { WorkersService } from '../workers/workers.service';
 
 const TICK_MS = 1000;
 /** Steps whose wall-clock spacing estimates a job's remaining time (evaluations included). */

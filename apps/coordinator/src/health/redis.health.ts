@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
-import { REDIS } from '../redis/redis.module';
-import { readWhileRedisAnswers } from '../redis/redis-availability';
+import { readWhileRedisAnswers } from '../repositories/redis-availability';
+import { REDIS } from '../repositories/redis.providers';
 
 /** Up when the coordinator's Redis connection answers PING in time. */
 @Injectable()

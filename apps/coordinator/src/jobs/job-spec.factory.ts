@@ -7,9 +7,10 @@ import {
   openDatasetSplits,
   stepsPerEpoch,
 } from '@resnet/data';
-import { AugmentSettings, TrainingJobSpec } from '@resnet/protocol';
+import { AugmentSettings, TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
+import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from './job-defaults';
 
 interface DatasetSummary {
   readonly trainSize: number;
@@ -29,49 +30,49 @@ export class JobSpecFactory {
   async build(dto: CreateJobDto): Promise<TrainingJobSpec> {
     const dataset = datasetRef(dto);
     const data = await this.summary(dataset);
-    const batchSize = dto.batchSize ?? 128;
-    const shardsPerStep = dto.shardsPerStep ?? 2;
-    const seed = dto.seed ?? 0;
+    const batchSize = dto.batchSize ?? JOB_DEFAULTS.batchSize;
+    const shardsPerStep = dto.shardsPerStep ?? JOB_DEFAULTS.shardsPerStep;
+    const seed = dto.seed ?? JOB_DEFAULTS.seed;
     let perEpoch: number;
     try {
       perEpoch = stepsPerEpoch({ datasetSize: data.trainSize, batchSize, shardsPerStep, seed });
     } catch (err) {
       throw new BadRequestException((err as Error).message);
     }
-    const epochs = dto.epochs ?? 1;
+    const epochs = dto.epochs ?? JOB_DEFAULTS.epochs;
     const totalSteps = Math.max(1, Math.min(Math.round(epochs * perEpoch), dto.maxSteps ?? Infinity));
     const schedule = dto.schedule ?? {};
-    const decay = schedule.decay ?? 'cosine';
+    const decay = schedule.decay ?? JOB_DEFAULTS.decay;
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
+    const model = dto.model ?? JOB_DEFAULTS.model;
     return {
-      name:
-        dto.name ??
-        `${dto.model ?? 'resnet20'} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
-      model: dto.model ?? 'resnet20',
-      shortcut: dto.shortcut ?? 'projection',
+      name: dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
+      model,
+      shortcut: dto.shortcut ?? JOB_DEFAULTS.shortcut,
       dataset,
       batchSize,
       shardsPerStep,
-      gradientEncoding: dto.gradientEncoding ?? 'fp32',
-      localSteps: dto.localSteps ?? 1,
+      gradientEncoding: dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding,
+      localSteps: dto.localSteps ?? JOB_DEFAULTS.localSteps,
       seed,
       optimizer: {
-        momentum: dto.momentum ?? 0.9,
-        weightDecay: dto.weightDecay ?? 1e-4,
-        nesterov: dto.nesterov ?? false,
+        momentum: dto.momentum ?? JOB_DEFAULTS.momentum,
+        weightDecay: dto.weightDecay ?? JOB_DEFAULTS.weightDecay,
+        nesterov: dto.nesterov ?? JOB_DEFAULTS.nesterov,
       },
       schedule: {
-        lr: dto.lr ?? 0.1,
-        warmupSteps: Math.min(totalSteps, toSteps(schedule.warmupEpochs ?? 0)),
+        lr: dto.lr ?? JOB_DEFAULTS.lr,
+        warmupSteps: Math.min(totalSteps, toSteps(schedule.warmupEpochs ?? JOB_DEFAULTS.warmupEpochs)),
         decay,
         milestones: (schedule.milestones ?? []).map(toSteps),
-        factor: schedule.factor ?? 0.1,
+        factor: schedule.factor ?? JOB_DEFAULTS.factor,
         referenceBatch: schedule.referenceBatch ?? null,
       },
       augment: augmentFor(dto, dataset),
-      evalEvery: dto.evalEvery ?? 1,
-      // Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards.
-      evalShardSize: dto.evalShardSize ?? (dataset.kind === 'imagenet-folder' ? 32 : 1000),
+      evalEvery: dto.evalEvery ?? JOB_DEFAULTS.evalEvery,
+      evalShardSize:
+        dto.evalShardSize ??
+        JOB_DEFAULTS.evalShardSize[dataset.kind === 'imagenet-folder' ? 'imagenet' : 'small'],
       checkpointEvery: dto.checkpointEvery ?? perEpoch,
       totalSteps,
       numClasses: data.classNames.length,
@@ -107,24 +108,24 @@ function datasetRef(dto: CreateJobDto): DatasetRef {
     return { kind: 'imagenet-folder', path: d.path!, imageSize: d.imageSize ?? IMAGENET_IMAGE_SIZE };
   return {
     kind: 'synthetic',
-    trainSize: d.trainSize ?? 2048,
-    testSize: d.testSize ?? 512,
-    imageSize: d.imageSize ?? 32,
-    numClasses: d.numClasses ?? 10,
-    seed: d.seed ?? 1,
+    trainSize: d.trainSize ?? SYNTHETIC_DEFAULTS.trainSize,
+    testSize: d.testSize ?? SYNTHETIC_DEFAULTS.testSize,
+    imageSize: d.imageSize ?? SYNTHETIC_DEFAULTS.imageSize,
+    numClasses: d.numClasses ?? SYNTHETIC_DEFAULTS.numClasses,
+    seed: d.seed ?? SYNTHETIC_DEFAULTS.seed,
   };
 }
 
 /** CIFAR's pad-and-crop by default; ImageNet-style folders always take random-resized crops instead. */
 function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | null {
   if (dataset.kind !== 'imagenet-folder')
-    return dto.augment === undefined ? { padCrop: 4, flip: true } : dto.augment;
+    return dto.augment === undefined ? JOB_DEFAULTS.augment : dto.augment;
   if (dto.augment && dto.augment.padCrop !== 0) {
     throw new BadRequestException(
       'augment.padCrop does not apply to imagenet-folder datasets, which train on random-resized crops: set padCrop to 0',
     );
   }
-  return dto.augment === undefined ? { padCrop: 0, flip: true } : dto.augment;
+  return dto.augment === undefined ? { ...JOB_DEFAULTS.augment, padCrop: 0 } : dto.augment;
 }
 
 async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSummary> {

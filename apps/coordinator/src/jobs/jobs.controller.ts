@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -12,6 +12,18 @@ import { CreateJobDto } from './dto/create-job.dto';
 import { RestoreJobDto } from './dto/restore-job.dto';
 import { JobMetricsDto, JobViewDto } from './dto/job-view.dto';
 import { JobsService } from './jobs.service';
+
+/** POST /jobs/:id/<action>: answers the job, 404 for an unknown id, 409 when the job's state forbids it. */
+function JobAction(action: string, summary: string, conflict: string): MethodDecorator {
+  return applyDecorators(
+    Post(`:id/${action}`),
+    HttpCode(200),
+    ApiOperation({ summary }),
+    ApiOkResponse({ type: JobViewDto }),
+    ApiNotFoundResponse(),
+    ApiConflictResponse({ description: conflict }),
+  );
+}
 
 @ApiTags('jobs')
 @Controller('jobs')
@@ -50,32 +62,21 @@ export class JobsController {
     return this.jobs.get(id);
   }
 
-  @Post(':id/cancel')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a queued, running or paused job for good' })
-  @ApiOkResponse({ type: JobViewDto })
-  @ApiNotFoundResponse()
-  @ApiConflictResponse({ description: 'The job has already ended' })
+  @JobAction('cancel', 'Stop a queued, running or paused job for good', 'The job has already ended')
   cancel(@Param('id') id: string) {
     return this.jobs.cancel(id);
   }
 
-  @Post(':id/pause')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a running job after its last committed step, keeping it resumable' })
-  @ApiOkResponse({ type: JobViewDto })
-  @ApiNotFoundResponse()
-  @ApiConflictResponse({ description: 'The job is not queued or running' })
+  @JobAction(
+    'pause',
+    'Stop a running job after its last committed step, keeping it resumable',
+    'The job is not queued or running',
+  )
   pause(@Param('id') id: string) {
     return this.jobs.pause(id);
   }
 
-  @Post(':id/resume')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Continue a paused job from its last committed step' })
-  @ApiOkResponse({ type: JobViewDto })
-  @ApiNotFoundResponse()
-  @ApiConflictResponse({ description: 'The job is not paused' })
+  @JobAction('resume', 'Continue a paused job from its last committed step', 'The job is not paused')
   resume(@Param('id') id: string) {
     return this.jobs.resume(id);
   }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CheckpointsModule } from '../checkpoints/checkpoints.module';
+import { RepositoriesModule } from '../repositories/repositories.module';
 import { TrainingModule } from '../training/training.module';
 import { JobSpecFactory } from './job-spec.factory';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 
 @Module({
-  imports: [TrainingModule],
+  imports: [RepositoriesModule, TrainingModule, CheckpointsModule],
   controllers: [JobsController],
   providers: [JobsService, JobSpecFactory],
   exports: [JobsService],

@@ -6,22 +6,15 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import { architectureFor, layoutsOf } from '@resnet/model';
-import { EvalMetrics, JobState, ModelTensorCodec, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
-import { initialJobWeights } from '../training/training-plan';
+import { layoutsOf } from '@resnet/model';
+import { JobMetrics } from '@resnet/protocol';
+import { architectureOf, JobView, ModelTensorCodec } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
+import { initialJobWeights } from '../plan/training-plan';
+import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
-import { JobRepository, StoredJob } from './job.repository';
 import { JobSpecFactory } from './job-spec.factory';
-
-export interface JobView extends JobState {
-  readonly name: string;
-  readonly totalSteps: number;
-  readonly epoch: number;
-  readonly progress: number;
-  readonly spec: TrainingJobSpec;
-}
 
 @Injectable()
 export class JobsService {
@@ -34,9 +27,7 @@ export class JobsService {
 
   async create(dto: CreateJobDto): Promise<JobView> {
     const spec = await this.specs.build(dto);
-    const layouts = layoutsOf(
-      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
-    );
+    const layouts = layoutsOf(architectureOf(spec));
     const weights = initialJobWeights(spec, layouts);
     const id = randomUUID().slice(0, 8);
     const stored = await this.jobs.create(
@@ -100,7 +91,7 @@ export class JobsService {
     return this.get(id);
   }
 
-  async metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async metrics(id: string): Promise<JobMetrics> {
     await this.stored(id);
     return this.jobs.metrics(id);
   }

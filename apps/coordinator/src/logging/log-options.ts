@@ -15,6 +15,17 @@ const SECRET_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
+/**
+ * Nest's own start-up lines (a line per module and per route) matter only when debugging the
+ * wiring: they go to debug level, so that a terminal shows what the coordinator does.
+ */
+const NEST_START_UP_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+function isNestStartUpLine(args: unknown[]): boolean {
+  const first = args[0] as { context?: unknown } | undefined;
+  return typeof first?.context === 'string' && NEST_START_UP_CONTEXTS.has(first.context);
+}
+
 /** The coordinator's pino settings: its name, level, and what it must never write. */
 export function coordinatorLogOptions(level: string): LoggerOptions {
   return {
@@ -29,11 +40,15 @@ export function coordinatorLogOptions(level: string): LoggerOptions {
     },
     hooks: {
       // A URL with credentials inside a message string is beyond what redact paths can reach.
-      logMethod(args, method) {
-        method.apply(
-          this,
-          args.map((a) => (typeof a === 'string' ? maskUrlCredentials(a) : a)) as Parameters<typeof method>,
-        );
+      logMethod(args, method, level) {
+        const masked = args.map((a) => (typeof a === 'string' ? maskUrlCredentials(a) : a)) as Parameters<
+          typeof method
+        >;
+        if (level === this.levels.values.info && isNestStartUpLine(masked)) {
+          if (this.isLevelEnabled('debug')) this.debug(...masked);
+          return;
+        }
+        method.apply(this, masked);
       },
     },
   };

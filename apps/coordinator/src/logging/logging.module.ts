@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
+import pretty from 'pino-pretty';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { coordinatorLogOptions } from './log-options';
 
@@ -24,14 +26,24 @@ function httpLogOptions(config: CoordinatorConfig): Options {
       const job = JOB_IN_PATH.exec(req.url ?? '')?.[1];
       return job ? { job } : {};
     },
+    // A request that went well is routine: at debug, so that the console shows training, not traffic.
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
     autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
   };
 }
 
+/** Human lines for a terminal: time, level, where from, and the message; request details only at debug. */
+function prettyDestination(): DestinationStream {
+  return pretty({
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,name,context,req,res,responseTime',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+  });
+}
+
 /**
- * Structured JSON logs through pino for Nest's own logger and for every HTTP request, with the
+ * Structured JSON logs (or pretty lines, see CoordinatorConfig.logFormat) through pino for Nest's own logger and for every HTTP request, with the
  * job id of /jobs/:id requests attached and secrets (auth headers, URL credentials) redacted.
  */
 @Module({
@@ -39,7 +51,10 @@ function httpLogOptions(config: CoordinatorConfig): Options {
     LoggerModule.forRootAsync({
       inject: [COORDINATOR_CONFIG],
       useFactory: (config: CoordinatorConfig) => ({
-        pinoHttp: httpLogOptions(config),
+        pinoHttp:
+          config.logFormat === 'pretty'
+            ? [httpLogOptions(config), prettyDestination()]
+            : httpLogOptions(config),
         forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
         // The dashboard feed is shared by every open dashboard: its logs belong to no one request.
         exclude: [{ path: 'events', method: RequestMethod.GET }],

@@ -4,8 +4,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
-import { readWhileRedisAnswers } from '../redis/redis-availability';
+import { readWhileRedisAnswers } from '../repositories/redis-availability';
+import { REDIS } from '../repositories/redis.providers';
 import { WorkersService } from '../workers/workers.service';
 
 /** Shard states worth a series; BullMQ counts each in one round trip. */
@@ -35,36 +35,17 @@ export class MetricsService {
     labelNames: ['job_id', 'phase'],
     registers: [this.registry],
   });
-  private readonly imagesPerSecond = new Gauge({
-    name: 'resnet_images_per_second',
-    help: 'Training throughput of the last step',
-    labelNames: ['job_id'],
-    registers: [this.registry],
-  });
-  private readonly loss = new Gauge({
-    name: 'resnet_training_loss',
-    help: 'Mean training loss of the last step',
-    labelNames: ['job_id'],
-    registers: [this.registry],
-  });
-  private readonly accuracy = new Gauge({
-    name: 'resnet_training_accuracy',
-    help: 'Training accuracy of the last step (0 to 1)',
-    labelNames: ['job_id'],
-    registers: [this.registry],
-  });
-  private readonly learningRate = new Gauge({
-    name: 'resnet_learning_rate',
-    help: 'Learning rate of the last step',
-    labelNames: ['job_id'],
-    registers: [this.registry],
-  });
-  private readonly step = new Gauge({
-    name: 'resnet_training_step',
-    help: 'Steps committed so far',
-    labelNames: ['job_id'],
-    registers: [this.registry],
-  });
+  private readonly imagesPerSecond = this.jobGauge(
+    'resnet_images_per_second',
+    'Training throughput of the last step',
+  );
+  private readonly loss = this.jobGauge('resnet_training_loss', 'Mean training loss of the last step');
+  private readonly accuracy = this.jobGauge(
+    'resnet_training_accuracy',
+    'Training accuracy of the last step (0 to 1)',
+  );
+  private readonly learningRate = this.jobGauge('resnet_learning_rate', 'Learning rate of the last step');
+  private readonly step = this.jobGauge('resnet_training_step', 'Steps committed so far');
   private readonly gradientBytes = new Counter({
     name: 'resnet_gradient_bytes_total',
     help: 'Bytes of gradient messages that workers sent through Redis',
@@ -105,6 +86,11 @@ export class MetricsService {
         this.set({ state: 'gone' }, list.length - alive);
       },
     });
+  }
+
+  /** A gauge of the last step's value, one series per job. */
+  private jobGauge(name: string, help: string): Gauge<'job_id'> {
+    return new Gauge({ name, help, labelNames: ['job_id'], registers: [this.registry] });
   }
 
   /** Called by the training service once a step is committed. */

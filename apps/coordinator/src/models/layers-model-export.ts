@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { evalCropFraction } from '@resnet/data';
-import {
-  architectureFor,
-  LayersModelFiles,
-  ModelWeights,
-  toLayersModel,
-  toLayersModelFiles,
-} from '@resnet/model';
-import { ExportedModelMetadata, TrainingJobSpec } from '@resnet/protocol';
+import { LayersModelFiles, ModelWeights, toLayersModel, toLayersModelFiles } from '@resnet/model';
+import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/job';
 
 /** A job's weights as TF.js LayersModel files, with what a user needs to run it in the metadata. */
 export async function layersModelFiles(
@@ -18,7 +12,7 @@ export async function layersModelFiles(
 ): Promise<LayersModelFiles> {
   // Whichever backend is registered with the highest priority may still be initialising (wasm is async).
   await tf.ready();
-  const arch = architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
+  const arch = architectureOf(spec);
   const model = toLayersModel(arch, weights, spec.imageShape);
   try {
     const metadata: ExportedModelMetadata = {

@@ -1,8 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { io } from '@tensorflow/tfjs';
-import { architectureFor, layoutsOf, LayersModelFiles } from '@resnet/model';
-import { ModelTensorCodec } from '@resnet/protocol';
-import { JobRepository, StoredJob } from '../jobs/job.repository';
+import { layoutsOf, LayersModelFiles } from '@resnet/model';
+import { architectureOf, ModelTensorCodec } from '@resnet/job';
+import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { layersModelFiles } from './layers-model-export';
 
 /** Tries at reading the latest version while steps keep committing (each commit frees the previous version). */
@@ -77,9 +77,7 @@ export class ModelExportService {
   }
 
   private async build({ spec, state }: StoredJob): Promise<LayersModelFiles> {
-    const layouts = layoutsOf(
-      architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut }),
-    );
+    const layouts = layoutsOf(architectureOf(spec));
     const weights = ModelTensorCodec.decode(layouts, await this.jobs.weights(state.id, state.step));
     return layersModelFiles(state.id, spec, state.step, weights);
   }

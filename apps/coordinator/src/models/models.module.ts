@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TrainingModule } from '../training/training.module';
+import { RepositoriesModule } from '../repositories/repositories.module';
 import { ModelExportService } from './model-export.service';
 import { ModelsController } from './models.controller';
 
 /** Trained models out: each job's latest weights in the TF.js LayersModel format. */
 @Module({
-  imports: [TrainingModule],
+  imports: [RepositoriesModule],
   controllers: [ModelsController],
   providers: [ModelExportService],
 })

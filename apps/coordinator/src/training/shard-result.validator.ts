@@ -2,13 +2,13 @@ import { ModelLayouts } from '@resnet/model';
 import { ShardContribution, VectorKernels } from '@resnet/optimizer';
 import {
   CodecError,
-  ModelTensorCodec,
   ReusableBuffer,
   ShardMessageKind,
   ShardMessageMeta,
   ShardOutcome,
 } from '@resnet/protocol';
-import { RejectedShardResultError } from './errors/shard.errors';
+import { ModelTensorCodec } from '@resnet/job';
+import { RejectedShardResultError } from '../errors/shard.errors';
 
 /** The first value that is NaN or infinite, or -1; the fast check first, the search only when it fails. */
 function firstNonFinite(values: Float32Array): number {

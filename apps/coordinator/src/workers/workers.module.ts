@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { RepositoriesModule } from '../repositories/repositories.module';
 import { WorkersController } from './workers.controller';
-import { WorkerRegistryRepository } from './worker-registry.repository';
 import { WorkersService } from './workers.service';
 
 @Module({
+  imports: [RepositoriesModule],
   controllers: [WorkersController],
-  providers: [WorkersService, WorkerRegistryRepository],
+  providers: [WorkersService],
   exports: [WorkersService],
 })
 export class WorkersModule {}

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { WorkerInfo } from '@resnet/protocol';
-import { WorkerRegistryRepository } from './worker-registry.repository';
+import { WorkerView } from '@resnet/protocol';
+import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
 
 /** A worker that has not sent a heartbeat for this long is shown as gone. */
 const ALIVE_WITHIN_MS = 15_000;
@@ -8,12 +8,6 @@ const ALIVE_WITHIN_MS = 15_000;
 const FORGET_AFTER_MS = 3600_000;
 /** A worker whose results were rejected this many times gets no more shards. */
 export const QUARANTINE_AFTER_FAULTS = 3;
-
-export interface WorkerView extends WorkerInfo {
-  readonly alive: boolean;
-  /** Its results kept being rejected; it takes no more shards. */
-  readonly quarantined: boolean;
-}
 
 @Injectable()
 export class WorkersService {

@@ -2,15 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
-  IsBoolean,
   IsDefined,
   IsIn,
-  IsInt,
   IsNumber,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
   Min,
   ValidateIf,
@@ -18,18 +15,22 @@ import {
 } from 'class-validator';
 import { MODEL_NAMES, ModelName, ShortcutKind } from '@resnet/model';
 import { TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
+import { Bool, Int, Num, OneOf } from '../../validation';
+import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from '../job-defaults';
 
-// @ApiProperty repeats the validators' limits: plain tsc runs no Swagger plugin to read them.
+const DATASET_KINDS = ['synthetic', 'folder', 'imagenet-folder'] as const;
+const DECAYS = ['constant', 'step', 'cosine'] as const;
+const SHORTCUTS = ['projection', 'zero-pad'] as const satisfies readonly ShortcutKind[];
 
 export class DatasetDto {
   @ApiProperty({
-    enum: ['synthetic', 'folder', 'imagenet-folder'],
+    enum: DATASET_KINDS,
     description:
       'Generated images; a folder of images under DATA_ROOT decoded into memory (CIFAR-sized); or an ImageNet-style ' +
       'folder (train/ and val/ of class folders) decoded batch by batch with random-resized crops',
   })
-  @IsIn(['synthetic', 'folder', 'imagenet-folder'])
-  kind!: 'synthetic' | 'folder' | 'imagenet-folder';
+  @IsIn(DATASET_KINDS)
+  kind!: (typeof DATASET_KINDS)[number];
 
   /** Folder or .tar.gz archive relative to the coordinator's and workers' DATA_ROOT. */
   @ApiPropertyOptional({
@@ -43,76 +44,41 @@ export class DatasetDto {
   @MaxLength(500)
   path?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1_000_000,
-    default: 2048,
+  @Int({
+    min: 1,
+    max: 1_000_000,
+    default: SYNTHETIC_DEFAULTS.trainSize,
     description: 'Synthetic: training images',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
   trainSize?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1_000_000,
-    default: 512,
+  @Int({
+    min: 1,
+    max: 1_000_000,
+    default: SYNTHETIC_DEFAULTS.testSize,
     description: 'Synthetic: test images',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
   testSize?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 8,
-    maximum: 256,
-    description: 'Synthetic (default 32) and imagenet-folder (default 224): image side in pixels',
+  @Int({
+    min: 8,
+    max: 256,
+    description: `Synthetic (default ${SYNTHETIC_DEFAULTS.imageSize}) and imagenet-folder (default 224): image side in pixels`,
   })
-  @IsOptional()
-  @IsInt()
-  @Min(8)
-  @Max(256)
   imageSize?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 2,
-    maximum: 1000,
-    default: 10,
-    description: 'Synthetic: classes',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(2)
-  @Max(1000)
+  @Int({ min: 2, max: 1000, default: SYNTHETIC_DEFAULTS.numClasses, description: 'Synthetic: classes' })
   numClasses?: number;
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 1, description: 'Synthetic: generator seed' })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
+  @Int({ min: 0, default: SYNTHETIC_DEFAULTS.seed, description: 'Synthetic: generator seed' })
   seed?: number;
 }
 
 export class ScheduleDto {
-  @ApiPropertyOptional({ enum: ['constant', 'step', 'cosine'], default: 'cosine' })
-  @IsOptional()
-  @IsIn(['constant', 'step', 'cosine'])
-  decay?: 'constant' | 'step' | 'cosine';
-  /** Linear warmup length in epochs (fractions allowed). */
-  @ApiPropertyOptional({
-    minimum: 0,
-    default: 0,
+  @OneOf(DECAYS, { default: JOB_DEFAULTS.decay })
+  decay?: (typeof DECAYS)[number];
+  @Num({
+    min: 0,
+    default: JOB_DEFAULTS.warmupEpochs,
     description: 'Linear warmup length in epochs (fractions allowed)',
   })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
   warmupEpochs?: number;
-  /** Step decay: epochs at which the rate is multiplied by `factor`. */
   @ApiPropertyOptional({
     type: [Number],
     description: 'Step decay: epochs at which the rate is multiplied by factor',
@@ -122,41 +88,20 @@ export class ScheduleDto {
   @IsNumber({}, { each: true })
   @Min(0, { each: true })
   milestones?: number[];
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @Num({ min: 0, max: 1, default: JOB_DEFAULTS.factor })
   factor?: number;
-  /** Linear scaling rule: lr × batchSize / referenceBatch. */
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    description: 'Linear scaling rule: lr × batchSize / referenceBatch (unset: lr as given)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @Int({ min: 1, description: 'Linear scaling rule: lr × batchSize / referenceBatch (unset: lr as given)' })
   referenceBatch?: number;
 }
 
 export class AugmentDto {
-  @ApiProperty({
-    type: 'integer',
-    minimum: 0,
-    maximum: 64,
-    description: 'Pad by this many pixels, then crop randomly',
-  })
-  @IsInt()
-  @Min(0)
-  @Max(64)
+  @Int({ min: 0, max: 64, required: true, description: 'Pad by this many pixels, then crop randomly' })
   padCrop!: number;
-  @ApiProperty({ description: 'Random horizontal flips' })
-  @IsBoolean()
+  @Bool({ required: true, description: 'Random horizontal flips' })
   flip!: boolean;
 }
 
-/** Body of POST /jobs; every field but the dataset has the paper's CIFAR default. */
+/** Body of POST /jobs; every field but the dataset has the paper's CIFAR default (JOB_DEFAULTS). */
 export class CreateJobDto {
   @ApiPropertyOptional({
     maxLength: 100,
@@ -169,17 +114,12 @@ export class CreateJobDto {
   @Matches(/^[\w .-]*$/, { message: 'name may hold letters, digits, spaces, _ . and - only' })
   name?: string;
 
-  @ApiPropertyOptional({ enum: MODEL_NAMES, default: 'resnet20' })
-  @IsOptional()
-  @IsIn(MODEL_NAMES as unknown as string[])
+  @OneOf(MODEL_NAMES, { default: JOB_DEFAULTS.model })
   model?: ModelName;
-  @ApiPropertyOptional({
-    enum: ['projection', 'zero-pad'],
-    default: 'projection',
+  @OneOf(SHORTCUTS, {
+    default: JOB_DEFAULTS.shortcut,
     description: 'Shortcut on downsampling blocks (paper options B and A)',
   })
-  @IsOptional()
-  @IsIn(['projection', 'zero-pad'])
   shortcut?: ShortcutKind;
 
   @ApiProperty({ type: DatasetDto })
@@ -188,102 +128,50 @@ export class CreateJobDto {
   @Type(() => DatasetDto)
   dataset!: DatasetDto;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 65536,
-    default: 128,
+  @Int({
+    min: 1,
+    max: 65536,
+    default: JOB_DEFAULTS.batchSize,
     description: 'Images per step, over all shards',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(65536)
   batchSize?: number;
   /** Fixed by the job, not by how many workers are alive, so the math never depends on the cluster. */
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1024,
-    default: 2,
+  @Int({
+    min: 1,
+    max: 1024,
+    default: JOB_DEFAULTS.shardsPerStep,
     description: 'Shards each step is split into, whatever the number of workers',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1024)
   shardsPerStep?: number;
-  @ApiPropertyOptional({
-    enum: TENSOR_DTYPES,
-    default: 'fp32',
+  @OneOf(TENSOR_DTYPES, {
+    default: JOB_DEFAULTS.gradientEncoding,
     description:
       'Number format of gradient messages: fp32 is exact; fp16 and bf16 halve the bytes, with error feedback in each worker',
   })
-  @IsOptional()
-  @IsIn(TENSOR_DTYPES as unknown as string[])
   gradientEncoding?: TensorDtype;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 64,
-    default: 1,
+  @Int({
+    min: 1,
+    max: 64,
+    default: JOB_DEFAULTS.localSteps,
     description:
       'Local SGD: SGD steps each shard takes on its own batches between synchronisations (1: synchronous SGD); ' +
       'divides communication per image by this, at some cost in accuracy',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(64)
   localSteps?: number;
-  @ApiPropertyOptional({ minimum: 0.001, maximum: 10000, default: 1 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0.001)
-  @Max(10000)
+  @Num({ min: 0.001, max: 10000, default: JOB_DEFAULTS.epochs })
   epochs?: number;
-  /** Stop after this many steps even if the epochs are not done (smoke runs). */
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    description: 'Stop after this many steps even if the epochs are not done',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @Int({ min: 1, description: 'Stop after this many steps even if the epochs are not done' })
   maxSteps?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    default: 0,
-    description: 'Seeds initial weights and data order',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
+  @Int({ min: 0, default: JOB_DEFAULTS.seed, description: 'Seeds initial weights and data order' })
   seed?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100, default: 0.1, description: 'Peak learning rate' })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(100)
+  @Num({ min: 0, max: 100, default: JOB_DEFAULTS.lr, description: 'Peak learning rate' })
   lr?: number;
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.9 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @Num({ min: 0, max: 1, default: JOB_DEFAULTS.momentum })
   momentum?: number;
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 1e-4 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(1)
+  @Num({ min: 0, max: 1, default: JOB_DEFAULTS.weightDecay })
   weightDecay?: number;
-  @ApiPropertyOptional({ default: false })
-  @IsOptional()
-  @IsBoolean()
+  @Bool({ default: JOB_DEFAULTS.nesterov })
   nesterov?: boolean;
 
   @ApiPropertyOptional({ type: ScheduleDto })
@@ -291,47 +179,33 @@ export class CreateJobDto {
   @ValidateNested()
   @Type(() => ScheduleDto)
   schedule?: ScheduleDto;
-  /** Null turns augmentation off. */
   @ApiPropertyOptional({
     type: AugmentDto,
     nullable: true,
-    description: 'Null turns augmentation off; default pad 4 and flip',
+    description: `Null turns augmentation off; default pad ${JOB_DEFAULTS.augment.padCrop} and flip`,
   })
   @IsOptional()
   @ValidateNested()
   @Type(() => AugmentDto)
   augment?: AugmentDto | null;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    default: 1,
+  @Int({
+    min: 0,
+    default: JOB_DEFAULTS.evalEvery,
     description: 'Evaluate every this many epochs and after the last step; 0 turns evaluation off',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
   evalEvery?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
+  @Int({
+    min: 0,
     description:
       'Disk checkpoint every this many steps and at the end (default: once per epoch); 0 turns them off',
   })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
   checkpointEvery?: number;
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 100000,
-    default: 1000,
-    description: 'Test images per evaluation shard',
+  @Int({
+    min: 1,
+    max: 100000,
+    default: JOB_DEFAULTS.evalShardSize.small,
+    description: `Test images per evaluation shard (default ${JOB_DEFAULTS.evalShardSize.imagenet} for imagenet-folder datasets)`,
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100000)
   evalShardSize?: number;
 }

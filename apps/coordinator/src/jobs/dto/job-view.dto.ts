@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EvalMetrics, JOB_STATUSES, JobStatus, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
-import { JobView } from '../jobs.service';
+import { EvalMetrics, JOB_STATUSES, JobMetrics, JobStatus, StepMetrics } from '@resnet/protocol';
+import { JobView, TrainingJobSpec } from '@resnet/job';
 
 // Response shapes, as classes only so that OpenAPI can describe them; `implements` keeps them in
 // step with the interfaces the services return.
@@ -67,7 +67,7 @@ export class EvalMetricsDto implements EvalMetrics {
   @ApiProperty({ description: 'Milliseconds since the epoch' }) at!: number;
 }
 
-export class JobMetricsDto {
+export class JobMetricsDto implements JobMetrics {
   @ApiProperty({ type: [StepMetricsDto] }) steps!: StepMetricsDto[];
   @ApiProperty({ type: [EvalMetricsDto] }) evals!: EvalMetricsDto[];
 }

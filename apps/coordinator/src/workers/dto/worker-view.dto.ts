@@ -1,5 +1,14 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { WorkerView } from '../workers.service';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { WorkerAdapter, WorkerView } from '@resnet/protocol';
+
+export class WorkerAdapterDto implements WorkerAdapter {
+  @ApiProperty({ example: 'nvidia' }) vendor!: string;
+  @ApiProperty({ example: 'hopper' }) architecture!: string;
+  @ApiProperty() device!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ description: 'A software adapter: WebGPU works, without a GPU’s speed' })
+  isFallbackAdapter!: boolean;
+}
 
 /** Response shape for OpenAPI; `implements` keeps it in step with WorkerView. */
 export class WorkerViewDto implements WorkerView {
@@ -8,19 +17,8 @@ export class WorkerViewDto implements WorkerView {
   @ApiProperty({ type: 'integer' }) pid!: number;
   @ApiProperty({ example: 'wasm' }) backend!: string;
   @ApiProperty({ example: 'cpu' }) device!: string;
-  @ApiProperty({
-    required: false,
-    description:
-      'The WebGPU adapter of a webgpu worker; isFallbackAdapter marks a software one (SwiftShader)',
-    example: {
-      vendor: 'nvidia',
-      architecture: 'hopper',
-      device: '',
-      description: 'NVIDIA H200',
-      isFallbackAdapter: false,
-    },
-  })
-  adapter?: WorkerView['adapter'];
+  @ApiPropertyOptional({ type: WorkerAdapterDto, description: 'The GPU adapter of a WebGPU worker' })
+  adapter?: WorkerAdapterDto;
   @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' })
   imagesPerSecond!: number | null;
   @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' })

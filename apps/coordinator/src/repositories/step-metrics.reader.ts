@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { EvalMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
+import { JobMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
+import { REDIS } from './redis.providers';
 
 /**
  * Ranged reads of a job's metric lists, so that live views fetch only what is new rather than a
@@ -19,11 +19,7 @@ export class StepMetricsReader {
   }
 
   /** Entries after the first `stepsSeen` step and `evalsSeen` eval entries. */
-  async since(
-    jobId: string,
-    stepsSeen: number,
-    evalsSeen: number,
-  ): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async since(jobId: string, stepsSeen: number, evalsSeen: number): Promise<JobMetrics> {
     const [steps, evals] = await Promise.all([
       this.redis.lrange(this.keys.stepMetrics(jobId), stepsSeen, -1),
       this.redis.lrange(this.keys.evalMetrics(jobId), evalsSeen, -1),

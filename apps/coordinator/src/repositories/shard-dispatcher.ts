@@ -4,26 +4,12 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { REDIS } from '../redis/redis.module';
-import { RejectedShardResultError, ShardFailedError } from './errors/shard.errors';
+import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
+import { REDIS } from './redis.providers';
+import { logOutages } from './redis-outages';
+import { SHARD_DISPATCHER_DEFAULTS, ShardRunOptions } from './shard-dispatcher.options';
 
-/** How often a shard is tried before its step fails (a crashed worker's shard is re-delivered separately, as stalled). */
-const SHARD_ATTEMPTS = 3;
-/** How many rejected results (corrupt, non-finite, wrong size) a shard may produce before its step fails. */
-const MAX_REJECTED_RESULTS = 3;
-/**
- * Completed shards are kept for this many runs' worth of shards (a step's, or an evaluation's):
- * enough for a restarted coordinator to collect the step in flight, few enough that Redis memory
- * stays flat over a long job.
- */
-const KEEP_COMPLETED_RUNS = 2;
-/**
- * Events the queue's stream keeps (BullMQ's default is 10,000): a few steps' worth, so that Redis
- * memory stays flat. A shard whose events were trimmed before this coordinator read them (it fell
- * behind during a long burst) is not lost: the shards still awaited are looked up this often.
- */
-export const QUEUE_EVENTS_KEPT = 2000;
-const LOOK_UP_AWAITED_MS = 10_000;
+const { attempts, maxRejectedResults, keepCompletedRuns, lookUpAwaitedMs } = SHARD_DISPATCHER_DEFAULTS;
 
 interface Waiter {
   resolve(outcome: ShardOutcome): void;
@@ -61,9 +47,14 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
     // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
     this.events.on('duplicated', ({ jobId }) => void this.catchUp(jobId));
-    this.logOutages(this.events as never, 'queue events');
-    this.logOutages(this.queue as never, 'shard queue');
+    logOutages(this.events, 'queue events', this.logger);
+    logOutages(this.queue, 'shard queue', this.logger);
     await this.events.waitUntilReady();
+  }
+
+  /** Resolves once the queue's connections are up again, e.g. after a Redis restart. */
+  async waitUntilReady(): Promise<void> {
+    await Promise.all([this.events.waitUntilReady(), this.queue.waitUntilReady()]);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -74,18 +65,16 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Enqueues the tasks and calls `onOutcome` for each as it completes; resolves when all have.
-   * When `onOutcome` throws RejectedShardResultError, `onRejected` hears of it and the shard runs again.
-   * `onEnqueued` runs once the tasks are on the queue. Resolves with the time it took to put them there.
+   * Enqueues the tasks and hands each outcome to `onOutcome` as it completes; resolves when all
+   * have been taken, with the time it took to put the tasks on the queue.
    */
-  async run(
-    tasks: readonly ShardTask[],
-    onOutcome: (task: ShardTask, outcome: ShardOutcome) => Promise<void> | void,
-    signal: AbortSignal,
-    onRejected: (outcome: ShardOutcome, err: RejectedShardResultError) => Promise<void> | void = () =>
-      undefined,
-    onEnqueued: () => Promise<void> | void = () => undefined,
-  ): Promise<{ enqueueMs: number }> {
+  async run({
+    tasks,
+    onOutcome,
+    signal,
+    onRejected,
+    onEnqueued,
+  }: ShardRunOptions): Promise<{ enqueueMs: number }> {
     const active = new Set<string>();
     const onAbort = (): void => {
       for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
@@ -102,8 +91,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       const enqueueStarted = performance.now();
       await this.enqueue(tasks, ids, tasks.length);
       const enqueueMs = performance.now() - enqueueStarted;
-      await onEnqueued();
-      lookUp = setInterval(() => active.forEach((id) => void this.catchUp(id)), LOOK_UP_AWAITED_MS);
+      await onEnqueued?.();
+      lookUp = setInterval(() => active.forEach((id) => void this.catchUp(id)), lookUpAwaitedMs);
       await Promise.all(
         tasks.map(async (task, i) => {
           let outcome = await first[i];
@@ -113,10 +102,10 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
               return await onOutcome(task, outcome);
             } catch (err) {
               if (!(err instanceof RejectedShardResultError)) throw err;
-              await onRejected(outcome, err);
-              if (err.blame.countsAgainstShard && ++rejected >= MAX_REJECTED_RESULTS) {
+              await onRejected?.(outcome, err);
+              if (err.blame.countsAgainstShard && ++rejected >= maxRejectedResults) {
                 throw new ShardFailedError(
-                  `shard ${ids[i]} was rejected ${MAX_REJECTED_RESULTS} times; last: ${err.message}`,
+                  `shard ${ids[i]} was rejected ${maxRejectedResults} times; last: ${err.message}`,
                 );
               }
               this.logger.warn(
@@ -138,19 +127,6 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** ioredis retries with backoff by itself; at most one line per outage instead of one per retry. */
-  private logOutages(
-    emitter: { on(event: 'error', listener: (err: Error) => void): unknown },
-    what: string,
-  ): void {
-    let lastLogged = 0;
-    emitter.on('error', (err: Error) => {
-      if (Date.now() - lastLogged < 30_000) return;
-      lastLogged = Date.now();
-      this.logger.warn(`${what}: ${err.message}; reconnecting`);
-    });
-  }
-
   /** Registers interest in a shard before it is enqueued, so no completion can slip past. */
   private await(id: string, active: Set<string>): Promise<ShardOutcome> {
     active.add(id);
@@ -168,9 +144,9 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
         data: task,
         opts: {
           jobId: ids[i],
-          attempts: SHARD_ATTEMPTS,
+          attempts,
           backoff: { type: 'fixed', delay: 500 },
-          removeOnComplete: { age: 600, count: KEEP_COMPLETED_RUNS * runSize },
+          removeOnComplete: { age: 600, count: keepCompletedRuns * runSize },
           removeOnFail: { age: 24 * 3600 },
         },
       })),

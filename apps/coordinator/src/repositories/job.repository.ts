@@ -1,18 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import {
-  BlobConnection,
   EvalMetrics,
+  JobMetrics,
   JobState,
   JobStatus,
   RedisKeys,
   ReusableBuffer,
   StepMetrics,
   TensorCodec,
-  TrainingJobSpec,
   VersionAnnouncement,
 } from '@resnet/protocol';
-import { BLOBS, REDIS } from '../redis/redis.module';
+import { TrainingJobSpec } from '@resnet/job';
+import { BlobConnection } from '@resnet/redis-blobs';
+import { BLOBS, REDIS } from './redis.providers';
 
 export interface StoredJob {
   readonly spec: TrainingJobSpec;
@@ -65,7 +66,7 @@ export class JobRepository {
     step: number,
     weights: Buffer,
     velocity: Buffer,
-    metrics: { steps: StepMetrics[]; evals: EvalMetrics[] },
+    metrics: JobMetrics,
   ): Promise<void> {
     const now = Date.now();
     const tx = this.redis
@@ -166,7 +167,7 @@ export class JobRepository {
     await this.redis.rpush(this.keys.evalMetrics(id), JSON.stringify(metrics));
   }
 
-  async metrics(id: string): Promise<{ steps: StepMetrics[]; evals: EvalMetrics[] }> {
+  async metrics(id: string): Promise<JobMetrics> {
     const [steps, evals] = await Promise.all([
       this.redis.lrange(this.keys.stepMetrics(id), 0, -1),
       this.redis.lrange(this.keys.evalMetrics(id), 0, -1),

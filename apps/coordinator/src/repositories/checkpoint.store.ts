@@ -2,7 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { LayersModelFiles, WEIGHTS_FILE } from '@resnet/model';
-import { EvalMetrics, StepMetrics, TrainingJobSpec } from '@resnet/protocol';
+import { JobMetrics } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 
 export interface CheckpointManifest {
@@ -18,7 +19,7 @@ export interface Checkpoint {
   readonly weights: Buffer;
   /** SGD momentum buffer, as a tensor message. */
   readonly velocity: Buffer;
-  readonly metrics: { steps: StepMetrics[]; evals: EvalMetrics[] };
+  readonly metrics: JobMetrics;
 }
 
 /** How many checkpoints of a job are kept on disk; older ones are deleted. */
@@ -62,7 +63,9 @@ export class CheckpointStore {
   /** Job ids that have at least one checkpoint. */
   async jobIds(): Promise<string[]> {
     try {
-      return (await fs.readdir(this.config.checkpointDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+      return (await fs.readdir(this.config.checkpointDir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -89,7 +92,12 @@ export class CheckpointStore {
         read('optimizer.rnt'),
         read('metrics.json'),
       ]);
-      return { manifest: JSON.parse(manifest.toString()), weights, velocity, metrics: JSON.parse(metrics.toString()) };
+      return {
+        manifest: JSON.parse(manifest.toString()),
+        weights,
+        velocity,
+        metrics: JSON.parse(metrics.toString()),
+      };
     } catch (err) {
       throw new Error(`cannot read checkpoint ${folder}: ${(err as Error).message}`, { cause: err });
     }
@@ -113,7 +121,9 @@ export class CheckpointStore {
   private async prune(jobId: string): Promise<void> {
     const steps = await this.steps(jobId);
     await Promise.all(
-      steps.slice(0, -KEEP_PER_JOB).map((s) => fs.rm(this.folderOf(jobId, s), { recursive: true, force: true })),
+      steps
+        .slice(0, -KEEP_PER_JOB)
+        .map((s) => fs.rm(this.folderOf(jobId, s), { recursive: true, force: true })),
     );
   }
 }

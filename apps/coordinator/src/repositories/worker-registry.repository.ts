@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeys, WorkerInfo } from '@resnet/protocol';
-import { REDIS } from '../redis/redis.module';
+import { REDIS } from './redis.providers';
 
 /** Redis I/O about workers: their heartbeats, their rejected results and the quarantine list. */
 @Injectable()

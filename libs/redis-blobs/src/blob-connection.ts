@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ReusableBuffer } from './reusable-buffer';
+import { ReusableBuffer } from '@resnet/protocol';
+import { RedisReplyError } from './errors/redis-reply.error';
 
 /** Socket reads land in one buffer of this size, reused for every read. */
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -17,11 +18,6 @@ interface PendingCommand {
   readonly handshake?: boolean;
   resolve(reply: Reply): void;
   reject(err: Error): void;
-}
-
-/** An error reply from Redis. */
-export class RedisReplyError extends Error {
-  override readonly name = 'RedisReplyError';
 }
 
 /**

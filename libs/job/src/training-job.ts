@@ -1,7 +1,7 @@
 import { DatasetRef } from '@resnet/data';
-import { ModelName, ShortcutKind } from '@resnet/model';
+import { architectureFor, ModelName, ResNetArchitecture, ShortcutKind } from '@resnet/model';
 import { LrSchedule, ScheduleSettings, SgdSettings } from '@resnet/optimizer';
-import { TensorDtype } from './tensor-dtype';
+import { ShardMessageKind, TensorDtype } from '@resnet/protocol';
 
 export interface AugmentSettings {
   readonly padCrop: number;
@@ -46,6 +46,13 @@ export interface TrainingJobSpec {
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
+/** The network a job trains, as every process that computes for it builds it. */
+export function architectureOf(
+  spec: Pick<TrainingJobSpec, 'model' | 'numClasses' | 'shortcut'>,
+): ResNetArchitecture {
+  return architectureFor(spec.model, { numClasses: spec.numClasses, shortcut: spec.shortcut });
+}
+
 /** The learning-rate schedule of a job, over its global steps. */
 export function scheduleOf(spec: TrainingJobSpec): LrSchedule {
   return { ...spec.schedule, batchSize: spec.batchSize, totalSteps: spec.totalSteps };
@@ -74,15 +81,7 @@ export function previousVersion(spec: Pick<TrainingJobSpec, 'localSteps'>, versi
 }
 
 /** 'paused' keeps the last committed step; resuming continues from it. */
-export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export interface JobState {
-  readonly id: string;
-  readonly status: JobStatus;
-  /** Optimizer steps applied so far; the current weights version. */
-  readonly step: number;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly error?: string;
+export function shardMessageKind(spec: Pick<TrainingJobSpec, 'localSteps'>): ShardMessageKind {
+  return usesLocalSgd(spec) ? 'delta' : 'gradient';
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { BlobConnection, RedisReplyError, ReusableBuffer } from '@resnet/protocol';
-import { EmbeddedRedis } from '../../apps/cli/src/embedded-redis';
+import { ReusableBuffer } from '@resnet/protocol';
+import { BlobConnection, RedisReplyError } from '@resnet/redis-blobs';
+import { EmbeddedRedis } from '@resnet/local-cluster';
 
 describe('BlobConnection', function () {
   let redis: EmbeddedRedis;

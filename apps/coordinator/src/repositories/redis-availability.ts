@@ -1,8 +1,5 @@
 import { Redis } from 'ioredis';
-
-export class RedisUnavailableError extends Error {
-  override readonly name = 'RedisUnavailableError';
-}
+import { RedisUnavailableError } from '../errors/redis-unavailable.error';
 
 /**
  * Runs Redis reads for read-only views (health, metrics, the dashboard) without hanging on an

@@ -1,6 +1,7 @@
 import { evalShards, hashSeed, mulberry32 } from '@resnet/data';
 import { initialWeights, ModelLayouts, ModelWeights } from '@resnet/model';
-import { ShardTask, TrainingJobSpec } from '@resnet/protocol';
+import { ShardTask } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
 
 /** Pure helpers that turn a job spec into what a step needs; no I/O. */
 

@@ -1,6 +1,5 @@
 import { ModelLayouts, ParameterLayout } from '@resnet/model';
-import { CodecError } from './errors/codec.error';
-import { DecodeOptions, EncodeOptions, TensorCodec, TensorEntry } from './tensor-codec';
+import { CodecError, DecodeOptions, EncodeOptions, TensorCodec, TensorEntry } from '@resnet/protocol';
 
 /**
  * A message holding one vector in the model's parameter layout and one in its batch-norm state

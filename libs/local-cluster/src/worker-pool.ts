@@ -18,7 +18,7 @@ export interface WorkerPoolOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '../../worker/src/main.js');
+const WORKER_MAIN = path.resolve(__dirname, '../../../apps/worker/src/main.js');
 
 /** Local worker processes, each a separate OS process exactly as on another machine. */
 export class WorkerPool {

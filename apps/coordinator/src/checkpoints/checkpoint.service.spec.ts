@@ -1,0 +1,63 @@
+import * as assert from 'node:assert/strict';
+import { ConflictException } from '@nestjs/common';
+import { FakeCheckpointStore, FakeJobRepository, quietNestLogs, testSpec } from '../../test/fakes';
+import { Checkpoint, CheckpointStore } from '../repositories/checkpoint.store';
+import { CheckpointService } from './checkpoint.service';
+
+function checkpoint(jobId: string, step: number, totalSteps = 10): Checkpoint {
+  return {
+    manifest: { jobId, step, spec: testSpec({ totalSteps }), createdAt: 0 },
+    weights: Buffer.from('weights'),
+    velocity: Buffer.from('velocity'),
+    metrics: { steps: [], evals: [] },
+  };
+}
+
+function setUp() {
+  const jobs = new FakeJobRepository();
+  const store = new FakeCheckpointStore();
+  const service = new CheckpointService(store as unknown as CheckpointStore, jobs.as());
+  return { jobs, store, service };
+}
+
+describe('CheckpointService', () => {
+  quietNestLogs();
+
+  it('is due every checkpointEvery steps, at the end, and after a local-SGD round that passes either', () => {
+    const { service } = setUp();
+    const spec = testSpec({ checkpointEvery: 4, totalSteps: 10 });
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((step) => service.due(spec, step, step + 1)),
+      [3, 7, 9],
+    );
+    assert.equal(service.due(spec, 2, 5), true, 'a round from step 2 to 5 passes step 4');
+    assert.equal(service.due(spec, 4, 7), false);
+    assert.equal(service.due(testSpec({ checkpointEvery: 0 }), 2, 3), false);
+  });
+
+  it('restores a job into Redis from its checkpoint', async () => {
+    const { jobs, store, service } = setUp();
+    store.put(checkpoint('a', 4));
+    assert.equal(await service.restore('a/step-4'), 'a');
+    assert.equal((await jobs.get('a'))?.state.step, 4);
+  });
+
+  it('refuses to restore over a job Redis still holds', async () => {
+    const { jobs, store, service } = setUp();
+    jobs.add('a', testSpec());
+    store.put(checkpoint('a', 4));
+    await assert.rejects(service.restore('a/step-4'), ConflictException);
+  });
+
+  it('brings back unfinished jobs gone from Redis from their latest checkpoint', async () => {
+    const { jobs, store, service } = setUp();
+    store.put(checkpoint('lost', 2));
+    store.put(checkpoint('lost', 6));
+    store.put(checkpoint('finished', 10));
+    store.put(checkpoint('present', 2));
+    jobs.add('present', testSpec());
+    assert.deepEqual(await service.restoreLost(), ['lost']);
+    assert.equal((await jobs.get('lost'))?.state.step, 6);
+    assert.deepEqual(jobs.restored, ['lost']);
+  });
+});

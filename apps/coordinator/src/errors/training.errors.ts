@@ -1,0 +1,18 @@
+/** Reasons a job's training loop stops without the job having failed. */
+
+export class JobCancelledError extends Error {
+  override readonly name = 'JobCancelledError';
+}
+
+export class JobPausedError extends Error {
+  override readonly name = 'JobPausedError';
+}
+
+export class CoordinatorStoppingError extends Error {
+  override readonly name = 'CoordinatorStoppingError';
+}
+
+/** Redis restarted without its data: the job is restored from its checkpoint rather than failed. */
+export class RedisDataLostError extends Error {
+  override readonly name = 'RedisDataLostError';
+}

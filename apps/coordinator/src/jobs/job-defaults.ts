@@ -1,0 +1,37 @@
+import { ModelName, ShortcutKind } from '@resnet/model';
+import { TensorDtype } from '@resnet/protocol';
+
+/**
+ * What POST /jobs uses for a field the request leaves out: the paper's CIFAR recipe. Read by the
+ * request's validation (for the OpenAPI document) and by JobSpecFactory.
+ */
+export const JOB_DEFAULTS = {
+  model: 'resnet20' as ModelName,
+  shortcut: 'projection' as ShortcutKind,
+  batchSize: 128,
+  shardsPerStep: 2,
+  gradientEncoding: 'fp32' as TensorDtype,
+  localSteps: 1,
+  epochs: 1,
+  seed: 0,
+  lr: 0.1,
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  nesterov: false,
+  decay: 'cosine' as 'constant' | 'step' | 'cosine',
+  warmupEpochs: 0,
+  factor: 0.1,
+  evalEvery: 1,
+  /** Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards. */
+  evalShardSize: { small: 1000, imagenet: 32 },
+  augment: { padCrop: 4, flip: true },
+} as const;
+
+/** A generated dataset's shape unless the request says otherwise. */
+export const SYNTHETIC_DEFAULTS = {
+  trainSize: 2048,
+  testSize: 512,
+  imageSize: 32,
+  numClasses: 10,
+  seed: 1,
+} as const;

@@ -1,0 +1,50 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { SHARD_QUEUE } from '@resnet/protocol';
+import { BlobConnection } from '@resnet/redis-blobs';
+import { CheckpointStore } from './checkpoint.store';
+import { JobRepository } from './job.repository';
+import { BLOBS, REDIS, redisProviders } from './redis.providers';
+import { ShardDispatcher } from './shard-dispatcher';
+import { StepMetricsReader } from './step-metrics.reader';
+import { WorkerRegistryRepository } from './worker-registry.repository';
+
+const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
+
+/**
+ * Every adapter to Redis, BullMQ and the checkpoint disk: the layer the feature folders stand on.
+ * Nothing here imports a feature folder.
+ */
+@Module({
+  imports: [shardQueue],
+  providers: [
+    ...redisProviders,
+    JobRepository,
+    WorkerRegistryRepository,
+    CheckpointStore,
+    StepMetricsReader,
+    ShardDispatcher,
+  ],
+  exports: [
+    shardQueue,
+    REDIS,
+    BLOBS,
+    JobRepository,
+    WorkerRegistryRepository,
+    CheckpointStore,
+    StepMetricsReader,
+    ShardDispatcher,
+  ],
+})
+export class RepositoriesModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(BLOBS) private readonly blobs: BlobConnection,
+  ) {}
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+    this.blobs.close();
+  }
+}

@@ -1,0 +1,139 @@
+import * as assert from 'node:assert/strict';
+import { ShardOutcome } from '@resnet/protocol';
+import { ModelTensorCodec } from '@resnet/job';
+import {
+  FakeJobRepository,
+  FakeShardDispatcher,
+  layoutsFor,
+  ScriptedOutcome,
+  testSpec,
+  quietNestLogs,
+} from '../../test/fakes';
+import { TrainingDivergedError } from '../errors/shard.errors';
+import { MetricsService } from '../metrics/metrics.service';
+import { WorkersService } from '../workers/workers.service';
+import { StepRunner } from './step-runner';
+import { StepWorkspace } from './step-workspace';
+
+const spec = testSpec();
+const layouts = layoutsFor(spec);
+/** Every gradient value a shard sends, summed over its 4 samples. */
+const GRADIENT_SUM = 0.4;
+
+function gradientMessage(shard: number): Buffer {
+  const params = new Float32Array(layouts.params.size).fill(GRADIENT_SUM);
+  const state = new Float32Array(layouts.state.size).fill(1);
+  return ModelTensorCodec.encode(layouts, params, state, { jobId: 'j', step: 0, shard, kind: 'gradient' });
+}
+
+function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcome {
+  return {
+    workerId: `w${shard}`,
+    lossSum: 2,
+    correct: 1,
+    count: 4,
+    computeMs: 10 + shard,
+    gradientKey: `grad-${shard}`,
+    gradientBytes: 100,
+    ...fields,
+  };
+}
+
+function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
+  const jobs = new FakeJobRepository();
+  jobs.add('j', spec, 'running');
+  for (const shard of [0, 1]) jobs.gradients.set(`grad-${shard}`, gradientMessage(shard));
+  const dispatcher = new FakeShardDispatcher(script);
+  const rejectedOf: string[] = [];
+  const workers = {
+    isQuarantined: async (id: string) => quarantined.includes(id),
+    recordRejectedResult: async (id: string) => void rejectedOf.push(id),
+  } as unknown as WorkersService;
+  const observed: number[] = [];
+  const metrics = {
+    observeStep: (_job: string, m: { step: number }) => observed.push(m.step),
+  } as unknown as MetricsService;
+  const runner = new StepRunner(jobs.as(), dispatcher.as(), workers, metrics);
+  return { jobs, dispatcher, runner, rejectedOf, observed };
+}
+
+async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
+  const weights = ModelTensorCodec.decode(layouts, await jobs.weights('j', 0));
+  const before = weights.params[0];
+  const velocity = await jobs.velocity('j');
+  const next = await runner.run({
+    jobId: 'j',
+    spec,
+    layouts,
+    step: 0,
+    weights,
+    velocity,
+    workspace: new StepWorkspace(layouts, spec.shardsPerStep),
+    signal: new AbortController().signal,
+  });
+  return { next, before };
+}
+
+describe('StepRunner', () => {
+  quietNestLogs();
+
+  it('folds the shards, applies SGD with the mean gradient and commits the next version', async () => {
+    const { jobs, runner, observed } = setUp((shard) => outcome(shard));
+    const { next, before } = await runStep(runner, jobs);
+    // Momentum and weight decay are off: one plain SGD step with the mean gradient over 8 samples.
+    assert.ok(Math.abs(next.params[0] - (before - 0.1 * ((2 * GRADIENT_SUM) / 8))) < 1e-6);
+    assert.deepEqual(jobs.announced, [{ jobId: 'j', version: 0, previous: -1 }]);
+    const [commit] = jobs.commits;
+    assert.equal(commit.version, 1);
+    assert.deepEqual([...commit.gradientKeys].sort(), ['grad-0', 'grad-1']);
+    assert.equal(commit.metrics.loss, 0.5);
+    assert.equal(commit.metrics.accuracy, 0.25);
+    assert.equal(commit.metrics.slowestShardMs, 11);
+    assert.equal(commit.metrics.gradientBytes, 200);
+    assert.equal(ModelTensorCodec.decode(layouts, commit.weights).params[0], next.params[0]);
+    assert.deepEqual(observed, [1]);
+  });
+
+  it('recomputes a shard whose worker reports non-finite numbers once, without blaming it', async () => {
+    const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
+      outcome(shard, shard === 1 && attempt === 1 ? { nonFinite: true, gradientKey: undefined } : {}),
+    );
+    await runStep(runner, jobs);
+    assert.deepEqual(
+      dispatcher.rejections.map((r) => r.shard),
+      [1],
+    );
+    assert.deepEqual(rejectedOf, []);
+    assert.equal(jobs.commits.length, 1);
+  });
+
+  it('stops the job when the same shard is non-finite twice, naming the learning rate', async () => {
+    const { jobs, runner } = setUp((shard) => outcome(shard, shard === 0 ? { nonFinite: true } : {}));
+    await assert.rejects(runStep(runner, jobs), (err: Error) => {
+      assert.ok(err instanceof TrainingDivergedError);
+      assert.match(err.message, /lower the learning rate \(now 0\.1\)/);
+      return true;
+    });
+    assert.equal(jobs.commits.length, 0);
+  });
+
+  it('rejects a corrupt message, blames its worker and uses the recomputed one', async () => {
+    const { jobs, runner, rejectedOf } = setUp((shard, attempt) =>
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'missing' } : {}),
+    );
+    await runStep(runner, jobs);
+    assert.deepEqual(rejectedOf, ['w0']);
+    assert.equal(jobs.commits[0].metrics.loss, 0.5);
+  });
+
+  it('ignores the results of a quarantined worker without counting them against it', async () => {
+    let quarantinedTries = 0;
+    const { jobs, runner, rejectedOf } = setUp(
+      (shard) => outcome(shard, shard === 1 && quarantinedTries++ === 0 ? { workerId: 'bad' } : {}),
+      ['bad'],
+    );
+    await runStep(runner, jobs);
+    assert.deepEqual(rejectedOf, []);
+    assert.equal(jobs.commits.length, 1);
+  });
+});

@@ -1,0 +1,126 @@
+import * as assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { EvalMetrics } from '@resnet/protocol';
+import { TrainingJobSpec } from '@resnet/job';
+import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
+import { CheckpointService } from '../checkpoints/checkpoint.service';
+import { TrainingDivergedError } from '../errors/shard.errors';
+import { CommittedStep, EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
+import { TrainingService } from './training.service';
+
+/** The fake repository, with a step counter that the fake steps move on. */
+class JobsWithSteps extends FakeJobRepository {
+  async setStep(id: string, step: number): Promise<void> {
+    const job = this.jobs.get(id)!;
+    job.state = { ...job.state, step };
+  }
+}
+
+/** Commits each step without computing: the version moves on, the weights stay. */
+class FakeStepRunner {
+  readonly steps: number[] = [];
+  readonly evaluated: number[] = [];
+  failAt: number | null = null;
+  /** Resolves a step only when the test says so, to stop a job mid-run. */
+  hold: Promise<void> | null = null;
+
+  constructor(private readonly jobs: JobsWithSteps) {}
+
+  async run(o: StepRunOptions): Promise<CommittedStep> {
+    await this.hold;
+    o.signal.throwIfAborted();
+    if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
+    this.steps.push(o.step);
+    await this.jobs.setStep(o.jobId, o.step + 1);
+    return { ...o.weights, velocity: o.velocity, encoded: Buffer.alloc(0) };
+  }
+
+  async evaluate(o: EvalRunOptions): Promise<EvalMetrics> {
+    this.evaluated.push(o.version);
+    return { step: o.version, epoch: 0, loss: 1, accuracy: 0.5, top5: 1, count: 16, at: 0 };
+  }
+}
+
+function setUp(spec: TrainingJobSpec = testSpec()) {
+  const jobs = new JobsWithSteps();
+  jobs.add('j', spec);
+  const steps = new FakeStepRunner(jobs);
+  const saved: number[] = [];
+  const checkpoints = {
+    due: CheckpointService.prototype.due,
+    save: async (_id: string, _spec: TrainingJobSpec, step: number) => void saved.push(step),
+    restoreLost: async () => [],
+  } as unknown as CheckpointService;
+  const redis = new FakeRedisConnection();
+  const service = new TrainingService(
+    jobs.as(),
+    steps as unknown as StepRunner,
+    checkpoints,
+    redis as unknown as Redis,
+  );
+  return { jobs, steps, saved, service };
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(ok(), what);
+}
+
+describe('TrainingService', () => {
+  quietNestLogs();
+
+  it('runs a job to its last step, evaluating and checkpointing when due, then marks it completed', async () => {
+    const { jobs, steps, saved, service } = setUp(
+      testSpec({ totalSteps: 4, stepsPerEpoch: 2, evalEvery: 1, checkpointEvery: 2 }),
+    );
+    service.start('j');
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.deepEqual(steps.steps, [0, 1, 2, 3]);
+    assert.deepEqual(steps.evaluated, [2, 4]);
+    assert.deepEqual(saved, [2, 4]);
+  });
+
+  it('marks a job failed with the reason when a step fails', async () => {
+    const { jobs, steps, service } = setUp();
+    steps.failAt = 1;
+    service.start('j');
+    await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
+    assert.equal(jobs.jobs.get('j')!.state.error, 'training diverged at step 1');
+  });
+
+  it('pauses at the last committed step and resumes from it', async () => {
+    const { jobs, steps, service } = setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+    const paused = service.pause('j');
+    release();
+    await paused;
+    assert.equal(jobs.jobs.get('j')!.state.status, 'paused');
+    assert.deepEqual(steps.steps, []);
+    steps.hold = null;
+    await service.resume('j');
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.deepEqual(steps.steps, [0, 1, 2]);
+  });
+
+  it('resumes queued and running jobs when the coordinator starts', async () => {
+    const { jobs, steps, service } = setUp();
+    await service.onApplicationBootstrap();
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.deepEqual(steps.steps, [0, 1, 2]);
+  });
+
+  it('cancels a job for good', async () => {
+    const { jobs, steps, service } = setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    const cancelled = service.cancel('j');
+    release();
+    await cancelled;
+    assert.equal(jobs.jobs.get('j')!.state.status, 'cancelled');
+    await service.onModuleDestroy();
+  });
+});

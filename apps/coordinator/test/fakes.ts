@@ -1,0 +1,221 @@
+import { EventEmitter } from 'node:events';
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { layoutsOf, ModelLayouts } from '@resnet/model';
+import {
+  EvalMetrics,
+  JobMetrics,
+  JobState,
+  JobStatus,
+  ReusableBuffer,
+  ShardOutcome,
+  StepMetrics,
+} from '@resnet/protocol';
+import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
+import { RejectedShardResultError } from '../src/errors/shard.errors';
+import { initialJobWeights } from '../src/plan/training-plan';
+import { Checkpoint } from '../src/repositories/checkpoint.store';
+import { JobRepository, StepCommit, StoredJob } from '../src/repositories/job.repository';
+import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
+import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
+
+// In-memory stand-ins for the coordinator's repositories, for unit tests of its services: they
+// keep what a test needs to see and nothing of Redis, BullMQ or the disk.
+
+/** A small synchronous-SGD job on generated 8×8 images: every derived field filled in. */
+export function testSpec(overrides: Partial<TrainingJobSpec> = {}): TrainingJobSpec {
+  return {
+    name: 'unit',
+    model: 'resnet20',
+    shortcut: 'projection',
+    dataset: { kind: 'synthetic', trainSize: 64, testSize: 16, imageSize: 8, numClasses: 2, seed: 1 },
+    batchSize: 8,
+    shardsPerStep: 2,
+    gradientEncoding: 'fp32',
+    localSteps: 1,
+    seed: 0,
+    optimizer: { momentum: 0, weightDecay: 0, nesterov: false },
+    schedule: {
+      lr: 0.1,
+      warmupSteps: 0,
+      decay: 'constant',
+      milestones: [],
+      factor: 0.1,
+      referenceBatch: null,
+    },
+    augment: null,
+    evalEvery: 0,
+    evalShardSize: 16,
+    checkpointEvery: 0,
+    totalSteps: 3,
+    numClasses: 2,
+    classNames: ['a', 'b'],
+    imageShape: [8, 8],
+    trainSize: 64,
+    testSize: 16,
+    stepsPerEpoch: 8,
+    normalization: { mean: [0, 0, 0], std: [1, 1, 1] },
+    ...overrides,
+  };
+}
+
+export function layoutsFor(spec: TrainingJobSpec): ModelLayouts {
+  return layoutsOf(architectureOf(spec));
+}
+
+/** Jobs, weights versions, gradient messages and metrics in maps; records what the services did. */
+export class FakeJobRepository implements Partial<JobRepository> {
+  readonly jobs = new Map<string, { spec: TrainingJobSpec; state: JobState }>();
+  readonly versions = new Map<string, Buffer>();
+  readonly gradients = new Map<string, Buffer>();
+  readonly metricsOf = new Map<string, { steps: StepMetrics[]; evals: EvalMetrics[] }>();
+  readonly commits: StepCommit[] = [];
+  readonly announced: { jobId: string; version: number; previous: number }[] = [];
+  readonly restored: string[] = [];
+  private velocities = new Map<string, Float32Array>();
+
+  /** A job at step 0 with its initial weights, as JobsService.create stores it. */
+  add(id: string, spec: TrainingJobSpec, status: JobStatus = 'queued'): void {
+    const layouts = layoutsFor(spec);
+    const weights = initialJobWeights(spec, layouts);
+    this.jobs.set(id, { spec, state: { id, status, step: 0, createdAt: 1, updatedAt: 1 } });
+    this.versions.set(
+      `${id}@0`,
+      ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
+    );
+    this.velocities.set(id, new Float32Array(layouts.params.size));
+    this.metricsOf.set(id, { steps: [], evals: [] });
+  }
+
+  async get(id: string): Promise<StoredJob | null> {
+    const job = this.jobs.get(id);
+    return job ? { spec: job.spec, state: { ...job.state } } : null;
+  }
+
+  async list(): Promise<StoredJob[]> {
+    return [...this.jobs.keys()].map((id) => ({ ...this.jobs.get(id)! }));
+  }
+
+  async setStatus(id: string, status: JobStatus, error?: string): Promise<void> {
+    const job = this.jobs.get(id)!;
+    job.state = { ...job.state, status, ...(error ? { error } : {}) };
+  }
+
+  async weights(id: string, version: number): Promise<Buffer> {
+    const buf = this.versions.get(`${id}@${version}`);
+    if (!buf) throw new Error(`weights version ${version} of job ${id} are missing`);
+    return buf;
+  }
+
+  async velocity(id: string): Promise<Float32Array> {
+    return this.velocities.get(id)!;
+  }
+
+  async gradient(key: string, _into: ReusableBuffer): Promise<Buffer | null> {
+    return this.gradients.get(key) ?? null;
+  }
+
+  async commitStep(c: StepCommit): Promise<void> {
+    this.commits.push(c);
+    this.versions.set(`${c.jobId}@${c.version}`, Buffer.from(c.weights));
+    const job = this.jobs.get(c.jobId);
+    if (job) job.state = { ...job.state, step: c.version };
+    this.metricsOf.get(c.jobId)?.steps.push(c.metrics);
+  }
+
+  async announceVersion(jobId: string, version: number, previous: number): Promise<void> {
+    this.announced.push({ jobId, version, previous });
+  }
+
+  async pushEval(id: string, metrics: EvalMetrics): Promise<void> {
+    this.metricsOf.get(id)!.evals.push(metrics);
+  }
+
+  async metrics(id: string): Promise<JobMetrics> {
+    return this.metricsOf.get(id) ?? { steps: [], evals: [] };
+  }
+
+  async restore(id: string, spec: TrainingJobSpec, step: number): Promise<void> {
+    this.restored.push(id);
+    this.jobs.set(id, { spec, state: { id, status: 'running', step, createdAt: 1, updatedAt: 1 } });
+  }
+
+  as(): JobRepository {
+    return this as unknown as JobRepository;
+  }
+}
+
+/** What a shard's worker answers: an outcome, or a function of the task for each try. */
+export type ScriptedOutcome = (shard: number, attempt: number) => ShardOutcome;
+
+/**
+ * Runs shards at once, in order, with outcomes from a script; like the real dispatcher it calls
+ * onEnqueued first, and runs a shard again when its outcome is rejected.
+ */
+export class FakeShardDispatcher implements Partial<ShardDispatcher> {
+  readonly runs: ShardRunOptions[] = [];
+  readonly rejections: { shard: number; err: RejectedShardResultError }[] = [];
+
+  constructor(private readonly script: ScriptedOutcome) {}
+
+  async run(options: ShardRunOptions): Promise<{ enqueueMs: number }> {
+    this.runs.push(options);
+    await options.onEnqueued?.();
+    for (const task of options.tasks) {
+      for (let attempt = 1; ; attempt++) {
+        const outcome = this.script(task.shard, attempt);
+        try {
+          await options.onOutcome(task, outcome);
+          break;
+        } catch (err) {
+          if (!(err instanceof RejectedShardResultError) || attempt >= 5) throw err;
+          this.rejections.push({ shard: task.shard, err });
+          await options.onRejected?.(outcome, err);
+        }
+      }
+    }
+    return { enqueueMs: 0 };
+  }
+
+  as(): ShardDispatcher {
+    return this as unknown as ShardDispatcher;
+  }
+}
+
+/** Checkpoints in a map, keyed by `<jobId>/step-<N>` as the real store names its folders. */
+export class FakeCheckpointStore {
+  readonly checkpoints = new Map<string, Checkpoint>();
+
+  put(checkpoint: Checkpoint): void {
+    const { jobId, step } = checkpoint.manifest;
+    this.checkpoints.set(`${jobId}/step-${step}`, checkpoint);
+  }
+
+  async load(relative: string): Promise<Checkpoint> {
+    const checkpoint = this.checkpoints.get(relative);
+    if (!checkpoint) throw new Error(`cannot read checkpoint ${relative}`);
+    return checkpoint;
+  }
+
+  async jobIds(): Promise<string[]> {
+    return [...new Set([...this.checkpoints.keys()].map((k) => k.split('/')[0]))];
+  }
+
+  async latestFolder(jobId: string): Promise<string | null> {
+    const steps = [...this.checkpoints.values()]
+      .filter((c) => c.manifest.jobId === jobId)
+      .map((c) => c.manifest.step)
+      .sort((a, b) => a - b);
+    return steps.length ? `/checkpoints/${jobId}/step-${steps.at(-1)}` : null;
+  }
+}
+
+/** An ioredis client as far as the services look at it: its status and its events. */
+export class FakeRedisConnection extends EventEmitter {
+  status = 'ready';
+}
+
+/** Keeps the services' Nest log lines out of mocha's report while the calling suite runs. */
+export function quietNestLogs(): void {
+  before(() => Logger.overrideLogger(false));
+  after(() => Logger.overrideLogger(new ConsoleLogger()));
+}

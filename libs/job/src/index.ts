@@ -1,0 +1,4 @@
+export * from './exported-model';
+export * from './job-view';
+export * from './model-tensor-codec';
+export * from './training-job';

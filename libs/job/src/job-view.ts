@@ -1,0 +1,13 @@
+import { JobState } from '@resnet/protocol';
+import { TrainingJobSpec } from './training-job';
+
+/** A job as the REST API returns it (GET /jobs, /jobs/:id): its state, progress and complete spec. */
+export interface JobView extends JobState {
+  readonly name: string;
+  readonly totalSteps: number;
+  /** Epochs done, fractional. */
+  readonly epoch: number;
+  /** From 0 to 1. */
+  readonly progress: number;
+  readonly spec: TrainingJobSpec;
+}

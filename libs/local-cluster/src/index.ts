@@ -1,0 +1,5 @@
+export * from './coordinator-process';
+export * from './embedded-redis';
+export * from './local-cluster';
+export * from './stop-process';
+export * from './worker-pool';

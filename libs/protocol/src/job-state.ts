@@ -1,0 +1,12 @@
+export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface JobState {
+  readonly id: string;
+  readonly status: JobStatus;
+  /** Optimizer steps applied so far; the current weights version. */
+  readonly step: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly error?: string;
+}

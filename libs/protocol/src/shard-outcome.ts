@@ -1,0 +1,23 @@
+/** What a worker returns for a shard; a training shard's gradients travel separately as a binary blob. */
+export interface ShardOutcome {
+  readonly workerId: string;
+  readonly lossSum: number;
+  readonly correct: number;
+  /** Evaluation shards only: samples whose label is among the 5 highest logits. */
+  readonly correctTop5?: number;
+  /** Samples behind the loss, accuracy and message: with local SGD, over all of the round's batches. */
+  readonly count: number;
+  readonly computeMs: number;
+  /**
+   * The worker found its own loss, gradients or batch statistics non-finite and sent none: the
+   * training diverged. Non-finite values it did not own up to are treated as a faulty worker.
+   */
+  readonly nonFinite?: boolean;
+  /** Redis key of the shard's message, a gradient or a local-SGD delta (training shards only). */
+  readonly gradientKey?: string;
+  readonly gradientBytes?: number;
+  /** How long the shard waited for its weights version: fetch and decode, or less when prefetched. */
+  readonly weightFetchMs?: number;
+  /** Encoding and storing the gradient message. */
+  readonly uploadMs?: number;
+}

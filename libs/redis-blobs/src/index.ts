@@ -1,0 +1,2 @@
+export * from './blob-connection';
+export * from './errors/redis-reply.error';
