@@ -63,7 +63,8 @@ describe('a job on CPU and GPU workers together', function () {
       dataRoot: cluster.dataRoot,
       backend: 'webgpu',
       allowFallbackAdapter: true,
-      stdio: 'inherit',
+      stdio: 'inherit', // its log explains a failed start
+      env: { LOG_LEVEL: 'warn' },
     });
     try {
       gpuWorkers.start('gpu-1');
