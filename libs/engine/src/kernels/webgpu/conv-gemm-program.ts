@@ -5,7 +5,8 @@ import { ComputeProgram, ProgramUniforms, scalarUniforms, workgroupsFor } from '
  * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
  * the NHWC activations and the HWIO filter (no im2col buffer):
  * - forward: out[m, co] = Σ_k x(m, k) · W[k, co], m = (n, oh, ow), k = (r, s, ci);
- * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · W[(r, s, ci), co], m = (n, ih, iw), k = (r, s, co);
+ * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · Wᵀ[(r, s, co), ci], m = (n, ih, iw), k = (r, s, co),
+ *   with Wᵀ the filter with its channel axes swapped (FilterTransposeProgram);
  * - backpropFilter: dW[k, co] = Σ_m x(k, m) · dy[m, co], k = (r, s, ci), m = (n, oh, ow), split
  *   over the long m axis into partial sums that ConvSplitSumProgram adds in a fixed order.
  */
@@ -97,10 +98,13 @@ export function convGemmUniforms(conv: backend_util.Conv2DInfo, geometry: ConvGe
   );
 }
 
-/** How one product reads its A[row, k] and B[k, column] operands; `a` and `b` are the bound inputs. */
-const OPERAND_READS: Record<ConvGemmProduct, string> = {
+/**
+ * Where one product finds its operands A[row, k] and B[k, column] in the bound inputs `a` and `b`:
+ * an index, or -1 where A reads the convolution's zero padding.
+ */
+const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
   forward: `
-    fn readA(row : i32, k : i32) -> f32 {
+    fn addressA(row : i32, k : i32) -> i32 {
       let ow = row % uniforms.outWidth;
       let oh = (row / uniforms.outWidth) % uniforms.outHeight;
       let n = row / (uniforms.outWidth * uniforms.outHeight);
@@ -109,14 +113,14 @@ const OPERAND_READS: Record<ConvGemmProduct, string> = {
       let r = k / (uniforms.inChannels * uniforms.filterWidth);
       let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
       let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
-      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return 0.0; }
-      return a[((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
+      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
+      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
     }
-    fn readB(k : i32, column : i32) -> f32 {
-      return b[k * uniforms.outChannels + column];
+    fn addressB(k : i32, column : i32) -> i32 {
+      return k * uniforms.outChannels + column;
     }`,
   backpropInput: `
-    fn readA(row : i32, k : i32) -> f32 {
+    fn addressA(row : i32, k : i32) -> i32 {
       let iw = row % uniforms.inWidth;
       let ih = (row / uniforms.inWidth) % uniforms.inHeight;
       let n = row / (uniforms.inWidth * uniforms.inHeight);
@@ -125,20 +129,19 @@ const OPERAND_READS: Record<ConvGemmProduct, string> = {
       let r = k / (uniforms.outChannels * uniforms.filterWidth);
       let ohStrided = ih + uniforms.padTop - r * uniforms.dilationHeight;
       let owStrided = iw + uniforms.padLeft - s * uniforms.dilationWidth;
-      if (ohStrided < 0 || owStrided < 0) { return 0.0; }
-      if (ohStrided % uniforms.strideHeight != 0 || owStrided % uniforms.strideWidth != 0) { return 0.0; }
+      if (ohStrided < 0 || owStrided < 0) { return -1; }
+      if (ohStrided % uniforms.strideHeight != 0 || owStrided % uniforms.strideWidth != 0) { return -1; }
       let oh = ohStrided / uniforms.strideHeight;
       let ow = owStrided / uniforms.strideWidth;
-      if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return 0.0; }
-      return a[((n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co];
+      if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return -1; }
+      return ((n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co;
     }
-    fn readB(k : i32, column : i32) -> f32 {
-      let co = k % uniforms.outChannels;
-      let window = k / uniforms.outChannels;
-      return b[(window * uniforms.inChannels + column) * uniforms.outChannels + co];
+    // b is the filter transposed to [kh, kw, outChannels, inChannels] (FilterTransposeProgram).
+    fn addressB(k : i32, column : i32) -> i32 {
+      return k * uniforms.inChannels + column;
     }`,
   backpropFilter: `
-    fn readA(row : i32, k : i32) -> f32 {
+    fn addressA(row : i32, k : i32) -> i32 {
       let ci = row % uniforms.inChannels;
       let s = (row / uniforms.inChannels) % uniforms.filterWidth;
       let r = row / (uniforms.inChannels * uniforms.filterWidth);
@@ -147,13 +150,69 @@ const OPERAND_READS: Record<ConvGemmProduct, string> = {
       let n = k / (uniforms.outWidth * uniforms.outHeight);
       let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
       let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
-      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return 0.0; }
-      return a[((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
+      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
+      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
     }
-    fn readB(k : i32, column : i32) -> f32 {
-      return b[k * uniforms.outChannels + column];
+    fn addressB(k : i32, column : i32) -> i32 {
+      return k * uniforms.outChannels + column;
     }`,
 };
+
+const OPERAND_READS = `
+    fn readA(row : i32, k : i32) -> f32 {
+      let at = addressA(row, k);
+      if (at < 0) { return 0.0; }
+      return a[at];
+    }
+    // Four neighbours along k, which lie side by side in memory (see vectorA): one address for four.
+    fn readA4(row : i32, k : i32) -> vec4<f32> {
+      let at = addressA(row, k);
+      if (at < 0) { return vec4<f32>(0.0); }
+      return vec4<f32>(a[at], a[at + 1], a[at + 2], a[at + 3]);
+    }
+    // Every product's B lies row-major, so a row's columns are side by side.
+    fn readB4(k : i32, column : i32) -> vec4<f32> {
+      let at = addressB(k, column);
+      if (column + 3 < uniforms.columns) { return vec4<f32>(b[at], b[at + 1], b[at + 2], b[at + 3]); }
+      var v = vec4<f32>(0.0);
+      for (var j = 0; j < 4; j++) {
+        if (column + j < uniforms.columns) { v[j] = b[at + j]; }
+      }
+      return v;
+    }`;
+
+const SCALAR_A_LOAD = `
+        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
+          let kk = i % TILE_K;
+          let row = rowBase + i / TILE_K;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
+          tileA[kk * TILE_ROWS + i / TILE_K] = v;
+        }`;
+
+// k0 and the reduction length are multiples of 4 here, so a group of four is in range or out whole.
+const VECTOR_A_LOAD = `
+        for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
+          let kk = (i % (TILE_K / 4)) * 4;
+          let tileRow = i / (TILE_K / 4);
+          let row = rowBase + tileRow;
+          let k = k0 + kk;
+          var v = vec4<f32>(0.0);
+          if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
+          for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }
+        }`;
+
+/**
+ * Whether four consecutive k of A are contiguous in memory (same filter tap, neighbouring
+ * channels), so the tile loads them with one address computation. The filter gradient's k runs
+ * over output pixels, which are not.
+ */
+function vectorA(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): boolean {
+  if (product === 'forward') return conv.inChannels % 4 === 0;
+  if (product === 'backpropInput') return conv.outChannels % 4 === 0;
+  return false;
+}
 
 /**
  * A tiled implicit GEMM for the three products of a convolution. A workgroup of 256 threads owns a
@@ -174,12 +233,16 @@ export class ConvGemmProgram extends ComputeProgram {
   private readonly tileRows: number;
   private readonly tileColumns: number;
 
+  private readonly vectorA: boolean;
+
   constructor(
     private readonly product: ConvGemmProduct,
+    conv: backend_util.Conv2DInfo,
     geometry: ConvGemmGeometry,
     outputShape: number[],
   ) {
     super();
+    this.vectorA = vectorA(product, conv);
     this.tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(geometry.columns))));
     const threadColumns = this.tileColumns / THREAD_TILE;
     const threadRows = WORKGROUP_THREADS / threadColumns;
@@ -191,7 +254,7 @@ export class ConvGemmProgram extends ComputeProgram {
       workgroupsFor(geometry.rows, this.tileRows),
       geometry.splits,
     ];
-    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}`;
+    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}_${this.vectorA ? 'vec4' : 'scalar'}`;
   }
 
   getUserCode(): string {
@@ -205,7 +268,8 @@ export class ConvGemmProgram extends ComputeProgram {
     const THREADS = ${threadColumns * threadRows};
     var<workgroup> tileA : array<f32, ${TILE_K * this.tileRows}>;
     var<workgroup> tileB : array<vec4<f32>, ${(TILE_K * this.tileColumns) / 4}>;
-    ${OPERAND_READS[this.product]}
+    ${OPERAND_ADDRESSES[this.product]}
+    ${OPERAND_READS}
 
     fn main() {
       let thread = i32(localIndex);
@@ -221,24 +285,13 @@ export class ConvGemmProgram extends ComputeProgram {
       let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
       for (var t = 0; t < tiles; t++) {
         let k0 = kBegin + t * TILE_K;
-        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
-          let kk = i % TILE_K;
-          let row = rowBase + i / TILE_K;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
-          tileA[kk * TILE_ROWS + i / TILE_K] = v;
-        }
+        ${this.vectorA ? VECTOR_A_LOAD : SCALAR_A_LOAD}
         for (var i = thread; i < TILE_COLUMNS * TILE_K / 4; i += THREADS) {
           let kk = i / (TILE_COLUMNS / 4);
           let column = columnBase + (i % (TILE_COLUMNS / 4)) * 4;
           let k = k0 + kk;
           var v = vec4<f32>(0.0);
-          if (k < kEnd) {
-            for (var j = 0; j < 4; j++) {
-              if (column + j < uniforms.columns) { v[j] = readB(k, column + j); }
-            }
-          }
+          if (k < kEnd) { v = readB4(k, column); }
           tileB[i] = v;
         }
         workgroupBarrier();
@@ -296,6 +349,36 @@ export class ConvSplitSumProgram extends ComputeProgram {
       var sum = 0.0;
       for (var s = 0; s < uniforms.splits; s++) { sum += partials[s * uniforms.size + index]; }
       result[index] = sum;
+    }`;
+  }
+}
+
+/** The filter [kh, kw, in, out] with its channel axes swapped, [kh, kw, out, in], for backpropInput. */
+export class FilterTransposeProgram extends ComputeProgram {
+  outputShape: number[];
+  shaderKey = 'resnetFilterTranspose';
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  variableNames = ['w']; // not 'filter': WGSL reserves it
+  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
+  override uniforms = 'inChannels : i32, outChannels : i32,';
+  override size = true;
+
+  constructor(filterShape: [number, number, number, number]) {
+    super();
+    const [kh, kw, inChannels, outChannels] = filterShape;
+    this.outputShape = [kh, kw, outChannels, inChannels];
+    this.dispatch = [workgroupsFor(kh * kw * inChannels * outChannels, WORKGROUP_THREADS), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+    fn main(index : i32) {
+      if (index >= uniforms.size) { return; }
+      let ci = index % uniforms.inChannels;
+      let co = (index / uniforms.inChannels) % uniforms.outChannels;
+      let window = index / (uniforms.inChannels * uniforms.outChannels);
+      result[index] = w[(window * uniforms.inChannels + ci) * uniforms.outChannels + co];
     }`;
   }
 }

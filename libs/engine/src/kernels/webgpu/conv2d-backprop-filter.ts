@@ -40,7 +40,7 @@ function conv2dBackpropFilter({
   if (geometry.splits === 1) {
     return runProgram(
       backend,
-      new ConvGemmProgram('backpropFilter', geometry, conv.filterShape),
+      new ConvGemmProgram('backpropFilter', conv, geometry, conv.filterShape),
       [x, dy],
       uniforms,
     );
@@ -48,7 +48,7 @@ function conv2dBackpropFilter({
   const partialsShape = [geometry.splits, geometry.rows * geometry.columns];
   const partials = runProgram(
     backend,
-    new ConvGemmProgram('backpropFilter', geometry, partialsShape),
+    new ConvGemmProgram('backpropFilter', conv, geometry, partialsShape),
     [x, dy],
     uniforms,
   );

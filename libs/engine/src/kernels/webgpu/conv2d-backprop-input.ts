@@ -6,8 +6,13 @@ import {
   KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
-import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
+import {
+  ConvGemmProgram,
+  convGemmGeometry,
+  convGemmUniforms,
+  FilterTransposeProgram,
+} from './conv-gemm-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
 
 /** Gradient of a convolution with respect to its input, as one implicit-GEMM dispatch. */
 function conv2dBackpropInput({
@@ -27,8 +32,14 @@ function conv2dBackpropInput({
     backend_util.convertConv2DDataFormat(attrs.dataFormat),
   );
   const geometry = convGemmGeometry('backpropInput', conv);
-  const program = new ConvGemmProgram('backpropInput', geometry, conv.inShape);
-  return runProgram(backend, program, [dy, filter], convGemmUniforms(conv, geometry));
+  const transposed = runProgram(
+    backend,
+    new FilterTransposeProgram(conv.filterShape),
+    [filter],
+    scalarUniforms('int32', conv.inChannels, conv.outChannels),
+  );
+  const program = new ConvGemmProgram('backpropInput', conv, geometry, conv.inShape);
+  return runProgram(backend, program, [dy, transposed], convGemmUniforms(conv, geometry), [transposed]);
 }
 
 export const conv2dBackpropInputConfig: KernelConfig = {

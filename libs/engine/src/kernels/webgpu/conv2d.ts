@@ -23,7 +23,7 @@ function conv2d({ inputs, backend, attrs }: WebgpuKernelArgs<Conv2DInputs, Conv2
     backend_util.convertConv2DDataFormat(attrs.dataFormat),
   );
   const geometry = convGemmGeometry('forward', conv);
-  const program = new ConvGemmProgram('forward', geometry, conv.outShape);
+  const program = new ConvGemmProgram('forward', conv, geometry, conv.outShape);
   return runProgram(backend, program, [x, filter], convGemmUniforms(conv, geometry));
 }
 

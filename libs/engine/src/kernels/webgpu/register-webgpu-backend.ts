@@ -68,6 +68,15 @@ export async function registerWebgpuBackend(options: WebgpuBackendOptions = {}):
         maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
       },
     });
+    // tfjs records dispatches without error scopes: an invalid shader or binding would leave garbage
+    // in its outputs and go unnoticed, so any such error ends the process, naming it.
+    device.onuncapturederror = (event) => {
+      throw new Error(`WebGPU error on ${info.description}: ${event.error.message}`);
+    };
+    void device.lost.then((lost) => {
+      if (lost.reason !== 'destroyed')
+        throw new Error(`WebGPU device lost on ${info.description}: ${lost.message}`);
+    });
     return new WebGPUBackend(device, adapter.info);
   });
   return info;
