@@ -4,6 +4,8 @@
  * cpu backend, with and without ReLU and residual, and a ResNet training step with the fused op
  * against the same network built from separate, autodiffed ops.
  */
+import * as assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -179,7 +181,7 @@ describe('fused batch norm', function () {
   describe('the op', () => {
     const backends = (): string[] => ['cpu', 'wasm', ...(addonLoad.addon ? ['onednn'] : [])];
 
-    it('tf.grads through fusedBatchNorm on each backend match the reference on cpu', async () => {
+    it('tf.grads through fusedBatchNorm on each backend match the reference on cpu and leak nothing', async () => {
       const shape: Shape4 = [2, 6, 6, 8];
       const d = caseData(shape, 5);
       const run = (): tf.Tensor[] => {
@@ -205,6 +207,14 @@ describe('fused batch norm', function () {
       for (const backend of backends()) {
         const got = await values(backend, run);
         got.forEach((g, k) => assertClose(`${backend} ${OUTPUT_NAMES[3 + k]}`, g, want[k], 2e-5));
+        // Nothing the op or its kernels make may outlive it: tensors or backend buffers.
+        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+        await values(backend, run);
+        assert.deepEqual(
+          [tf.memory().numTensors, tf.engine().backend.numDataIds()],
+          before,
+          `${backend} leaks`,
+        );
       }
     });
 

@@ -51,35 +51,24 @@ void ChannelSums(int64_t rows, int64_t channels, Terms terms, double* first, dou
     double* block_a = partial.data() + 2 * blk * channels;
     double* block_b = block_a + channels;
     const int64_t begin = blk * kSumBlockRows, end = std::min(rows, (blk + 1) * kSumBlockRows);
-    // One group of channels at a time down the block (which stays in cache): the sums live in
-    // registers rather than in memory that every row would load and store.
-    for (int64_t c0 = 0; c0 < grouped; c0 += kChannelGroup) {
-      double sum_a[kChannelGroup] = {}, sum_b[kChannelGroup] = {};
-      for (int64_t r0 = begin; r0 < end; r0 += kFloatRunRows) {
+    // A run of rows (a few kB, in L1) at a time, all channels of it a group at a time: the float
+    // sums of a group live in registers, and each run adds into the block's double sums once.
+    for (int64_t r0 = begin; r0 < end; r0 += kFloatRunRows) {
+      const int64_t r1 = std::min(end, r0 + kFloatRunRows);
+      for (int64_t c0 = 0; c0 < grouped; c0 += kChannelGroup) {
         Floats4 run_a = {}, run_b = {};
-        for (int64_t r = r0, r1 = std::min(end, r0 + kFloatRunRows); r < r1; r++)
-          terms(r * channels + c0, c0, run_a, run_b);
+        for (int64_t r = r0; r < r1; r++) terms(r * channels + c0, c0, run_a, run_b);
         for (int64_t k = 0; k < kChannelGroup; k++) {
-          sum_a[k] += run_a[k];
-          sum_b[k] += run_b[k];
+          block_a[c0 + k] += run_a[k];
+          block_b[c0 + k] += run_b[k];
         }
       }
-      for (int64_t k = 0; k < kChannelGroup; k++) {
-        block_a[c0 + k] = sum_a[k];
-        block_b[c0 + k] = sum_b[k];
-      }
-    }
-    for (int64_t c = grouped; c < channels; c++) {
-      double sum_a = 0, sum_b = 0;
-      for (int64_t r0 = begin; r0 < end; r0 += kFloatRunRows) {
+      for (int64_t c = grouped; c < channels; c++) {
         float run_a = 0, run_b = 0;
-        for (int64_t r = r0, r1 = std::min(end, r0 + kFloatRunRows); r < r1; r++)
-          terms(r * channels + c, c, run_a, run_b);
-        sum_a += run_a;
-        sum_b += run_b;
+        for (int64_t r = r0; r < r1; r++) terms(r * channels + c, c, run_a, run_b);
+        block_a[c] += run_a;
+        block_b[c] += run_b;
       }
-      block_a[c] = sum_a;
-      block_b[c] = sum_b;
     }
   }
   std::fill(first, first + channels, 0.0);

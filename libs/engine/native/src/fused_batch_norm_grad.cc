@@ -8,10 +8,11 @@
 namespace resnet_onednn {
 namespace {
 
-// The gradient reaching the batch norm's output: dy where the ReLU (if any) passed its input.
-template <bool kRelu>
-inline float Upstream(float dy, float y) {
-  return kRelu ? (y > 0.0f ? dy : 0.0f) : dy;
+// The gradient reaching the batch norm's output: dy where the ReLU (if any) passed its input, for
+// one value (float) or four (Floats4). A select, not a branch: the mask's sign pattern is random.
+template <bool kRelu, typename V>
+inline V Upstream(V dy, V y) {
+  return kRelu ? V(y > 0.0f ? dy : V{}) : dy;
 }
 
 template <bool kRelu, bool kResidual>
@@ -25,9 +26,7 @@ void Grad(const BatchNormShape& s, const float* dy, const float* x, const float*
       s.rows, channels,
       [&](int64_t i, int64_t c, auto& a, auto& b) {
         using V = std::decay_t<decltype(a)>;
-        const V dy_v = Load<V>(dy + i);
-        // A select, not a branch: the mask's sign pattern is random.
-        const V g = kRelu ? V(Load<V>(y + i) > 0.0f ? dy_v : V{}) : dy_v;
+        const V g = Upstream<kRelu>(Load<V>(dy + i), kRelu ? Load<V>(y + i) : V{});
         a += g;
         b += g * (Load<V>(x + i) - Load<V>(mean + c));
         if (kResidual) Store(d_residual + i, g);
