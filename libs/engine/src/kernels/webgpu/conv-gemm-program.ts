@@ -105,16 +105,7 @@ export function convGemmUniforms(conv: backend_util.Conv2DInfo, geometry: ConvGe
 const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
   forward: `
     fn addressA(row : i32, k : i32) -> i32 {
-      let ow = row % uniforms.outWidth;
-      let oh = (row / uniforms.outWidth) % uniforms.outHeight;
-      let n = row / (uniforms.outWidth * uniforms.outHeight);
-      let ci = k % uniforms.inChannels;
-      let s = (k / uniforms.inChannels) % uniforms.filterWidth;
-      let r = k / (uniforms.inChannels * uniforms.filterWidth);
-      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
-      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
-      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
-      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
+      return inputAddress(row, k);
     }
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.outChannels + column;
@@ -142,16 +133,7 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
     }`,
   backpropFilter: `
     fn addressA(row : i32, k : i32) -> i32 {
-      let ci = row % uniforms.inChannels;
-      let s = (row / uniforms.inChannels) % uniforms.filterWidth;
-      let r = row / (uniforms.inChannels * uniforms.filterWidth);
-      let ow = k % uniforms.outWidth;
-      let oh = (k / uniforms.outWidth) % uniforms.outHeight;
-      let n = k / (uniforms.outWidth * uniforms.outHeight);
-      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
-      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
-      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
-      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
+      return inputAddress(k, row);
     }
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.outChannels + column;
@@ -159,6 +141,19 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
 };
 
 const OPERAND_READS = `
+    // Where output pixel (n, oh, ow) reads the input through filter tap (r, s, ci); -1 in the padding.
+    fn inputAddress(pixel : i32, tap : i32) -> i32 {
+      let ow = pixel % uniforms.outWidth;
+      let oh = (pixel / uniforms.outWidth) % uniforms.outHeight;
+      let n = pixel / (uniforms.outWidth * uniforms.outHeight);
+      let ci = tap % uniforms.inChannels;
+      let s = (tap / uniforms.inChannels) % uniforms.filterWidth;
+      let r = tap / (uniforms.inChannels * uniforms.filterWidth);
+      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
+      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
+      if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
+      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
+    }
     fn readA(row : i32, k : i32) -> f32 {
       let at = addressA(row, k);
       if (at < 0) { return 0.0; }
