@@ -18,6 +18,11 @@ import { TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
 import { Bool, Int, Num, OneOf } from '../../validation';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from '../job-defaults';
 
+// File system calls refuse NUL (ERR_INVALID_ARG_VALUE); other control characters are no file name
+// anyone means to send.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const PATH_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
+
 const DATASET_KINDS = ['synthetic', 'folder', 'imagenet-folder'] as const;
 const DECAYS = ['constant', 'step', 'cosine'] as const;
 const SHORTCUTS = ['projection', 'zero-pad'] as const satisfies readonly ShortcutKind[];
@@ -42,6 +47,10 @@ export class DatasetDto {
   @ValidateIf((d: DatasetDto) => d.kind !== 'synthetic')
   @IsString()
   @MaxLength(500)
+  @Matches(PATH_CHARACTERS, {
+    message:
+      '$property must not contain NUL or other control characters; give a plain path relative to DATA_ROOT',
+  })
   path?: string;
 
   @Int({
