@@ -6,6 +6,12 @@ export interface JobState {
   readonly status: JobStatus;
   /** Optimizer steps applied so far; the current weights version. */
   readonly step: number;
+  /**
+   * Queued jobs start highest priority first, FIFO within a priority, and a job preempts running
+   * jobs of lower priority at their next step boundary.
+   * @defaultValue 0
+   */
+  readonly priority: number;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly error?: string;

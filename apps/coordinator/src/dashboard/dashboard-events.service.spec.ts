@@ -15,6 +15,7 @@ const job: JobView = {
   id: 'j',
   status: 'running',
   step: 4,
+  priority: 0,
   createdAt: 1,
   updatedAt: 2,
   name: 'unit',

@@ -46,9 +46,10 @@ export class JobRepository {
     spec: TrainingJobSpec,
     weights: Buffer,
     velocity: Float32Array,
+    priority: number,
   ): Promise<StoredJob> {
     const now = Date.now();
-    const state: JobState = { id, status: 'queued', step: 0, createdAt: now, updatedAt: now };
+    const state: JobState = { id, status: 'queued', step: 0, priority, createdAt: now, updatedAt: now };
     await this.redis
       .multi()
       .hset(this.keys.job(id), { spec: JSON.stringify(spec), ...state })
@@ -98,6 +99,8 @@ export class JobRepository {
       id,
       status: h.status as JobStatus,
       step: Number(h.step),
+      // Jobs written before priorities existed, or restored from a checkpoint, have none.
+      priority: Number(h.priority ?? 0),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
       ...(h.error ? { error: h.error } : {}),

@@ -123,6 +123,16 @@ export class CreateJobDto {
   @Matches(/^[\w .-]*$/, { message: 'name may hold letters, digits, spaces, _ . and - only' })
   name?: string;
 
+  @Int({
+    min: -1000,
+    max: 1000,
+    default: JOB_DEFAULTS.priority,
+    description:
+      'Queued jobs start highest priority first, FIFO within a priority; a job preempts running jobs of lower ' +
+      'priority at their next step boundary (they pause, then resume by themselves with the same result)',
+  })
+  priority?: number;
+
   @OneOf(MODEL_NAMES, { default: JOB_DEFAULTS.model })
   model?: ModelName;
   @OneOf(SHORTCUTS, {
