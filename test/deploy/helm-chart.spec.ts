@@ -129,6 +129,7 @@ describe('Helm chart deploy/helm/resnet-cluster', () => {
     const env = Object.fromEntries(container.env.map((e: Manifest) => [e.name, e.value]));
     assert.equal(env.REDIS_URL, REDIS.redis.url);
     assert.equal(env.HOST, '0.0.0.0');
+    assert.equal(env.MAX_CONCURRENT_JOBS, '1');
     const service = find(manifests, 'Service', 'coordinator');
     assert.deepEqual(service.spec.selector, coordinator.spec.selector.matchLabels);
     assert.equal(service.spec.ports[0].targetPort, 'http');
