@@ -51,7 +51,8 @@ export class JobsService {
       if (err instanceof HttpException) throw err;
       throw new BadRequestException((err as Error).message);
     }
-    this.training.start(id);
+    // Through the queue like any other job, so that MAX_CONCURRENT_JOBS holds.
+    await this.training.resume(id);
     return this.get(id);
   }
 

@@ -122,7 +122,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.jobs.setStatus(jobId, status);
   }
 
-  /** Puts a paused job back in the queue, which starts it at once when a slot is free. */
+  /** Puts a paused (or restored) job back in the queue, which starts it at once when a slot is free. */
   async resume(jobId: string): Promise<void> {
     await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
     await this.jobs.setStatus(jobId, 'queued');
