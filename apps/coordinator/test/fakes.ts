@@ -79,7 +79,7 @@ export class FakeJobRepository implements Partial<JobRepository> {
     const weights = initialJobWeights(spec, layouts);
     this.jobs.set(id, {
       spec,
-      state: { id, status, step: 0, priority, createdAt: this.jobs.size + 1, updatedAt: 1 },
+      state: { id, status, step: 0, priority, weight: 1, createdAt: this.jobs.size + 1, updatedAt: 1 },
     });
     this.versions.set(
       `${id}@0`,
@@ -141,7 +141,7 @@ export class FakeJobRepository implements Partial<JobRepository> {
     this.restored.push(id);
     this.jobs.set(id, {
       spec,
-      state: { id, status: 'running', step, priority: 0, createdAt: 1, updatedAt: 1 },
+      state: { id, status: 'running', step, priority: 0, weight: 1, createdAt: 1, updatedAt: 1 },
     });
   }
 

@@ -12,6 +12,11 @@ export interface JobState {
    * @defaultValue 0
    */
   readonly priority: number;
+  /**
+   * Jobs running at once share the workers in proportion to their weights.
+   * @defaultValue 1
+   */
+  readonly weight: number;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly error?: string;

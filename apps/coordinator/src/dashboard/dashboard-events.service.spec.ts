@@ -16,6 +16,7 @@ const job: JobView = {
   status: 'running',
   step: 4,
   priority: 0,
+  weight: 1,
   createdAt: 1,
   updatedAt: 2,
   name: 'unit',

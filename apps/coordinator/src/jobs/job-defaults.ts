@@ -26,6 +26,7 @@ export const JOB_DEFAULTS = {
   evalShardSize: { small: 1000, imagenet: 32 },
   augment: { padCrop: 4, flip: true },
   priority: 0,
+  weight: 1,
 } as const;
 
 /** A generated dataset's shape unless the request says otherwise. */

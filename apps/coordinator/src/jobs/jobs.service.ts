@@ -37,7 +37,7 @@ export class JobsService {
       spec,
       ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
       new Float32Array(layouts.params.size),
-      dto.priority ?? JOB_DEFAULTS.priority,
+      { priority: dto.priority ?? JOB_DEFAULTS.priority, weight: dto.weight ?? JOB_DEFAULTS.weight },
     );
     await this.training.schedule();
     return this.get(id);

@@ -5,6 +5,7 @@ import { TrainingJobSpec } from '@resnet/job';
 import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
+import { ShardShares } from '../repositories/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { CommittedStep, EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
 import { TrainingService } from './training.service';
@@ -64,6 +65,7 @@ function setUp(spec: TrainingJobSpec = testSpec(), maxConcurrentJobs = 1) {
     steps as unknown as StepRunner,
     checkpoints,
     redis as unknown as Redis,
+    new ShardShares(),
   );
   return { jobs, steps, saved, service };
 }

@@ -14,6 +14,7 @@ import {
 import { evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
+import { ShardShares } from '../repositories/shard-shares';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
 import { StepWorkspace } from './step-workspace';
@@ -41,6 +42,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly steps: StepRunner,
     private readonly checkpoints: CheckpointService,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly shares: ShardShares,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -73,6 +75,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       .finally(() => {
         this.runs.delete(jobId);
         this.preempting.delete(jobId);
+        this.shares.leave(jobId);
         void this.schedule();
       });
     this.runs.set(jobId, { controller, done });
@@ -165,6 +168,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`job ${jobId} not found`);
     const { spec } = job;
+    this.shares.join(jobId, job.state.weight);
     const layouts = layoutsOf(architectureOf(spec));
     let weights: ModelWeights = ModelTensorCodec.decode(
       layouts,

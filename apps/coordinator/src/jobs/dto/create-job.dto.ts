@@ -132,6 +132,14 @@ export class CreateJobDto {
       'priority at their next step boundary (they pause, then resume by themselves with the same result)',
   })
   priority?: number;
+  @Int({
+    min: 1,
+    max: 100,
+    default: JOB_DEFAULTS.weight,
+    description:
+      'Jobs running at once (MAX_CONCURRENT_JOBS) share the workers in proportion to their weights',
+  })
+  weight?: number;
 
   @OneOf(MODEL_NAMES, { default: JOB_DEFAULTS.model })
   model?: ModelName;

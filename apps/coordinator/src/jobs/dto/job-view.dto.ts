@@ -22,6 +22,8 @@ export class JobViewDto implements JobView {
   @ApiPropertyOptional({ description: 'Why the job failed' }) error?: string;
   @ApiProperty({ type: 'integer', description: 'Higher priorities start first and preempt lower ones' })
   priority!: number;
+  @ApiProperty({ type: 'integer', description: 'Share of the workers against other running jobs' })
+  weight!: number;
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
