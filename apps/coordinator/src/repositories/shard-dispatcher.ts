@@ -141,8 +141,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
 
   /** How many of the run's shards may be on the queue at once: all of them unless other jobs share the workers. */
   private async shareOfWorkers(tasks: readonly ShardTask[]): Promise<number> {
-    const { jobId } = tasks[0];
-    if (!this.shares.shared(jobId)) return tasks.length;
+    const jobId = tasks[0]?.jobId;
+    if (jobId === undefined || !this.shares.shared(jobId)) return tasks.length;
     const now = Date.now();
     const alive = (await this.workers.heartbeats()).filter((w) => now - w.lastSeen <= WORKER_ALIVE_WITHIN_MS);
     return Math.min(tasks.length, this.shares.quota(jobId, alive.length));
