@@ -8,6 +8,11 @@ const SMALL = {
   epochs: 1,
 };
 
+/** A JSON object nested `depth` levels deep, as text (JSON.stringify would recurse that deep too). */
+function deeplyNested(depth: number): string {
+  return '{"dataset":'.repeat(depth) + '1' + '}'.repeat(depth);
+}
+
 describe('REST API', function () {
   let cluster!: TestCluster;
   useTestCluster({ workers: 1 }, (started) => (cluster = started));
@@ -63,6 +68,21 @@ describe('REST API', function () {
     ],
     ['a string where a number belongs', { ...SMALL, epochs: 'many' }, /epochs must be a number/],
     ['invalid JSON', '{"dataset":', /JSON/i],
+    [
+      'a body nested 5,000 levels deep',
+      deeplyNested(5000),
+      /nests objects or arrays more than 32 levels deep/,
+    ],
+    [
+      'a dataset path with a NUL byte',
+      { ...SMALL, dataset: { kind: 'folder', path: 'cifar10\u0000.tar.gz' } },
+      /dataset.path must not contain NUL or other control characters/,
+    ],
+    [
+      'a dataset path with a control character',
+      { ...SMALL, dataset: { kind: 'imagenet-folder', path: 'images\nval' } },
+      /dataset.path must not contain NUL or other control characters/,
+    ],
   ];
   for (const [what, body, message] of malformed) {
     it(`answers 400 naming the problem for ${what}`, async () => {
@@ -72,6 +92,12 @@ describe('REST API', function () {
       assert.match(text, message);
     });
   }
+
+  it('answers 400 for a body nested 5,000 levels deep on POST /jobs/restore', async () => {
+    const res = await cluster.request('POST', '/jobs/restore', deeplyNested(5000));
+    assert.equal(res.status, 400);
+    assert.match(res.body.message, /nests objects or arrays more than 32 levels deep/);
+  });
 
   it('refuses request bodies over 64 kB', async () => {
     const res = await cluster.request('POST', '/jobs', { ...SMALL, name: 'x'.repeat(70_000) });

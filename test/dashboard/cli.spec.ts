@@ -63,6 +63,7 @@ describe('CLI commands against a running coordinator', function () {
     const detail = await run(statusCommand(), id);
     assert.match(detail, /^dataset\s+synthetic, 256 train \/ 64 test images of 8px, 4 classes$/m);
     assert.match(detail, /^batch\s+32 in 2 shards, peak lr 0\.1 \(cosine\)$/m);
+    await run(jobActionCommand('cancel'), id); // frees the one job slot for the tests below
   });
 
   it('submits a local-SGD job and shows its local steps', async () => {

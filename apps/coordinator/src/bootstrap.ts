@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { BodyDepthPipe } from './body-depth.pipe';
 import { requireApiToken } from './auth/api-token.middleware';
 import { configFromEnv, CoordinatorConfig } from './coordinator.config';
 import { serveDashboard } from './dashboard/dashboard-static';
@@ -20,6 +21,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
   if (config.apiToken) app.use(requireApiToken(config.apiToken));
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalPipes(
+    new BodyDepthPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

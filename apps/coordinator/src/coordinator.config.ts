@@ -53,6 +53,11 @@ export interface CoordinatorConfig {
    * @defaultValue null: no token needed
    */
   readonly apiToken: string | null;
+  /**
+   * Jobs that train at once (MAX_CONCURRENT_JOBS); later ones wait in the queue by priority.
+   * @defaultValue 1
+   */
+  readonly maxConcurrentJobs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -76,6 +81,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!LOG_FORMATS.includes(logFormat)) {
     throw new Error(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${env.LOG_FORMAT}"`);
   }
+  const maxConcurrentJobs = Number(env.MAX_CONCURRENT_JOBS ?? 1);
+  if (!Number.isInteger(maxConcurrentJobs) || maxConcurrentJobs < 1) {
+    throw new Error(
+      `MAX_CONCURRENT_JOBS must be a whole number of at least 1, got "${env.MAX_CONCURRENT_JOBS}"`,
+    );
+  }
   return {
     port,
     host: env.HOST ?? DEFAULT_COORDINATOR_HOST,
@@ -86,5 +97,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
     apiToken: env.API_TOKEN || null,
+    maxConcurrentJobs,
   };
 }

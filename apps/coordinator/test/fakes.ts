@@ -73,11 +73,14 @@ export class FakeJobRepository implements Partial<JobRepository> {
   readonly restored: string[] = [];
   private velocities = new Map<string, Float32Array>();
 
-  /** A job at step 0 with its initial weights, as JobsService.create stores it. */
-  add(id: string, spec: TrainingJobSpec, status: JobStatus = 'queued'): void {
+  /** A job at step 0 with its initial weights, as JobsService.create stores it; each later than the last. */
+  add(id: string, spec: TrainingJobSpec, status: JobStatus = 'queued', priority = 0): void {
     const layouts = layoutsFor(spec);
     const weights = initialJobWeights(spec, layouts);
-    this.jobs.set(id, { spec, state: { id, status, step: 0, createdAt: 1, updatedAt: 1 } });
+    this.jobs.set(id, {
+      spec,
+      state: { id, status, step: 0, priority, weight: 1, createdAt: this.jobs.size + 1, updatedAt: 1 },
+    });
     this.versions.set(
       `${id}@0`,
       ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
@@ -136,7 +139,10 @@ export class FakeJobRepository implements Partial<JobRepository> {
 
   async restore(id: string, spec: TrainingJobSpec, step: number): Promise<void> {
     this.restored.push(id);
-    this.jobs.set(id, { spec, state: { id, status: 'running', step, createdAt: 1, updatedAt: 1 } });
+    this.jobs.set(id, {
+      spec,
+      state: { id, status: 'running', step, priority: 0, weight: 1, createdAt: 1, updatedAt: 1 },
+    });
   }
 
   as(): JobRepository {

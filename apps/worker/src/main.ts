@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { Worker } from 'bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, initComputeBackend } from '@resnet/engine';
@@ -13,12 +13,14 @@ import {
   ShardOutcome,
   ShardTask,
   shardTaskId,
+  shardTaskProblem,
   VersionAnnouncement,
   WorkerInfo,
 } from '@resnet/protocol';
 import { BlobConnection } from '@resnet/redis-blobs';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
+import { ShardQueueWorker } from './shard-queue-worker';
 import { SimulatedShardProcessor } from './simulated-shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WORKER_DEFAULTS, WorkerOptions } from './worker-options';
@@ -85,9 +87,12 @@ async function main(options: WorkerOptions): Promise<void> {
   });
 
   let shutdown: (reason: string, code?: number) => Promise<void> = async () => undefined;
-  const worker = new Worker<ShardTask, ShardOutcome>(
+  const worker = new ShardQueueWorker(
     SHARD_QUEUE,
     async (job) => {
+      const problem = shardTaskProblem(job.data);
+      // Retrying an entry that is not a shard task cannot help.
+      if (problem) throw new UnrecoverableError(`shard queue entry ${job.id} ${problem}; it is not retried`);
       currentShard = shardTaskId(job.data);
       // One round trip for both: every round trip here delays the step.
       const [quarantined] = await Promise.all([repo.isQuarantined(id), repo.heartbeat(info())]);
@@ -127,7 +132,7 @@ async function main(options: WorkerOptions): Promise<void> {
     },
   );
   worker.on('failed', (job, err) =>
-    log.error({ shard: job && shardTaskId(job.data), err: err.message }, 'shard failed'),
+    log.error({ shard: job && entryName(job), err: err.message }, 'shard failed'),
   );
   worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
 
@@ -150,6 +155,11 @@ async function main(options: WorkerOptions): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** A shard queue entry's name in logs: its shard's id, or BullMQ's id for an entry that is no shard task. */
+function entryName(job: Job<ShardTask, ShardOutcome>): string | undefined {
+  return shardTaskProblem(job.data) ? job.id : shardTaskId(job.data);
 }
 
 const program = new Command('worker')

@@ -43,6 +43,10 @@ export interface DatasetSplits {
  * paths elsewhere, symlink tricks in the request), so a REST caller cannot read arbitrary files.
  */
 export function resolveUnderRoot(dataRoot: string, relative: string): string {
+  // Checked here too, for specs that did not come through the REST API's validation.
+  if (relative.includes('\0')) {
+    throw new DatasetError(`dataset path ${JSON.stringify(relative)} contains a NUL byte; remove it`);
+  }
   const root = path.resolve(dataRoot);
   const resolved = path.resolve(root, relative);
   if (resolved !== root && !resolved.startsWith(root + path.sep)) {

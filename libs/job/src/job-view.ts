@@ -10,4 +10,6 @@ export interface JobView extends JobState {
   /** From 0 to 1. */
   readonly progress: number;
   readonly spec: TrainingJobSpec;
+  /** While queued: 1 for the job that starts next, and so on. */
+  readonly queuePosition?: number;
 }

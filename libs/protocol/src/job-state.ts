@@ -6,6 +6,17 @@ export interface JobState {
   readonly status: JobStatus;
   /** Optimizer steps applied so far; the current weights version. */
   readonly step: number;
+  /**
+   * Queued jobs start highest priority first, FIFO within a priority, and a job preempts running
+   * jobs of lower priority at their next step boundary.
+   * @defaultValue 0
+   */
+  readonly priority: number;
+  /**
+   * Jobs running at once share the workers in proportion to their weights.
+   * @defaultValue 1
+   */
+  readonly weight: number;
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly error?: string;

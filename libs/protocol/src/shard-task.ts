@@ -24,3 +24,19 @@ export function shardTaskId(task: ShardTask): string {
     ? `${task.jobId}_train_${task.step}_${task.shard}`
     : `${task.jobId}_eval_${task.version}_${task.shard}`;
 }
+
+/**
+ * Why `data`, read from a shard queue entry, is not a shard task (null when it is one): entries
+ * are written by whoever can reach Redis, so a worker checks before it computes.
+ */
+export function shardTaskProblem(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null) return 'holds no JSON object';
+  const task = data as Record<string, unknown>;
+  if (task.kind !== 'train' && task.kind !== 'eval') return 'has a kind other than train or eval';
+  if (typeof task.jobId !== 'string' || !/^[\w-]+$/.test(task.jobId)) return 'has no valid jobId';
+  const numbers = task.kind === 'train' ? ['step', 'version', 'shard'] : ['version', 'shard', 'start', 'end'];
+  const missing = numbers.filter(
+    (field) => !Number.isSafeInteger(task[field]) || (task[field] as number) < 0,
+  );
+  return missing.length ? `has no valid ${missing.join(', ')}` : null;
+}

@@ -8,6 +8,9 @@ export interface WorkerAdapter {
   readonly isFallbackAdapter: boolean;
 }
 
+/** A worker that has not sent a heartbeat for this long is gone (shown so, and given no share of the work). */
+export const WORKER_ALIVE_WITHIN_MS = 15_000;
+
 /** A worker's heartbeat: who it is, what it computes with, and what it is doing. */
 export interface WorkerInfo {
   readonly id: string;

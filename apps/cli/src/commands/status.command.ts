@@ -31,7 +31,8 @@ export function statusCommand(): Command {
       const d = job.spec.dataset;
       const lines: Array<[string, string | undefined]> = [
         ['job', `${job.id}  ${job.name}`],
-        ['status', job.status + (job.error ? `: ${job.error}` : '')],
+        ['status', statusText(job) + (job.error ? `: ${job.error}` : '')],
+        ['priority', String(job.priority)],
         ['model', `${job.spec.model} (${job.spec.shortcut} shortcuts)`],
         [
           'dataset',
@@ -65,13 +66,18 @@ export function statusCommand(): Command {
     });
 }
 
+/** The status, with the place in the queue of a queued job. */
+function statusText(job: JobView): string {
+  return job.queuePosition === undefined ? job.status : `${job.status} #${job.queuePosition}`;
+}
+
 function jobsTable(jobs: JobView[]): string {
   return textTable(
     ['ID', 'NAME', 'STATUS', 'STEP', 'EPOCH', 'PROGRESS', 'UPDATED'],
     jobs.map((j) => [
       j.id,
       j.name,
-      j.status,
+      statusText(j),
       `${j.step}/${j.totalSteps}`,
       j.epoch.toFixed(2),
       `${(j.progress * 100).toFixed(1)}%`,

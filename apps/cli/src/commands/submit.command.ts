@@ -20,6 +20,8 @@ interface SubmitOptions extends CoordinatorOptions {
   lr?: number;
   maxSteps?: number;
   seed?: number;
+  priority?: number;
+  weight?: number;
   follow?: boolean;
 }
 
@@ -50,6 +52,8 @@ export function submitCommand(): Command {
     .option('--lr <rate>', 'peak learning rate', number)
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
+    .option('--priority <n>', 'queue priority: higher starts first and preempts lower (default 0)', number)
+    .option('--weight <n>', 'share of the workers against other running jobs (default 1)', number)
     .option('--follow', 'show a progress bar with the loss until the job ends')
     .addHelpText(
       'after',
@@ -82,6 +86,8 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,
+    priority: opts.priority,
+    weight: opts.weight,
   };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) body[key] = value;
   if (opts.data) body.dataset = { kind: 'folder', path: opts.data };

@@ -11,8 +11,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export function statusBadge(status) {
-  return h('span', { class: 'status', 'data-status': status }, status);
+/** A job's status; a queued job's with its place in the queue (#1 starts next). */
+export function statusText(status, queuePosition) {
+  return queuePosition ? `${status} #${queuePosition}` : status;
+}
+
+export function statusBadge(status, queuePosition) {
+  return h('span', { class: 'status', 'data-status': status }, statusText(status, queuePosition));
 }
 
 export function formatNumber(value, digits = 1) {

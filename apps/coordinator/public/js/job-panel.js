@@ -1,5 +1,5 @@
 import { api, ApiError } from './api.js';
-import { formatDuration, formatNumber, formatPercent, h } from './dom.js';
+import { formatDuration, formatNumber, formatPercent, h, statusText } from './dom.js';
 
 const BREAKDOWN_WINDOW = 300;
 const SUMMARY_WINDOW = 20;
@@ -160,7 +160,7 @@ export class JobPanel {
     this.panel.hidden = false;
     document.getElementById('job-title').textContent = job.name;
     const status = document.getElementById('job-status');
-    status.textContent = job.status;
+    status.textContent = statusText(job.status, job.queuePosition);
     status.dataset.status = job.status;
     document.getElementById('job-id').textContent = job.id;
     this.buttons.pause.disabled = !['queued', 'running'].includes(job.status);

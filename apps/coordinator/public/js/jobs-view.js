@@ -16,7 +16,7 @@ export function renderJobs(jobs, selectedId, onSelect) {
         h('td', { class: 'name', title: job.id }, job.name),
         h('td', {}, job.model),
         h('td', {}, job.dataset),
-        h('td', {}, statusBadge(job.status)),
+        h('td', {}, statusBadge(job.status, job.queuePosition)),
         h(
           'td',
           { class: 'num' },

@@ -15,6 +15,8 @@ const job: JobView = {
   id: 'j',
   status: 'running',
   step: 4,
+  priority: 0,
+  weight: 1,
   createdAt: 1,
   updatedAt: 2,
   name: 'unit',

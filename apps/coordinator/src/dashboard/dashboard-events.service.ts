@@ -31,6 +31,9 @@ export interface JobSummary {
   readonly name: string;
   readonly status: JobStatus;
   readonly error?: string;
+  readonly priority: number;
+  /** While queued: 1 for the job that starts next. */
+  readonly queuePosition?: number;
   readonly model: string;
   readonly dataset: string;
   readonly batchSize: number;
@@ -180,6 +183,8 @@ export class DashboardEventsService {
       name: job.name,
       status: job.status,
       ...(job.error ? { error: job.error } : {}),
+      priority: job.priority,
+      ...(job.queuePosition === undefined ? {} : { queuePosition: job.queuePosition }),
       model: spec.model,
       dataset,
       batchSize: spec.batchSize,

@@ -8,6 +8,11 @@ export class JobPausedError extends Error {
   override readonly name = 'JobPausedError';
 }
 
+/** A job of higher priority takes the slot: the job goes back to the queue at its last commit. */
+export class JobPreemptedError extends Error {
+  override readonly name = 'JobPreemptedError';
+}
+
 export class CoordinatorStoppingError extends Error {
   override readonly name = 'CoordinatorStoppingError';
 }

@@ -25,6 +25,8 @@ export const JOB_DEFAULTS = {
   /** Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards. */
   evalShardSize: { small: 1000, imagenet: 32 },
   augment: { padCrop: 4, flip: true },
+  priority: 0,
+  weight: 1,
 } as const;
 
 /** A generated dataset's shape unless the request says otherwise. */

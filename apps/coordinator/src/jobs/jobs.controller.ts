@@ -31,7 +31,9 @@ export class JobsController {
   constructor(private readonly jobs: JobsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Submit a training job; it starts at once' })
+  @ApiOperation({
+    summary: 'Submit a training job; it starts when MAX_CONCURRENT_JOBS and the queue by priority allow',
+  })
   @ApiCreatedResponse({ type: JobViewDto })
   @ApiBadRequestResponse({ description: 'The request or its dataset is invalid; `message` lists why' })
   create(@Body() dto: CreateJobDto) {

@@ -12,8 +12,10 @@ import { architectureOf, JobView, ModelTensorCodec } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
+import { queuePositions } from '../training/job-queue';
 import { TrainingService } from '../training/training.service';
 import { CreateJobDto } from './dto/create-job.dto';
+import { JOB_DEFAULTS } from './job-defaults';
 import { JobSpecFactory } from './job-spec.factory';
 
 @Injectable()
@@ -30,14 +32,15 @@ export class JobsService {
     const layouts = layoutsOf(architectureOf(spec));
     const weights = initialJobWeights(spec, layouts);
     const id = randomUUID().slice(0, 8);
-    const stored = await this.jobs.create(
+    await this.jobs.create(
       id,
       spec,
       ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
       new Float32Array(layouts.params.size),
+      { priority: dto.priority ?? JOB_DEFAULTS.priority, weight: dto.weight ?? JOB_DEFAULTS.weight },
     );
-    this.training.start(id);
-    return view(stored);
+    await this.training.schedule();
+    return this.get(id);
   }
 
   async restore(checkpoint: string): Promise<JobView> {
@@ -48,16 +51,21 @@ export class JobsService {
       if (err instanceof HttpException) throw err;
       throw new BadRequestException((err as Error).message);
     }
-    this.training.start(id);
+    // Through the queue like any other job, so that MAX_CONCURRENT_JOBS holds.
+    await this.training.resume(id);
     return this.get(id);
   }
 
   async list(): Promise<JobView[]> {
-    return (await this.jobs.list()).map(view);
+    const jobs = await this.jobs.list();
+    const positions = queuePositions(jobs);
+    return jobs.map((job) => view(job, positions.get(job.state.id)));
   }
 
   async get(id: string): Promise<JobView> {
-    return view(await this.stored(id));
+    const job = await this.stored(id);
+    if (job.state.status !== 'queued') return view(job);
+    return view(job, queuePositions(await this.jobs.list()).get(id));
   }
 
   async cancel(id: string): Promise<JobView> {
@@ -103,9 +111,10 @@ export class JobsService {
   }
 }
 
-function view({ spec, state }: StoredJob): JobView {
+function view({ spec, state }: StoredJob, queuePosition?: number): JobView {
   return {
     ...state,
+    ...(queuePosition === undefined ? {} : { queuePosition }),
     name: spec.name,
     totalSteps: spec.totalSteps,
     epoch: state.step / spec.stepsPerEpoch,

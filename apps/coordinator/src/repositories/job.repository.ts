@@ -46,9 +46,10 @@ export class JobRepository {
     spec: TrainingJobSpec,
     weights: Buffer,
     velocity: Float32Array,
+    share: { readonly priority: number; readonly weight: number },
   ): Promise<StoredJob> {
     const now = Date.now();
-    const state: JobState = { id, status: 'queued', step: 0, createdAt: now, updatedAt: now };
+    const state: JobState = { id, status: 'queued', step: 0, ...share, createdAt: now, updatedAt: now };
     await this.redis
       .multi()
       .hset(this.keys.job(id), { spec: JSON.stringify(spec), ...state })
@@ -98,6 +99,9 @@ export class JobRepository {
       id,
       status: h.status as JobStatus,
       step: Number(h.step),
+      // Jobs written before priorities existed, or restored from a checkpoint, have none.
+      priority: Number(h.priority ?? 0),
+      weight: Number(h.weight ?? 1),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
       ...(h.error ? { error: h.error } : {}),

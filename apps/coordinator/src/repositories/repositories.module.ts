@@ -7,6 +7,7 @@ import { CheckpointStore } from './checkpoint.store';
 import { JobRepository } from './job.repository';
 import { BLOBS, REDIS, redisProviders } from './redis.providers';
 import { ShardDispatcher } from './shard-dispatcher';
+import { ShardShares } from './shard-shares';
 import { StepMetricsReader } from './step-metrics.reader';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
@@ -24,6 +25,7 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,
+    ShardShares,
     ShardDispatcher,
   ],
   exports: [
@@ -34,6 +36,7 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,
+    ShardShares,
     ShardDispatcher,
   ],
 })

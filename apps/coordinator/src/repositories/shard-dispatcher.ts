@@ -2,12 +2,14 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId } from '@resnet/protocol';
+import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
 import { REDIS } from './redis.providers';
 import { logOutages } from './redis-outages';
 import { SHARD_DISPATCHER_DEFAULTS, ShardRunOptions } from './shard-dispatcher.options';
+import { ShardShares } from './shard-shares';
+import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const { attempts, maxRejectedResults, keepCompletedRuns, lookUpAwaitedMs } = SHARD_DISPATCHER_DEFAULTS;
 
@@ -33,6 +35,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     @InjectQueue(SHARD_QUEUE) private readonly queue: Queue<ShardTask, ShardOutcome>,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly shares: ShardShares,
+    private readonly workers: WorkerRegistryRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -88,14 +92,22 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     try {
       const ids = tasks.map(shardTaskId);
       const first = ids.map((id) => this.await(id, active));
+      // Shards beyond the job's share of the workers wait here, each enqueued as another completes.
+      let enqueued = await this.shareOfWorkers(tasks);
+      const enqueueNext = async (): Promise<void> => {
+        if (enqueued >= tasks.length) return;
+        const i = enqueued++;
+        await this.enqueue([tasks[i]], [ids[i]], tasks.length);
+      };
       const enqueueStarted = performance.now();
-      await this.enqueue(tasks, ids, tasks.length);
+      await this.enqueue(tasks.slice(0, enqueued), ids.slice(0, enqueued), tasks.length);
       const enqueueMs = performance.now() - enqueueStarted;
       await onEnqueued?.();
       lookUp = setInterval(() => active.forEach((id) => void this.catchUp(id)), lookUpAwaitedMs);
       await Promise.all(
         tasks.map(async (task, i) => {
           let outcome = await first[i];
+          await enqueueNext();
           let rejected = 0;
           for (let redo = 1; ; redo++) {
             try {
@@ -125,6 +137,15 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       signal.removeEventListener('abort', onAbort);
       for (const id of active) this.waiters.delete(id);
     }
+  }
+
+  /** How many of the run's shards may be on the queue at once: all of them unless other jobs share the workers. */
+  private async shareOfWorkers(tasks: readonly ShardTask[]): Promise<number> {
+    const jobId = tasks[0]?.jobId;
+    if (jobId === undefined || !this.shares.shared(jobId)) return tasks.length;
+    const now = Date.now();
+    const alive = (await this.workers.heartbeats()).filter((w) => now - w.lastSeen <= WORKER_ALIVE_WITHIN_MS);
+    return Math.min(tasks.length, this.shares.quota(jobId, alive.length));
   }
 
   /** Registers interest in a shard before it is enqueued, so no completion can slip past. */

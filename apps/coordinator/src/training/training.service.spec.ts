@@ -4,6 +4,8 @@ import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
 import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
+import { CoordinatorConfig } from '../coordinator.config';
+import { ShardShares } from '../repositories/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { CommittedStep, EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
 import { TrainingService } from './training.service';
@@ -13,12 +15,16 @@ class JobsWithSteps extends FakeJobRepository {
   async setStep(id: string, step: number): Promise<void> {
     const job = this.jobs.get(id)!;
     job.state = { ...job.state, step };
+    // The same weights under the new version, for a loop that restarts from it.
+    this.versions.set(`${id}@${step}`, this.versions.get(`${id}@${step - 1}`)!);
   }
 }
 
 /** Commits each step without computing: the version moves on, the weights stay. */
 class FakeStepRunner {
   readonly steps: number[] = [];
+  /** `<job>:<step>` of every step, in the order they ran. */
+  readonly ran: string[] = [];
   readonly evaluated: number[] = [];
   failAt: number | null = null;
   /** Resolves a step only when the test says so, to stop a job mid-run. */
@@ -31,6 +37,7 @@ class FakeStepRunner {
     o.signal.throwIfAborted();
     if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
     this.steps.push(o.step);
+    this.ran.push(`${o.jobId}:${o.step}`);
     await this.jobs.setStep(o.jobId, o.step + 1);
     return { ...o.weights, velocity: o.velocity, encoded: Buffer.alloc(0) };
   }
@@ -41,7 +48,7 @@ class FakeStepRunner {
   }
 }
 
-function setUp(spec: TrainingJobSpec = testSpec()) {
+function setUp(spec: TrainingJobSpec = testSpec(), maxConcurrentJobs = 1) {
   const jobs = new JobsWithSteps();
   jobs.add('j', spec);
   const steps = new FakeStepRunner(jobs);
@@ -53,10 +60,12 @@ function setUp(spec: TrainingJobSpec = testSpec()) {
   } as unknown as CheckpointService;
   const redis = new FakeRedisConnection();
   const service = new TrainingService(
+    { maxConcurrentJobs } as CoordinatorConfig,
     jobs.as(),
     steps as unknown as StepRunner,
     checkpoints,
     redis as unknown as Redis,
+    new ShardShares(),
   );
   return { jobs, steps, saved, service };
 }
@@ -110,6 +119,59 @@ describe('TrainingService', () => {
     await service.onApplicationBootstrap();
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
+  });
+
+  it('starts queued jobs one at a time, highest priority first and FIFO within a priority', async () => {
+    const { jobs, steps, service } = setUp(testSpec({ totalSteps: 2 }));
+    jobs.add('low-first', testSpec({ totalSteps: 2 }), 'queued', 0);
+    jobs.add('high', testSpec({ totalSteps: 2 }), 'queued', 2);
+    jobs.add('mid', testSpec({ totalSteps: 2 }), 'queued', 1);
+    await service.schedule();
+    const all = ['j', 'low-first', 'high', 'mid'];
+    await until('every job completed', () =>
+      all.every((id) => jobs.jobs.get(id)!.state.status === 'completed'),
+    );
+    // 'j' was added first, at priority 0 too.
+    assert.deepEqual(steps.ran, [
+      'high:0',
+      'high:1',
+      'mid:0',
+      'mid:1',
+      'j:0',
+      'j:1',
+      'low-first:0',
+      'low-first:1',
+    ]);
+  });
+
+  it('runs up to maxConcurrentJobs jobs at once', async () => {
+    const { jobs, steps, service } = setUp(testSpec(), 2);
+    jobs.add('k', testSpec());
+    jobs.add('l', testSpec());
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    await service.schedule();
+    const statuses = () => ['j', 'k', 'l'].map((id) => jobs.jobs.get(id)!.state.status);
+    assert.deepEqual(statuses(), ['running', 'running', 'queued']);
+    release();
+    await until('every job completed', () => statuses().every((s) => s === 'completed'));
+  });
+
+  it('preempts a job of lower priority at its next step boundary and resumes it after', async () => {
+    const { jobs, steps, service } = setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    await service.schedule();
+    await until('j computes step 0', () => jobs.jobs.get('j')!.state.status === 'running');
+    jobs.add('urgent', testSpec(), 'queued', 5);
+    await service.schedule();
+    assert.equal(jobs.jobs.get('urgent')!.state.status, 'queued'); // no slot until j's step ends
+    steps.hold = null;
+    release();
+    await until('both completed', () =>
+      ['j', 'urgent'].every((id) => jobs.jobs.get(id)!.state.status === 'completed'),
+    );
+    assert.deepEqual(steps.ran, ['j:0', 'urgent:0', 'urgent:1', 'urgent:2', 'j:1', 'j:2']);
   });
 
   it('cancels a job for good', async () => {

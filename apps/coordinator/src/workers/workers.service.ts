@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { WorkerView } from '@resnet/protocol';
+import { WORKER_ALIVE_WITHIN_MS, WorkerView } from '@resnet/protocol';
 import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
 
-/** A worker that has not sent a heartbeat for this long is shown as gone. */
-const ALIVE_WITHIN_MS = 15_000;
 /** Gone workers stay listed this long, so a crash is visible, then are forgotten. */
 const FORGET_AFTER_MS = 3600_000;
 /** A worker whose results were rejected this many times gets no more shards. */
@@ -24,7 +22,11 @@ export class WorkersService {
     await this.registry.forget(stale);
     return workers
       .filter((w) => !stale.includes(w.id))
-      .map((w) => ({ ...w, alive: now - w.lastSeen <= ALIVE_WITHIN_MS, quarantined: quarantined.has(w.id) }))
+      .map((w) => ({
+        ...w,
+        alive: now - w.lastSeen <= WORKER_ALIVE_WITHIN_MS,
+        quarantined: quarantined.has(w.id),
+      }))
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 

@@ -18,6 +18,11 @@ import { TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
 import { Bool, Int, Num, OneOf } from '../../validation';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from '../job-defaults';
 
+// File system calls refuse NUL (ERR_INVALID_ARG_VALUE); other control characters are no file name
+// anyone means to send.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const PATH_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
+
 const DATASET_KINDS = ['synthetic', 'folder', 'imagenet-folder'] as const;
 const DECAYS = ['constant', 'step', 'cosine'] as const;
 const SHORTCUTS = ['projection', 'zero-pad'] as const satisfies readonly ShortcutKind[];
@@ -42,6 +47,10 @@ export class DatasetDto {
   @ValidateIf((d: DatasetDto) => d.kind !== 'synthetic')
   @IsString()
   @MaxLength(500)
+  @Matches(PATH_CHARACTERS, {
+    message:
+      '$property must not contain NUL or other control characters; give a plain path relative to DATA_ROOT',
+  })
   path?: string;
 
   @Int({
@@ -113,6 +122,24 @@ export class CreateJobDto {
   @MaxLength(100)
   @Matches(/^[\w .-]*$/, { message: 'name may hold letters, digits, spaces, _ . and - only' })
   name?: string;
+
+  @Int({
+    min: -1000,
+    max: 1000,
+    default: JOB_DEFAULTS.priority,
+    description:
+      'Queued jobs start highest priority first, FIFO within a priority; a job preempts running jobs of lower ' +
+      'priority at their next step boundary (they pause, then resume by themselves with the same result)',
+  })
+  priority?: number;
+  @Int({
+    min: 1,
+    max: 100,
+    default: JOB_DEFAULTS.weight,
+    description:
+      'Jobs running at once (MAX_CONCURRENT_JOBS) share the workers in proportion to their weights',
+  })
+  weight?: number;
 
   @OneOf(MODEL_NAMES, { default: JOB_DEFAULTS.model })
   model?: ModelName;

@@ -20,6 +20,16 @@ export class JobViewDto implements JobView {
   @ApiProperty({ description: 'Milliseconds since the epoch' }) createdAt!: number;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) updatedAt!: number;
   @ApiPropertyOptional({ description: 'Why the job failed' }) error?: string;
+  @ApiProperty({ type: 'integer', description: 'Higher priorities start first and preempt lower ones' })
+  priority!: number;
+  @ApiProperty({ type: 'integer', description: 'Share of the workers against other running jobs' })
+  weight!: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'While queued: 1 for the job that starts next (MAX_CONCURRENT_JOBS run at once)',
+  })
+  queuePosition?: number;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
