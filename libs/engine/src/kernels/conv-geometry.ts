@@ -1,14 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Conv attributes as tfjs hands them to Conv2D and its gradient kernels. */
-export interface ConvAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  // Not part of tfjs' backprop attrs, but callers of runKernel may pass it.
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
+/**
+ * The attributes Conv2D and its gradient kernels share (tfjs-core's own types); dilations are not
+ * part of the gradients' attributes, but callers of runKernel may pass them.
+ */
+export type ConvAttrs = Pick<tf.Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> &
+  Partial<Pick<tf.Conv2DAttrs, 'dilations'>>;
 
 /**
  * Why our conv kernels cannot run a conv with these attributes (they take NHWC activations and

@@ -62,7 +62,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function convKernelConfigs(addon: OnednnAddon): KernelConfig[] {
-  const conv2d = nativeKernelConfig<ConvAttrs>(tf.Conv2D, (inputs, backend, attrs) => {
+  const conv2d = nativeKernelConfig<tf.Conv2DAttrs>(tf.Conv2D, (inputs, backend, attrs) => {
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
     if (!isFloat32(x, filter)) return null;
     const plan = geometry(x.shape as Shape4, filter.shape as Shape4, attrs);
@@ -72,7 +72,7 @@ export function convKernelConfigs(addon: OnednnAddon): KernelConfig[] {
     return backend.makeTensorInfo(plan.info.outShape, 'float32', out);
   });
 
-  const backpropInput = nativeKernelConfig<ConvAttrs & { inputShape: Shape4 }>(
+  const backpropInput = nativeKernelConfig<tf.Conv2DBackpropInputAttrs>(
     tf.Conv2DBackpropInput,
     (inputs, backend, attrs) => {
       const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -91,7 +91,7 @@ export function convKernelConfigs(addon: OnednnAddon): KernelConfig[] {
     },
   );
 
-  const backpropFilter = nativeKernelConfig<ConvAttrs & { filterShape: Shape4 }>(
+  const backpropFilter = nativeKernelConfig<tf.Conv2DBackpropFilterAttrs>(
     tf.Conv2DBackpropFilter,
     (inputs, backend, attrs) => {
       const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };

@@ -9,15 +9,10 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { OnednnAddon } from './native-addon';
 import { isFloat32, nativeKernelConfig } from './native-kernel';
 
-interface MatMulAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-}
-
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function matMulKernelConfigs(addon: OnednnAddon): KernelConfig[] {
-  const batchMatMul = nativeKernelConfig<MatMulAttrs>(tf.BatchMatMul, (inputs, backend, attrs) => {
+  const batchMatMul = nativeKernelConfig<tf.BatchMatMulAttrs>(tf.BatchMatMul, (inputs, backend, attrs) => {
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     if (!isFloat32(a, b) || a.shape.length < 2 || b.shape.length < 2) return null;
     const [aRows, aCols] = a.shape.slice(-2);

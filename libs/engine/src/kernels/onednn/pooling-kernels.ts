@@ -9,19 +9,12 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { OnednnAddon } from './native-addon';
 import { isFloat32, nativeKernelConfig } from './native-kernel';
 
-interface PoolAttrs {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
 type Shape4 = [number, number, number, number];
 
 /** The pool's geometry as the addon takes it, or null for empty tensors. */
 function poolGeometry(
   xShape: number[],
-  attrs: PoolAttrs,
+  attrs: tf.MaxPoolAttrs,
 ): { info: tf.backend_util.Conv2DInfo; g: Int32Array } | null {
   const info = tf.backend_util.computePool2DInfo(
     xShape as Shape4,
@@ -50,7 +43,7 @@ function poolGeometry(
 }
 
 export function poolingKernelConfigs(addon: OnednnAddon): KernelConfig[] {
-  const maxPool = nativeKernelConfig<PoolAttrs>(tf.MaxPool, (inputs, backend, attrs) => {
+  const maxPool = nativeKernelConfig<tf.MaxPoolAttrs>(tf.MaxPool, (inputs, backend, attrs) => {
     const { x } = inputs as { x: TensorInfo };
     if (!isFloat32(x) || x.shape.length !== 4) return null;
     const plan = poolGeometry(x.shape, attrs);
@@ -60,7 +53,7 @@ export function poolingKernelConfigs(addon: OnednnAddon): KernelConfig[] {
     return backend.makeTensorInfo(plan.info.outShape, 'float32', out);
   });
 
-  const maxPoolGrad = nativeKernelConfig<PoolAttrs>(tf.MaxPoolGrad, (inputs, backend, attrs) => {
+  const maxPoolGrad = nativeKernelConfig<tf.MaxPoolAttrs>(tf.MaxPoolGrad, (inputs, backend, attrs) => {
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
     if (!isFloat32(dy, input) || input.shape.length !== 4) return null;
     const plan = poolGeometry(input.shape, attrs);

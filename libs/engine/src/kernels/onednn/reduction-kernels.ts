@@ -9,11 +9,6 @@ import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { OnednnAddon } from './native-addon';
 import { isFloat32, nativeKernelConfig } from './native-kernel';
 
-interface ReductionAttrs {
-  axis: number | number[];
-  keepDims: boolean;
-}
-
 /** x viewed as [outer, inner, channels] with `inner` the reduced axes, or null if they are not adjacent. */
 function planReduction(
   shape: readonly number[],
@@ -34,7 +29,7 @@ function planReduction(
 }
 
 function reductionConfig(kernelName: string, addon: OnednnAddon, mean: boolean): KernelConfig {
-  return nativeKernelConfig<ReductionAttrs>(kernelName, (inputs, backend, attrs) => {
+  return nativeKernelConfig<tf.SumAttrs>(kernelName, (inputs, backend, attrs) => {
     const { x } = inputs as { x: TensorInfo };
     if (!isFloat32(x)) return null;
     const plan = planReduction(x.shape, attrs.axis);

@@ -16,12 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { ConvAttrs } from '../conv-geometry';
 import { assertShape, forwardConvInfo, PadPair, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
-
-interface Conv2DBackpropFilterAttrs extends ConvAttrs {
-  filterShape: [number, number, number, number];
-}
 
 interface AxisPlan {
   /** Padding of x (before, after) for the dilated conv; both >= 0. */
@@ -54,7 +49,7 @@ function planAxis(
 
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = forwardConvInfo(
     'Conv2DBackpropFilter',
     x.shape as [number, number, number, number],

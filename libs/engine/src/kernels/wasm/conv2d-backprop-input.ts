@@ -13,7 +13,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { ConvAttrs } from '../conv-geometry';
 import {
   assertShape,
   forwardConvInfo,
@@ -23,10 +22,6 @@ import {
   wasmConv2d,
   withWasmScope,
 } from './wasm-kernel-utils';
-
-interface Conv2DBackpropInputAttrs extends ConvAttrs {
-  inputShape: [number, number, number, number];
-}
 
 /**
  * Padding (before, after) along one spatial axis for the stride-1 conv over
@@ -106,7 +101,7 @@ function dilateHW(scope: WasmKernelScope, x: TensorInfo, sh: number, sw: number)
 
 const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as Conv2DBackpropInputAttrs;
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = forwardConvInfo(
     'Conv2DBackpropInput',
     a.inputShape,
