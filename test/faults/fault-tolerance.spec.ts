@@ -119,8 +119,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
         await faulty.close();
         cluster.workers.startMany(1);
       });
-      const faults = await cluster.redis.hget(cluster.keys.workerFaults(), 'faulty-1');
-      assert.equal(faults, '2');
+      assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('faulty-1')), 2);
     } finally {
       await faulty.close();
       await cluster.stop();

@@ -5,6 +5,8 @@ import {
   DEFAULT_REDIS_PREFIX,
   DEFAULT_REDIS_URL,
 } from '@resnet/protocol';
+import { LEADERSHIP_DEFAULTS, LeadershipOptions } from './leadership/leadership.options';
+import { WORKER_FAULT_DEFAULTS, WorkerFaultOptions } from './workers/worker-fault.options';
 
 /** Settings from the environment (variable in brackets), read once at start-up by configFromEnv. */
 export interface CoordinatorConfig {
@@ -53,6 +55,16 @@ export interface CoordinatorConfig {
    * @defaultValue null: no token needed
    */
   readonly apiToken: string | null;
+  /**
+   * Which of the coordinators on this Redis and prefix runs the training loops.
+   * @defaultValue LEADERSHIP_DEFAULTS
+   */
+  readonly leadership: LeadershipOptions;
+  /**
+   * When rejected results quarantine a worker.
+   * @defaultValue WORKER_FAULT_DEFAULTS
+   */
+  readonly workerFaults: WorkerFaultOptions;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -86,5 +98,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
     apiToken: env.API_TOKEN || null,
+    leadership: {
+      coordinatorId: env.COORDINATOR_ID || LEADERSHIP_DEFAULTS.coordinatorId,
+      leaseMs: positiveInteger(env, 'LEADER_LEASE_MS', LEADERSHIP_DEFAULTS.leaseMs),
+    },
+    workerFaults: {
+      quarantineAfter: positiveInteger(env, 'QUARANTINE_AFTER_REJECTED', WORKER_FAULT_DEFAULTS.quarantineAfter),
+      windowMs: positiveInteger(env, 'FAULT_WINDOW_MS', WORKER_FAULT_DEFAULTS.windowMs),
+    },
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
 }

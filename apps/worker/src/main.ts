@@ -123,7 +123,8 @@ async function main(options: WorkerOptions): Promise<void> {
       // the slowest shard. A worker that dies loses its shard to another once the lock expires.
       lockDuration: Number(options.lockMs),
       stalledInterval: Number(options.lockMs) / 2,
-      maxStalledCount: 3,
+      // A stalled shard is a crashed or frozen worker, never a fault of the shard: re-queue it however often.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     },
   );
   worker.on('failed', (job, err) =>

@@ -10,4 +10,6 @@ export interface JobView extends JobState {
   /** From 0 to 1. */
   readonly progress: number;
   readonly spec: TrainingJobSpec;
+  /** Set while the job is queued or running and no worker can take its shards: why, and what to do. */
+  readonly workersUnavailable?: string;
 }

@@ -13,6 +13,7 @@ import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { TrainingService } from '../training/training.service';
+import { WorkersService } from '../workers/workers.service';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobSpecFactory } from './job-spec.factory';
 
@@ -23,6 +24,7 @@ export class JobsService {
     private readonly specs: JobSpecFactory,
     private readonly training: TrainingService,
     private readonly checkpoints: CheckpointService,
+    private readonly workers: WorkersService,
   ) {}
 
   async create(dto: CreateJobDto): Promise<JobView> {
@@ -53,11 +55,13 @@ export class JobsService {
   }
 
   async list(): Promise<JobView[]> {
-    return (await this.jobs.list()).map(view);
+    const [jobs, workersUnavailable] = await Promise.all([this.jobs.list(), this.workers.unavailability()]);
+    return jobs.map((job) => view(job, workersUnavailable));
   }
 
   async get(id: string): Promise<JobView> {
-    return view(await this.stored(id));
+    const [job, workersUnavailable] = await Promise.all([this.stored(id), this.workers.unavailability()]);
+    return view(job, workersUnavailable);
   }
 
   async cancel(id: string): Promise<JobView> {
@@ -82,10 +86,13 @@ export class JobsService {
     return this.get(id);
   }
 
+  /** Continues a paused job, or retries a failed one, from its last committed step. */
   async resume(id: string): Promise<JobView> {
     const job = await this.stored(id);
-    if (job.state.status !== 'paused') {
-      throw new ConflictException(`job ${id} is ${job.state.status}; only paused jobs can be resumed`);
+    if (job.state.status !== 'paused' && job.state.status !== 'failed') {
+      throw new ConflictException(
+        `job ${id} is ${job.state.status}; only paused or failed jobs can be resumed`,
+      );
     }
     await this.training.resume(id);
     return this.get(id);
@@ -103,9 +110,11 @@ export class JobsService {
   }
 }
 
-function view({ spec, state }: StoredJob): JobView {
+function view({ spec, state }: StoredJob, workersUnavailable: string | null = null): JobView {
+  const waitsForWorkers = state.status === 'queued' || state.status === 'running';
   return {
     ...state,
+    ...(waitsForWorkers && workersUnavailable ? { workersUnavailable } : {}),
     name: spec.name,
     totalSteps: spec.totalSteps,
     epoch: state.step / spec.stepsPerEpoch,

@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import { SHARD_QUEUE } from '@resnet/protocol';
 import { BlobConnection } from '@resnet/redis-blobs';
 import { CheckpointStore } from './checkpoint.store';
+import { FencedWriter } from './fenced-writer';
 import { JobRepository } from './job.repository';
+import { LeaderLeaseRepository } from './leader-lease.repository';
 import { BLOBS, REDIS, redisProviders } from './redis.providers';
 import { ShardDispatcher } from './shard-dispatcher';
 import { StepMetricsReader } from './step-metrics.reader';
@@ -21,6 +23,8 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
   providers: [
     ...redisProviders,
     JobRepository,
+    FencedWriter,
+    LeaderLeaseRepository,
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,
@@ -31,6 +35,7 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     REDIS,
     BLOBS,
     JobRepository,
+    LeaderLeaseRepository,
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,

@@ -2,7 +2,13 @@ import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
+import {
+  FakeJobRepository,
+  FakeLeadership,
+  FakeRedisConnection,
+  testSpec,
+  quietNestLogs,
+} from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { CommittedStep, EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
@@ -41,7 +47,8 @@ class FakeStepRunner {
   }
 }
 
-function setUp(spec: TrainingJobSpec = testSpec()) {
+/** The service under test leads (fencing token 1) unless `leading` is false. */
+async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true } = {}) {
   const jobs = new JobsWithSteps();
   jobs.add('j', spec);
   const steps = new FakeStepRunner(jobs);
@@ -52,13 +59,17 @@ function setUp(spec: TrainingJobSpec = testSpec()) {
     restoreLost: async () => [],
   } as unknown as CheckpointService;
   const redis = new FakeRedisConnection();
+  const leadership = new FakeLeadership();
   const service = new TrainingService(
     jobs.as(),
     steps as unknown as StepRunner,
     checkpoints,
+    leadership.as(),
     redis as unknown as Redis,
   );
-  return { jobs, steps, saved, service };
+  // Elected with the job paused: the tests start it themselves.
+  if (leading) leadership.token = jobs.leaderFence;
+  return { jobs, steps, saved, service, leadership };
 }
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -70,7 +81,7 @@ describe('TrainingService', () => {
   quietNestLogs();
 
   it('runs a job to its last step, evaluating and checkpointing when due, then marks it completed', async () => {
-    const { jobs, steps, saved, service } = setUp(
+    const { jobs, steps, saved, service } = await setUp(
       testSpec({ totalSteps: 4, stepsPerEpoch: 2, evalEvery: 1, checkpointEvery: 2 }),
     );
     service.start('j');
@@ -81,7 +92,7 @@ describe('TrainingService', () => {
   });
 
   it('marks a job failed with the reason when a step fails', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     steps.failAt = 1;
     service.start('j');
     await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
@@ -89,7 +100,7 @@ describe('TrainingService', () => {
   });
 
   it('pauses at the last committed step and resumes from it', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     let release!: () => void;
     steps.hold = new Promise((resolve) => (release = resolve));
     service.start('j');
@@ -105,15 +116,64 @@ describe('TrainingService', () => {
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
 
-  it('resumes queued and running jobs when the coordinator starts', async () => {
-    const { jobs, steps, service } = setUp();
-    await service.onApplicationBootstrap();
+  it('resumes queued and running jobs when the coordinator is elected', async () => {
+    const { jobs, steps, leadership } = await setUp(testSpec(), { leading: false });
+    await leadership.elect(1);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
 
+  it('starts no loop while it follows: the leader picks the job up', async () => {
+    const { jobs, steps, service } = await setUp(testSpec(), { leading: false });
+    service.start('j');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(jobs.jobs.get('j')!.state.status, 'queued');
+    assert.deepEqual(steps.steps, []);
+  });
+
+  it('steps down when a write is refused, leaving the job running for the new leader', async () => {
+    const { jobs, steps, service, leadership } = await setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+    jobs.leaderFence = 2; // another coordinator took the lease while this one was frozen
+    await jobs.setStep('j', 1); // and committed the step this one is computing
+    release();
+    await until('it stepped down', () => leadership.stepDowns.length === 1);
+    assert.equal(leadership.token, null);
+    assert.equal(jobs.jobs.get('j')!.state.status, 'running');
+    assert.equal(jobs.jobs.get('j')!.state.error, undefined);
+  });
+
+  it('stops the loop of a job paused through a follower at the next renewal', async () => {
+    const { jobs, steps, service, leadership } = await setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+    await jobs.setStatus('j', 'paused');
+    await leadership.renew();
+    release();
+    await service.onModuleDestroy();
+    assert.equal(jobs.jobs.get('j')!.state.status, 'paused');
+    assert.deepEqual(steps.steps, []);
+  });
+
+  it('resumes a failed job from its last commit', async () => {
+    const { jobs, steps, service } = await setUp();
+    steps.failAt = 1;
+    service.start('j');
+    await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
+    steps.failAt = null;
+    await service.resume('j');
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.deepEqual(steps.steps, [0, 1, 2]);
+    assert.equal(jobs.jobs.get('j')!.state.error, undefined);
+  });
+
   it('cancels a job for good', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     let release!: () => void;
     steps.hold = new Promise((resolve) => (release = resolve));
     service.start('j');

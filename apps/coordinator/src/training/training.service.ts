@@ -9,6 +9,8 @@ import {
   JobPausedError,
   RedisDataLostError,
 } from '../errors/training.errors';
+import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
+import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
 import { evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
@@ -19,9 +21,11 @@ import { StepWorkspace } from './step-workspace';
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
  * steps one after another (StepRunner), evaluate and checkpoint when due; and bring back jobs left
  * running by a previous coordinator, or lost with Redis's data, from their last commit or checkpoint.
+ * Only the leader (LeadershipService) runs loops; on a follower, start() leaves the job to the
+ * leader, which picks up jobs submitted, paused or resumed through followers at each lease renewal.
  */
 @Injectable()
-export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy {
+export class TrainingService implements LeadershipListener, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingService.name);
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
@@ -29,34 +33,63 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
     private readonly checkpoints: CheckpointService,
+    private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: Redis,
-  ) {}
+  ) {
+    leadership.follow(this);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const id of await this.checkpoints.restoreLost())
-      this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+  onApplicationBootstrap(): void {
     // After a reconnect, a Redis that restarted without its data has lost the running jobs.
     this.redis.on('ready', () => void this.checkForLostJobs());
-    for (const job of await this.jobs.list()) {
-      if (job.state.status === 'running' || job.state.status === 'queued') {
-        this.logger.log(`resuming job ${job.state.id} at step ${job.state.step}`);
-        this.start(job.state.id);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stopAll(new CoordinatorStoppingError('coordinator is shutting down'));
+  }
+
+  async elected(): Promise<void> {
+    for (const id of await this.checkpoints.restoreLost())
+      this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+    await this.adoptJobs();
+  }
+
+  async leading(): Promise<void> {
+    await this.adoptJobs();
+  }
+
+  async deposed(reason: string): Promise<void> {
+    await this.stopAll(new LeadershipLostError(reason));
+  }
+
+  /** Runs the jobs that should run and stops those an operator paused or cancelled through a follower. */
+  private async adoptJobs(): Promise<void> {
+    for (const { state } of await this.jobs.list()) {
+      const run = this.runs.get(state.id);
+      if (!run && (state.status === 'running' || state.status === 'queued')) {
+        this.logger.log(`resuming job ${state.id} at step ${state.step}`);
+        this.start(state.id);
+      } else if (run && state.status === 'paused') {
+        run.controller.abort(new JobPausedError(`job ${state.id} was paused`));
+      } else if (run && state.status === 'cancelled') {
+        run.controller.abort(new JobCancelledError(`job ${state.id} was cancelled`));
       }
     }
   }
 
-  async onModuleDestroy(): Promise<void> {
+  private async stopAll(reason: Error): Promise<void> {
     const runs = [...this.runs.values()];
-    for (const run of runs)
-      run.controller.abort(new CoordinatorStoppingError('coordinator is shutting down'));
+    for (const run of runs) run.controller.abort(reason);
     await Promise.all(runs.map((r) => r.done));
   }
 
+  /** Starts the job's loop here if this coordinator leads; otherwise the leader will. */
   start(jobId: string): void {
-    if (this.runs.has(jobId)) return;
+    const fence = this.leadership.token;
+    if (fence === null || this.runs.has(jobId)) return;
     const controller = new AbortController();
-    const done = this.train(jobId, controller.signal)
-      .catch((err: Error) => this.ended(jobId, err))
+    const done = this.train(jobId, controller.signal, fence)
+      .catch((err: Error) => this.ended(jobId, err, fence))
       .finally(() => this.runs.delete(jobId));
     this.runs.set(jobId, { controller, done });
   }
@@ -71,13 +104,14 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async stop(jobId: string, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
+    // First: the loop (here or on the leader) writes 'running' or its outcome only over 'running'.
+    await this.jobs.setStatus(jobId, status);
     const run = this.runs.get(jobId);
     run?.controller.abort(reason);
     await run?.done;
-    // Only once the loop has stopped: a loop still starting up would overwrite it with 'running'.
-    await this.jobs.setStatus(jobId, status);
   }
 
+  /** Continues a paused or failed job from its last commit. */
   async resume(jobId: string): Promise<void> {
     await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
     await this.jobs.setStatus(jobId, 'running');
@@ -91,7 +125,11 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  private async ended(jobId: string, err: Error): Promise<void> {
+  private async ended(jobId: string, err: Error, fence: number): Promise<void> {
+    if (err instanceof FencedOffError) {
+      await this.leadership.stepDown(err.message);
+      return;
+    }
     if (err instanceof RedisDataLostError) {
       const restored = await this.checkpoints.restoreLost();
       this.logger.warn(
@@ -104,14 +142,20 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     if (
       err instanceof JobCancelledError ||
       err instanceof JobPausedError ||
-      err instanceof CoordinatorStoppingError
+      err instanceof CoordinatorStoppingError ||
+      err instanceof LeadershipLostError
     )
       return;
     this.logger.error(`job ${jobId} failed: ${err.message}`);
-    await this.jobs.setStatus(jobId, 'failed', err.message);
+    try {
+      await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
+    } catch (writeErr) {
+      if (!(writeErr instanceof FencedOffError)) throw writeErr;
+      await this.leadership.stepDown(writeErr.message);
+    }
   }
 
-  private async train(jobId: string, signal: AbortSignal): Promise<void> {
+  private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`job ${jobId} not found`);
     const { spec } = job;
@@ -121,22 +165,33 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       await this.jobs.weights(jobId, job.state.step),
     );
     let velocity = await this.jobs.velocity(jobId);
-    await this.jobs.setStatus(jobId, 'running');
+    // Paused or cancelled in the meantime, through this coordinator or another.
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
     const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
     for (let step = job.state.step; step < spec.totalSteps;) {
       signal.throwIfAborted();
-      const next = await this.steps.run({ jobId, spec, layouts, step, weights, velocity, workspace, signal });
+      const next = await this.steps.run({
+        jobId,
+        spec,
+        layouts,
+        step,
+        weights,
+        velocity,
+        workspace,
+        signal,
+        fence,
+      });
       const stepsDone = step + roundSteps(spec, step);
       weights = next;
       velocity = next.velocity;
       if (evalDue(spec, step, stepsDone))
-        await this.steps.evaluate({ jobId, spec, version: stepsDone, signal });
+        await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
       if (this.checkpoints.due(spec, step, stepsDone)) {
         await this.checkpoints.save(jobId, spec, stepsDone, next, next.encoded, next.velocity);
       }
       step = stepsDone;
     }
-    await this.jobs.setStatus(jobId, 'completed');
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
   }
 }

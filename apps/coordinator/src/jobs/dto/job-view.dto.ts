@@ -20,6 +20,10 @@ export class JobViewDto implements JobView {
   @ApiProperty({ description: 'Milliseconds since the epoch' }) createdAt!: number;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) updatedAt!: number;
   @ApiPropertyOptional({ description: 'Why the job failed' }) error?: string;
+  @ApiPropertyOptional({
+    description: 'While queued or running: why no worker can take its shards (all quarantined or gone)',
+  })
+  workersUnavailable?: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
