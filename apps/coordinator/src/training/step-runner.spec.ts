@@ -58,7 +58,8 @@ function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
   return { jobs, dispatcher, runner, rejectedOf, observed };
 }
 
-async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
+/** `fence`: the token the job's loop started under; the fake repository's leader holds 1. */
+async function runStep(runner: StepRunner, jobs: FakeJobRepository, fence = 1) {
   const weights = ModelTensorCodec.decode(layouts, await jobs.weights('j', 0));
   const before = weights.params[0];
   const velocity = await jobs.velocity('j');
@@ -71,7 +72,7 @@ async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
     velocity,
     workspace: new StepWorkspace(layouts, spec.shardsPerStep),
     signal: new AbortController().signal,
-    fence: jobs.leaderFence,
+    fence,
   });
   return { next, before };
 }
