@@ -31,6 +31,8 @@ export interface JobSummary {
   readonly name: string;
   readonly status: JobStatus;
   readonly error?: string;
+  /** See JobView.workersUnavailable. */
+  readonly workersUnavailable?: string;
   readonly model: string;
   readonly dataset: string;
   readonly batchSize: number;
@@ -180,6 +182,7 @@ export class DashboardEventsService {
       name: job.name,
       status: job.status,
       ...(job.error ? { error: job.error } : {}),
+      ...(job.workersUnavailable ? { workersUnavailable: job.workersUnavailable } : {}),
       model: spec.model,
       dataset,
       batchSize: spec.batchSize,

@@ -22,7 +22,7 @@ export interface LeadershipListener {
 export interface LeadershipView {
   /** This coordinator's id. */
   readonly coordinator: string;
-  /** The leader's id, or null in the moments when none holds the lease. */
+  /** The leader's id as of the last lease check, or null before the first. */
   readonly leader: string | null;
   readonly leading: boolean;
 }
@@ -38,6 +38,8 @@ export interface LeadershipView {
 export class LeadershipService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(LeadershipService.name);
   private fence: number | null = null;
+  /** The lease's holder at the last check, kept so that GET /health reads no Redis for it. */
+  private leader: string | null = null;
   private listener: LeadershipListener | null = null;
   private timer: NodeJS.Timeout | undefined;
   /** Ticks run one at a time: an election that takes a while must not overlap the next renewal. */
@@ -78,18 +80,15 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
-  async view(): Promise<LeadershipView> {
-    return {
-      coordinator: this.coordinatorId,
-      leader: await this.lease.holder(),
-      leading: this.fence !== null,
-    };
+  view(): LeadershipView {
+    return { coordinator: this.coordinatorId, leader: this.leader, leading: this.fence !== null };
   }
 
   /** Stops leading at once: a write was refused, so another coordinator leads. */
   async stepDown(reason: string): Promise<void> {
     if (this.fence === null) return;
     this.fence = null;
+    this.leader = null;
     this.logger.warn(`coordinator ${this.coordinatorId} steps down: ${reason}`);
     await this.listener?.deposed(reason);
   }
@@ -100,11 +99,17 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
     const { coordinatorId, leaseMs } = this.config.leadership;
     try {
       if (this.fence === null) {
-        const fence = await this.lease.acquire(coordinatorId, leaseMs);
-        if (fence === null) return;
-        this.fence = fence;
-        this.logger.log(`coordinator ${coordinatorId} leads (fencing token ${fence}, lease ${leaseMs} ms)`);
-        await this.listener?.elected(fence);
+        const attempt = await this.lease.acquire(coordinatorId, leaseMs);
+        if ('holder' in attempt) {
+          this.leader = attempt.holder;
+          return;
+        }
+        this.fence = attempt.token;
+        this.leader = coordinatorId;
+        this.logger.log(
+          `coordinator ${coordinatorId} leads (fencing token ${attempt.token}, lease ${leaseMs} ms)`,
+        );
+        await this.listener?.elected(attempt.token);
       } else if (await this.lease.renew(coordinatorId, this.fence, leaseMs)) {
         await this.listener?.leading(this.fence);
       } else {

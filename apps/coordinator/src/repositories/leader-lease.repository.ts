@@ -3,11 +3,14 @@ import { Redis } from 'ioredis';
 import { RedisKeys } from '@resnet/protocol';
 import { REDIS } from './redis.providers';
 
-/** Takes the lease if free, and then a fencing token one above the last leader's; 0 when taken. */
+/** Takes the lease if free, and then a fencing token one above the last leader's; else names the holder. */
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end
-return 0
+return redis.call('GET', KEYS[1])
 `;
+
+/** What trying to take the lease gave: a fencing token, or the coordinator that holds it. */
+export type LeaseAttempt = { readonly token: number } | { readonly holder: string };
 
 /** Extends the lease only while this coordinator holds it under the current token. */
 const RENEW = `
@@ -30,9 +33,8 @@ export class LeaderLeaseRepository {
     private readonly keys: RedisKeys,
   ) {}
 
-  /** The new fencing token, or null when another coordinator holds the lease. */
-  async acquire(coordinatorId: string, leaseMs: number): Promise<number | null> {
-    const token = await this.redis.eval(
+  async acquire(coordinatorId: string, leaseMs: number): Promise<LeaseAttempt> {
+    const result = await this.redis.eval(
       ACQUIRE,
       2,
       this.keys.leaderLease(),
@@ -40,7 +42,7 @@ export class LeaderLeaseRepository {
       coordinatorId,
       String(leaseMs),
     );
-    return token === 0 ? null : Number(token);
+    return typeof result === 'number' ? { token: result } : { holder: String(result) };
   }
 
   /** False when the lease was lost: it expired, or another coordinator has taken it since. */
@@ -60,10 +62,5 @@ export class LeaderLeaseRepository {
   /** Frees the lease at once (a clean shutdown), so that a follower need not wait for it to expire. */
   async release(coordinatorId: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.keys.leaderLease(), coordinatorId);
-  }
-
-  /** The id of the coordinator holding the lease, or null while none does. */
-  holder(): Promise<string | null> {
-    return this.redis.get(this.keys.leaderLease());
   }
 }
