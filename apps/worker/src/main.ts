@@ -94,7 +94,7 @@ async function main(options: WorkerOptions): Promise<void> {
       if (quarantined) {
         currentShard = null;
         void shutdown(
-          'quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name',
+          'quarantined by the coordinator after repeated rejected results; check this host, then release it (`npm run cli -- workers release <id>`) and restart it',
           3,
         );
         throw new Error(`worker ${id} is quarantined`);
