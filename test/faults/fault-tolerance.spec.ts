@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
+import { WorkerView } from '@resnet/protocol';
+import { CoordinatorProcess } from '@resnet/local-cluster';
 import { FaultyWorker } from '../support/faulty-worker';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
@@ -28,6 +30,18 @@ const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 12
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+
+/** Crashes and coordinator incidents are not faults: no worker is quarantined or has a rejected result. */
+async function expectNoWorkerBlamed(cluster: TestCluster): Promise<void> {
+  const workers = (await cluster.request('GET', '/workers')).body as WorkerView[];
+  assert.deepEqual(
+    workers.filter((w) => w.quarantined).map((w) => w.id),
+    [],
+    'no worker quarantined',
+  );
+  for (const w of workers)
+    assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults(w.id)), 0, `${w.id}'s faults`);
+}
 
 describe('fault tolerance: a disturbed job ends with the weights of an undisturbed one', function () {
   let undisturbed: ModelWeights;
@@ -158,6 +172,155 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     } finally {
       await cluster.stop();
     }
+  });
+
+  it('kills the worker of one shard 5 times in a row: the shard is re-queued each time and the job ends right', async () => {
+    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
+    try {
+      await runDisturbed(cluster, async (jobId) => {
+        const shard = `${jobId}_train_2_0`;
+        for (let kill = 1; kill <= 5; kill++) {
+          let holder: string | undefined;
+          await until(`a worker computing ${shard} (kill ${kill})`, async () => {
+            const workers = (await cluster.request('GET', '/workers')).body as WorkerView[];
+            holder = workers.find((w) => w.alive && w.currentShard === shard)?.id;
+            return holder !== undefined;
+          });
+          await cluster.workers.kill(holder!, 'SIGKILL');
+          cluster.workers.start(`replacement-${kill}`);
+        }
+      });
+      await expectNoWorkerBlamed(cluster);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('rejects messages addressed to another job, step, shard or kind, blames the sender and recomputes them', async () => {
+    const cluster = await TestCluster.start({
+      workers: 0,
+      lockMs: LOCK_MS,
+      env: { QUARANTINE_AFTER_REJECTED: '10' },
+    });
+    const faults = ['wrong-job', 'wrong-step', 'wrong-shard', 'wrong-kind'] as const;
+    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'misaddressing-1', (n) => faults[n], 4);
+    try {
+      await runDisturbed(cluster, async () => {
+        await until('four mis-addressed results sent', async () => faulty.processed >= 4);
+        await faulty.close();
+        cluster.workers.startMany(1);
+      });
+      assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('misaddressing-1')), 4);
+    } finally {
+      await faulty.close();
+      await cluster.stop();
+    }
+  });
+
+  describe('several coordinators on one Redis: one leads, the others take over', () => {
+    /** Short, so that a takeover takes seconds; generous enough for a loaded machine's renewals. */
+    const LEASE_ENV = { LEADER_LEASE_MS: '3000' };
+
+    const stepReached = (cluster: TestCluster, jobId: string, step: number) =>
+      until(
+        `step ${step} committed`,
+        async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= step,
+      );
+
+    const leadership = async (url: string) =>
+      (await (await fetch(`${url}/health`)).json()).info.leadership as {
+        coordinator: string;
+        leader: string | null;
+        leading: boolean;
+      };
+
+    const leads = (url: string) =>
+      until(`the coordinator at ${url} leading`, async () => (await leadership(url)).leading);
+
+    async function expectEachStepOnce(cluster: TestCluster, jobId: string): Promise<void> {
+      const { steps } = (await cluster.request('GET', `/jobs/${jobId}/metrics`)).body;
+      assert.deepEqual(
+        steps.map((m: { step: number }) => m.step),
+        [1, 2, 3, 4, 5, 6],
+        'each step committed exactly once',
+      );
+    }
+
+    it('a second coordinator started mid-job follows: each step is committed once', async () => {
+      const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, env: LEASE_ENV });
+      try {
+        let jobId = '';
+        let second: CoordinatorProcess | undefined;
+        await runDisturbed(cluster, async (id) => {
+          jobId = id;
+          await stepReached(cluster, id, 2);
+          second = await cluster.addCoordinator();
+        });
+        await expectEachStepOnce(cluster, jobId);
+        const [first, other] = [await leadership(cluster.url), await leadership(second!.url)];
+        assert.equal(first.leading, true);
+        assert.equal(other.leading, false);
+        assert.equal(other.leader, first.coordinator, 'the follower names the leader');
+        await expectNoWorkerBlamed(cluster);
+      } finally {
+        await cluster.stop();
+      }
+    });
+
+    it('the leader killed with SIGKILL: the follower takes over and resumes from the last commit', async () => {
+      const cluster = await TestCluster.start({
+        workers: 2,
+        lockMs: LOCK_MS,
+        coordinatorProcess: true,
+        env: LEASE_ENV,
+      });
+      try {
+        const follower = await cluster.addCoordinator();
+        let jobId = '';
+        await runDisturbed(cluster, async (id) => {
+          jobId = id;
+          await stepReached(cluster, id, 2);
+          cluster.useCoordinator(follower);
+          await cluster.coordinatorProcess.stop('SIGKILL');
+          await leads(follower.url);
+        });
+        await expectEachStepOnce(cluster, jobId);
+        await expectNoWorkerBlamed(cluster);
+      } finally {
+        await cluster.stop();
+      }
+    });
+
+    it('the leader frozen past its lease: the follower takes over, and the thawed one is refused and steps down', async () => {
+      const cluster = await TestCluster.start({
+        workers: 2,
+        lockMs: LOCK_MS,
+        coordinatorProcess: true,
+        env: LEASE_ENV,
+      });
+      const frozen = cluster.coordinatorProcess;
+      try {
+        const follower = await cluster.addCoordinator();
+        let jobId = '';
+        await runDisturbed(cluster, async (id) => {
+          jobId = id;
+          await stepReached(cluster, id, 2);
+          cluster.useCoordinator(follower);
+          frozen.freeze(true);
+          await leads(follower.url);
+          frozen.freeze(false);
+        });
+        await until('the thawed coordinator following', async () => !(await leadership(frozen.url)).leading);
+        const job = (await cluster.request('GET', `/jobs/${jobId}`)).body;
+        assert.equal(job.status, 'completed', `job ended ${job.status}: ${job.error ?? ''}`);
+        assert.equal(job.error, undefined);
+        await expectEachStepOnce(cluster, jobId);
+        await expectNoWorkerBlamed(cluster);
+      } finally {
+        frozen.freeze(false);
+        await cluster.stop();
+      }
+    });
   });
 });
 
