@@ -126,6 +126,9 @@ describe('local SGD across worker processes', function () {
       () => validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'gradient' }),
       RejectedShardResultError,
     );
-    assert.equal(validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'delta' }).count, 8);
+    assert.equal(
+      validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'delta' }).count,
+      8,
+    );
   });
 });

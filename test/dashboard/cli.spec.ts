@@ -128,7 +128,10 @@ describe('CLI commands against a running coordinator', function () {
     try {
       await redis.sadd(keys.quarantine(), 'sick-1');
       await redis.zadd(keys.workerFaults('sick-1'), Date.now(), 'fault');
-      assert.equal(await run(workersCommand(), 'release', 'sick-1'), 'worker sick-1 released: it may take shards again');
+      assert.equal(
+        await run(workersCommand(), 'release', 'sick-1'),
+        'worker sick-1 released: it may take shards again',
+      );
       assert.equal(await redis.sismember(keys.quarantine(), 'sick-1'), 0);
       assert.equal(await redis.exists(keys.workerFaults('sick-1')), 0);
       await assert.rejects(run(workersCommand(), 'release', 'nobody'), /no worker nobody is quarantined/);

@@ -13,15 +13,15 @@ import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
 
 /** Broken numbers or bytes, or a sound message whose header names another job, step, shard or kind. */
 export type Fault =
-  | 'nan-gradient'
-  | 'truncated-message'
-  | 'wrong-job'
-  | 'wrong-step'
-  | 'wrong-shard'
-  | 'wrong-kind';
+  'nan-gradient' | 'truncated-message' | 'wrong-job' | 'wrong-step' | 'wrong-shard' | 'wrong-kind';
 
 function headerOf(task: Extract<ShardTask, { kind: 'train' }>, fault: Fault): ShardMessageMeta {
-  const header: ShardMessageMeta = { jobId: task.jobId, step: task.step, shard: task.shard, kind: 'gradient' };
+  const header: ShardMessageMeta = {
+    jobId: task.jobId,
+    step: task.step,
+    shard: task.shard,
+    kind: 'gradient',
+  };
   switch (fault) {
     case 'wrong-job':
       return { ...header, jobId: `${task.jobId}x` };

@@ -103,7 +103,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
       leaseMs: positiveInteger(env, 'LEADER_LEASE_MS', LEADERSHIP_DEFAULTS.leaseMs),
     },
     workerFaults: {
-      quarantineAfter: positiveInteger(env, 'QUARANTINE_AFTER_REJECTED', WORKER_FAULT_DEFAULTS.quarantineAfter),
+      quarantineAfter: positiveInteger(
+        env,
+        'QUARANTINE_AFTER_REJECTED',
+        WORKER_FAULT_DEFAULTS.quarantineAfter,
+      ),
       windowMs: positiveInteger(env, 'FAULT_WINDOW_MS', WORKER_FAULT_DEFAULTS.windowMs),
     },
   };
@@ -113,6 +117,7 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
 }

@@ -104,7 +104,12 @@ export class FakeJobRepository implements Partial<JobRepository> {
     job.state = { ...job.state, status, error: undefined };
   }
 
-  async setTrainingStatus(fence: number, id: string, status: TrainingStatus, error?: string): Promise<boolean> {
+  async setTrainingStatus(
+    fence: number,
+    id: string,
+    status: TrainingStatus,
+    error?: string,
+  ): Promise<boolean> {
     this.checkFence(fence);
     const job = this.jobs.get(id)!;
     const from = status === 'running' ? ['queued', 'running'] : ['running'];

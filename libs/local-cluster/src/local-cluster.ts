@@ -160,7 +160,16 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         env: options.workerEnv,
       });
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
-      return new LocalCluster(redisServer, redisUrl, prefix, dataRoot, coordinator, workers, env, options.stdio);
+      return new LocalCluster(
+        redisServer,
+        redisUrl,
+        prefix,
+        dataRoot,
+        coordinator,
+        workers,
+        env,
+        options.stdio,
+      );
     } catch (err) {
       await redisServer?.destroy();
       throw err;
@@ -183,7 +192,11 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
    * or a rolling update would; `env` goes over the first one's environment. stop() stops it too.
    */
   async addCoordinator(env: NodeJS.ProcessEnv = {}): Promise<CoordinatorProcess> {
-    const coordinator = new CoordinatorProcess(await freePort(), { ...this.coordinatorEnv, ...env }, this.stdio);
+    const coordinator = new CoordinatorProcess(
+      await freePort(),
+      { ...this.coordinatorEnv, ...env },
+      this.stdio,
+    );
     this.moreCoordinators.push(coordinator);
     await coordinator.start();
     return coordinator;

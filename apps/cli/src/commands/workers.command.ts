@@ -11,12 +11,16 @@ import { textTable } from '../text-table';
 /** `workers release <id>`: the coordinator's options may come before `release` or after it. */
 function releaseCommand(): Command {
   return new Command('release')
-    .description('Lift a quarantined worker’s quarantine and forget its rejected results (restart it if it exited)')
+    .description(
+      'Lift a quarantined worker’s quarantine and forget its rejected results (restart it if it exited)',
+    )
     .argument('<id>', 'the worker’s id, as `workers` lists it')
     .addOption(coordinatorUrlOption())
     .addOption(apiTokenOption())
     .action(async (id: string, _opts: CoordinatorOptions, command: Command) => {
-      const released = await new CoordinatorClient(command.optsWithGlobals<CoordinatorOptions>()).releaseWorker(id);
+      const released = await new CoordinatorClient(
+        command.optsWithGlobals<CoordinatorOptions>(),
+      ).releaseWorker(id);
       console.log(
         released.wasQuarantined
           ? `worker ${id} released: it may take shards again`
@@ -27,7 +31,9 @@ function releaseCommand(): Command {
 
 export function workersCommand(): Command {
   return new Command('workers')
-    .description('List the workers: alive, or gone within the last hour; `workers release <id>` lifts a quarantine')
+    .description(
+      'List the workers: alive, or gone within the last hour; `workers release <id>` lifts a quarantine',
+    )
     .addCommand(releaseCommand())
     .addOption(coordinatorUrlOption())
     .addOption(apiTokenOption())

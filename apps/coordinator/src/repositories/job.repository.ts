@@ -137,7 +137,12 @@ export class JobRepository {
    * only while running, so that it never overrides an operator's pause or cancel. False when the
    * job's status forbade it.
    */
-  async setTrainingStatus(fence: number, id: string, status: TrainingStatus, error?: string): Promise<boolean> {
+  async setTrainingStatus(
+    fence: number,
+    id: string,
+    status: TrainingStatus,
+    error?: string,
+  ): Promise<boolean> {
     const key = this.keys.job(id);
     const commands: FencedCommand[] = [['HSET', key, 'status', status, 'updatedAt', String(Date.now())]];
     commands.push(error ? ['HSET', key, 'error', error] : ['HDEL', key, 'error']);

@@ -1,11 +1,6 @@
 import { ModelLayouts } from '@resnet/model';
 import { ShardContribution, VectorKernels } from '@resnet/optimizer';
-import {
-  CodecError,
-  ReusableBuffer,
-  ShardMessageMeta,
-  ShardOutcome,
-} from '@resnet/protocol';
+import { CodecError, ReusableBuffer, ShardMessageMeta, ShardOutcome } from '@resnet/protocol';
 import { ModelTensorCodec } from '@resnet/job';
 import { RejectedShardResultError } from '../errors/shard.errors';
 
