@@ -247,7 +247,12 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     }
 
     it('a second coordinator started mid-job follows: each step is committed once', async () => {
-      const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, env: LEASE_ENV });
+      const cluster = await TestCluster.start({
+        workers: 2,
+        lockMs: LOCK_MS,
+        coordinatorProcess: true,
+        env: LEASE_ENV,
+      });
       try {
         let jobId = '';
         let second: CoordinatorProcess | undefined;
@@ -257,10 +262,13 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
           second = await cluster.addCoordinator();
         });
         await expectEachStepOnce(cluster, jobId);
-        const [first, other] = [await leadership(cluster.url), await leadership(second!.url)];
-        assert.equal(first.leading, true);
-        assert.equal(other.leading, false);
-        assert.equal(other.leader, first.coordinator, 'the follower names the leader');
+        // Usually the first leads throughout; a machine loaded enough to delay its renewals hands the
+        // lead over, which is no less correct. Either way exactly one leads, and both name it.
+        await until('one leader named by both coordinators', async () => {
+          const views = [await leadership(cluster.url), await leadership(second!.url)];
+          const leaders = views.filter((v) => v.leading).map((v) => v.coordinator);
+          return leaders.length === 1 && views.every((v) => v.leader === leaders[0]);
+        });
         await expectNoWorkerBlamed(cluster);
       } finally {
         await cluster.stop();

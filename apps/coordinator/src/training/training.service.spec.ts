@@ -141,6 +141,7 @@ describe('TrainingService', () => {
     await jobs.setStep('j', 1); // and committed the step this one is computing
     release();
     await until('it stepped down', () => leadership.stepDowns.length === 1);
+    await service.onModuleDestroy(); // every loop has stopped: none waits on the step-down
     assert.equal(leadership.token, null);
     assert.equal(jobs.jobs.get('j')!.state.status, 'running');
     assert.equal(jobs.jobs.get('j')!.state.error, undefined);

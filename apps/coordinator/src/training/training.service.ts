@@ -127,7 +127,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
 
   private async ended(jobId: string, err: Error, fence: number): Promise<void> {
     if (err instanceof FencedOffError) {
-      await this.leadership.stepDown(err.message);
+      this.stepDown(err);
       return;
     }
     if (err instanceof RedisDataLostError) {
@@ -151,8 +151,16 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
     } catch (writeErr) {
       if (!(writeErr instanceof FencedOffError)) throw writeErr;
-      await this.leadership.stepDown(writeErr.message);
+      this.stepDown(writeErr);
     }
+  }
+
+  /**
+   * Not awaited: stepping down waits for every loop to stop, this one included, which stops only
+   * once this returns.
+   */
+  private stepDown(refused: FencedOffError): void {
+    void this.leadership.stepDown(refused.message);
   }
 
   private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
