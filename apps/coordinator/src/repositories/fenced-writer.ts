@@ -55,7 +55,7 @@ export class FencedWriter {
       1,
       this.keys.leaderToken(),
       String(fence),
-      // cjson turns an empty array into an object, which ipairs reads as empty all the same.
+      // An empty list decodes to an empty Lua table, which ipairs walks as empty: no special case.
       JSON.stringify(conditions),
       JSON.stringify(commands),
     );
