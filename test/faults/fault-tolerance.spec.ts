@@ -271,7 +271,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
       }
     });
 
-    it('the leader killed with SIGKILL: the follower takes over and resumes from the last commit', async () => {
+    it('the leader killed with SIGKILL, twice: each time a follower takes over from the last commit, and no worker is blamed', async () => {
       const cluster = await TestCluster.start({
         workers: 2,
         lockMs: LOCK_MS,
@@ -279,16 +279,21 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
         env: LEASE_ENV,
       });
       try {
-        const follower = await cluster.addCoordinator();
-        let jobId = '';
-        await runDisturbed(cluster, async (id) => {
-          jobId = id;
-          await stepReached(cluster, id, 2);
-          cluster.useCoordinator(follower);
-          await cluster.coordinatorProcess.stop('SIGKILL');
-          await leads(follower.url);
-        });
-        await expectEachStepOnce(cluster, jobId);
+        /** One incident: a job whose leader is killed at step 2 while `next` follows. */
+        const killLeaderDuringJob = async (leader: CoordinatorProcess, next: CoordinatorProcess) => {
+          let jobId = '';
+          await runDisturbed(cluster, async (id) => {
+            jobId = id;
+            await stepReached(cluster, id, 2);
+            cluster.useCoordinator(next);
+            await leader.stop('SIGKILL');
+            await leads(next.url);
+          });
+          await expectEachStepOnce(cluster, jobId);
+        };
+        const second = await cluster.addCoordinator();
+        await killLeaderDuringJob(cluster.coordinatorProcess, second);
+        await killLeaderDuringJob(second, await cluster.addCoordinator());
         await expectNoWorkerBlamed(cluster);
       } finally {
         await cluster.stop();
