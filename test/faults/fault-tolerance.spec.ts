@@ -139,11 +139,14 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
     const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-2', () => 'nan-gradient');
     try {
-      await runDisturbed(cluster, async () => {
+      await runDisturbed(cluster, async (jobId) => {
         await until(
           'faulty worker quarantined',
           async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1,
         );
+        // Its only worker quarantined, the job says why it does not move on.
+        const stuck = (await cluster.request('GET', `/jobs/${jobId}`)).body;
+        assert.match(stuck.workersUnavailable, /^no worker can take shards: faulty-2 is quarantined/);
         cluster.workers.startMany(1);
       });
       const workers = (await cluster.request('GET', '/workers')).body as any[];
@@ -164,6 +167,13 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
       assert.match(done.error, /diverged|lower the learning rate/);
       const weights = await cluster.weights(layouts, job.id, done.step);
       assert.ok(weights.params.every(Number.isFinite), 'committed weights are finite');
+      // A failed job resumes from its last commit: here it diverges again, at the same step.
+      const resumed = await cluster.request('POST', `/jobs/${job.id}/resume`);
+      assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+      assert.equal(resumed.body.error, undefined);
+      const again = await cluster.waitForJob(job.id);
+      assert.equal(again.status, 'failed');
+      assert.equal(again.step, done.step);
     } finally {
       await cluster.stop();
     }
