@@ -29,6 +29,10 @@ export class RedisKeys {
   momentum(id: string): string {
     return `${this.prefix}:job:${id}:momentum`;
   }
+  /** Weights version `version`, written ahead of the commit that renames it to weights(id, version). */
+  weightsStaged(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:weights:${version}:staged`;
+  }
   /**
    * Version `version`'s optimizer state, written ahead of the commit that renames it to momentum(id).
    * Per version, so that a deposed leader still staging an older step cannot overwrite the leader's.

@@ -36,6 +36,9 @@ export interface StepCommit {
   readonly gradientKeys: readonly string[];
 }
 
+/** How long a step's staged weights and optimizer state outlive a commit that never comes. */
+const STAGED_TTL_SECONDS = 3600;
+
 /** The statuses a training loop writes; any other change of status is an operator's. */
 export type TrainingStatus = Extract<JobStatus, 'running' | 'completed' | 'failed'>;
 
@@ -171,21 +174,29 @@ export class JobRepository {
    * Commits a step atomically: the new weights version, the optimizer state, the step counter and
    * the step's metrics land together or not at all, and the previous version and the step's
    * gradient blobs are freed. The two big values travel first, through the blob connection, under
-   * keys that nothing reads yet (workers hear of the new version only once its shards are queued);
-   * the commit itself is one small fenced script that renames the optimizer state into place, and
-   * only if the job is still at `previous`: each step is committed once, whoever else computed it.
+   * staged keys that nothing reads; the commit itself is one small fenced script that renames them
+   * into place, and only if the job is still at `previous`: each step is committed once, whoever
+   * else computed it. Staged values expire unless committed, so a deposed leader whose commit is
+   * refused leaves nothing behind for long.
    */
   async commitStep(c: StepCommit, fence: number): Promise<void> {
-    const staged = this.keys.momentumStaged(c.jobId, c.version);
+    const stagedWeights = this.keys.weightsStaged(c.jobId, c.version);
+    const stagedMomentum = this.keys.momentumStaged(c.jobId, c.version);
+    const weights = this.keys.weights(c.jobId, c.version);
+    const momentum = this.keys.momentum(c.jobId);
     const job = this.keys.job(c.jobId);
     await Promise.all([
-      this.blobs.set(this.keys.weights(c.jobId, c.version), c.weights),
-      this.blobs.set(staged, encodeVelocity(c.velocity, c.velocityMessage)),
+      this.blobs.set(stagedWeights, c.weights, STAGED_TTL_SECONDS),
+      this.blobs.set(stagedMomentum, encodeVelocity(c.velocity, c.velocityMessage), STAGED_TTL_SECONDS),
     ]);
     const committed = await this.fencedWrite(
       fence,
       [
-        ['RENAME', staged, this.keys.momentum(c.jobId)],
+        // RENAME carries the expiry over: PERSIST drops it.
+        ['RENAME', stagedWeights, weights],
+        ['PERSIST', weights],
+        ['RENAME', stagedMomentum, momentum],
+        ['PERSIST', momentum],
         ['HSET', job, 'step', String(c.version), 'updatedAt', String(Date.now())],
         ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
         // UNLINK frees the big values off Redis's main thread.
