@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   DEFAULT_COORDINATOR_HOST,
@@ -5,8 +6,6 @@ import {
   DEFAULT_REDIS_PREFIX,
   DEFAULT_REDIS_URL,
 } from '@resnet/protocol';
-import { LEADERSHIP_DEFAULTS, LeadershipOptions } from './leadership/leadership.options';
-import { WORKER_FAULT_DEFAULTS, WorkerFaultOptions } from './workers/worker-fault.options';
 
 /** Settings from the environment (variable in brackets), read once at start-up by configFromEnv. */
 export interface CoordinatorConfig {
@@ -66,6 +65,44 @@ export interface CoordinatorConfig {
    */
   readonly workerFaults: WorkerFaultOptions;
 }
+
+/** How coordinators sharing one Redis and prefix choose the one that runs the training loops. */
+export interface LeadershipOptions {
+  /**
+   * This coordinator's name in the lease, GET /health and the dashboard (COORDINATOR_ID); unique
+   * per process, so that a restarted coordinator is never mistaken for its predecessor.
+   * @defaultValue `<hostname>-<pid>`
+   */
+  readonly coordinatorId: string;
+  /**
+   * How long the leader's lease lasts unless renewed (LEADER_LEASE_MS), renewed every third of it:
+   * when the leader dies, a follower takes over within this time.
+   * @defaultValue 10000
+   */
+  readonly leaseMs: number;
+}
+
+export const LEADERSHIP_DEFAULTS: LeadershipOptions = {
+  coordinatorId: `${os.hostname()}-${process.pid}`,
+  leaseMs: 10_000,
+};
+
+/** When rejected results get a worker quarantined. Crashes never count: only results refused for their content. */
+export interface WorkerFaultOptions {
+  /**
+   * Rejected results within `windowMs` that quarantine a worker (QUARANTINE_AFTER_REJECTED).
+   * @defaultValue 3
+   */
+  readonly quarantineAfter: number;
+  /**
+   * Rejected results older than this are forgotten (FAULT_WINDOW_MS), so that rare incidents
+   * never add up to a quarantine over a worker's life.
+   * @defaultValue 3600000 (an hour)
+   */
+  readonly windowMs: number;
+}
+
+export const WORKER_FAULT_DEFAULTS: WorkerFaultOptions = { quarantineAfter: 3, windowMs: 3600_000 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
