@@ -108,23 +108,27 @@ describe('local SGD across worker processes', function () {
   });
 
   it("refuses a gradient message in a local-SGD job, naming the worker's version as the cause", () => {
+    const header = { jobId: 'j', step: 0, shard: 0 };
     const message = (kind: ShardMessageMeta['kind']) =>
       ModelTensorCodec.encode(
         layouts,
         new Float32Array(layouts.params.size),
         new Float32Array(layouts.state.size),
-        { jobId: 'j', step: 0, shard: 0, kind } satisfies ShardMessageMeta,
+        { ...header, kind } satisfies ShardMessageMeta,
       );
     const outcome = { workerId: 'w', lossSum: 1, correct: 0, count: 8, computeMs: 1, gradientKey: 'k' };
     assert.throws(
-      () => validatedContribution(layouts, outcome, message('gradient'), 'delta'),
+      () => validatedContribution(layouts, outcome, message('gradient'), { ...header, kind: 'delta' }),
       (err: Error) =>
         err instanceof RejectedShardResultError && /predates local SGD; update it/.test(err.message),
     );
     assert.throws(
-      () => validatedContribution(layouts, outcome, message('delta'), 'gradient'),
+      () => validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'gradient' }),
       RejectedShardResultError,
     );
-    assert.equal(validatedContribution(layouts, outcome, message('delta'), 'delta').count, 8);
+    assert.equal(
+      validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'delta' }).count,
+      8,
+    );
   });
 });

@@ -7,6 +7,8 @@ import { jobActionCommand } from '../../apps/cli/src/commands/job-action.command
 import { statusCommand } from '../../apps/cli/src/commands/status.command';
 import { submitCommand } from '../../apps/cli/src/commands/submit.command';
 import { workersCommand } from '../../apps/cli/src/commands/workers.command';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '@resnet/protocol';
 import { freePort } from '@resnet/local-cluster';
 import { DashboardCluster } from './dashboard-cluster';
 
@@ -83,7 +85,7 @@ describe('CLI commands against a running coordinator', function () {
     assert.match(await run(jobActionCommand('cancel'), id), / is cancelled at step 0\//);
     await assert.rejects(
       run(jobActionCommand('resume'), id),
-      /job \w+ is cancelled; only paused jobs can be resumed/,
+      /job \w+ is cancelled; only paused or failed jobs can be resumed/,
     );
     await assert.rejects(run(jobActionCommand('cancel'), 'nosuchjob'), /no job with id nosuchjob/);
   });
@@ -119,6 +121,24 @@ describe('CLI commands against a running coordinator', function () {
     assert.match(output, /^job \w+ cancelled at step 0\/\d+$/m);
     assert.equal(process.exitCode, 1, 'a job that did not complete fails the command');
     process.exitCode = 0;
+  });
+
+  it('releases a quarantined worker, forgetting its faults, and names an unknown one', async () => {
+    const keys = new RedisKeys(cluster.prefix);
+    const redis = new Redis(cluster.redis.url);
+    try {
+      await redis.sadd(keys.quarantine(), 'sick-1');
+      await redis.zadd(keys.workerFaults('sick-1'), Date.now(), 'fault');
+      assert.equal(
+        await run(workersCommand(), 'release', 'sick-1'),
+        'worker sick-1 released: it may take shards again',
+      );
+      assert.equal(await redis.sismember(keys.quarantine(), 'sick-1'), 0);
+      assert.equal(await redis.exists(keys.workerFaults('sick-1')), 0);
+      await assert.rejects(run(workersCommand(), 'release', 'nobody'), /no worker nobody is quarantined/);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('lists workers and explains a missing token and an unreachable coordinator', async () => {

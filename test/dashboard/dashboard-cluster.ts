@@ -43,6 +43,11 @@ export class DashboardCluster {
     return this.cluster.workers;
   }
 
+  /** The key prefix of this cluster's coordinator and workers. */
+  get prefix(): string {
+    return this.cluster.prefix;
+  }
+
   async get(path: string): Promise<{ status: number; text: string; contentType: string | null }> {
     const res = await fetch(`${this.url}${path}`);
     return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type') };

@@ -100,6 +100,13 @@ describe('dashboard in a browser', function () {
     );
   }
 
+  it('names the leading coordinator in the top bar', async () => {
+    // The only coordinator leads: the page says so, and that it is the one serving it.
+    await page.waitForFunction(() =>
+      /^leader: \S+ \(this one\)$/.test(document.querySelector('#leader')?.textContent ?? ''),
+    );
+  });
+
   it('shows the server’s validation messages for a bad job', async () => {
     await fillJobForm({ ...SMALL_JOB, batchSize: '0', lr: '-1' });
     await page.click('#job-form button[type=submit]');

@@ -1,10 +1,40 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { layoutsOf } from '@resnet/model';
-import { RedisKeys, SHARD_QUEUE, ShardOutcome, ShardTask, WorkerInfo } from '@resnet/protocol';
+import {
+  RedisKeys,
+  SHARD_QUEUE,
+  ShardMessageMeta,
+  ShardOutcome,
+  ShardTask,
+  WorkerInfo,
+} from '@resnet/protocol';
 import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
 
-export type Fault = 'nan-gradient' | 'truncated-message';
+/** Broken numbers or bytes, or a sound message whose header names another job, step, shard or kind. */
+export type Fault =
+  'nan-gradient' | 'truncated-message' | 'wrong-job' | 'wrong-step' | 'wrong-shard' | 'wrong-kind';
+
+function headerOf(task: Extract<ShardTask, { kind: 'train' }>, fault: Fault): ShardMessageMeta {
+  const header: ShardMessageMeta = {
+    jobId: task.jobId,
+    step: task.step,
+    shard: task.shard,
+    kind: 'gradient',
+  };
+  switch (fault) {
+    case 'wrong-job':
+      return { ...header, jobId: `${task.jobId}x` };
+    case 'wrong-step':
+      return { ...header, step: task.step + 1 };
+    case 'wrong-shard':
+      return { ...header, shard: task.shard + 1 };
+    case 'wrong-kind':
+      return { ...header, kind: 'delta' };
+    default:
+      return header;
+  }
+}
 
 /**
  * A worker that speaks the protocol but returns broken results: what a host with bad memory or a
@@ -47,7 +77,12 @@ export class FaultyWorker {
     const spec = JSON.parse((await this.redis.hget(this.keys.job(task.jobId), 'spec'))!) as TrainingJobSpec;
     const layouts = layoutsOf(architectureOf(spec));
     const params = new Float32Array(layouts.params.size).fill(fault === 'nan-gradient' ? NaN : 0.5);
-    let message = ModelTensorCodec.encode(layouts, params, new Float32Array(layouts.state.size), {});
+    let message = ModelTensorCodec.encode(
+      layouts,
+      params,
+      new Float32Array(layouts.state.size),
+      headerOf(task, fault),
+    );
     if (fault === 'truncated-message') message = message.subarray(0, message.length - 100);
     const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
     await this.redis.set(gradientKey, message, 'EX', 600);

@@ -33,6 +33,8 @@ export interface TestClusterOptions {
  */
 export class TestCluster {
   readonly keys = new RedisKeys(PREFIX);
+  /** Where request() and the helpers built on it send the API calls: the first coordinator unless told. */
+  private apiUrl: string | null = null;
 
   private constructor(
     private readonly cluster: LocalCluster<CoordinatorHandle>,
@@ -57,7 +59,17 @@ export class TestCluster {
   }
 
   get url(): string {
-    return this.cluster.url;
+    return this.apiUrl ?? this.cluster.url;
+  }
+
+  /** One more coordinator process on this cluster's Redis and prefix (see LocalCluster.addCoordinator). */
+  addCoordinator(env?: NodeJS.ProcessEnv): Promise<CoordinatorProcess> {
+    return this.cluster.addCoordinator(env);
+  }
+
+  /** Sends the API calls to `coordinator` from now on: the first one is about to be killed or frozen. */
+  useCoordinator(coordinator: { readonly url: string }): void {
+    this.apiUrl = coordinator.url;
   }
 
   get redisServer(): EmbeddedRedis {

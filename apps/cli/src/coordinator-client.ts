@@ -57,6 +57,10 @@ export class CoordinatorClient {
     return this.request('GET', '/workers');
   }
 
+  releaseWorker(id: string): Promise<{ id: string; wasQuarantined: boolean }> {
+    return this.request('POST', `/workers/${encodeURIComponent(id)}/release`);
+  }
+
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   DEFAULT_COORDINATOR_HOST,
@@ -58,7 +59,55 @@ export interface CoordinatorConfig {
    * @defaultValue 1
    */
   readonly maxConcurrentJobs: number;
+  /**
+   * Which of the coordinators on this Redis and prefix runs the training loops.
+   * @defaultValue LEADERSHIP_DEFAULTS
+   */
+  readonly leadership: LeadershipOptions;
+  /**
+   * When rejected results quarantine a worker.
+   * @defaultValue WORKER_FAULT_DEFAULTS
+   */
+  readonly workerFaults: WorkerFaultOptions;
 }
+
+/** How coordinators sharing one Redis and prefix choose the one that runs the training loops. */
+export interface LeadershipOptions {
+  /**
+   * This coordinator's name in the lease, GET /health and the dashboard (COORDINATOR_ID); unique
+   * per process, so that a restarted coordinator is never mistaken for its predecessor.
+   * @defaultValue `<hostname>-<pid>`
+   */
+  readonly coordinatorId: string;
+  /**
+   * How long the leader's lease lasts unless renewed (LEADER_LEASE_MS), renewed every third of it:
+   * when the leader dies, a follower takes over within this time.
+   * @defaultValue 10000
+   */
+  readonly leaseMs: number;
+}
+
+export const LEADERSHIP_DEFAULTS: LeadershipOptions = {
+  coordinatorId: `${os.hostname()}-${process.pid}`,
+  leaseMs: 10_000,
+};
+
+/** When rejected results get a worker quarantined. Crashes never count: only results refused for their content. */
+export interface WorkerFaultOptions {
+  /**
+   * Rejected results within `windowMs` that quarantine a worker (QUARANTINE_AFTER_REJECTED).
+   * @defaultValue 3
+   */
+  readonly quarantineAfter: number;
+  /**
+   * Rejected results older than this are forgotten (FAULT_WINDOW_MS), so that rare incidents
+   * never add up to a quarantine over a worker's life.
+   * @defaultValue 3600000 (an hour)
+   */
+  readonly windowMs: number;
+}
+
+export const WORKER_FAULT_DEFAULTS: WorkerFaultOptions = { quarantineAfter: 3, windowMs: 3600_000 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -81,12 +130,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!LOG_FORMATS.includes(logFormat)) {
     throw new Error(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${env.LOG_FORMAT}"`);
   }
-  const maxConcurrentJobs = Number(env.MAX_CONCURRENT_JOBS ?? 1);
-  if (!Number.isInteger(maxConcurrentJobs) || maxConcurrentJobs < 1) {
-    throw new Error(
-      `MAX_CONCURRENT_JOBS must be a whole number of at least 1, got "${env.MAX_CONCURRENT_JOBS}"`,
-    );
-  }
   return {
     port,
     host: env.HOST ?? DEFAULT_COORDINATOR_HOST,
@@ -97,6 +140,27 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
     apiToken: env.API_TOKEN || null,
-    maxConcurrentJobs,
+    maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', 1),
+    leadership: {
+      coordinatorId: env.COORDINATOR_ID || LEADERSHIP_DEFAULTS.coordinatorId,
+      leaseMs: positiveInteger(env, 'LEADER_LEASE_MS', LEADERSHIP_DEFAULTS.leaseMs),
+    },
+    workerFaults: {
+      quarantineAfter: positiveInteger(
+        env,
+        'QUARANTINE_AFTER_REJECTED',
+        WORKER_FAULT_DEFAULTS.quarantineAfter,
+      ),
+      windowMs: positiveInteger(env, 'FAULT_WINDOW_MS', WORKER_FAULT_DEFAULTS.windowMs),
+    },
   };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
 }

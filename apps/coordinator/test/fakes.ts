@@ -11,10 +11,12 @@ import {
   StepMetrics,
 } from '@resnet/protocol';
 import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
+import { FencedOffError } from '../src/errors/leadership.errors';
 import { RejectedShardResultError } from '../src/errors/shard.errors';
+import { LeadershipListener, LeadershipService } from '../src/leadership/leadership.service';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
-import { JobRepository, StepCommit, StoredJob } from '../src/repositories/job.repository';
+import { JobRepository, StepCommit, StoredJob, TrainingStatus } from '../src/repositories/job.repository';
 import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
 import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
 
@@ -71,6 +73,8 @@ export class FakeJobRepository implements Partial<JobRepository> {
   readonly commits: StepCommit[] = [];
   readonly announced: { jobId: string; version: number; previous: number }[] = [];
   readonly restored: string[] = [];
+  /** The fencing token in "Redis": the current leader's. Writes under another are refused. */
+  leaderFence = 1;
   private velocities = new Map<string, Float32Array>();
 
   /** A job at step 0 with its initial weights, as JobsService.create stores it; each later than the last. */
@@ -98,9 +102,23 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return [...this.jobs.keys()].map((id) => ({ ...this.jobs.get(id)! }));
   }
 
-  async setStatus(id: string, status: JobStatus, error?: string): Promise<void> {
+  async setStatus(id: string, status: JobStatus): Promise<void> {
     const job = this.jobs.get(id)!;
-    job.state = { ...job.state, status, ...(error ? { error } : {}) };
+    job.state = { ...job.state, status, error: undefined };
+  }
+
+  async setTrainingStatus(
+    fence: number,
+    id: string,
+    status: TrainingStatus,
+    error?: string,
+  ): Promise<boolean> {
+    this.checkFence(fence);
+    const job = this.jobs.get(id)!;
+    const from = status === 'running' ? ['queued', 'running'] : ['running'];
+    if (!from.includes(job.state.status)) return false;
+    job.state = { ...job.state, status, error };
+    return true;
   }
 
   async weights(id: string, version: number): Promise<Buffer> {
@@ -117,7 +135,10 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return this.gradients.get(key) ?? null;
   }
 
-  async commitStep(c: StepCommit): Promise<void> {
+  async commitStep(c: StepCommit, fence: number): Promise<void> {
+    this.checkFence(fence);
+    if (this.jobs.get(c.jobId)?.state.step !== c.previous)
+      throw new FencedOffError(`step ${c.previous} was committed by another coordinator`);
     this.commits.push(c);
     this.versions.set(`${c.jobId}@${c.version}`, Buffer.from(c.weights));
     const job = this.jobs.get(c.jobId);
@@ -129,7 +150,8 @@ export class FakeJobRepository implements Partial<JobRepository> {
     this.announced.push({ jobId, version, previous });
   }
 
-  async pushEval(id: string, metrics: EvalMetrics): Promise<void> {
+  async pushEval(id: string, metrics: EvalMetrics, fence: number): Promise<void> {
+    this.checkFence(fence);
     this.metricsOf.get(id)!.evals.push(metrics);
   }
 
@@ -147,6 +169,42 @@ export class FakeJobRepository implements Partial<JobRepository> {
 
   as(): JobRepository {
     return this as unknown as JobRepository;
+  }
+
+  private checkFence(fence: number): void {
+    if (fence !== this.leaderFence) throw new FencedOffError(`fencing token ${fence} is stale`);
+  }
+}
+
+/** Leadership decided by the test: it elects and deposes the listener by hand. */
+export class FakeLeadership implements Partial<LeadershipService> {
+  token: number | null = null;
+  readonly coordinatorId = 'coordinator-under-test';
+  readonly stepDowns: string[] = [];
+  private listener: LeadershipListener | null = null;
+
+  follow(listener: LeadershipListener): void {
+    this.listener = listener;
+  }
+
+  async elect(fence: number): Promise<void> {
+    this.token = fence;
+    await this.listener!.elected(fence);
+  }
+
+  async renew(): Promise<void> {
+    await this.listener!.leading(this.token!);
+  }
+
+  async stepDown(reason: string): Promise<void> {
+    if (this.token === null) return;
+    this.token = null;
+    this.stepDowns.push(reason);
+    await this.listener!.deposed(reason);
+  }
+
+  as(): LeadershipService {
+    return this as unknown as LeadershipService;
   }
 }
 

@@ -99,7 +99,7 @@ async function main(options: WorkerOptions): Promise<void> {
       if (quarantined) {
         currentShard = null;
         void shutdown(
-          'quarantined by the coordinator after repeated rejected results; check this host, then restart with a new --name',
+          'quarantined by the coordinator after repeated rejected results; check this host, then release it (`npm run cli -- workers release <id>`) and restart it',
           3,
         );
         throw new Error(`worker ${id} is quarantined`);
@@ -128,7 +128,8 @@ async function main(options: WorkerOptions): Promise<void> {
       // the slowest shard. A worker that dies loses its shard to another once the lock expires.
       lockDuration: Number(options.lockMs),
       stalledInterval: Number(options.lockMs) / 2,
-      maxStalledCount: 3,
+      // A stalled shard is a crashed or frozen worker, never a fault of the shard: re-queue it however often.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     },
   );
   worker.on('failed', (job, err) =>

@@ -12,4 +12,6 @@ export interface JobView extends JobState {
   readonly spec: TrainingJobSpec;
   /** While queued: 1 for the job that starts next, and so on. */
   readonly queuePosition?: number;
+  /** Set while the job is queued or running and no worker can take its shards: why, and what to do. */
+  readonly workersUnavailable?: string;
 }

@@ -42,6 +42,14 @@ export class CoordinatorProcess {
     }
   }
 
+  /**
+   * Freezes it (SIGSTOP) as a long pause or a network partition would, or thaws it (SIGCONT);
+   * unlike stop(), waits for nothing.
+   */
+  freeze(frozen: boolean): void {
+    this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Stops it as Ctrl-C would: it finishes what it writes, then exits. */
   close(): Promise<void> {
     return this.stop();

@@ -97,6 +97,9 @@ export interface LocalClusterOptions {
  * `up`, the tests and the benchmarks.
  */
 export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
+  /** Coordinators started by addCoordinator, stopped with the cluster. */
+  private readonly moreCoordinators: CoordinatorProcess[] = [];
+
   private constructor(
     /** The private redis-server, when the cluster started one. */
     readonly redisServer: EmbeddedRedis | null,
@@ -105,6 +108,9 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     readonly dataRoot: string | undefined,
     readonly coordinator: C,
     readonly workers: WorkerPool,
+    /** The environment the first coordinator was started with, for the ones added later. */
+    private readonly coordinatorEnv: NodeJS.ProcessEnv,
+    private readonly stdio: 'inherit' | 'ignore' | undefined,
   ) {}
 
   get url(): string {
@@ -154,7 +160,16 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         env: options.workerEnv,
       });
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
-      return new LocalCluster(redisServer, redisUrl, prefix, dataRoot, coordinator, workers);
+      return new LocalCluster(
+        redisServer,
+        redisUrl,
+        prefix,
+        dataRoot,
+        coordinator,
+        workers,
+        env,
+        options.stdio,
+      );
     } catch (err) {
       await redisServer?.destroy();
       throw err;
@@ -172,9 +187,25 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     }
   }
 
-  /** Stops the workers (SIGKILL: at once, mid-shard), the coordinator, and the private Redis. */
+  /**
+   * Starts one more coordinator process on the same Redis, prefix and folders, as a second replica
+   * or a rolling update would; `env` goes over the first one's environment. stop() stops it too.
+   */
+  async addCoordinator(env: NodeJS.ProcessEnv = {}): Promise<CoordinatorProcess> {
+    const coordinator = new CoordinatorProcess(
+      await freePort(),
+      { ...this.coordinatorEnv, ...env },
+      this.stdio,
+    );
+    this.moreCoordinators.push(coordinator);
+    await coordinator.start();
+    return coordinator;
+  }
+
+  /** Stops the workers (SIGKILL: at once, mid-shard), the coordinators, and the private Redis. */
   async stop(workerSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.workers.stopAll(workerSignal);
+    await Promise.all(this.moreCoordinators.map((c) => c.close()));
     await this.coordinator.close();
     await this.redisServer?.destroy();
   }

@@ -29,9 +29,16 @@ export class RedisKeys {
   momentum(id: string): string {
     return `${this.prefix}:job:${id}:momentum`;
   }
-  /** The next step's optimizer state, written ahead of the commit that renames it to momentum(id). */
-  momentumStaged(id: string): string {
-    return `${this.prefix}:job:${id}:momentum:staged`;
+  /** Weights version `version`, written ahead of the commit that renames it to weights(id, version). */
+  weightsStaged(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:weights:${version}:staged`;
+  }
+  /**
+   * Version `version`'s optimizer state, written ahead of the commit that renames it to momentum(id).
+   * Per version, so that a deposed leader still staging an older step cannot overwrite the leader's.
+   */
+  momentumStaged(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:momentum:staged:${version}`;
   }
   stepMetrics(id: string): string {
     return `${this.prefix}:job:${id}:metrics`;
@@ -49,12 +56,23 @@ export class RedisKeys {
   workerIndex(): string {
     return `${this.prefix}:workers`;
   }
-  /** Rejected results per worker id. */
-  workerFaults(): string {
-    return `${this.prefix}:worker-faults`;
+  /** When a worker's results were rejected: a sorted set of times, so that old faults age out. */
+  workerFaults(workerId: string): string {
+    return `${this.prefix}:worker-faults:${workerId}`;
   }
   /** Worker ids whose results are refused; workers read it and stop taking shards. */
   quarantine(): string {
     return `${this.prefix}:quarantine`;
+  }
+  /** The lease of the coordinator that leads the training loops: its id, expiring unless renewed. */
+  leaderLease(): string {
+    return `${this.prefix}:leader`;
+  }
+  /**
+   * The fencing token: incremented by each coordinator that takes the lease, so it always holds the
+   * current leader's token. Every write of a training loop checks it against the token it started under.
+   */
+  leaderToken(): string {
+    return `${this.prefix}:leader:token`;
   }
 }

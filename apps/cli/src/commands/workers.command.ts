@@ -8,9 +8,33 @@ import {
 import { formatAgo } from '../time-format';
 import { textTable } from '../text-table';
 
+/** `workers release <id>`: the coordinator's options may come before `release` or after it. */
+function releaseCommand(): Command {
+  return new Command('release')
+    .description(
+      'Lift a quarantined worker’s quarantine and forget its rejected results (restart it if it exited)',
+    )
+    .argument('<id>', 'the worker’s id, as `workers` lists it')
+    .addOption(coordinatorUrlOption())
+    .addOption(apiTokenOption())
+    .action(async (id: string, _opts: CoordinatorOptions, command: Command) => {
+      const released = await new CoordinatorClient(
+        command.optsWithGlobals<CoordinatorOptions>(),
+      ).releaseWorker(id);
+      console.log(
+        released.wasQuarantined
+          ? `worker ${id} released: it may take shards again`
+          : `worker ${id} was not quarantined; its rejected results are forgotten`,
+      );
+    });
+}
+
 export function workersCommand(): Command {
   return new Command('workers')
-    .description('List the workers: alive, or gone within the last hour')
+    .description(
+      'List the workers: alive, or gone within the last hour; `workers release <id>` lifts a quarantine',
+    )
+    .addCommand(releaseCommand())
     .addOption(coordinatorUrlOption())
     .addOption(apiTokenOption())
     .option('--json', 'print the API response as JSON')
@@ -29,7 +53,7 @@ export function workersCommand(): Command {
             w.imagesPerSecond === null ? '-' : w.imagesPerSecond.toFixed(1),
             w.currentShard ?? 'idle',
             formatAgo(w.lastSeen),
-            w.alive ? 'alive' : 'left',
+            w.quarantined ? 'quarantined' : w.alive ? 'alive' : 'left',
           ]),
           new Set([4]),
         ),

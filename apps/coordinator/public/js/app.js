@@ -60,7 +60,25 @@ function setConnection(stateName, text) {
   connection.textContent = text;
 }
 
+/** Which coordinator leads the training loops, and whether it is the one serving this page (GET /health). */
+async function showLeader() {
+  const leader = document.getElementById('leader');
+  try {
+    const res = await fetch('health');
+    const { coordinator, leader: id } = (await res.json()).info?.leadership ?? {};
+    leader.textContent = !id
+      ? 'no leader yet'
+      : id === coordinator
+        ? `leader: ${id} (this one)`
+        : `leader: ${id}`;
+  } catch {
+    leader.textContent = '';
+  }
+}
+
 setUpJobForm((job) => select(job.id));
+void showLeader();
+setInterval(() => void showLeader(), 5000);
 window.addEventListener('hashchange', () => select(selectedFromUrl()));
 // Heartbeat ages move on between events.
 setInterval(() => renderWorkers(state.workers), 1000);

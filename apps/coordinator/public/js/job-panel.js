@@ -164,9 +164,12 @@ export class JobPanel {
     status.dataset.status = job.status;
     document.getElementById('job-id').textContent = job.id;
     this.buttons.pause.disabled = !['queued', 'running'].includes(job.status);
-    this.buttons.resume.disabled = job.status !== 'paused';
+    this.buttons.resume.disabled = !['paused', 'failed'].includes(job.status);
     this.buttons.cancel.disabled = !['queued', 'running', 'paused'].includes(job.status);
     if (job.error) this.showError(job.error);
+    const workers = document.getElementById('job-workers');
+    workers.textContent = job.workersUnavailable ?? '';
+    workers.hidden = !job.workersUnavailable;
     this.drawStats();
   }
 

@@ -34,6 +34,8 @@ export interface JobSummary {
   readonly priority: number;
   /** While queued: 1 for the job that starts next. */
   readonly queuePosition?: number;
+  /** See JobView.workersUnavailable. */
+  readonly workersUnavailable?: string;
   readonly model: string;
   readonly dataset: string;
   readonly batchSize: number;
@@ -185,6 +187,7 @@ export class DashboardEventsService {
       ...(job.error ? { error: job.error } : {}),
       priority: job.priority,
       ...(job.queuePosition === undefined ? {} : { queuePosition: job.queuePosition }),
+      ...(job.workersUnavailable ? { workersUnavailable: job.workersUnavailable } : {}),
       model: spec.model,
       dataset,
       batchSize: spec.batchSize,

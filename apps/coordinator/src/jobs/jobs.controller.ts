@@ -78,7 +78,11 @@ export class JobsController {
     return this.jobs.pause(id);
   }
 
-  @JobAction('resume', 'Continue a paused job from its last committed step', 'The job is not paused')
+  @JobAction(
+    'resume',
+    'Continue a paused or failed job from its last committed step',
+    'The job is not paused or failed',
+  )
   resume(@Param('id') id: string) {
     return this.jobs.resume(id);
   }

@@ -14,6 +14,7 @@ import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { queuePositions } from '../training/job-queue';
 import { TrainingService } from '../training/training.service';
+import { WorkersService } from '../workers/workers.service';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JOB_DEFAULTS } from './job-defaults';
 import { JobSpecFactory } from './job-spec.factory';
@@ -25,6 +26,7 @@ export class JobsService {
     private readonly specs: JobSpecFactory,
     private readonly training: TrainingService,
     private readonly checkpoints: CheckpointService,
+    private readonly workers: WorkersService,
   ) {}
 
   async create(dto: CreateJobDto): Promise<JobView> {
@@ -57,15 +59,15 @@ export class JobsService {
   }
 
   async list(): Promise<JobView[]> {
-    const jobs = await this.jobs.list();
+    const [jobs, workersUnavailable] = await Promise.all([this.jobs.list(), this.workers.unavailability()]);
     const positions = queuePositions(jobs);
-    return jobs.map((job) => view(job, positions.get(job.state.id)));
+    return jobs.map((job) => view(job, workersUnavailable, positions.get(job.state.id)));
   }
 
   async get(id: string): Promise<JobView> {
-    const job = await this.stored(id);
-    if (job.state.status !== 'queued') return view(job);
-    return view(job, queuePositions(await this.jobs.list()).get(id));
+    const [job, workersUnavailable] = await Promise.all([this.stored(id), this.workers.unavailability()]);
+    if (job.state.status !== 'queued') return view(job, workersUnavailable);
+    return view(job, workersUnavailable, queuePositions(await this.jobs.list()).get(id));
   }
 
   async cancel(id: string): Promise<JobView> {
@@ -90,10 +92,13 @@ export class JobsService {
     return this.get(id);
   }
 
+  /** Continues a paused job, or retries a failed one, from its last committed step. */
   async resume(id: string): Promise<JobView> {
     const job = await this.stored(id);
-    if (job.state.status !== 'paused') {
-      throw new ConflictException(`job ${id} is ${job.state.status}; only paused jobs can be resumed`);
+    if (job.state.status !== 'paused' && job.state.status !== 'failed') {
+      throw new ConflictException(
+        `job ${id} is ${job.state.status}; only paused or failed jobs can be resumed`,
+      );
     }
     await this.training.resume(id);
     return this.get(id);
@@ -111,10 +116,16 @@ export class JobsService {
   }
 }
 
-function view({ spec, state }: StoredJob, queuePosition?: number): JobView {
+function view(
+  { spec, state }: StoredJob,
+  workersUnavailable: string | null = null,
+  queuePosition?: number,
+): JobView {
+  const waitsForWorkers = state.status === 'queued' || state.status === 'running';
   return {
     ...state,
     ...(queuePosition === undefined ? {} : { queuePosition }),
+    ...(waitsForWorkers && workersUnavailable ? { workersUnavailable } : {}),
     name: spec.name,
     totalSteps: spec.totalSteps,
     epoch: state.step / spec.stepsPerEpoch,

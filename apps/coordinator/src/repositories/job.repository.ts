@@ -13,6 +13,8 @@ import {
 } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
 import { BlobConnection } from '@resnet/redis-blobs';
+import { FencedOffError } from '../errors/leadership.errors';
+import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
 export interface StoredJob {
@@ -22,6 +24,8 @@ export interface StoredJob {
 
 export interface StepCommit {
   readonly jobId: string;
+  /** The version the step started from: the job's committed step, or the commit is another leader's duplicate. */
+  readonly previous: number;
   /** The version the step (or local-SGD round) produced (= global steps applied). */
   readonly version: number;
   readonly weights: Buffer;
@@ -32,13 +36,25 @@ export interface StepCommit {
   readonly gradientKeys: readonly string[];
 }
 
-/** Every Redis read and write about jobs: specs, states, weight versions, optimizer state, metrics. */
+/** How long a step's staged weights and optimizer state outlive a commit that never comes. */
+const STAGED_TTL_SECONDS = 3600;
+
+/** The statuses a training loop writes; any other change of status is an operator's. */
+/** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
+export type TrainingStatus = Extract<JobStatus, 'running' | 'completed' | 'failed' | 'queued'>;
+
+/**
+ * Every Redis read and write about jobs: specs, states, weight versions, optimizer state, metrics.
+ * The training loop's writes carry the fencing token the loop started under (see FencedWriter) and
+ * throw FencedOffError once another coordinator leads.
+ */
 @Injectable()
 export class JobRepository {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(BLOBS) private readonly blobs: BlobConnection,
     private readonly keys: RedisKeys,
+    private readonly fenced: FencedWriter,
   ) {}
 
   async create(
@@ -115,8 +131,31 @@ export class JobRepository {
     return jobs.filter((j): j is StoredJob => j !== null);
   }
 
-  async setStatus(id: string, status: JobStatus, error?: string): Promise<void> {
-    await this.redis.hset(this.keys.job(id), { status, updatedAt: Date.now(), ...(error ? { error } : {}) });
+  /** An operator's change of status (pause, cancel, resume), from any coordinator; clears a stale error. */
+  async setStatus(id: string, status: JobStatus): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.job(id), { status, updatedAt: Date.now() })
+      .hdel(this.keys.job(id), 'error')
+      .exec();
+  }
+
+  /**
+   * A training loop's change of status: `running` only from queued or running, and the outcome
+   * only while running, so that it never overrides an operator's pause or cancel. False when the
+   * job's status forbade it.
+   */
+  async setTrainingStatus(
+    fence: number,
+    id: string,
+    status: TrainingStatus,
+    error?: string,
+  ): Promise<boolean> {
+    const key = this.keys.job(id);
+    const commands: FencedCommand[] = [['HSET', key, 'status', status, 'updatedAt', String(Date.now())]];
+    commands.push(error ? ['HSET', key, 'error', error] : ['HDEL', key, 'error']);
+    const from = status === 'running' ? ['queued', 'running'] : ['running'];
+    return this.fencedWrite(fence, commands, [{ key, field: 'status', oneOf: from }]);
   }
 
   async weights(id: string, version: number): Promise<Buffer> {
@@ -140,23 +179,39 @@ export class JobRepository {
    * Commits a step atomically: the new weights version, the optimizer state, the step counter and
    * the step's metrics land together or not at all, and the previous version and the step's
    * gradient blobs are freed. The two big values travel first, through the blob connection, under
-   * keys that nothing reads yet (workers hear of the new version only once its shards are queued);
-   * the commit itself is one small MULTI that renames the optimizer state into place.
+   * staged keys that nothing reads; the commit itself is one small fenced script that renames them
+   * into place, and only if the job is still at `previous`: each step is committed once, whoever
+   * else computed it. Staged values expire unless committed, so a deposed leader whose commit is
+   * refused leaves nothing behind for long.
    */
-  async commitStep(c: StepCommit): Promise<void> {
-    const staged = this.keys.momentumStaged(c.jobId);
+  async commitStep(c: StepCommit, fence: number): Promise<void> {
+    const stagedWeights = this.keys.weightsStaged(c.jobId, c.version);
+    const stagedMomentum = this.keys.momentumStaged(c.jobId, c.version);
+    const weights = this.keys.weights(c.jobId, c.version);
+    const momentum = this.keys.momentum(c.jobId);
+    const job = this.keys.job(c.jobId);
     await Promise.all([
-      this.blobs.set(this.keys.weights(c.jobId, c.version), c.weights),
-      this.blobs.set(staged, encodeVelocity(c.velocity, c.velocityMessage)),
+      this.blobs.set(stagedWeights, c.weights, STAGED_TTL_SECONDS),
+      this.blobs.set(stagedMomentum, encodeVelocity(c.velocity, c.velocityMessage), STAGED_TTL_SECONDS),
     ]);
-    await this.redis
-      .multi()
-      .rename(staged, this.keys.momentum(c.jobId))
-      .hset(this.keys.job(c.jobId), { step: c.version, updatedAt: Date.now() })
-      .rpush(this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics))
-      // UNLINK frees the big values off Redis's main thread.
-      .unlink(this.keys.weights(c.jobId, c.version - 1), ...c.gradientKeys)
-      .exec();
+    const committed = await this.fencedWrite(
+      fence,
+      [
+        // RENAME carries the expiry over: PERSIST drops it.
+        ['RENAME', stagedWeights, weights],
+        ['PERSIST', weights],
+        ['RENAME', stagedMomentum, momentum],
+        ['PERSIST', momentum],
+        ['HSET', job, 'step', String(c.version), 'updatedAt', String(Date.now())],
+        ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
+        // UNLINK frees the big values off Redis's main thread.
+        ['UNLINK', this.keys.weights(c.jobId, c.previous), ...c.gradientKeys],
+      ],
+      [{ key: job, field: 'step', oneOf: [String(c.previous)] }],
+    );
+    if (!committed) {
+      throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
+    }
   }
 
   /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */
@@ -167,8 +222,8 @@ export class JobRepository {
     );
   }
 
-  async pushEval(id: string, metrics: EvalMetrics): Promise<void> {
-    await this.redis.rpush(this.keys.evalMetrics(id), JSON.stringify(metrics));
+  async pushEval(id: string, metrics: EvalMetrics, fence: number): Promise<void> {
+    await this.fencedWrite(fence, [['RPUSH', this.keys.evalMetrics(id), JSON.stringify(metrics)]]);
   }
 
   async metrics(id: string): Promise<JobMetrics> {
@@ -177,6 +232,18 @@ export class JobRepository {
       this.redis.lrange(this.keys.evalMetrics(id), 0, -1),
     ]);
     return { steps: steps.map((s) => JSON.parse(s)), evals: evals.map((s) => JSON.parse(s)) };
+  }
+
+  /** True when written, false when a condition did not hold; throws once another coordinator leads. */
+  private async fencedWrite(
+    fence: number,
+    commands: readonly FencedCommand[],
+    conditions: readonly FencedCondition[] = [],
+  ): Promise<boolean> {
+    const result = await this.fenced.write(fence, commands, conditions);
+    if (result === 'fenced')
+      throw new FencedOffError(`fencing token ${fence} is stale: another coordinator leads`);
+    return result === 'written';
   }
 }
 

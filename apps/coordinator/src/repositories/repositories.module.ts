@@ -4,7 +4,9 @@ import { Redis } from 'ioredis';
 import { SHARD_QUEUE } from '@resnet/protocol';
 import { BlobConnection } from '@resnet/redis-blobs';
 import { CheckpointStore } from './checkpoint.store';
+import { FencedWriter } from './fenced-writer';
 import { JobRepository } from './job.repository';
+import { LeaderLeaseRepository } from './leader-lease.repository';
 import { BLOBS, REDIS, redisProviders } from './redis.providers';
 import { ShardDispatcher } from './shard-dispatcher';
 import { ShardShares } from './shard-shares';
@@ -22,6 +24,8 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
   providers: [
     ...redisProviders,
     JobRepository,
+    FencedWriter,
+    LeaderLeaseRepository,
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,
@@ -33,6 +37,7 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     REDIS,
     BLOBS,
     JobRepository,
+    LeaderLeaseRepository,
     WorkerRegistryRepository,
     CheckpointStore,
     StepMetricsReader,

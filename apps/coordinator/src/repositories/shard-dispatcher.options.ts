@@ -4,8 +4,9 @@ import { RejectedShardResultError } from '../errors/shard.errors';
 /** How the ShardDispatcher treats shards and what it keeps in Redis. */
 export interface ShardDispatcherOptions {
   /**
-   * How often a shard is tried before its step fails (a crashed worker's shard is re-delivered
-   * separately, as stalled).
+   * How often a shard is tried before its step fails, when its worker reports an error (a crashed
+   * or frozen worker's shard is re-delivered separately, as stalled, however often: see the worker's
+   * maxStalledCount).
    * @defaultValue 3
    */
   readonly attempts: number;

@@ -4,6 +4,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
+import { LeadershipLostError } from '../errors/leadership.errors';
 import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
 import { REDIS } from './redis.providers';
 import { logOutages } from './redis-outages';
@@ -82,6 +83,8 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     const active = new Set<string>();
     const onAbort = (): void => {
       for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
+      // A deposed leader leaves the shards be: its successor awaits the very same ids.
+      if (signal.reason instanceof LeadershipLostError) return;
       void Promise.all([...active].map((id) => this.queue.remove(id))).catch((err: Error) =>
         this.logger.warn(`could not remove shards of a stopped step: ${err.message}`),
       );

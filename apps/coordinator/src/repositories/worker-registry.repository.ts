@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { RedisKeys, WorkerInfo } from '@resnet/protocol';
@@ -20,9 +21,31 @@ export class WorkerRegistryRepository {
     if (ids.length) await this.redis.hdel(this.keys.workerIndex(), ...ids);
   }
 
-  /** Returns the worker's count of rejected results, this one included. */
-  async countFault(workerId: string): Promise<number> {
-    return this.redis.hincrby(this.keys.workerFaults(), workerId, 1);
+  /** Records a rejected result and returns how many the worker had within the last `windowMs`, this one included. */
+  async countFault(workerId: string, windowMs: number, now = Date.now()): Promise<number> {
+    const key = this.keys.workerFaults(workerId);
+    const results = await this.redis
+      .multi()
+      .zremrangebyscore(key, '-inf', now - windowMs)
+      .zadd(key, now, `${now}:${randomUUID()}`)
+      .zcard(key)
+      .pexpire(key, windowMs)
+      .exec();
+    const [err, count] = results![2];
+    if (err) throw err;
+    return count as number;
+  }
+
+  /** Lifts the worker's quarantine and forgets its faults; false when it was not quarantined. */
+  async release(workerId: string): Promise<boolean> {
+    const results = await this.redis
+      .multi()
+      .srem(this.keys.quarantine(), workerId)
+      .del(this.keys.workerFaults(workerId))
+      .exec();
+    const [err, removed] = results![0];
+    if (err) throw err;
+    return removed === 1;
   }
 
   async quarantine(workerId: string): Promise<void> {

@@ -1,12 +1,6 @@
 import { ModelLayouts } from '@resnet/model';
 import { ShardContribution, VectorKernels } from '@resnet/optimizer';
-import {
-  CodecError,
-  ReusableBuffer,
-  ShardMessageKind,
-  ShardMessageMeta,
-  ShardOutcome,
-} from '@resnet/protocol';
+import { CodecError, ReusableBuffer, ShardMessageMeta, ShardOutcome } from '@resnet/protocol';
 import { ModelTensorCodec } from '@resnet/job';
 import { RejectedShardResultError } from '../errors/shard.errors';
 
@@ -16,10 +10,14 @@ function firstNonFinite(values: Float32Array): number {
   return values.findIndex((v) => !Number.isFinite(v));
 }
 
+/** The header a shard's message must carry: the task's job, step (a round's first) and shard, and the job's kind. */
+export type ExpectedMessage = Required<ShardMessageMeta>;
+
 /**
  * Checks a training shard's result before it may touch the weights: the message must decode
  * against the model (checksum, size, tensor names and shapes), be of the kind the job expects (a
- * gradient, or a local-SGD round's delta), and every number must be finite. Anything else is
+ * gradient, or a local-SGD round's delta), be addressed to the task (a message of another job,
+ * step or shard, or a weights version, is refused), and every number must be finite. Anything else is
  * rejected, blamed on the worker, and the shard is recomputed. (An honest worker that sees
  * non-finite numbers says so instead of sending them: see ShardOutcome.nonFinite.)
  * A half-precision message is widened into `widenInto`.
@@ -28,10 +26,16 @@ export function validatedContribution(
   layouts: ModelLayouts,
   outcome: ShardOutcome,
   message: Buffer | null,
-  expected: ShardMessageKind,
+  expected: ExpectedMessage,
   widenInto?: ReusableBuffer,
 ): ShardContribution {
-  if (!outcome.gradientKey || !message) throw new RejectedShardResultError('its gradient message is missing');
+  if (!outcome.gradientKey || !message) {
+    // Not the worker's doing as far as anyone can tell: Redis may have lost it, or a coordinator freed it.
+    throw new RejectedShardResultError('its gradient message is missing', {
+      countsAgainstShard: true,
+      blamesWorker: false,
+    });
+  }
   if (!Number.isFinite(outcome.lossSum)) throw new RejectedShardResultError(`its loss is ${outcome.lossSum}`);
   let decoded;
   try {
@@ -44,11 +48,17 @@ export function validatedContribution(
     throw err;
   }
   const kind = decoded.meta?.kind ?? 'gradient';
-  if (kind !== expected) {
+  if (kind !== expected.kind) {
     throw new RejectedShardResultError(
-      expected === 'delta'
+      expected.kind === 'delta'
         ? `it sent a ${kind} where the job's local SGD needs a delta: the worker predates local SGD; update it`
         : `it sent a ${kind} where the job's synchronous SGD needs a gradient`,
+    );
+  }
+  const { jobId, step, shard } = decoded.meta ?? {};
+  if (jobId !== expected.jobId || step !== expected.step || shard !== expected.shard) {
+    throw new RejectedShardResultError(
+      `its message is addressed to job ${jobId}, step ${step}, shard ${shard}, not to job ${expected.jobId}, step ${expected.step}, shard ${expected.shard}`,
     );
   }
   const bad = firstNonFinite(decoded.params);

@@ -9,6 +9,7 @@ import {
   testSpec,
   quietNestLogs,
 } from '../../test/fakes';
+import { FencedOffError } from '../errors/leadership.errors';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { WorkersService } from '../workers/workers.service';
@@ -57,7 +58,8 @@ function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
   return { jobs, dispatcher, runner, rejectedOf, observed };
 }
 
-async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
+/** `fence`: the token the job's loop started under; the fake repository's leader holds 1. */
+async function runStep(runner: StepRunner, jobs: FakeJobRepository, fence = 1) {
   const weights = ModelTensorCodec.decode(layouts, await jobs.weights('j', 0));
   const before = weights.params[0];
   const velocity = await jobs.velocity('j');
@@ -70,6 +72,7 @@ async function runStep(runner: StepRunner, jobs: FakeJobRepository) {
     velocity,
     workspace: new StepWorkspace(layouts, spec.shardsPerStep),
     signal: new AbortController().signal,
+    fence,
   });
   return { next, before };
 }
@@ -119,11 +122,60 @@ describe('StepRunner', () => {
 
   it('rejects a corrupt message, blames its worker and uses the recomputed one', async () => {
     const { jobs, runner, rejectedOf } = setUp((shard, attempt) =>
-      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'missing' } : {}),
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'truncated' } : {}),
     );
+    jobs.gradients.set('truncated', gradientMessage(0).subarray(0, 100));
     await runStep(runner, jobs);
     assert.deepEqual(rejectedOf, ['w0']);
     assert.equal(jobs.commits[0].metrics.loss, 0.5);
+  });
+
+  it('recomputes a shard whose message is missing without blaming its worker, who may not be at fault', async () => {
+    const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'missing' } : {}),
+    );
+    await runStep(runner, jobs);
+    assert.equal(dispatcher.rejections.length, 1);
+    assert.deepEqual(rejectedOf, []);
+  });
+
+  for (const [what, header] of [
+    ['job', { jobId: 'other', step: 0, shard: 1 }],
+    ['step', { jobId: 'j', step: 7, shard: 1 }],
+    ['shard', { jobId: 'j', step: 0, shard: 0 }],
+  ] as const) {
+    it(`rejects a message addressed to another ${what}, blames its worker and recomputes the shard`, async () => {
+      const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
+        outcome(shard, shard === 1 && attempt === 1 ? { gradientKey: 'misaddressed' } : {}),
+      );
+      const params = new Float32Array(layouts.params.size).fill(GRADIENT_SUM);
+      const state = new Float32Array(layouts.state.size).fill(1);
+      jobs.gradients.set(
+        'misaddressed',
+        ModelTensorCodec.encode(layouts, params, state, { ...header, kind: 'gradient' }),
+      );
+      await runStep(runner, jobs);
+      assert.match(dispatcher.rejections[0].err.message, /is addressed to job/);
+      assert.deepEqual(rejectedOf, ['w1']);
+      assert.equal(jobs.commits.length, 1);
+    });
+  }
+
+  it('rejects a weights version sent as a gradient', async () => {
+    const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'weights' } : {}),
+    );
+    jobs.gradients.set('weights', await jobs.weights('j', 0));
+    await runStep(runner, jobs);
+    assert.equal(dispatcher.rejections.length, 1);
+    assert.deepEqual(rejectedOf, ['w0']);
+  });
+
+  it('refuses to commit once another coordinator leads', async () => {
+    const { jobs, runner } = setUp((shard) => outcome(shard));
+    jobs.leaderFence = 2;
+    await assert.rejects(runStep(runner, jobs), FencedOffError);
+    assert.equal(jobs.commits.length, 0);
   });
 
   it('ignores the results of a quarantined worker without counting them against it', async () => {

@@ -34,6 +34,8 @@ export interface StepRunOptions {
   /** Kept by the job's loop from one step to the next. */
   readonly workspace: StepWorkspace;
   readonly signal: AbortSignal;
+  /** The fencing token the job's loop started under: its commit is refused once another coordinator leads. */
+  readonly fence: number;
 }
 
 /** The committed version: the weights, the momentum, and the weights as encoded for Redis. */
@@ -49,6 +51,8 @@ export interface EvalRunOptions {
   readonly spec: TrainingJobSpec;
   readonly version: number;
   readonly signal: AbortSignal;
+  /** As in StepRunOptions. */
+  readonly fence: number;
 }
 
 /** What the shards' results add up to: samples, summed loss and correct predictions. */
@@ -123,22 +127,26 @@ export class StepRunner {
       ...phases.metrics(),
       gradientBytes: tally.gradientBytes,
     };
-    await this.jobs.commitStep({
-      jobId: o.jobId,
-      version: nextVersion,
-      weights: encoded,
-      velocity: o.velocity,
-      velocityMessage: o.workspace.velocityMessage,
-      gradientKeys: tally.gradientKeys,
-      metrics,
-    });
+    await this.jobs.commitStep(
+      {
+        jobId: o.jobId,
+        previous: o.step,
+        version: nextVersion,
+        weights: encoded,
+        velocity: o.velocity,
+        velocityMessage: o.workspace.velocityMessage,
+        gradientKeys: tally.gradientKeys,
+        metrics,
+      },
+      o.fence,
+    );
     phases.published();
     this.metrics.observeStep(o.jobId, metrics, tally.gradientBytes);
     return { ...o.weights, velocity: o.velocity, encoded };
   }
 
   /** Evaluates a committed version on the test set and records the result. */
-  async evaluate({ jobId, spec, version, signal }: EvalRunOptions): Promise<EvalMetrics> {
+  async evaluate({ jobId, spec, version, signal, fence }: EvalRunOptions): Promise<EvalMetrics> {
     let lossSum = 0;
     let correct = 0;
     let correctTop5 = 0;
@@ -162,7 +170,7 @@ export class StepRunner {
       count,
       at: Date.now(),
     };
-    await this.jobs.pushEval(jobId, metrics);
+    await this.jobs.pushEval(jobId, metrics, fence);
     this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
     return metrics;
   }
@@ -206,7 +214,7 @@ export class StepRunner {
       o.layouts,
       outcome,
       message,
-      shardMessageKind(o.spec),
+      { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) },
       workspace.gradientBuffer(),
     );
     if (workspace.aggregator.add(task.shard, contribution)) {

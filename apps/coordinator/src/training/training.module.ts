@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CheckpointsModule } from '../checkpoints/checkpoints.module';
+import { LeadershipModule } from '../leadership/leadership.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RepositoriesModule } from '../repositories/repositories.module';
 import { WorkersModule } from '../workers/workers.module';
@@ -7,7 +8,7 @@ import { StepRunner } from './step-runner';
 import { TrainingService } from './training.service';
 
 @Module({
-  imports: [RepositoriesModule, WorkersModule, MetricsModule, CheckpointsModule],
+  imports: [RepositoriesModule, WorkersModule, MetricsModule, CheckpointsModule, LeadershipModule],
   providers: [TrainingService, StepRunner],
   exports: [TrainingService],
 })

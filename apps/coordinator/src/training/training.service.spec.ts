@@ -2,7 +2,13 @@ import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import { FakeJobRepository, FakeRedisConnection, testSpec, quietNestLogs } from '../../test/fakes';
+import {
+  FakeJobRepository,
+  FakeLeadership,
+  FakeRedisConnection,
+  testSpec,
+  quietNestLogs,
+} from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
 import { ShardShares } from '../repositories/shard-shares';
@@ -48,7 +54,8 @@ class FakeStepRunner {
   }
 }
 
-function setUp(spec: TrainingJobSpec = testSpec(), maxConcurrentJobs = 1) {
+/** The service under test leads (fencing token 1) unless `leading` is false. */
+async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxConcurrentJobs = 1 } = {}) {
   const jobs = new JobsWithSteps();
   jobs.add('j', spec);
   const steps = new FakeStepRunner(jobs);
@@ -59,15 +66,19 @@ function setUp(spec: TrainingJobSpec = testSpec(), maxConcurrentJobs = 1) {
     restoreLost: async () => [],
   } as unknown as CheckpointService;
   const redis = new FakeRedisConnection();
+  const leadership = new FakeLeadership();
   const service = new TrainingService(
     { maxConcurrentJobs } as CoordinatorConfig,
     jobs.as(),
     steps as unknown as StepRunner,
     checkpoints,
+    leadership.as(),
     redis as unknown as Redis,
     new ShardShares(),
   );
-  return { jobs, steps, saved, service };
+  // Elected with the job paused: the tests start it themselves.
+  if (leading) leadership.token = jobs.leaderFence;
+  return { jobs, steps, saved, service, leadership };
 }
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -79,7 +90,7 @@ describe('TrainingService', () => {
   quietNestLogs();
 
   it('runs a job to its last step, evaluating and checkpointing when due, then marks it completed', async () => {
-    const { jobs, steps, saved, service } = setUp(
+    const { jobs, steps, saved, service } = await setUp(
       testSpec({ totalSteps: 4, stepsPerEpoch: 2, evalEvery: 1, checkpointEvery: 2 }),
     );
     service.start('j');
@@ -90,7 +101,7 @@ describe('TrainingService', () => {
   });
 
   it('marks a job failed with the reason when a step fails', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     steps.failAt = 1;
     service.start('j');
     await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
@@ -98,7 +109,7 @@ describe('TrainingService', () => {
   });
 
   it('pauses at the last committed step and resumes from it', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     let release!: () => void;
     steps.hold = new Promise((resolve) => (release = resolve));
     service.start('j');
@@ -114,15 +125,15 @@ describe('TrainingService', () => {
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
 
-  it('resumes queued and running jobs when the coordinator starts', async () => {
-    const { jobs, steps, service } = setUp();
-    await service.onApplicationBootstrap();
+  it('resumes queued and running jobs when the coordinator is elected', async () => {
+    const { jobs, steps, leadership } = await setUp(testSpec(), { leading: false });
+    await leadership.elect(1);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
 
   it('starts queued jobs one at a time, highest priority first and FIFO within a priority', async () => {
-    const { jobs, steps, service } = setUp(testSpec({ totalSteps: 2 }));
+    const { jobs, steps, service } = await setUp(testSpec({ totalSteps: 2 }));
     jobs.add('low-first', testSpec({ totalSteps: 2 }), 'queued', 0);
     jobs.add('high', testSpec({ totalSteps: 2 }), 'queued', 2);
     jobs.add('mid', testSpec({ totalSteps: 2 }), 'queued', 1);
@@ -145,7 +156,7 @@ describe('TrainingService', () => {
   });
 
   it('runs up to maxConcurrentJobs jobs at once', async () => {
-    const { jobs, steps, service } = setUp(testSpec(), 2);
+    const { jobs, steps, service } = await setUp(testSpec(), { maxConcurrentJobs: 2 });
     jobs.add('k', testSpec());
     jobs.add('l', testSpec());
     let release!: () => void;
@@ -158,7 +169,7 @@ describe('TrainingService', () => {
   });
 
   it('preempts a job of lower priority at its next step boundary and resumes it after', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     let release!: () => void;
     steps.hold = new Promise((resolve) => (release = resolve));
     await service.schedule();
@@ -174,8 +185,58 @@ describe('TrainingService', () => {
     assert.deepEqual(steps.ran, ['j:0', 'urgent:0', 'urgent:1', 'urgent:2', 'j:1', 'j:2']);
   });
 
+  it('starts no loop while it follows: the leader picks the job up', async () => {
+    const { jobs, steps, service } = await setUp(testSpec(), { leading: false });
+    service.start('j');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(jobs.jobs.get('j')!.state.status, 'queued');
+    assert.deepEqual(steps.steps, []);
+  });
+
+  it('steps down when a write is refused, leaving the job running for the new leader', async () => {
+    const { jobs, steps, service, leadership } = await setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+    jobs.leaderFence = 2; // another coordinator took the lease while this one was frozen
+    await jobs.setStep('j', 1); // and committed the step this one is computing
+    release();
+    await until('it stepped down', () => leadership.stepDowns.length === 1);
+    await service.onModuleDestroy(); // every loop has stopped: none waits on the step-down
+    assert.equal(leadership.token, null);
+    assert.equal(jobs.jobs.get('j')!.state.status, 'running');
+    assert.equal(jobs.jobs.get('j')!.state.error, undefined);
+  });
+
+  it('stops the loop of a job paused through a follower at the next renewal', async () => {
+    const { jobs, steps, service, leadership } = await setUp();
+    let release!: () => void;
+    steps.hold = new Promise((resolve) => (release = resolve));
+    service.start('j');
+    await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+    await jobs.setStatus('j', 'paused');
+    await leadership.renew();
+    release();
+    await service.onModuleDestroy();
+    assert.equal(jobs.jobs.get('j')!.state.status, 'paused');
+    assert.deepEqual(steps.steps, []);
+  });
+
+  it('resumes a failed job from its last commit', async () => {
+    const { jobs, steps, service } = await setUp();
+    steps.failAt = 0; // the fake runner commits no weights: resume from step 0's
+    service.start('j');
+    await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
+    steps.failAt = null;
+    await service.resume('j');
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.deepEqual(steps.steps, [0, 1, 2]);
+    assert.equal(jobs.jobs.get('j')!.state.error, undefined);
+  });
+
   it('cancels a job for good', async () => {
-    const { jobs, steps, service } = setUp();
+    const { jobs, steps, service } = await setUp();
     let release!: () => void;
     steps.hold = new Promise((resolve) => (release = resolve));
     service.start('j');

@@ -11,6 +11,8 @@ import {
   JobPreemptedError,
   RedisDataLostError,
 } from '../errors/training.errors';
+import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
+import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
 import { evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
@@ -25,9 +27,11 @@ import { StepWorkspace } from './step-workspace';
  * running by a previous coordinator, or lost with Redis's data, from their last commit or checkpoint.
  * Queued jobs start as slots free up (maxConcurrentJobs), in queue order (job-queue.ts); a queued
  * job of higher priority stops a running one at its next step boundary, back to the queue.
+ * Only the leader (LeadershipService) runs loops; on a follower, start() leaves the job to the
+ * leader, which picks up jobs submitted, paused or resumed through followers at each lease renewal.
  */
 @Injectable()
-export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy {
+export class TrainingService implements LeadershipListener, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingService.name);
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** Running jobs to stop at their next step boundary for a job of higher priority. */
@@ -41,37 +45,69 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
     private readonly checkpoints: CheckpointService,
+    private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly shares: ShardShares,
-  ) {}
+  ) {
+    leadership.follow(this);
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    for (const id of await this.checkpoints.restoreLost())
-      this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+  onApplicationBootstrap(): void {
     // After a reconnect, a Redis that restarted without its data has lost the running jobs.
     this.redis.on('ready', () => void this.checkForLostJobs());
-    for (const job of await this.jobs.list()) {
-      if (job.state.status === 'running') {
-        this.logger.log(`resuming job ${job.state.id} at step ${job.state.step}`);
-        this.start(job.state.id);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true; // jobs stopped for the shutdown must not hand their slots to queued ones
+    await this.stopAll(new CoordinatorStoppingError('coordinator is shutting down'));
+  }
+
+  async elected(): Promise<void> {
+    for (const id of await this.checkpoints.restoreLost())
+      this.logger.warn(`job ${id} was gone from Redis: restored from its last checkpoint`);
+    await this.adoptJobs();
+  }
+
+  async leading(): Promise<void> {
+    await this.adoptJobs();
+  }
+
+  async deposed(reason: string): Promise<void> {
+    await this.stopAll(new LeadershipLostError(reason));
+  }
+
+  /**
+   * Runs the jobs that a previous leader left running, stops those an operator paused or cancelled
+   * through a follower, and starts queued jobs on free slots.
+   */
+  private async adoptJobs(): Promise<void> {
+    for (const { state } of await this.jobs.list()) {
+      const run = this.runs.get(state.id);
+      if (!run && state.status === 'running') {
+        this.logger.log(`resuming job ${state.id} at step ${state.step}`);
+        this.start(state.id);
+      } else if (run && state.status === 'paused') {
+        run.controller.abort(new JobPausedError(`job ${state.id} was paused`));
+      } else if (run && state.status === 'cancelled') {
+        run.controller.abort(new JobCancelledError(`job ${state.id} was cancelled`));
       }
     }
     await this.schedule();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopping = true; // jobs stopped for the shutdown must not hand their slots to queued ones
+  private async stopAll(reason: Error): Promise<void> {
     const runs = [...this.runs.values()];
-    for (const run of runs)
-      run.controller.abort(new CoordinatorStoppingError('coordinator is shutting down'));
+    for (const run of runs) run.controller.abort(reason);
     await Promise.all(runs.map((r) => r.done));
   }
 
+  /** Starts the job's loop here if this coordinator leads; otherwise the leader will. */
   start(jobId: string): void {
-    if (this.runs.has(jobId)) return;
+    const fence = this.leadership.token;
+    if (fence === null || this.runs.has(jobId)) return;
     const controller = new AbortController();
-    const done = this.train(jobId, controller.signal)
-      .catch((err: Error) => this.ended(jobId, err))
+    const done = this.train(jobId, controller.signal, fence)
+      .catch((err: Error) => this.ended(jobId, err, fence))
       .finally(() => {
         this.runs.delete(jobId);
         this.preempting.delete(jobId);
@@ -90,7 +126,9 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async admit(): Promise<void> {
-    if (this.stopping) return;
+    // Only the leader admits jobs; a follower's submissions wait for the leader's next lease renewal.
+    const fence = this.leadership.token;
+    if (this.stopping || fence === null) return;
     const all = await this.jobs.list();
     const running = all
       .filter((job) => this.runs.has(job.state.id) && !this.preempting.has(job.state.id))
@@ -103,8 +141,7 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     }
     for (const id of start) {
       // Set here rather than by the loop, so that the job reads as running as soon as it is admitted.
-      await this.jobs.setStatus(id, 'running');
-      this.start(id);
+      if (await this.jobs.setTrainingStatus(fence, id, 'running')) this.start(id);
     }
   }
 
@@ -118,14 +155,14 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async stop(jobId: string, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
+    // First: the loop (here or on the leader) writes 'running' or its outcome only over 'running'.
+    await this.jobs.setStatus(jobId, status);
     const run = this.runs.get(jobId);
     run?.controller.abort(reason);
     await run?.done;
-    // Only once the loop has stopped: a loop still starting up would overwrite it with 'running'.
-    await this.jobs.setStatus(jobId, status);
   }
 
-  /** Puts a paused (or restored) job back in the queue, which starts it at once when a slot is free. */
+  /** Puts a paused, failed (or restored) job back in the queue, which starts it at once when a slot is free. */
   async resume(jobId: string): Promise<void> {
     await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
     await this.jobs.setStatus(jobId, 'queued');
@@ -139,7 +176,11 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  private async ended(jobId: string, err: Error): Promise<void> {
+  private async ended(jobId: string, err: Error, fence: number): Promise<void> {
+    if (err instanceof FencedOffError) {
+      this.stepDown(err);
+      return;
+    }
     if (err instanceof RedisDataLostError) {
       const restored = await this.checkpoints.restoreLost();
       this.logger.warn(
@@ -151,20 +192,34 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (err instanceof JobPreemptedError) {
       this.logger.log(err.message);
-      await this.jobs.setStatus(jobId, 'queued');
+      await this.jobs.setTrainingStatus(fence, jobId, 'queued');
       return;
     }
     if (
       err instanceof JobCancelledError ||
       err instanceof JobPausedError ||
-      err instanceof CoordinatorStoppingError
+      err instanceof CoordinatorStoppingError ||
+      err instanceof LeadershipLostError
     )
       return;
     this.logger.error(`job ${jobId} failed: ${err.message}`);
-    await this.jobs.setStatus(jobId, 'failed', err.message);
+    try {
+      await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
+    } catch (writeErr) {
+      if (!(writeErr instanceof FencedOffError)) throw writeErr;
+      this.stepDown(writeErr);
+    }
   }
 
-  private async train(jobId: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Not awaited: stepping down waits for every loop to stop, this one included, which stops only
+   * once this returns.
+   */
+  private stepDown(refused: FencedOffError): void {
+    void this.leadership.stepDown(refused.message);
+  }
+
+  private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`job ${jobId} not found`);
     const { spec } = job;
@@ -175,24 +230,35 @@ export class TrainingService implements OnApplicationBootstrap, OnModuleDestroy 
       await this.jobs.weights(jobId, job.state.step),
     );
     let velocity = await this.jobs.velocity(jobId);
-    await this.jobs.setStatus(jobId, 'running');
+    // Paused or cancelled in the meantime, through this coordinator or another.
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
     const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
     for (let step = job.state.step; step < spec.totalSteps;) {
       signal.throwIfAborted();
       if (this.preempting.has(jobId))
         throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
-      const next = await this.steps.run({ jobId, spec, layouts, step, weights, velocity, workspace, signal });
+      const next = await this.steps.run({
+        jobId,
+        spec,
+        layouts,
+        step,
+        weights,
+        velocity,
+        workspace,
+        signal,
+        fence,
+      });
       const stepsDone = step + roundSteps(spec, step);
       weights = next;
       velocity = next.velocity;
       if (evalDue(spec, step, stepsDone))
-        await this.steps.evaluate({ jobId, spec, version: stepsDone, signal });
+        await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
       if (this.checkpoints.due(spec, step, stepsDone)) {
         await this.checkpoints.save(jobId, spec, stepsDone, next, next.encoded, next.velocity);
       }
       step = stepsDone;
     }
-    await this.jobs.setStatus(jobId, 'completed');
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
   }
 }

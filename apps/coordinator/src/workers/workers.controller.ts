@@ -1,6 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { WorkerViewDto } from './dto/worker-view.dto';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { WorkerReleaseDto, WorkerViewDto } from './dto/worker-view.dto';
 import { WorkersService } from './workers.service';
 
 @ApiTags('workers')
@@ -13,5 +13,14 @@ export class WorkersController {
   @ApiOkResponse({ type: [WorkerViewDto] })
   list() {
     return this.workers.list();
+  }
+
+  @Post(':id/release')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Lift a worker’s quarantine and forget its rejected results' })
+  @ApiOkResponse({ type: WorkerReleaseDto })
+  @ApiNotFoundResponse({ description: 'No such worker is quarantined or has sent a recent heartbeat' })
+  release(@Param('id') id: string) {
+    return this.workers.release(id);
   }
 }

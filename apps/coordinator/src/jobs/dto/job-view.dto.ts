@@ -30,6 +30,10 @@ export class JobViewDto implements JobView {
     description: 'While queued: 1 for the job that starts next (MAX_CONCURRENT_JOBS run at once)',
   })
   queuePosition?: number;
+  @ApiPropertyOptional({
+    description: 'While queued or running: why no worker can take its shards (all quarantined or gone)',
+  })
+  workersUnavailable?: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { WorkerAdapter, WorkerView } from '@resnet/protocol';
+import { WorkerRelease } from '../workers.service';
 
 export class WorkerAdapterDto implements WorkerAdapter {
   @ApiProperty({ example: 'nvidia' }) vendor!: string;
@@ -30,4 +31,10 @@ export class WorkerViewDto implements WorkerView {
     description: 'Its results kept being rejected (corrupt or non-finite); it takes no more shards',
   })
   quarantined!: boolean;
+}
+
+export class WorkerReleaseDto implements WorkerRelease {
+  @ApiProperty({ example: 'node-3-local-1' }) id!: string;
+  @ApiProperty({ description: 'False when it was not quarantined; its fault count was reset all the same' })
+  wasQuarantined!: boolean;
 }
