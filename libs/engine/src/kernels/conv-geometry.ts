@@ -37,3 +37,15 @@ export function nhwcConvInfo(
     'channelsLast',
   );
 }
+
+/** nhwcConvInfo for a kernel that runs only supported convs, throwing with the reason otherwise. */
+export function supportedConvInfo(
+  kernelName: string,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
+  const unsupported = unsupportedConv(attrs);
+  if (unsupported !== null) throw new Error(`${kernelName} (this project's training kernel) ${unsupported}.`);
+  return nhwcConvInfo(xShape, filterShape, attrs);
+}

@@ -16,7 +16,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { assertShape, forwardConvInfo, PadPair, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
+import { supportedConvInfo } from '../conv-geometry';
+import { assertShape, PadPair, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
 
 interface AxisPlan {
   /** Padding of x (before, after) for the dilated conv; both >= 0. */
@@ -50,7 +51,7 @@ function planAxis(
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = forwardConvInfo(
+  const info = supportedConvInfo(
     'Conv2DBackpropFilter',
     x.shape as [number, number, number, number],
     a.filterShape,

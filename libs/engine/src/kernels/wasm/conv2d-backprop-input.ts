@@ -13,15 +13,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
-import {
-  assertShape,
-  forwardConvInfo,
-  PadPair,
-  WasmKernelScope,
-  WASM,
-  wasmConv2d,
-  withWasmScope,
-} from './wasm-kernel-utils';
+import { supportedConvInfo } from '../conv-geometry';
+import { assertShape, PadPair, WasmKernelScope, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
 
 /**
  * Padding (before, after) along one spatial axis for the stride-1 conv over
@@ -102,7 +95,7 @@ function dilateHW(scope: WasmKernelScope, x: TensorInfo, sh: number, sw: number)
 const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const info = forwardConvInfo(
+  const info = supportedConvInfo(
     'Conv2DBackpropInput',
     a.inputShape,
     filter.shape as [number, number, number, number],

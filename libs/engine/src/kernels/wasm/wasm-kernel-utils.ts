@@ -14,7 +14,6 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ConvAttrs, nhwcConvInfo, unsupportedConv } from '../conv-geometry';
 
 export const WASM = 'wasm';
 
@@ -69,21 +68,6 @@ export function withWasmScope(backend: unknown, body: (scope: WasmKernelScope) =
   } finally {
     scope.dispose();
   }
-}
-
-/**
- * Validates the attrs both kernels share and returns the forward conv's
- * geometry. Only what the rewrites support is accepted: NHWC, dilation 1.
- */
-export function forwardConvInfo(
-  kernelName: string,
-  xShape: [number, number, number, number],
-  filterShape: [number, number, number, number],
-  attrs: ConvAttrs,
-): tf.backend_util.Conv2DInfo {
-  const unsupported = unsupportedConv(attrs);
-  if (unsupported !== null) throw new Error(`${kernelName} (wasm training kernel) ${unsupported}.`);
-  return nhwcConvInfo(xShape, filterShape, attrs);
 }
 
 export function assertShape(what: string, actual: number[], expected: number[]): void {

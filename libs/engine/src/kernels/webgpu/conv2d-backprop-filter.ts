@@ -1,11 +1,11 @@
 import {
-  backend_util,
   Conv2DBackpropFilter,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropFilterInputs,
   KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { supportedConvInfo } from '../conv-geometry';
 import {
   ConvGemmProgram,
   convGemmGeometry,
@@ -13,6 +13,8 @@ import {
   ConvSplitSumProgram,
 } from './conv-gemm-program';
 import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+
+type Shape4 = [number, number, number, number];
 
 /**
  * Gradient of a convolution with respect to its filter. The reduction runs over every output pixel
@@ -25,16 +27,7 @@ function conv2dBackpropFilter({
   attrs,
 }: WebgpuKernelArgs<Conv2DBackpropFilterInputs, Conv2DBackpropFilterAttrs>): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const conv = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat),
-  );
+  const conv = supportedConvInfo(Conv2DBackpropFilter, x.shape as Shape4, attrs.filterShape, attrs);
   const geometry = convGemmGeometry('backpropFilter', conv);
   const uniforms = convGemmUniforms(conv, geometry);
   if (geometry.splits === 1) {

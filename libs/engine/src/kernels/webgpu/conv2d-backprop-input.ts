@@ -1,11 +1,11 @@
 import {
-  backend_util,
   Conv2DBackpropInput,
   Conv2DBackpropInputAttrs,
   Conv2DBackpropInputInputs,
   KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { supportedConvInfo } from '../conv-geometry';
 import {
   ConvGemmProgram,
   convGemmGeometry,
@@ -14,6 +14,8 @@ import {
 } from './conv-gemm-program';
 import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
 
+type Shape4 = [number, number, number, number];
+
 /** Gradient of a convolution with respect to its input, as one implicit-GEMM dispatch. */
 function conv2dBackpropInput({
   inputs,
@@ -21,16 +23,7 @@ function conv2dBackpropInput({
   attrs,
 }: WebgpuKernelArgs<Conv2DBackpropInputInputs, Conv2DBackpropInputAttrs>): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const conv = backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat),
-  );
+  const conv = supportedConvInfo(Conv2DBackpropInput, attrs.inputShape, filter.shape as Shape4, attrs);
   const geometry = convGemmGeometry('backpropInput', conv);
   const transposed = runProgram(
     backend,
