@@ -118,6 +118,9 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
             } catch (err) {
               if (!(err instanceof RejectedShardResultError)) throw err;
               await onRejected?.(outcome, err);
+              // Stopped while this result was checked: the abort settled only the waiters it saw,
+              // so a redo registered now would wait forever (and hold up the coordinator's shutdown).
+              signal.throwIfAborted();
               if (err.blame.countsAgainstShard && ++rejected >= maxRejectedResults) {
                 throw new ShardFailedError(
                   `shard ${ids[i]} was rejected ${maxRejectedResults} times; last: ${err.message}`,
