@@ -227,6 +227,10 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     /** Short, so that a takeover takes seconds; generous enough for a loaded machine's renewals. */
     const LEASE_ENV = { LEADER_LEASE_MS: '3000' };
 
+    /** Two workers and a coordinator process, which the tests add followers to and kill. */
+    const startCoordinatorCluster = () =>
+      TestCluster.start({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true, env: LEASE_ENV });
+
     const stepReached = (cluster: TestCluster, jobId: string, step: number) =>
       until(
         `step ${step} committed`,
@@ -253,12 +257,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     }
 
     it('a second coordinator started mid-job follows: each step is committed once', async () => {
-      const cluster = await TestCluster.start({
-        workers: 2,
-        lockMs: LOCK_MS,
-        coordinatorProcess: true,
-        env: LEASE_ENV,
-      });
+      const cluster = await startCoordinatorCluster();
       try {
         let jobId = '';
         let second: CoordinatorProcess | undefined;
@@ -282,12 +281,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     });
 
     it('the leader killed with SIGKILL, twice: each time a follower takes over from the last commit, and no worker is blamed', async () => {
-      const cluster = await TestCluster.start({
-        workers: 2,
-        lockMs: LOCK_MS,
-        coordinatorProcess: true,
-        env: LEASE_ENV,
-      });
+      const cluster = await startCoordinatorCluster();
       try {
         /** One incident: a job whose leader is killed at step 2 while `next` follows. */
         const killLeaderDuringJob = async (leader: CoordinatorProcess, next: CoordinatorProcess) => {
@@ -311,12 +305,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     });
 
     it('the leader frozen past its lease: the follower takes over, and the thawed one is refused and steps down', async () => {
-      const cluster = await TestCluster.start({
-        workers: 2,
-        lockMs: LOCK_MS,
-        coordinatorProcess: true,
-        env: LEASE_ENV,
-      });
+      const cluster = await startCoordinatorCluster();
       const frozen = cluster.coordinatorProcess;
       try {
         const follower = await cluster.addCoordinator();
