@@ -5,6 +5,7 @@ import { QueueEvents } from 'bullmq';
 import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
+import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
 
 /** A few quick steps; evaluation off, so that only training steps take the workers. */
 const SMALL = {
@@ -64,17 +65,8 @@ describe('the job queue (MAX_CONCURRENT_JOBS 1, the default)', function () {
   });
 
   it('lets a job of higher priority preempt a running one, which resumes and ends bitwise equal', async () => {
-    const STEPS = 6;
-    const job = {
-      model: 'resnet20',
-      dataset: { kind: 'synthetic', trainSize: 256, testSize: 32, imageSize: 16, numClasses: 4, seed: 5 },
-      batchSize: 32,
-      shardsPerStep: 4,
-      maxSteps: STEPS,
-      seed: 21,
-      schedule: { decay: 'cosine', warmupEpochs: 0.25 },
-      evalEvery: 0,
-    };
+    const STEPS = DISTURBED_JOB_STEPS;
+    const job = DISTURBED_JOB;
     await initComputeBackend('wasm');
     const cluster = await TestCluster.start({ workers: 2 });
     try {

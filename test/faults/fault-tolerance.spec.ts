@@ -5,21 +5,13 @@ import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf, ModelWeights } from '@resnet/model';
 import { WorkerView } from '@resnet/protocol';
 import { CoordinatorProcess } from '@resnet/local-cluster';
+import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
 import { FaultyWorker } from '../support/faulty-worker';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
 
-const STEPS = 6;
-const JOB = {
-  model: 'resnet20',
-  dataset: { kind: 'synthetic', trainSize: 256, testSize: 32, imageSize: 16, numClasses: 4, seed: 5 },
-  batchSize: 32,
-  shardsPerStep: 4,
-  maxSteps: STEPS,
-  seed: 21,
-  schedule: { decay: 'cosine', warmupEpochs: 0.25 },
-  evalEvery: 0,
-};
+const STEPS = DISTURBED_JOB_STEPS;
+const JOB = DISTURBED_JOB;
 /** Short shard locks, so a killed worker's shard is re-delivered within seconds. */
 const LOCK_MS = 3000;
 
