@@ -108,11 +108,8 @@ export async function requestWebgpuAdapter(options: WebgpuAdapterOptions = {}): 
 
 function describeAdapter(adapter: GPUAdapter): GpuAdapterInfo {
   const info = adapter.info;
-  // Older Dawn builds report the fallback flag on the adapter, newer ones on its info.
-  const legacy = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
-  const isFallbackAdapter = Boolean(
-    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? legacy.isFallbackAdapter,
-  );
+  // Dawn (webgpu 0.6) reports it on the info, as the current spec does; @webgpu/types 0.1.38 lacks it.
+  const { isFallbackAdapter } = info as GPUAdapterInfo & { isFallbackAdapter: boolean };
   const parts = [info.vendor, info.architecture, info.device, info.description].filter((part) => part);
   return {
     vendor: info.vendor,
