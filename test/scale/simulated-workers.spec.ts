@@ -8,7 +8,7 @@ async function run(
   job: Record<string, unknown>,
   onVersion?: (version: number) => void,
 ): Promise<StepMetrics[]> {
-  const announcements = cluster.redis.duplicate();
+  const announcements = cluster.connections.client();
   if (onVersion) {
     announcements.on('message', (_channel, message) =>
       onVersion((JSON.parse(message) as VersionAnnouncement).version),

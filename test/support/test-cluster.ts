@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { JobStatus, RedisKeys } from '@resnet/protocol';
 import { ModelTensorCodec } from '@resnet/job';
@@ -6,11 +5,14 @@ import {
   CoordinatorHandle,
   CoordinatorProcess,
   EmbeddedRedis,
+  EmbeddedRedisCluster,
   LocalCluster,
   WorkerPool,
 } from '@resnet/local-cluster';
+import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
 
+/** On a Redis Cluster in braces, as its hash tag (see redisPrefixFor). */
 const PREFIX = 'test';
 
 export interface TestClusterOptions {
@@ -24,27 +26,34 @@ export interface TestClusterOptions {
   /** Run the coordinator as a child process (so it can be SIGKILLed) instead of in this process. */
   readonly coordinatorProcess?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run on a private Redis Cluster of this many masters instead of one redis-server. */
+  readonly redisClusterMasters?: number;
 }
 
 /**
- * A LocalCluster for tests: a private redis-server on a free port (never the shared instance),
+ * A LocalCluster for tests: a private redis-server (or Redis Cluster) on free ports (never the shared instance),
  * the coordinator (in this process unless asked), wasm worker processes, and helpers to drive a
  * job through the REST API and to read Redis directly.
  */
 export class TestCluster {
-  readonly keys = new RedisKeys(PREFIX);
+  readonly keys: RedisKeys;
   /** Where request() and the helpers built on it send the API calls: the first coordinator unless told. */
   private apiUrl: string | null = null;
 
   private constructor(
     private readonly cluster: LocalCluster<CoordinatorHandle>,
-    readonly redis: Redis,
-  ) {}
+    /** Opens more clients on the cluster's Redis and prefix, which their callers disconnect. */
+    readonly connections: RedisConnections,
+    readonly redis: RedisClient,
+  ) {
+    this.keys = connections.keys();
+  }
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     const cluster = await LocalCluster.start({
       workers: options.workers,
-      prefix: PREFIX,
+      prefix: options.redisClusterMasters === undefined ? PREFIX : `{${PREFIX}}`,
+      redisClusterMasters: options.redisClusterMasters,
       dataRoot: options.dataRoot,
       backend: options.backend ?? 'wasm',
       lockMs: options.lockMs,
@@ -53,9 +62,10 @@ export class TestCluster {
       coordinatorEnv: { LOG_LEVEL: 'warn', ...options.env },
       coordinator: options.coordinatorProcess ? 'process' : startCoordinatorFromEnv,
     });
-    const redis = new Redis(cluster.redisUrl);
+    const connections = RedisConnections.fromUrl(cluster.redisUrl, cluster.prefix);
+    const redis = connections.client();
     redis.on('error', () => undefined); // tests restart Redis on purpose; commands still fail loudly
-    return new TestCluster(cluster, redis);
+    return new TestCluster(cluster, connections, redis);
   }
 
   get url(): string {
@@ -74,6 +84,11 @@ export class TestCluster {
 
   get redisServer(): EmbeddedRedis {
     return this.cluster.redisServer!;
+  }
+
+  /** The private Redis Cluster, in a cluster started with `redisClusterMasters`. */
+  get redisCluster(): EmbeddedRedisCluster {
+    return this.cluster.redisCluster!;
   }
 
   /** The coordinator's own process, in a cluster started with `coordinatorProcess`. */

@@ -8,6 +8,8 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ModelsModule } from './models/models.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
+import { RedisClient, RedisConnections } from '@resnet/redis-connections';
+import { REDIS, RedisModule } from './repositories/redis.providers';
 import { SHARD_DISPATCHER_DEFAULTS } from './repositories/shard-dispatcher.options';
 import { WorkersModule } from './workers/workers.module';
 
@@ -30,10 +32,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        BullModule.forRoot({
-          connection: { url: config.redisUrl, maxRetriesPerRequest: null },
-          prefix: config.redisPrefix,
-          streams: { events: { maxLen: SHARD_DISPATCHER_DEFAULTS.queueEventsKept } },
+        BullModule.forRootAsync({
+          imports: [RedisModule],
+          inject: [RedisConnections, REDIS],
+          useFactory: (connections: RedisConnections, redis: RedisClient) => ({
+            connection: connections.bullConnection(redis),
+            prefix: connections.prefix,
+            streams: { events: { maxLen: SHARD_DISPATCHER_DEFAULTS.queueEventsKept } },
+          }),
         }),
         LoggingModule,
         MetricsModule,

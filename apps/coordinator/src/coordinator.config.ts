@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import {
   DEFAULT_COORDINATOR_HOST,
   DEFAULT_COORDINATOR_PORT,
-  DEFAULT_REDIS_PREFIX,
   DEFAULT_REDIS_URL,
+  parseRedisAddress,
+  redisPrefixFor,
 } from '@resnet/protocol';
 
 /** Settings from the environment (variable in brackets), read once at start-up by configFromEnv. */
@@ -20,13 +21,15 @@ export interface CoordinatorConfig {
    */
   readonly host: string;
   /**
-   * The Redis shared with the workers (REDIS_URL).
+   * The Redis shared with the workers (REDIS_URL): redis://host:port for one Redis, or
+   * redis+cluster://host:port,host:port for a Redis Cluster (see parseRedisAddress).
    * @defaultValue DEFAULT_REDIS_URL, redis://127.0.0.1:6379
    */
   readonly redisUrl: string;
   /**
-   * Key and queue prefix (REDIS_PREFIX), for several clusters on one Redis.
-   * @defaultValue DEFAULT_REDIS_PREFIX, rc
+   * Key and queue prefix (REDIS_PREFIX), for several clusters on one Redis; on a Redis Cluster it
+   * must hold a hash tag (see redisPrefixFor).
+   * @defaultValue DEFAULT_REDIS_PREFIX, rc; {rc} on a Redis Cluster
    */
   readonly redisPrefix: string;
   /**
@@ -130,11 +133,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
   if (!LOG_FORMATS.includes(logFormat)) {
     throw new Error(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, got "${env.LOG_FORMAT}"`);
   }
+  const redisUrl = env.REDIS_URL || DEFAULT_REDIS_URL;
   return {
     port,
     host: env.HOST ?? DEFAULT_COORDINATOR_HOST,
-    redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
-    redisPrefix: env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
+    redisUrl,
+    redisPrefix: redisPrefixFor(parseRedisAddress(redisUrl), env.REDIS_PREFIX),
     dataRoot: path.resolve(env.DATA_ROOT ?? 'data'),
     logLevel,
     logFormat,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import * as tf from '@tensorflow/tfjs';
+import { redact } from '@resnet/protocol';
 import { startCoordinator } from './bootstrap';
 import { configFromEnv } from './coordinator.config';
 
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const app = await startCoordinator(config);
   new Logger('Coordinator').log(
-    `listening on ${await app.getUrl()} (Redis ${config.redisUrl.replace(/\/\/[^@]*@/, '//***@')})`,
+    `listening on ${await app.getUrl()} (Redis ${redact(config.redisUrl)}, prefix ${config.redisPrefix})`,
   );
 }
 

@@ -2,13 +2,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { Job, UnrecoverableError } from 'bullmq';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { BACKEND_CHOICES, initComputeBackend } from '@resnet/engine';
 import {
   DEFAULT_REDIS_PREFIX,
   DEFAULT_REDIS_URL,
-  RedisKeys,
   SHARD_QUEUE,
   ShardOutcome,
   ShardTask,
@@ -17,7 +15,7 @@ import {
   VersionAnnouncement,
   WorkerInfo,
 } from '@resnet/protocol';
-import { BlobConnection } from '@resnet/redis-blobs';
+import { RedisConnections } from '@resnet/redis-connections';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { ShardQueueWorker } from './shard-queue-worker';
@@ -44,7 +42,9 @@ async function main(options: WorkerOptions): Promise<void> {
     'compute backend ready',
   );
 
-  const redis = new Redis(options.redis, { maxRetriesPerRequest: null });
+  const connections = RedisConnections.fromUrl(options.redis, options.prefix);
+  await connections.checkKind();
+  const redis = connections.client();
   let redisDown = false; // ioredis reconnects with backoff; log each outage once
   redis.on('error', (err) => {
     if (!redisDown) log.warn({ err: err.message }, 'Redis connection lost; reconnecting');
@@ -54,8 +54,8 @@ async function main(options: WorkerOptions): Promise<void> {
     if (redisDown) log.info('Redis reconnected');
     redisDown = false;
   });
-  const keys = new RedisKeys(options.prefix);
-  const blobs = BlobConnection.open(options.redis);
+  const keys = connections.keys();
+  const blobs = connections.blobs();
   const repo = new WorkerRepository(redis, blobs, keys);
   const weights = new WeightsPrefetcher(repo);
   const uploader = new GradientUploader(repo, keys);
@@ -64,7 +64,7 @@ async function main(options: WorkerOptions): Promise<void> {
       ? new ShardProcessor(repo, weights, uploader, path.resolve(options.dataRoot), id)
       : new SimulatedShardProcessor(repo, weights, uploader, id, simulatedMs);
   // Subscribed connections take no other commands, hence a second connection.
-  const announcements = redis.duplicate();
+  const announcements = connections.client();
   announcements.on('error', () => undefined); // outages are reported by the main connection
   announcements.on('message', (_channel, message) =>
     weights.announced(JSON.parse(message) as VersionAnnouncement),
@@ -122,7 +122,7 @@ async function main(options: WorkerOptions): Promise<void> {
     },
     {
       connection: redis,
-      prefix: options.prefix,
+      prefix: connections.prefix,
       concurrency: 1,
       // Compute blocks the event loop, so the lock is renewed only between shards: it must outlast
       // the slowest shard. A worker that dies loses its shard to another once the lock expires.
@@ -142,7 +142,7 @@ async function main(options: WorkerOptions): Promise<void> {
     () => repo.heartbeat(info()).catch((err) => log.warn({ err: err.message }, 'heartbeat')),
     HEARTBEAT_MS,
   );
-  log.info({ redis: options.redis.replace(/\/\/[^@]*@/, '//***@') }, 'worker joined');
+  log.info({ redis: connections.redactedUrl, prefix: connections.prefix }, 'worker joined');
 
   shutdown = async (reason: string, code = 0): Promise<void> => {
     log.info({ reason }, 'finishing the current shard, then leaving');
@@ -167,8 +167,8 @@ const program = new Command('worker')
   .description('Join a training cluster: compute ResNet gradients for shard jobs from the Redis queue')
   .option(
     '--redis <url>',
-    'Redis URL shared with the coordinator',
-    process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    'Redis URL shared with the coordinator: redis://host:port, or redis+cluster://host:port,host:port for a Redis Cluster',
+    process.env.REDIS_URL || DEFAULT_REDIS_URL,
   )
   .addOption(
     new Option('--backend <name>', 'TensorFlow.js backend')
@@ -187,8 +187,8 @@ const program = new Command('worker')
   )
   .option(
     '--prefix <prefix>',
-    'Redis key prefix shared with the coordinator',
-    process.env.REDIS_PREFIX ?? DEFAULT_REDIS_PREFIX,
+    `Redis key prefix shared with the coordinator (default ${DEFAULT_REDIS_PREFIX}; {${DEFAULT_REDIS_PREFIX}} on a Redis Cluster, where it needs a {hash tag})`,
+    process.env.REDIS_PREFIX,
   )
   .option('--name <id>', 'worker id shown by GET /workers (default host-pid)')
   .option(

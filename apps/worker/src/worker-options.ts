@@ -3,7 +3,8 @@ import { BackendChoice, DeviceChoice } from '@resnet/engine';
 /** The worker's command-line options as commander hands them over (numbers as text). */
 export interface WorkerOptions {
   /**
-   * Redis URL shared with the coordinator (`--redis`).
+   * Redis URL shared with the coordinator (`--redis`): redis://host:port, or
+   * redis+cluster://host:port,host:port for a Redis Cluster.
    * @defaultValue REDIS_URL, else DEFAULT_REDIS_URL (redis://127.0.0.1:6379)
    */
   readonly redis: string;
@@ -23,10 +24,10 @@ export interface WorkerOptions {
    */
   readonly dataRoot: string;
   /**
-   * Redis key prefix shared with the coordinator (`--prefix`).
-   * @defaultValue REDIS_PREFIX, else DEFAULT_REDIS_PREFIX ('rc')
+   * Redis key prefix shared with the coordinator (`--prefix`); on a Redis Cluster it needs a hash tag.
+   * @defaultValue REDIS_PREFIX, else DEFAULT_REDIS_PREFIX ('rc'), or '{rc}' on a Redis Cluster
    */
-  readonly prefix: string;
+  readonly prefix?: string;
   /**
    * Worker id shown by GET /workers (`--name`).
    * @defaultValue `<host>-<pid>`

@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import { RedisKeys, ReusableBuffer, WorkerInfo } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import { BlobConnection } from '@resnet/redis-blobs';
+import { BlobStore } from '@resnet/redis-blobs';
+import { RedisClient } from '@resnet/redis-connections';
 
 /**
  * Every Redis read and write a worker makes, besides the BullMQ queue itself; weights versions and
@@ -9,8 +9,8 @@ import { BlobConnection } from '@resnet/redis-blobs';
  */
 export class WorkerRepository {
   constructor(
-    private readonly redis: Redis,
-    private readonly blobs: BlobConnection,
+    private readonly redis: RedisClient,
+    private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -3,41 +3,54 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Redis } from 'ioredis';
+import { firstNodeUrl, parseRedisAddress } from '@resnet/protocol';
+import { askOnce } from '@resnet/redis-blobs';
 import { stopProcess } from './stop-process';
 
 /** A port the OS just reported free; fine for a private server started right after. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const port = await listenOnce(0);
+  if (port === null) throw new Error('the OS has no free loopback port');
+  return port;
+}
+
+/** Whether `port` of loopback is free right now. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return (await listenOnce(port)) !== null;
+}
+
+/** Listens on `port` of loopback (0: one the OS picks) and closes at once: the port, or null when taken. */
+function listenOnce(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(null));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: listening } = server.address() as net.AddressInfo;
+      server.close(() => resolve(listening));
     });
   });
 }
 
+/** Whether the Redis at `url` answers PING; for a Redis Cluster, the first node it names. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1500,
-  });
-  client.on('error', () => undefined); // the failed connect is the answer, reported by the return value
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
+  return (await askOnce(firstNodeUrl(parseRedisAddress(url)), (client) => client.ping())) === 'PONG';
 }
 
 export function redisServerOnPath(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export interface EmbeddedRedisOptions {
+  /**
+   * Where its data goes.
+   * @defaultValue a fresh temporary folder
+   */
+  readonly dir?: string;
+  /**
+   * More redis-server arguments, e.g. to run it as a node of a cluster.
+   * @defaultValue none
+   */
+  readonly serverArgs?: readonly string[];
 }
 
 /**
@@ -47,18 +60,25 @@ export function redisServerOnPath(): boolean {
  */
 export class EmbeddedRedis {
   private child: ChildProcess | null = null;
-  readonly dir: string;
 
-  private constructor(readonly port: number) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-redis-'));
-  }
+  private constructor(
+    readonly port: number,
+    /** Its data (and, in a cluster, its nodes.conf), kept across stop() and launch(). */
+    readonly dir: string,
+    /** More redis-server arguments, e.g. to run it as a node of a cluster. */
+    private readonly serverArgs: readonly string[],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(port?: number): Promise<EmbeddedRedis> {
-    const server = new EmbeddedRedis(port ?? (await freePort()));
+  static async start(port?: number, { dir, serverArgs = [] }: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
+    const server = new EmbeddedRedis(
+      port ?? (await freePort()),
+      dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-redis-')),
+      serverArgs,
+    );
     await server.launch();
     return server;
   }
@@ -75,6 +95,7 @@ export class EmbeddedRedis {
       '',
       '--appendonly',
       'yes',
+      ...this.serverArgs,
     ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) =>

@@ -1,5 +1,6 @@
 export * from './coordinator-process';
 export * from './embedded-redis';
+export * from './embedded-redis-cluster';
 export * from './local-cluster';
 export * from './stop-process';
 export * from './worker-pool';

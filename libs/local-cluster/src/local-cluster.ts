@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { DEFAULT_REDIS_PREFIX } from '@resnet/protocol';
+import { parseRedisAddress, redisPrefixFor } from '@resnet/protocol';
 import { CoordinatorProcess } from './coordinator-process';
 import { EmbeddedRedis, freePort } from './embedded-redis';
+import { EmbeddedRedisCluster } from './embedded-redis-cluster';
 import { WorkerPool } from './worker-pool';
 
 /** A running coordinator as a LocalCluster needs it: where it answers, and how to stop it. */
@@ -28,14 +29,21 @@ export interface LocalClusterOptions {
    */
   readonly workerNamePrefix?: string;
   /**
-   * A Redis to use. Without it a private redis-server starts on a free loopback port, with its
-   * data in a temporary folder that stop() deletes.
-   * @defaultValue a private redis-server
+   * A Redis to use: redis://host:port, or redis+cluster://host:port,… for a Redis Cluster. Without
+   * it a private Redis starts on free loopback ports (see `redisClusterMasters`), with its data in a
+   * temporary folder that stop() deletes.
+   * @defaultValue a private Redis
    */
   readonly redisUrl?: string;
   /**
+   * Without `redisUrl`: the private Redis is a Redis Cluster of this many masters (see
+   * EmbeddedRedisCluster) instead of one redis-server.
+   * @defaultValue unset: one redis-server
+   */
+  readonly redisClusterMasters?: number;
+  /**
    * Key and queue prefix of the coordinator and workers.
-   * @defaultValue DEFAULT_REDIS_PREFIX ('rc')
+   * @defaultValue DEFAULT_REDIS_PREFIX ('rc'), or '{rc}' on a Redis Cluster (see redisPrefixFor)
    */
   readonly prefix?: string;
   /**
@@ -103,6 +111,8 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
   private constructor(
     /** The private redis-server, when the cluster started one. */
     readonly redisServer: EmbeddedRedis | null,
+    /** The private Redis Cluster, when the cluster started one (see `redisClusterMasters`). */
+    readonly redisCluster: EmbeddedRedisCluster | null,
     readonly redisUrl: string,
     readonly prefix: string,
     readonly dataRoot: string | undefined,
@@ -125,13 +135,18 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
   ): Promise<LocalCluster<CoordinatorProcess>>;
   static start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>>;
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster<CoordinatorHandle>> {
-    const redisServer = options.redisUrl ? null : await EmbeddedRedis.start();
+    const startsCluster = !options.redisUrl && options.redisClusterMasters !== undefined;
+    const redisServer = options.redisUrl || startsCluster ? null : await EmbeddedRedis.start();
+    const redisCluster = startsCluster
+      ? await EmbeddedRedisCluster.start({ masters: options.redisClusterMasters })
+      : null;
+    const privateRedis = redisServer ?? redisCluster;
     try {
-      const redisUrl = options.redisUrl ?? redisServer!.url;
-      const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-      const dataRoot = options.dataRoot ?? redisServer?.dir;
+      const redisUrl = options.redisUrl ?? privateRedis!.url;
+      const prefix = redisPrefixFor(parseRedisAddress(redisUrl), options.prefix);
+      const dataRoot = options.dataRoot ?? privateRedis?.dir;
       const checkpointDir =
-        options.checkpointDir ?? (redisServer ? path.join(redisServer.dir, 'checkpoints') : undefined);
+        options.checkpointDir ?? (privateRedis ? path.join(privateRedis.dir, 'checkpoints') : undefined);
       const env: NodeJS.ProcessEnv = {
         ...options.coordinatorEnv,
         REDIS_URL: redisUrl,
@@ -162,6 +177,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
       return new LocalCluster(
         redisServer,
+        redisCluster,
         redisUrl,
         prefix,
         dataRoot,
@@ -171,7 +187,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         options.stdio,
       );
     } catch (err) {
-      await redisServer?.destroy();
+      await privateRedis?.destroy();
       throw err;
     }
   }
@@ -202,11 +218,12 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     return coordinator;
   }
 
-  /** Stops the workers (SIGKILL: at once, mid-shard), the coordinators, and the private Redis. */
+  /** Stops the workers (SIGKILL: at once, mid-shard), the coordinators, and the private Redis (or Redis Cluster). */
   async stop(workerSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.workers.stopAll(workerSignal);
     await Promise.all(this.moreCoordinators.map((c) => c.close()));
     await this.coordinator.close();
     await this.redisServer?.destroy();
+    await this.redisCluster?.destroy();
   }
 }

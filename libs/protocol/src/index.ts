@@ -13,3 +13,6 @@ export * from './worker-info';
 export * from './worker-view';
 export * from './redis-keys';
 export * from './coordinator-address';
+export * from './errors/redis-address.error';
+export * from './hash-slot';
+export * from './redis-address';

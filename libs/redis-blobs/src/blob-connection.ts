@@ -1,6 +1,8 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ReusableBuffer } from '@resnet/protocol';
+import { BlobStore } from './blob-store';
+import { BlobConnectionClosedError } from './errors/blob-connection-closed.error';
 import { RedisReplyError } from './errors/redis-reply.error';
 
 /** Socket reads land in one buffer of this size, reused for every read. */
@@ -25,12 +27,12 @@ interface PendingCommand {
  * megabytes each for a big model. ioredis copies every value it sends into a fresh buffer, and
  * gathers every value it receives from fresh socket chunks into another; for such values that costs
  * copies, page faults and garbage collections in proportion to the traffic. This connection speaks
- * just enough of the Redis protocol (RESP2) for GET and SET: it sends a value as the caller's own
+ * just enough of the Redis protocol (RESP2) for GET and SET (and ASKING, for ClusterBlobStore): it sends a value as the caller's own
  * bytes, and reads the socket into one fixed buffer, copying a value once, into memory the caller
  * reuses. Like the ioredis clients here, commands wait out a lost connection: it reconnects with
  * backoff and sends again whatever was not answered (GET and SET can safely run twice).
  */
-export class BlobConnection {
+export class BlobConnection implements BlobStore {
   private socket: net.Socket | null = null;
   /** Connected (and, over TLS, past the handshake): commands are written as they come. */
   private ready = false;
@@ -64,12 +66,20 @@ export class BlobConnection {
     );
   }
 
+  /**
+   * ASKING, for a Redis Cluster node that is importing a slot: the command sent right after it (and
+   * only that one) is served there although the slot is still another node's.
+   */
+  async asking(): Promise<void> {
+    await this.send(['ASKING']);
+  }
+
   close(): void {
-    this.fail(new Error('the blob connection to Redis was closed'));
+    this.fail(new BlobConnectionClosedError('the blob connection to Redis was closed'));
   }
 
   private send(args: readonly Part[], into?: ReusableBuffer): Promise<Reply> {
-    if (this.closed) return Promise.reject(new Error('the blob connection to Redis is closed'));
+    if (this.closed) return Promise.reject(new BlobConnectionClosedError('the blob connection to Redis is closed'));
     return new Promise<Reply>((resolve, reject) => {
       const command = { frame: frame(args), into, resolve, reject };
       this.pending.push(command);

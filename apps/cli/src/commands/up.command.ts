@@ -1,7 +1,13 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
-import { DEFAULT_COORDINATOR_PORT, DEFAULT_REDIS_URL } from '@resnet/protocol';
-import { EmbeddedRedis, LocalCluster, redisAnswers, redisServerOnPath } from '@resnet/local-cluster';
+import { DEFAULT_COORDINATOR_PORT, DEFAULT_REDIS_URL, redact } from '@resnet/protocol';
+import {
+  EmbeddedRedis,
+  EmbeddedRedisCluster,
+  LocalCluster,
+  redisAnswers,
+  redisServerOnPath,
+} from '@resnet/local-cluster';
 import { CoordinatorClient } from '../coordinator-client';
 import { followJob } from '../job-follower';
 
@@ -12,6 +18,7 @@ interface UpOptions {
   job: boolean;
   exitWhenDone: boolean;
   json: boolean;
+  redisCluster?: string;
 }
 
 /** One worker per core: a worker computes on one thread, so more would only contend. */
@@ -19,17 +26,27 @@ function defaultWorkerCount(): number {
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
-/** The Redis at REDIS_URL, or a private redis-server when nothing answers there. */
-async function redisForUp(redisUrl: string): Promise<EmbeddedRedis | null> {
+/**
+ * The Redis at REDIS_URL, or a private one when nothing answers there: a redis-server, or a Redis
+ * Cluster of `clusterMasters` masters.
+ */
+async function redisForUp(
+  redisUrl: string,
+  clusterMasters: number | undefined,
+): Promise<EmbeddedRedis | EmbeddedRedisCluster | null> {
   if (await redisAnswers(redisUrl)) return null;
   if (!redisServerOnPath()) {
     throw new Error(
-      `nothing answers at REDIS_URL=${redisUrl} and redis-server is not installed: ` +
+      `nothing answers at REDIS_URL=${redact(redisUrl)} and redis-server is not installed: ` +
         'start Redis (apt-get install redis-server, or docker compose up redis) or set REDIS_URL',
     );
   }
-  const embedded = await EmbeddedRedis.start();
-  console.log(`no Redis at ${redisUrl}: started a private redis-server at ${embedded.url}`);
+  const embedded =
+    clusterMasters === undefined
+      ? await EmbeddedRedis.start()
+      : await EmbeddedRedisCluster.start({ masters: clusterMasters });
+  const what = clusterMasters === undefined ? 'redis-server' : `Redis Cluster of ${clusterMasters} masters`;
+  console.log(`no Redis at ${redact(redisUrl)}: started a private ${what} at ${embedded.url}`);
   return embedded;
 }
 
@@ -44,14 +61,19 @@ export function upCommand(): Command {
     .option('--no-job', 'start the cluster without submitting a job')
     .option('--exit-when-done', 'stop everything once the job ends')
     .option('--json', 'JSON logs, HTTP requests and every worker shard included (LOG_LEVEL still applies)')
+    .option(
+      '--redis-cluster <masters>',
+      'when nothing answers at REDIS_URL, start a private Redis Cluster of this many masters instead of one redis-server',
+    )
     .action(async (opts: UpOptions) => {
       const env = process.env;
-      const embedded = await redisForUp(env.REDIS_URL ?? DEFAULT_REDIS_URL);
+      const clusterMasters = opts.redisCluster === undefined ? undefined : Number(opts.redisCluster);
+      const embedded = await redisForUp(env.REDIS_URL || DEFAULT_REDIS_URL, clusterMasters);
       // The console shows steps and warnings; --json or LOG_LEVEL bring back the traffic.
       const cluster = await LocalCluster.start({
         workers: Number(opts.workers),
         workerNamePrefix: `${os.hostname()}-local`,
-        redisUrl: embedded?.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL,
+        redisUrl: embedded?.url ?? (env.REDIS_URL || DEFAULT_REDIS_URL),
         prefix: env.REDIS_PREFIX,
         port: Number(env.PORT ?? DEFAULT_COORDINATOR_PORT),
         stdio: 'inherit',

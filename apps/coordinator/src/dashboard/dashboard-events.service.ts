@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, MessageEvent } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import {
   concatMap,
   defer,
@@ -15,6 +14,7 @@ import {
 } from 'rxjs';
 import { JobStatus, WorkerView } from '@resnet/protocol';
 import { JobView } from '@resnet/job';
+import { RedisClient } from '@resnet/redis-connections';
 import { JobsService } from '../jobs/jobs.service';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
@@ -86,7 +86,7 @@ export class DashboardEventsService {
   );
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly jobs: JobsService,
     private readonly workers: WorkersService,
     private readonly metrics: StepMetricsReader,

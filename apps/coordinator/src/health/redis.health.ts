@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { Redis } from 'ioredis';
+import { RedisClient } from '@resnet/redis-connections';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
 
@@ -8,7 +8,7 @@ import { REDIS } from '../repositories/redis.providers';
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly health: HealthIndicatorService,
   ) {}
 

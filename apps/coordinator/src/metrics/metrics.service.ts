@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
+import { RedisClient } from '@resnet/redis-connections';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
 import { WorkersService } from '../workers/workers.service';
@@ -53,7 +53,7 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(@InjectQueue(SHARD_QUEUE) queue: Queue, @Inject(REDIS) redis: Redis, workers: WorkersService) {
+  constructor(@InjectQueue(SHARD_QUEUE) queue: Queue, @Inject(REDIS) redis: RedisClient, workers: WorkersService) {
     collectDefaultMetrics({ register: this.registry });
     // Without a listener BullMQ prints every reconnect failure; an outage is already reported by
     // /health, the dashboard and the training loop, so this queue only notes it at debug level.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { RedisKeys } from '@resnet/protocol';
+import { RedisClient } from '@resnet/redis-connections';
 import { REDIS } from './redis.providers';
 
 /** One Redis command of a fenced write, its arguments as strings (Lua would round numbers). */
@@ -19,7 +19,8 @@ export type FencedWriteResult = 'written' | 'fenced' | 'unchanged';
 /**
  * Checks the fencing token (the current leader's), then each condition, then runs the commands,
  * all in one script so nothing can come between. The keys the commands touch are named inside
- * ARGV: this is a single-instance Redis, as BullMQ's own scripts assume.
+ * ARGV, which a Redis Cluster allows because they all share the prefix's hash tag, and so the slot
+ * of KEYS[1] (see redisPrefixFor).
  */
 const FENCED_WRITE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -41,7 +42,7 @@ return 1
 @Injectable()
 export class FencedWriter {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import {
   EvalMetrics,
   JobMetrics,
@@ -12,7 +11,8 @@ import {
   VersionAnnouncement,
 } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import { BlobConnection } from '@resnet/redis-blobs';
+import { BlobStore } from '@resnet/redis-blobs';
+import { RedisClient } from '@resnet/redis-connections';
 import { FencedOffError } from '../errors/leadership.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
@@ -51,8 +51,8 @@ export type TrainingStatus = Extract<JobStatus, 'running' | 'completed' | 'faile
 @Injectable()
 export class JobRepository {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(BLOBS) private readonly blobs: BlobConnection,
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BLOBS) private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
     private readonly fenced: FencedWriter,
   ) {}

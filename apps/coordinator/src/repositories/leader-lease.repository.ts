@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { RedisKeys } from '@resnet/protocol';
+import { RedisClient } from '@resnet/redis-connections';
 import { REDIS } from './redis.providers';
 
 /** Takes the lease if free, and then a fencing token one above the last leader's; else names the holder. */
@@ -29,7 +29,7 @@ return 0
 @Injectable()
 export class LeaderLeaseRepository {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

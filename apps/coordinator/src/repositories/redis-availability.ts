@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { RedisClient } from '@resnet/redis-connections';
 import { RedisUnavailableError } from '../errors/redis-unavailable.error';
 
 /**
@@ -7,7 +7,7 @@ import { RedisUnavailableError } from '../errors/redis-unavailable.error';
  * maxRetriesPerRequest: null), so a view checks the connection first and gives up after a timeout.
  */
 export async function readWhileRedisAnswers<T>(
-  redis: Redis,
+  redis: RedisClient,
   read: () => Promise<T>,
   timeoutMs = 2000,
 ): Promise<T> {

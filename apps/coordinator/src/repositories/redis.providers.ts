@@ -1,34 +1,57 @@
-import { Logger, Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Inject, Logger, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { RedisKeys } from '@resnet/protocol';
-import { BlobConnection } from '@resnet/redis-blobs';
+import { BlobStore } from '@resnet/redis-blobs';
+import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { logOutages } from './redis-outages';
 
+/** The coordinator's shared ioredis client (a RedisClient: one Redis or a Redis Cluster). */
 export const REDIS = Symbol('REDIS');
-/** A BlobConnection: weights versions and gradient messages, moved without copies. */
+/** A BlobStore: weights versions and gradient messages, moved without copies. */
 export const BLOBS = Symbol('BLOBS');
 
-/** The coordinator's shared Redis connections and its key names. */
-export const redisProviders: Provider[] = [
+/** The coordinator's shared Redis connections and its key names, all opened by RedisConnections. */
+const redisProviders: Provider[] = [
+  {
+    provide: RedisConnections,
+    inject: [COORDINATOR_CONFIG],
+    useFactory: (config: CoordinatorConfig) => RedisConnections.fromUrl(config.redisUrl, config.redisPrefix),
+  },
   {
     provide: REDIS,
-    inject: [COORDINATOR_CONFIG],
-    // BullMQ needs maxRetriesPerRequest: null so that commands wait out a reconnect.
-    useFactory: (config: CoordinatorConfig) => {
-      const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    inject: [RedisConnections],
+    useFactory: async (connections: RedisConnections) => {
+      await connections.checkKind();
+      const redis = connections.client();
       logOutages(redis, 'Redis connection', new Logger('Redis'));
       return redis;
     },
   },
   {
     provide: BLOBS,
-    inject: [COORDINATOR_CONFIG],
-    useFactory: (config: CoordinatorConfig) => BlobConnection.open(config.redisUrl),
+    inject: [RedisConnections],
+    useFactory: (connections: RedisConnections) => connections.blobs(),
   },
   {
     provide: RedisKeys,
-    inject: [COORDINATOR_CONFIG],
-    useFactory: (config: CoordinatorConfig) => new RedisKeys(config.redisPrefix),
+    inject: [RedisConnections],
+    useFactory: (connections: RedisConnections) => connections.keys(),
   },
 ];
+
+/** Opens the connections to Redis at start-up and closes them at shutdown. */
+@Module({
+  providers: redisProviders,
+  exports: [RedisConnections, REDIS, BLOBS, RedisKeys],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BLOBS) private readonly blobs: BlobStore,
+  ) {}
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+    this.blobs.close();
+  }
+}

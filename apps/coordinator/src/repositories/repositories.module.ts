@@ -1,13 +1,11 @@
 import { BullModule } from '@nestjs/bullmq';
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Module } from '@nestjs/common';
 import { SHARD_QUEUE } from '@resnet/protocol';
-import { BlobConnection } from '@resnet/redis-blobs';
 import { CheckpointStore } from './checkpoint.store';
 import { FencedWriter } from './fenced-writer';
 import { JobRepository } from './job.repository';
 import { LeaderLeaseRepository } from './leader-lease.repository';
-import { BLOBS, REDIS, redisProviders } from './redis.providers';
+import { RedisModule } from './redis.providers';
 import { ShardDispatcher } from './shard-dispatcher';
 import { ShardShares } from './shard-shares';
 import { StepMetricsReader } from './step-metrics.reader';
@@ -20,9 +18,8 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
  * Nothing here imports a feature folder.
  */
 @Module({
-  imports: [shardQueue],
+  imports: [RedisModule, shardQueue],
   providers: [
-    ...redisProviders,
     JobRepository,
     FencedWriter,
     LeaderLeaseRepository,
@@ -33,9 +30,8 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     ShardDispatcher,
   ],
   exports: [
+    RedisModule,
     shardQueue,
-    REDIS,
-    BLOBS,
     JobRepository,
     LeaderLeaseRepository,
     WorkerRegistryRepository,
@@ -45,14 +41,4 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     ShardDispatcher,
   ],
 })
-export class RepositoriesModule implements OnApplicationShutdown {
-  constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(BLOBS) private readonly blobs: BlobConnection,
-  ) {}
-
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
-    this.blobs.close();
-  }
-}
+export class RepositoriesModule {}

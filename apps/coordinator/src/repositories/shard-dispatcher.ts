@@ -1,9 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
+import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
-import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { LeadershipLostError } from '../errors/leadership.errors';
 import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
 import { REDIS } from './redis.providers';
@@ -34,16 +33,16 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @InjectQueue(SHARD_QUEUE) private readonly queue: Queue<ShardTask, ShardOutcome>,
-    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly connections: RedisConnections,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly shares: ShardShares,
     private readonly workers: WorkerRegistryRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.events = new QueueEvents(SHARD_QUEUE, {
-      connection: { url: this.config.redisUrl, maxRetriesPerRequest: null },
-      prefix: this.config.redisPrefix,
+      connection: this.connections.bullConnection(this.redis),
+      prefix: this.connections.prefix,
     });
     this.events.on('completed', ({ jobId, returnvalue }) => {
       const outcome = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;

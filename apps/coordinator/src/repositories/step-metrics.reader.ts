@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { JobMetrics, RedisKeys, StepMetrics } from '@resnet/protocol';
+import { RedisClient } from '@resnet/redis-connections';
 import { REDIS } from './redis.providers';
 
 /**
@@ -10,7 +10,7 @@ import { REDIS } from './redis.providers';
 @Injectable()
 export class StepMetricsReader {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

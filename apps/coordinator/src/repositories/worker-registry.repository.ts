@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { RedisKeys, WorkerInfo } from '@resnet/protocol';
+import { RedisClient } from '@resnet/redis-connections';
 import { REDIS } from './redis.providers';
 
 /** Redis I/O about workers: their heartbeats, their rejected results and the quarantine list. */
 @Injectable()
 export class WorkerRegistryRepository {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { layoutsOf, ModelWeights } from '@resnet/model';
 import { architectureOf, ModelTensorCodec, roundSteps } from '@resnet/job';
+import { RedisClient } from '@resnet/redis-connections';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import {
@@ -46,7 +46,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     private readonly steps: StepRunner,
     private readonly checkpoints: CheckpointService,
     private readonly leadership: LeadershipService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly shares: ShardShares,
   ) {
     leadership.follow(this);
