@@ -9,7 +9,9 @@ import { TestCluster } from '../support/test-cluster';
 const MASTERS = 3;
 /** Short shard locks, so that a shard lost with a restarting master is re-delivered within seconds. */
 const LOCK_MS = 3000;
-const layouts = layoutsOf(architectureFor(DISTURBED_JOB.model, { numClasses: DISTURBED_JOB.dataset.numClasses }));
+const layouts = layoutsOf(
+  architectureFor(DISTURBED_JOB.model, { numClasses: DISTURBED_JOB.dataset.numClasses }),
+);
 
 /**
  * Runs DISTURBED_JOB, disturbed by `disturb` once it has started, and checks that it completes with
@@ -52,7 +54,10 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
           continue;
         }
         assert.ok(keys.length > 0 && keys.every((key) => key.startsWith('{test}:')), keys.join(' '));
-        assert.ok(keys.some((key) => key.startsWith('{test}:shards:')), 'BullMQ’s keys share the tag');
+        assert.ok(
+          keys.some((key) => key.startsWith('{test}:shards:')),
+          'BullMQ’s keys share the tag',
+        );
       }
     } finally {
       for (const client of clients) client.disconnect();

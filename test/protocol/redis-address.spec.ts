@@ -73,12 +73,18 @@ describe('parseRedisAddress and redisPrefixFor', function () {
   it('refuses what cannot work, naming the fix', () => {
     assert.throws(() => parseRedisAddress('127.0.0.1:6379'), /redis:\/\/host:port.*redis\+cluster:\/\//);
     assert.throws(() => parseRedisAddress('redis+cluster://h:7000/3'), /only database 0: drop "\/3"/);
-    assert.throws(() => parseRedisAddress('redis+cluster://h1:7000,h2'), /"h2": write each node as host:port/);
-    assert.throws(() => parseRedisAddress('redis+cluster://:secret@h'), (err: Error) => {
-      assert.ok(err instanceof RedisAddressError);
-      assert.doesNotMatch(err.message, /secret/, 'the password stays out of the message');
-      return true;
-    });
+    assert.throws(
+      () => parseRedisAddress('redis+cluster://h1:7000,h2'),
+      /"h2": write each node as host:port/,
+    );
+    assert.throws(
+      () => parseRedisAddress('redis+cluster://:secret@h'),
+      (err: Error) => {
+        assert.ok(err instanceof RedisAddressError);
+        assert.doesNotMatch(err.message, /secret/, 'the password stays out of the message');
+        return true;
+      },
+    );
   });
 
   it('keeps rc on one Redis, uses {rc} on a cluster, and refuses a cluster prefix without a hash tag', () => {

@@ -14,7 +14,8 @@ describe('ClusterBlobStore on a 3-master Redis Cluster', function () {
   const direct = new Map<number, Redis>();
   /** A connection to one node alone, which answers MOVED for keys it does not serve. */
   const node = (server: EmbeddedRedis): Redis => {
-    if (!direct.has(server.port)) direct.set(server.port, new Redis(server.url, { maxRetriesPerRequest: null }));
+    if (!direct.has(server.port))
+      direct.set(server.port, new Redis(server.url, { maxRetriesPerRequest: null }));
     return direct.get(server.port)!;
   };
 
@@ -84,7 +85,10 @@ describe('RedisConnections.checkKind', function () {
   let cluster: EmbeddedRedisCluster;
   let single: EmbeddedRedis;
   before(async () => {
-    [cluster, single] = await Promise.all([EmbeddedRedisCluster.start({ masters: 1 }), EmbeddedRedis.start()]);
+    [cluster, single] = await Promise.all([
+      EmbeddedRedisCluster.start({ masters: 1 }),
+      EmbeddedRedis.start(),
+    ]);
   });
   after(async () => Promise.all([cluster?.destroy(), single?.destroy()]));
 

@@ -73,7 +73,10 @@ export class EmbeddedRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(port?: number, { dir, serverArgs = [] }: EmbeddedRedisOptions = {}): Promise<EmbeddedRedis> {
+  static async start(
+    port?: number,
+    { dir, serverArgs = [] }: EmbeddedRedisOptions = {},
+  ): Promise<EmbeddedRedis> {
     const server = new EmbeddedRedis(
       port ?? (await freePort()),
       dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'resnet-redis-')),

@@ -100,7 +100,9 @@ export function redact(url: string): string {
 
 /** The URL of one node of a cluster, with the cluster's login, for a connection to that node alone. */
 export function redisNodeUrl(address: RedisClusterAddress, { host, port }: RedisNode): string {
-  const url = new URL(`${address.tls ? 'rediss' : 'redis'}://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const url = new URL(
+    `${address.tls ? 'rediss' : 'redis'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+  );
   url.username = address.username ?? '';
   url.password = address.password ?? '';
   return url.toString();

@@ -79,7 +79,8 @@ export class BlobConnection implements BlobStore {
   }
 
   private send(args: readonly Part[], into?: ReusableBuffer): Promise<Reply> {
-    if (this.closed) return Promise.reject(new BlobConnectionClosedError('the blob connection to Redis is closed'));
+    if (this.closed)
+      return Promise.reject(new BlobConnectionClosedError('the blob connection to Redis is closed'));
     return new Promise<Reply>((resolve, reject) => {
       const command = { frame: frame(args), into, resolve, reject };
       this.pending.push(command);

@@ -134,9 +134,8 @@ export class ClusterBlobStore implements BlobStore {
   private async readSlotMap(): Promise<void> {
     const candidates = new Set([...this.connections.keys(), ...this.address.nodes.map(nodeKey)]);
     for (const candidate of candidates) {
-      const slots = await askOnce(
-        redisNodeUrl(this.address, parseNode(candidate)),
-        (client) => client.cluster('SLOTS'),
+      const slots = await askOnce(redisNodeUrl(this.address, parseNode(candidate)), (client) =>
+        client.cluster('SLOTS'),
       );
       if (!slots) continue;
       const owners: string[] = new Array(CLUSTER_SLOTS);

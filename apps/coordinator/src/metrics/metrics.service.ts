@@ -53,7 +53,11 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(@InjectQueue(SHARD_QUEUE) queue: Queue, @Inject(REDIS) redis: RedisClient, workers: WorkersService) {
+  constructor(
+    @InjectQueue(SHARD_QUEUE) queue: Queue,
+    @Inject(REDIS) redis: RedisClient,
+    workers: WorkersService,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     // Without a listener BullMQ prints every reconnect failure; an outage is already reported by
     // /health, the dashboard and the training loop, so this queue only notes it at debug level.
