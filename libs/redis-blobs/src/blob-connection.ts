@@ -22,6 +22,15 @@ interface PendingCommand {
   reject(err: Error): void;
 }
 
+export interface BlobConnectionOptions {
+  /**
+   * Called each time the connection is lost (and again after each failed reconnect), before it
+   * reconnects: ClusterBlobStore rereads the slot map then, in case the master was replaced.
+   * @defaultValue none
+   */
+  readonly onLost?: () => void;
+}
+
 /**
  * A connection to Redis for big values: weights versions and gradient messages, hundreds of
  * megabytes each for a big model. ioredis copies every value it sends into a fresh buffer, and
@@ -45,11 +54,14 @@ export class BlobConnection implements BlobStore {
   private bulk: { readonly value: Buffer; filled: number } | null = null;
   private skip = 0;
 
-  private constructor(private readonly url: URL) {}
+  private constructor(
+    private readonly url: URL,
+    private readonly options: BlobConnectionOptions,
+  ) {}
 
   /** `url`: redis:// or rediss://, with user, password and database number as ioredis takes them. */
-  static open(url: string): BlobConnection {
-    const connection = new BlobConnection(new URL(url));
+  static open(url: string, options: BlobConnectionOptions = {}): BlobConnection {
+    const connection = new BlobConnection(new URL(url), options);
     connection.connect();
     return connection;
   }
@@ -151,6 +163,7 @@ export class BlobConnection implements BlobStore {
     // The handshake belonged to the lost connection; everything else is sent again on the next.
     while (this.pending[0]?.handshake) this.pending.shift();
     if (this.closed) return;
+    this.options.onLost?.();
     const delay = Math.min(MAX_RECONNECT_DELAY_MS, 50 * 2 ** this.failures++);
     setTimeout(() => this.connect(), delay).unref();
   }

@@ -24,7 +24,8 @@ const PASSING_ERRORS = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN) /;
  * sent to the master that serves its slot (see hashSlot), as `CLUSTER SLOTS` maps them. A `MOVED`
  * reply corrects the map (and refreshes all of it), an `ASK` reply (a slot being migrated) sends the
  * command once to the importing node; a cluster that is down or restarting a master is waited out,
- * as a lost connection is, and each connection reconnects to its master on its own.
+ * as a lost connection is. Each connection reconnects to its master on its own, and a lost one
+ * rereads the map, so that a master replaced by another (a failover) has its commands sent there.
  */
 export class ClusterBlobStore implements BlobStore {
   /** Per slot, the `host:port` of the master serving it; empty until the first map arrives. */
@@ -82,8 +83,9 @@ export class ClusterBlobStore implements BlobStore {
           }
           askAt = redirect.ask ? redirect.node : null;
           if (!redirect.ask) {
+            // Right for this slot at once; the others may have moved with it.
             this.owners[slot] = redirect.node;
-            this.refreshInBackground();
+            void this.refresh();
           }
           continue;
         }
@@ -107,23 +109,22 @@ export class ClusterBlobStore implements BlobStore {
   }
 
   private connectionTo(node: string): BlobConnection {
+    if (this.closed) throw new BlobConnectionClosedError('the cluster blob store was closed');
     let connection = this.connections.get(node);
     if (!connection) {
-      connection = BlobConnection.open(redisNodeUrl(this.address, parseNode(node)));
+      connection = BlobConnection.open(redisNodeUrl(this.address, parseNode(node)), {
+        // A master that fails over moves its slots elsewhere: the new map closes this connection.
+        onLost: () => void this.refresh(),
+      });
       this.connections.set(node, connection);
     }
     return connection;
   }
 
-  /** Only one refresh at a time; callers that come while one runs share it. */
+  /** Only one refresh at a time; callers that come while one runs share it. It never rejects. */
   private refresh(): Promise<void> {
     this.refreshing ??= this.readSlotMap().finally(() => (this.refreshing = null));
     return this.refreshing;
-  }
-
-  /** After a MOVED the map is already right for that slot: a failed refresh waits for the next redirection. */
-  private refreshInBackground(): void {
-    this.refresh().catch(() => undefined);
   }
 
   /**
