@@ -29,6 +29,8 @@ const HEARTBEAT_MS = 5000;
 async function main(options: WorkerOptions): Promise<void> {
   const id = options.name ?? `${os.hostname()}-${process.pid}`;
   const log = pino({ base: { worker: id }, level: process.env.LOG_LEVEL ?? 'info' });
+  // Before the backend loads: a wrong REDIS_URL or prefix is reported at once.
+  const connections = RedisConnections.fromUrl(options.redis, options.prefix);
   const simulatedMs = options.simulateComputeMs === undefined ? null : Number(options.simulateComputeMs);
   const compute =
     simulatedMs === null
@@ -42,7 +44,6 @@ async function main(options: WorkerOptions): Promise<void> {
     'compute backend ready',
   );
 
-  const connections = RedisConnections.fromUrl(options.redis, options.prefix);
   await connections.checkKind();
   const redis = connections.client();
   let redisDown = false; // ioredis reconnects with backoff; log each outage once
