@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { JobStatus, RedisKeys } from '@resnet/protocol';
-import { ModelTensorCodec } from '@resnet/job';
+import { partitionedModel, PartitionedModelCodec, TrainingJobSpec } from '@resnet/job';
 import {
   CoordinatorHandle,
   CoordinatorProcess,
@@ -141,10 +141,23 @@ export class TestCluster {
     await this.workers.kill(worker, 'SIGKILL');
   }
 
+  /** Weights version `version`, gathered from the partitions the job stores it in. */
   async weights(layouts: ModelLayouts, jobId: string, version: number): Promise<ModelWeights> {
-    const buf = await this.redis.getBuffer(this.keys.weights(jobId, version));
-    if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
-    return ModelTensorCodec.decode(layouts, buf);
+    const spec = JSON.parse(
+      (await this.redis.hget(this.keys.job(jobId), 'spec')) ?? 'null',
+    ) as TrainingJobSpec | null;
+    if (!spec) throw new Error(`no job ${jobId}`);
+    const { partitions } = partitionedModel(spec, layouts);
+    const messages = await Promise.all(
+      partitions.map(async (p) => {
+        const buf = await this.redis.getBuffer(
+          this.keys.partition(p.index, partitions.length).weights(jobId, version),
+        );
+        if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
+        return buf;
+      }),
+    );
+    return PartitionedModelCodec.decodeWeights(partitions, layouts, messages);
   }
 
   async stop(): Promise<void> {

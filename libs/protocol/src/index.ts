@@ -11,5 +11,6 @@ export * from './eval-metrics';
 export * from './job-metrics';
 export * from './worker-info';
 export * from './worker-view';
+export * from './hash-slot';
 export * from './redis-keys';
 export * from './coordinator-address';

@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModelLayouts, ModelWeights } from '@resnet/model';
+import { ModelWeights } from '@resnet/model';
 import { AggregatedStep, applyRoundInPlace, applyStepInPlace, lrAt } from '@resnet/optimizer';
 import { EvalMetrics, ShardOutcome, ShardTask, StepMetrics } from '@resnet/protocol';
 import {
-  ModelTensorCodec,
+  PartitionedModelCodec,
+  partitionOf,
   previousVersion,
   roundSteps,
   scheduleOf,
@@ -24,7 +25,6 @@ import { StepWorkspace } from './step-workspace';
 export interface StepRunOptions {
   readonly jobId: string;
   readonly spec: TrainingJobSpec;
-  readonly layouts: ModelLayouts;
   /** The global step it starts at: the version of `weights`. */
   readonly step: number;
   /** Updated in place: the loop keeps no earlier version, and copying a big model every step costs. */
@@ -38,11 +38,9 @@ export interface StepRunOptions {
   readonly fence: number;
 }
 
-/** The committed version: the weights, the momentum, and the weights as encoded for Redis. */
+/** The committed version: the weights and the momentum. */
 export interface CommittedStep extends ModelWeights {
   readonly velocity: Float32Array;
-  /** Valid until the workspace encodes the next step. */
-  readonly encoded: Buffer;
 }
 
 /** One evaluation of a committed weights version on the test set. */
@@ -60,12 +58,16 @@ type StepTotals = Pick<AggregatedStep, 'count' | 'lossSum' | 'correct'>;
 
 /** What a step gathers from its shards as they arrive. */
 class ShardTally {
-  /** Gradient messages to free at the commit, used or not. */
-  readonly gradientKeys: string[] = [];
+  /** Gradient messages to free at the commit, used or not, per partition. */
+  readonly gradientKeys: string[][];
   slowestShardMs = 0;
   gradientBytes = 0;
   /** Shards whose worker reported non-finite numbers once: a second report means real divergence. */
   readonly nonFiniteReports = new Set<number>();
+
+  constructor(partitions: number) {
+    this.gradientKeys = Array.from({ length: partitions }, () => []);
+  }
 }
 
 /**
@@ -89,7 +91,8 @@ export class StepRunner {
     const started = performance.now();
     o.workspace.beginStep();
     const { phases } = o.workspace;
-    const tally = new ShardTally();
+    const { partitions } = o.workspace.model;
+    const tally = new ShardTally(partitions.length);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
@@ -105,12 +108,16 @@ export class StepRunner {
     const { total, lr } = this.update(o);
     phases.publishing();
     const nextVersion = o.step + roundSteps(o.spec, o.step);
-    const encoded = ModelTensorCodec.encode(
-      o.layouts,
-      o.weights.params,
-      o.weights.state,
+    const weights = PartitionedModelCodec.encodeWeights(
+      partitions,
+      o.weights,
       { version: nextVersion },
-      { into: o.workspace.weightsMessage },
+      o.workspace.weightsMessages,
+    );
+    const velocity = PartitionedModelCodec.encodeVelocity(
+      partitions,
+      o.velocity,
+      o.workspace.velocityMessages,
     );
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
@@ -132,9 +139,8 @@ export class StepRunner {
         jobId: o.jobId,
         previous: o.step,
         version: nextVersion,
-        weights: encoded,
-        velocity: o.velocity,
-        velocityMessage: o.workspace.velocityMessage,
+        weights,
+        velocity,
         gradientKeys: tally.gradientKeys,
         metrics,
       },
@@ -142,7 +148,7 @@ export class StepRunner {
     );
     phases.published();
     this.metrics.observeStep(o.jobId, metrics, tally.gradientBytes);
-    return { ...o.weights, velocity: o.velocity, encoded };
+    return { ...o.weights, velocity: o.velocity };
   }
 
   /** Evaluates a committed version on the test set and records the result. */
@@ -183,8 +189,10 @@ export class StepRunner {
     outcome: ShardOutcome,
   ): Promise<void> {
     const { workspace } = o;
+    const { partitions } = workspace.model;
     workspace.phases.arrived(outcome);
-    if (outcome.gradientKey) tally.gradientKeys.push(outcome.gradientKey);
+    const keys = outcome.gradientKeys ?? (outcome.gradientKey ? [outcome.gradientKey] : []);
+    keys.forEach((key, p) => tally.gradientKeys[p]?.push(key));
     if (outcome.nonFinite) {
       // Recompute once: a second report for the same shard means the numbers really overflow.
       if (tally.nonFiniteReports.has(task.shard)) {
@@ -198,10 +206,17 @@ export class StepRunner {
         blamesWorker: false,
       });
     }
-    // Both reads at once: one round trip of waiting.
-    const [quarantined, message] = await Promise.all([
+    if (keys.length > 0 && keys.length !== partitions.length) {
+      throw new RejectedShardResultError(
+        `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,
+      );
+    }
+    // All reads at once (the partitions' from their own Redis masters): one round trip of waiting.
+    const [quarantined, messages] = await Promise.all([
       this.workers.isQuarantined(outcome.workerId),
-      outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey, workspace.gradientBuffer()) : null,
+      Promise.all(
+        partitions.map((_p, i) => (keys[i] ? this.jobs.gradient(keys[i], workspace.gradientBuffer()) : null)),
+      ),
     ]);
     const readAt = performance.now();
     if (quarantined) {
@@ -210,43 +225,53 @@ export class StepRunner {
         blamesWorker: false,
       });
     }
-    const contribution = validatedContribution(
-      o.layouts,
-      outcome,
-      message,
-      { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) },
-      workspace.gradientBuffer(),
+    // Every partition checked before any is folded: a shard counts whole or not at all.
+    const contributions = partitions.map((p, i) =>
+      validatedContribution(
+        p.layouts,
+        outcome,
+        messages[i],
+        {
+          jobId: o.jobId,
+          step: o.step,
+          shard: task.shard,
+          kind: shardMessageKind(o.spec),
+          partition: p.index,
+        },
+        workspace.gradientBuffer(),
+      ),
     );
-    if (workspace.aggregator.add(task.shard, contribution)) {
-      tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
-    }
+    const added = contributions.map((c, i) => workspace.aggregators[i].add(task.shard, c));
+    if (added[0]) tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
     tally.gradientBytes += outcome.gradientBytes ?? 0;
     workspace.phases.aggregated(readAt);
   }
 
-  /** Averages what the shards sent and applies it to the weights and momentum in place. */
+  /** Averages what the shards sent and applies it, partition by partition, to the weights and momentum in place. */
   private update(o: StepRunOptions): { total: StepTotals; lr: number } {
-    const { aggregator } = o.workspace;
     const steps = roundSteps(o.spec, o.step);
     const lr = lrAt(scheduleOf(o.spec), o.step + steps - 1);
-    const channels = o.layouts.batchNorms.map((b) => b.channels);
-    const next = { ...o.weights, velocity: o.velocity };
-    let total: StepTotals;
-    let finite: boolean;
-    if (usesLocalSgd(o.spec)) {
-      const round = aggregator.roundResult(steps);
-      finite = applyRoundInPlace(next, round, steps, channels);
-      total = round;
-    } else {
+    const { partitions } = o.workspace.model;
+    let finite = true;
+    const totals = partitions.map((p, i) => {
+      const aggregator = o.workspace.aggregators[i];
+      const part = { ...partitionOf(p, o.weights), velocity: o.velocity.subarray(p.start, p.end) };
+      const channels = p.layouts.batchNorms.map((b) => b.channels);
+      if (usesLocalSgd(o.spec)) {
+        const round = aggregator.roundResult(steps);
+        finite = applyRoundInPlace(part, round, steps, channels) && finite;
+        return round;
+      }
       const step = aggregator.result();
-      finite = applyStepInPlace(next, step, lr, o.spec.optimizer, channels);
-      total = step;
-    }
+      finite = applyStepInPlace(part, step, lr, o.spec.optimizer, channels) && finite;
+      return step;
+    });
     if (!finite) {
       throw new TrainingDivergedError(
         `training diverged at step ${o.step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
     }
-    return { total, lr };
+    // Every partition's aggregator saw the same shards: the totals are partition 0's.
+    return { total: totals[0], lr };
   }
 }

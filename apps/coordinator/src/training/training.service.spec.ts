@@ -45,7 +45,7 @@ class FakeStepRunner {
     this.steps.push(o.step);
     this.ran.push(`${o.jobId}:${o.step}`);
     await this.jobs.setStep(o.jobId, o.step + 1);
-    return { ...o.weights, velocity: o.velocity, encoded: Buffer.alloc(0) };
+    return { ...o.weights, velocity: o.velocity };
   }
 
   async evaluate(o: EvalRunOptions): Promise<EvalMetrics> {

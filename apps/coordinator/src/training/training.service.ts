@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { layoutsOf, ModelWeights } from '@resnet/model';
-import { architectureOf, ModelTensorCodec, roundSteps } from '@resnet/job';
+import { architectureOf, PartitionedModelCodec, partitionedModel, roundSteps } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import {
@@ -225,14 +225,19 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
     const layouts = layoutsOf(architectureOf(spec));
-    let weights: ModelWeights = ModelTensorCodec.decode(
+    const model = partitionedModel(spec, layouts);
+    let weights: ModelWeights = PartitionedModelCodec.decodeWeights(
+      model.partitions,
       layouts,
-      await this.jobs.weights(jobId, job.state.step),
+      await this.jobs.weights(jobId, spec, job.state.step),
     );
-    let velocity = await this.jobs.velocity(jobId);
+    let velocity = PartitionedModelCodec.decodeVelocity(
+      model.partitions,
+      await this.jobs.velocity(jobId, spec),
+    );
     // Paused or cancelled in the meantime, through this coordinator or another.
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
-    const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
+    const workspace = new StepWorkspace(model, spec.shardsPerStep);
     for (let step = job.state.step; step < spec.totalSteps;) {
       signal.throwIfAborted();
       if (this.preempting.has(jobId))
@@ -240,7 +245,6 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       const next = await this.steps.run({
         jobId,
         spec,
-        layouts,
         step,
         weights,
         velocity,
@@ -254,7 +258,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       if (evalDue(spec, step, stepsDone))
         await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
       if (this.checkpoints.due(spec, step, stepsDone)) {
-        await this.checkpoints.save(jobId, spec, stepsDone, next, next.encoded, next.velocity);
+        await this.checkpoints.save(jobId, spec, stepsDone, next, next.velocity);
       }
       step = stepsDone;
     }
