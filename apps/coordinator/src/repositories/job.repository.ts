@@ -308,7 +308,10 @@ export class JobRepository {
 
   /** Commands on keys of one slot, all or none. */
   private async transaction(commands: readonly FencedCommand[]): Promise<void> {
-    const results = await this.redis.multi(commands.map((c) => [...c])).exec();
+    // ioredis looks commands up by their lower-case method names.
+    const results = await this.redis
+      .multi(commands.map(([name, ...args]) => [name.toLowerCase(), ...args]))
+      .exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
   }
