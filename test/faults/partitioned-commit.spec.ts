@@ -9,6 +9,7 @@ import { EmbeddedRedis } from '@resnet/local-cluster';
 import { FencedOffError } from '../../apps/coordinator/src/errors/leadership.errors';
 import { FencedWriter } from '../../apps/coordinator/src/repositories/fenced-writer';
 import { JobRepository } from '../../apps/coordinator/src/repositories/job.repository';
+import { PartitionAggregator } from '../../apps/coordinator/src/training/aggregation/partition-aggregator';
 import { layoutsFor, testSpec } from '../../apps/coordinator/test/fakes';
 
 const spec = testSpec({ partitions: 3 });
@@ -23,7 +24,7 @@ function randomModel(seed: number): { weights: ModelWeights; velocity: Float32Ar
   };
 }
 
-function encoded(seed: number, version: number) {
+function encoded(seed: number, version: number): { weights: Buffer[]; velocity: Buffer[] } {
   const { weights, velocity } = randomModel(seed);
   return {
     weights: PartitionedModelCodec.encodeWeights(partitions, weights, { version }),
@@ -60,11 +61,26 @@ describe('committing the steps of a partitioned model', function () {
   const decodedWeights = async (version: number) =>
     PartitionedModelCodec.decodeWeights(partitions, layouts, await jobs.weights('j', spec, version));
 
+  /** What each partition's aggregator stages of version `version` when the model is randomModel(seed). */
+  async function stage(seed: number, version: number, fence: number): Promise<void> {
+    const { weights, velocity } = randomModel(seed);
+    const memory = { ...weights, velocity };
+    await Promise.all(
+      partitions.map((p) =>
+        new PartitionAggregator(p, partitions.length, spec.shardsPerStep, memory, blobs, keys).stage(
+          'j',
+          version,
+          fence,
+        ),
+      ),
+    );
+  }
+
   it("moves every partition's version into place and frees the previous one and the gradients", async () => {
     const gradientKeys = partitions.map((p) => [keys.partition(p.index, 3).gradient('j', 0, 0)]);
     await Promise.all(gradientKeys.map(([key]) => redis.set(key, 'g')));
-    const next = encoded(2, 1);
-    await jobs.commitStep({ jobId: 'j', previous: 0, version: 1, ...next, metrics, gradientKeys }, 1);
+    await stage(2, 1, 1);
+    await jobs.commitStep({ jobId: 'j', previous: 0, version: 1, partitions: 3, metrics, gradientKeys }, 1);
     assert.deepEqual(await decodedWeights(1), randomModel(2).weights);
     assert.deepEqual(
       PartitionedModelCodec.decodeVelocity(partitions, await jobs.velocity('j', spec)),
@@ -79,17 +95,8 @@ describe('committing the steps of a partitioned model', function () {
   });
 
   it('finishes a commit cut short after the step was recorded, from what its committer staged', async () => {
-    // What commitStep leaves when its coordinator dies between the fenced record and the moves.
-    const next = encoded(3, 1);
-    await Promise.all(
-      partitions.map((p) => {
-        const partKeys = keys.partition(p.index, 3);
-        return Promise.all([
-          blobs.set(partKeys.weightsStaged('j', 1, 1), next.weights[p.index], 3600),
-          blobs.set(partKeys.momentumStaged('j', 1, 1), next.velocity[p.index], 3600),
-        ]);
-      }),
-    );
+    // What a step leaves when its coordinator dies between commitStep's fenced record and the moves.
+    await stage(3, 1, 1);
     await redis.hset(keys.job('j'), 'step', '1', 'committedBy', '1');
     assert.deepEqual(await decodedWeights(1), randomModel(3).weights);
     assert.deepEqual(
@@ -101,10 +108,10 @@ describe('committing the steps of a partitioned model', function () {
 
   it("refuses a deposed leader's commit and leaves only expiring staged values behind", async () => {
     await redis.set(keys.leaderToken(), '2');
-    const next = encoded(4, 1);
+    await stage(4, 1, 1);
     await assert.rejects(
       jobs.commitStep(
-        { jobId: 'j', previous: 0, version: 1, ...next, metrics, gradientKeys: [[], [], []] },
+        { jobId: 'j', previous: 0, version: 1, partitions: 3, metrics, gradientKeys: [[], [], []] },
         1,
       ),
       FencedOffError,

@@ -6,6 +6,7 @@ import {
   JobMetrics,
   JobState,
   JobStatus,
+  RedisKeys,
   ReusableBuffer,
   ShardOutcome,
   StepMetrics,
@@ -16,6 +17,7 @@ import { RejectedShardResultError } from '../src/errors/shard.errors';
 import { LeadershipListener, LeadershipService } from '../src/leadership/leadership.service';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
+import { PartitionBlobs } from '../src/training/aggregation/partition-aggregation';
 import { JobRepository, StepCommit, StoredJob, TrainingStatus } from '../src/repositories/job.repository';
 import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
 import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
@@ -69,7 +71,9 @@ export class FakeJobRepository implements Partial<JobRepository> {
   readonly jobs = new Map<string, { spec: TrainingJobSpec; state: JobState }>();
   /** Each version's messages, one per partition, under `id@version`. */
   readonly versions = new Map<string, readonly Buffer[]>();
-  readonly gradients = new Map<string, Buffer>();
+  /** The big values "in Redis": gradient messages, and what the aggregators stage (see blobs()). */
+  readonly values = new Map<string, Buffer>();
+  readonly keys = new RedisKeys();
   readonly metricsOf = new Map<string, { steps: StepMetrics[]; evals: EvalMetrics[] }>();
   readonly commits: StepCommit[] = [];
   readonly announced: { jobId: string; version: number; previous: number }[] = [];
@@ -135,8 +139,13 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return [...this.velocities.get(id)!];
   }
 
-  async gradient(key: string, _into: ReusableBuffer): Promise<Buffer | null> {
-    return this.gradients.get(key) ?? null;
+  /** The blob connection of the aggregators, over `values`. */
+  blobs(): PartitionBlobs {
+    return {
+      get: async (key: string, _into: ReusableBuffer) => this.values.get(key) ?? null,
+      // A copy: the aggregators encode the next step into the same memory.
+      set: async (key: string, value: Buffer) => void this.values.set(key, Buffer.from(value)),
+    };
   }
 
   async commitStep(c: StepCommit, fence: number): Promise<void> {
@@ -144,14 +153,19 @@ export class FakeJobRepository implements Partial<JobRepository> {
     if (this.jobs.get(c.jobId)?.state.step !== c.previous)
       throw new FencedOffError(`step ${c.previous} was committed by another coordinator`);
     this.commits.push(c);
-    // Copies: the runner encodes the next step into the same memory.
+    const parts = Array.from({ length: c.partitions }, (_, p) => this.keys.partition(p, c.partitions));
+    const staged = (key: string) => {
+      const value = this.values.get(key);
+      if (!value) throw new Error(`nothing staged under ${key}`);
+      return value;
+    };
     this.versions.set(
       `${c.jobId}@${c.version}`,
-      c.weights.map((m) => Buffer.from(m)),
+      parts.map((keys) => staged(keys.weightsStaged(c.jobId, c.version, fence))),
     );
     this.velocities.set(
       c.jobId,
-      c.velocity.map((m) => Buffer.from(m)),
+      parts.map((keys) => staged(keys.momentumStaged(c.jobId, c.version, fence))),
     );
     const job = this.jobs.get(c.jobId);
     if (job) job.state = { ...job.state, step: c.version };

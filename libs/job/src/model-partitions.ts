@@ -101,11 +101,22 @@ export const PartitionedModelCodec = {
     meta: { readonly version: number },
     into?: readonly ReusableBuffer[],
   ): Buffer[] {
-    return partitions.map((p) => {
-      const part = partitionOf(p, weights);
-      const partMeta = partitions.length === 1 ? meta : { ...meta, partition: p.index };
-      return ModelTensorCodec.encode(p.layouts, part.params, part.state, partMeta, { into: into?.[p.index] });
-    });
+    return partitions.map((p) =>
+      PartitionedModelCodec.encodeWeightsOf(p, partitions.length, weights, meta, into?.[p.index]),
+    );
+  },
+
+  /** Partition `p`'s message of a version: the part of `weights` it holds, from the whole model. */
+  encodeWeightsOf(
+    p: ModelPartition,
+    count: number,
+    weights: ModelWeights,
+    meta: { readonly version: number },
+    into?: ReusableBuffer,
+  ): Buffer {
+    const part = partitionOf(p, weights);
+    const partMeta = count === 1 ? meta : { ...meta, partition: p.index };
+    return ModelTensorCodec.encode(p.layouts, part.params, part.state, partMeta, { into });
   },
 
   /**
@@ -143,11 +154,14 @@ export const PartitionedModelCodec = {
     velocity: Float32Array,
     into?: readonly ReusableBuffer[],
   ): Buffer[] {
-    return partitions.map((p) => {
-      const part = velocity.subarray(p.start, p.end);
-      const options: EncodeOptions = { into: into?.[p.index] };
-      return TensorCodec.encode([{ name: 'velocity', shape: [part.length] }], [part], {}, options);
-    });
+    return partitions.map((p) => PartitionedModelCodec.encodeVelocityOf(p, velocity, into?.[p.index]));
+  },
+
+  /** Partition `p`'s part of the whole optimizer state, as a message. */
+  encodeVelocityOf(p: ModelPartition, velocity: Float32Array, into?: ReusableBuffer): Buffer {
+    const part = velocity.subarray(p.start, p.end);
+    const options: EncodeOptions = { into };
+    return TensorCodec.encode([{ name: 'velocity', shape: [part.length] }], [part], {}, options);
   },
 
   /** The whole optimizer state (a fresh array) from its partitions' messages. */

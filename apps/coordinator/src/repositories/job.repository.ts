@@ -7,7 +7,6 @@ import {
   JobStatus,
   PartitionKeys,
   RedisKeys,
-  ReusableBuffer,
   StepMetrics,
   VersionAnnouncement,
 } from '@resnet/protocol';
@@ -28,17 +27,15 @@ export interface StepCommit {
   readonly previous: number;
   /** The version the step (or local-SGD round) produced (= global steps applied). */
   readonly version: number;
-  /** The new version's weights messages, one per partition of the model (see ModelPartition). */
-  readonly weights: readonly Buffer[];
-  /** The new optimizer state's messages, one per partition. */
-  readonly velocity: readonly Buffer[];
+  /**
+   * Partitions of the model (see ModelPartition), each of which has staged its share of the new
+   * version and optimizer state under this coordinator's fencing token (PartitionAggregation.stage).
+   */
+  readonly partitions: number;
   readonly metrics: StepMetrics;
   /** The step's gradient messages to free, per partition. */
   readonly gradientKeys: readonly (readonly string[])[];
 }
-
-/** How long a step's staged weights and optimizer state outlive a commit that never comes. */
-const STAGED_TTL_SECONDS = 3600;
 
 /** The statuses a training loop writes; any other change of status is an operator's. */
 /** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
@@ -209,18 +206,13 @@ export class JobRepository {
     );
   }
 
-  /** Read into `into`; null when the blob is gone (expired, or lost with Redis's data). */
-  gradient(key: string, into: ReusableBuffer): Promise<Buffer | null> {
-    return this.blobs.get(key, into);
-  }
-
   /**
    * Commits a step: the new weights version, the optimizer state, the step counter and the step's
-   * metrics, and frees the previous version and the step's gradient messages. The big values travel
-   * first, through the blob connection, under staged keys of this coordinator's fencing token that
-   * nothing reads; the commit itself is one small fenced script, which records the step only if the
-   * job is still at `previous`: each step is committed once, whoever else computed it. Staged values
-   * expire unless committed, so a deposed leader whose commit is refused leaves nothing behind for long.
+   * metrics, and frees the previous version and the step's gradient messages. The big values came
+   * first, staged by each partition under keys of this coordinator's fencing token that nothing
+   * reads and that expire unless committed; the commit itself is one small fenced script, which
+   * records the step only if the job is still at `previous`: each step is committed once, whoever
+   * else computed it, and a deposed leader whose commit is refused leaves nothing behind for long.
    *
    * With one partition the script also renames the staged values into place, so everything lands
    * together. With several, each partition's keys sit in a Redis Cluster slot of their own, which
@@ -229,14 +221,7 @@ export class JobRepository {
    * whoever reads the version next (see weights()).
    */
   async commitStep(c: StepCommit, fence: number): Promise<void> {
-    const count = c.weights.length;
-    const parts = Array.from({ length: count }, (_, p) => this.keys.partition(p, count));
-    await Promise.all(
-      parts.flatMap((keys, p) => [
-        this.blobs.set(keys.weightsStaged(c.jobId, c.version, fence), c.weights[p], STAGED_TTL_SECONDS),
-        this.blobs.set(keys.momentumStaged(c.jobId, c.version, fence), c.velocity[p], STAGED_TTL_SECONDS),
-      ]),
-    );
+    const parts = Array.from({ length: c.partitions }, (_, p) => this.keys.partition(p, c.partitions));
     const job = this.keys.job(c.jobId);
     const record: FencedCommand[] = [
       ['HSET', job, 'step', String(c.version), 'committedBy', String(fence), 'updatedAt', String(Date.now())],
@@ -244,7 +229,7 @@ export class JobRepository {
     ];
     const committed = await this.fencedWrite(
       fence,
-      count === 1
+      c.partitions === 1
         ? [...record, ...moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0])]
         : record,
       [{ key: job, field: 'step', oneOf: [String(c.previous)] }],
@@ -252,7 +237,7 @@ export class JobRepository {
     if (!committed) {
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
     }
-    if (count > 1) {
+    if (c.partitions > 1) {
       await Promise.all(
         parts.map((keys, p) =>
           this.transaction(moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p])),

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { SHARD_QUEUE } from '@resnet/protocol';
+import { RedisKeys, SHARD_QUEUE } from '@resnet/protocol';
 import { BlobConnection } from '@resnet/redis-blobs';
 import { CheckpointStore } from './checkpoint.store';
 import { FencedWriter } from './fenced-writer';
@@ -36,6 +36,7 @@ const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
     shardQueue,
     REDIS,
     BLOBS,
+    RedisKeys,
     JobRepository,
     LeaderLeaseRepository,
     WorkerRegistryRepository,

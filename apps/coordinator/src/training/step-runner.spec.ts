@@ -15,7 +15,7 @@ import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { WorkersService } from '../workers/workers.service';
 import { StepRunner } from './step-runner';
-import { StepWorkspace } from './step-workspace';
+import { inProcessWorkspace } from './aggregation/step-workspaces';
 
 const spec = testSpec();
 const layouts = layoutsFor(spec);
@@ -44,7 +44,7 @@ function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcom
 function setUp(script: ScriptedOutcome, quarantined: string[] = [], jobSpec = spec) {
   const jobs = new FakeJobRepository();
   jobs.add('j', jobSpec, 'running');
-  for (const shard of [0, 1]) jobs.gradients.set(`grad-${shard}`, gradientMessage(shard));
+  for (const shard of [0, 1]) jobs.values.set(`grad-${shard}`, gradientMessage(shard));
   const dispatcher = new FakeShardDispatcher(script);
   const rejectedOf: string[] = [];
   const workers = {
@@ -69,13 +69,12 @@ async function runStep(runner: StepRunner, jobs: FakeJobRepository, fence = 1, j
   );
   const before = weights.params[0];
   const velocity = PartitionedModelCodec.decodeVelocity(model.partitions, await jobs.velocity('j', jobSpec));
+  const workspace = inProcessWorkspace(jobSpec, weights, velocity, jobs.blobs(), jobs.keys);
   const next = await runner.run({
     jobId: 'j',
     spec: jobSpec,
     step: 0,
-    weights,
-    velocity,
-    workspace: new StepWorkspace(model, jobSpec.shardsPerStep),
+    workspace,
     signal: new AbortController().signal,
     fence,
   });
@@ -98,7 +97,10 @@ describe('StepRunner', () => {
     assert.equal(commit.metrics.accuracy, 0.25);
     assert.equal(commit.metrics.slowestShardMs, 11);
     assert.equal(commit.metrics.gradientBytes, 200);
-    assert.equal(ModelTensorCodec.decode(layouts, commit.weights[0]).params[0], next.params[0]);
+    assert.equal(
+      ModelTensorCodec.decode(layouts, (await jobs.weights('j', spec, 1))[0]).params[0],
+      next.params[0],
+    );
     assert.deepEqual(observed, [1]);
   });
 
@@ -129,7 +131,7 @@ describe('StepRunner', () => {
     const { jobs, runner, rejectedOf } = setUp((shard, attempt) =>
       outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'truncated' } : {}),
     );
-    jobs.gradients.set('truncated', gradientMessage(0).subarray(0, 100));
+    jobs.values.set('truncated', gradientMessage(0).subarray(0, 100));
     await runStep(runner, jobs);
     assert.deepEqual(rejectedOf, ['w0']);
     assert.equal(jobs.commits[0].metrics.loss, 0.5);
@@ -155,7 +157,7 @@ describe('StepRunner', () => {
       );
       const params = new Float32Array(layouts.params.size).fill(GRADIENT_SUM);
       const state = new Float32Array(layouts.state.size).fill(1);
-      jobs.gradients.set(
+      jobs.values.set(
         'misaddressed',
         ModelTensorCodec.encode(layouts, params, state, { ...header, kind: 'gradient' }),
       );
@@ -170,7 +172,7 @@ describe('StepRunner', () => {
     const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
       outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'weights' } : {}),
     );
-    jobs.gradients.set('weights', (await jobs.weights('j', spec, 0))[0]);
+    jobs.values.set('weights', (await jobs.weights('j', spec, 0))[0]);
     await runStep(runner, jobs);
     assert.equal(dispatcher.rejections.length, 1);
     assert.deepEqual(rejectedOf, ['w0']);
@@ -224,7 +226,7 @@ describe('StepRunner', () => {
           kind: 'gradient',
           ...(count > 1 ? { partition: p.index } : {}),
         };
-        jobs.gradients.set(key, ModelTensorCodec.encode(p.layouts, part.params, part.state, meta));
+        jobs.values.set(key, ModelTensorCodec.encode(p.layouts, part.params, part.state, meta));
         return key;
       });
     }
@@ -255,8 +257,9 @@ describe('StepRunner', () => {
       assert.deepEqual(parts.next.state, whole.next.state);
       assert.deepEqual(parts.next.velocity, whole.next.velocity);
       const [commit] = parts.jobs.commits;
-      assert.equal(commit.weights.length, 3);
-      assert.deepEqual(PartitionedModelCodec.decodeWeights(partitions, layouts, commit.weights), {
+      const committed = await parts.jobs.weights('j', split, 1);
+      assert.equal(committed.length, 3);
+      assert.deepEqual(PartitionedModelCodec.decodeWeights(partitions, layouts, committed), {
         params: whole.next.params,
         state: whole.next.state,
       });
@@ -279,7 +282,7 @@ describe('StepRunner', () => {
         split,
       );
       for (const shard of [0, 1]) storeShard(jobs, shard, 3);
-      jobs.gradients.set('truncated', jobs.gradients.get(good[0][2])!.subarray(0, 100));
+      jobs.values.set('truncated', jobs.values.get(good[0][2])!.subarray(0, 100));
       const { next } = await runStep(runner, jobs, 1, split);
       assert.equal(dispatcher.rejections.length, 1);
       assert.deepEqual(rejectedOf, ['w0']);

@@ -1,10 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModelWeights } from '@resnet/model';
-import { AggregatedStep, applyRoundInPlace, applyStepInPlace, lrAt } from '@resnet/optimizer';
+import { lrAt } from '@resnet/optimizer';
 import { EvalMetrics, ShardOutcome, ShardTask, StepMetrics } from '@resnet/protocol';
 import {
-  PartitionedModelCodec,
-  partitionOf,
   previousVersion,
   roundSteps,
   scheduleOf,
@@ -18,29 +15,20 @@ import { evalTasks, trainTasks } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { ShardDispatcher } from '../repositories/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
-import { validatedContribution } from './shard-result.validator';
+import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
 import { StepWorkspace } from './step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
 export interface StepRunOptions {
   readonly jobId: string;
   readonly spec: TrainingJobSpec;
-  /** The global step it starts at: the version of `weights`. */
+  /** The global step it starts at: the version the workspace's model holds. */
   readonly step: number;
-  /** Updated in place: the loop keeps no earlier version, and copying a big model every step costs. */
-  readonly weights: ModelWeights;
-  /** The optimizer's momentum, updated in place like the weights. */
-  readonly velocity: Float32Array;
-  /** Kept by the job's loop from one step to the next. */
+  /** Kept by the job's loop from one step to the next; its model is updated in place. */
   readonly workspace: StepWorkspace;
   readonly signal: AbortSignal;
   /** The fencing token the job's loop started under: its commit is refused once another coordinator leads. */
   readonly fence: number;
-}
-
-/** The committed version: the weights and the momentum. */
-export interface CommittedStep extends ModelWeights {
-  readonly velocity: Float32Array;
 }
 
 /** One evaluation of a committed weights version on the test set. */
@@ -52,9 +40,6 @@ export interface EvalRunOptions {
   /** As in StepRunOptions. */
   readonly fence: number;
 }
-
-/** What the shards' results add up to: samples, summed loss and correct predictions. */
-type StepTotals = Pick<AggregatedStep, 'count' | 'lossSum' | 'correct'>;
 
 /** What a step gathers from its shards as they arrive. */
 class ShardTally {
@@ -87,12 +72,12 @@ export class StepRunner {
     private readonly metrics: MetricsService,
   ) {}
 
-  async run(o: StepRunOptions): Promise<CommittedStep> {
+  /** Returns the committed version: the workspace's model, valid until the next step changes it. */
+  async run(o: StepRunOptions): Promise<ModelMemory> {
     const started = performance.now();
-    o.workspace.beginStep();
-    const { phases } = o.workspace;
-    const { partitions } = o.workspace.model;
-    const tally = new ShardTally(partitions.length);
+    await o.workspace.beginStep();
+    const { phases, model, aggregators, memory } = o.workspace;
+    const tally = new ShardTally(model.partitions.length);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
@@ -105,20 +90,10 @@ export class StepRunner {
     phases.enqueued(enqueueMs);
     phases.allFolded();
     const waitMs = performance.now() - started;
-    const { total, lr } = this.update(o);
+    const { total, lr } = await this.update(o);
     phases.publishing();
     const nextVersion = o.step + roundSteps(o.spec, o.step);
-    const weights = PartitionedModelCodec.encodeWeights(
-      partitions,
-      o.weights,
-      { version: nextVersion },
-      o.workspace.weightsMessages,
-    );
-    const velocity = PartitionedModelCodec.encodeVelocity(
-      partitions,
-      o.velocity,
-      o.workspace.velocityMessages,
-    );
+    await Promise.all(aggregators.map((a) => a.stage(o.jobId, nextVersion, o.fence)));
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
       step: nextVersion,
@@ -139,8 +114,7 @@ export class StepRunner {
         jobId: o.jobId,
         previous: o.step,
         version: nextVersion,
-        weights,
-        velocity,
+        partitions: model.partitions.length,
         gradientKeys: tally.gradientKeys,
         metrics,
       },
@@ -148,7 +122,7 @@ export class StepRunner {
     );
     phases.published();
     this.metrics.observeStep(o.jobId, metrics, tally.gradientBytes);
-    return { ...o.weights, velocity: o.velocity };
+    return memory;
   }
 
   /** Evaluates a committed version on the test set and records the result. */
@@ -211,67 +185,45 @@ export class StepRunner {
         `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,
       );
     }
-    // All reads at once (the partitions' from their own Redis masters): one round trip of waiting.
-    const [quarantined, messages] = await Promise.all([
+    const expected = { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) };
+    // Every partition reads and checks its message at once (from its own Redis master, in its own
+    // thread), while the quarantine is looked up: one round trip of waiting.
+    const checks = workspace.aggregators.map((a, p) =>
+      a.check(task.shard, keys[p], outcome, { ...expected, partition: p }),
+    );
+    const [quarantined, checked] = await Promise.all([
       this.workers.isQuarantined(outcome.workerId),
-      Promise.all(
-        partitions.map((_p, i) => (keys[i] ? this.jobs.gradient(keys[i], workspace.gradientBuffer()) : null)),
-      ),
+      Promise.allSettled(checks),
     ]);
-    const readAt = performance.now();
-    if (quarantined) {
+    const foldStarted = performance.now();
+    const refused = checked.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (quarantined || refused) {
+      // A shard counts whole or not at all: no partition keeps what it checked.
+      await Promise.all(workspace.aggregators.map((a) => a.drop(task.shard)));
+      if (refused) throw refused.reason;
       throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
         countsAgainstShard: false,
         blamesWorker: false,
       });
     }
-    // Every partition checked before any is folded: a shard counts whole or not at all.
-    const contributions = partitions.map((p, i) =>
-      validatedContribution(
-        p.layouts,
-        outcome,
-        messages[i],
-        {
-          jobId: o.jobId,
-          step: o.step,
-          shard: task.shard,
-          kind: shardMessageKind(o.spec),
-          partition: p.index,
-        },
-        workspace.gradientBuffer(),
-      ),
-    );
-    const added = contributions.map((c, i) => workspace.aggregators[i].add(task.shard, c));
-    if (added[0]) tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
+    const [added] = await Promise.all(workspace.aggregators.map((a) => a.fold(task.shard)));
+    if (added) tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
     tally.gradientBytes += outcome.gradientBytes ?? 0;
-    workspace.phases.aggregated(readAt);
+    workspace.phases.aggregated(foldStarted);
   }
 
-  /** Averages what the shards sent and applies it, partition by partition, to the weights and momentum in place. */
-  private update(o: StepRunOptions): { total: StepTotals; lr: number } {
+  /** Averages what the shards sent and applies it to the model in place, every partition side by side. */
+  private async update(o: StepRunOptions): Promise<{ total: StepTotals; lr: number }> {
     const steps = roundSteps(o.spec, o.step);
     const lr = lrAt(scheduleOf(o.spec), o.step + steps - 1);
-    const { partitions } = o.workspace.model;
-    let finite = true;
-    const totals = partitions.map((p, i) => {
-      const aggregator = o.workspace.aggregators[i];
-      const part = { ...partitionOf(p, o.weights), velocity: o.velocity.subarray(p.start, p.end) };
-      const channels = p.layouts.batchNorms.map((b) => b.channels);
-      if (usesLocalSgd(o.spec)) {
-        const round = aggregator.roundResult(steps);
-        finite = applyRoundInPlace(part, round, steps, channels) && finite;
-        return round;
-      }
-      const step = aggregator.result();
-      finite = applyStepInPlace(part, step, lr, o.spec.optimizer, channels) && finite;
-      return step;
-    });
-    if (!finite) {
+    const update = { lr, sgd: o.spec.optimizer, ...(usesLocalSgd(o.spec) ? { localSteps: steps } : {}) };
+    const results = await Promise.all(o.workspace.aggregators.map((a) => a.update(update)));
+    if (results.some((r) => !r.finite)) {
       throw new TrainingDivergedError(
         `training diverged at step ${o.step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
     }
-    // Every partition's aggregator saw the same shards: the totals are partition 0's.
-    return { total: totals[0], lr };
+    // Every partition folded the same shards: the totals are partition 0's.
+    return { total: results[0].totals, lr };
   }
 }
