@@ -20,15 +20,16 @@ const JOB = {
 
 async function trainOnCluster(
   workers: number,
+  job: Record<string, unknown> = {},
 ): Promise<{ params: Float32Array; state: Float32Array; spec: any; dataRoot: string }> {
   const cluster = await TestCluster.start({ workers });
   try {
-    const job = await cluster.submit(JOB);
-    const done = await cluster.waitForJob(job.id);
+    const submitted = await cluster.submit({ ...JOB, ...job });
+    const done = await cluster.waitForJob(submitted.id);
     assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
     assert.equal(done.step, STEPS);
     const layouts = layoutsOf(architectureFor(done.spec.model, { numClasses: done.spec.numClasses }));
-    const weights = await cluster.weights(layouts, job.id, STEPS);
+    const weights = await cluster.weights(layouts, submitted.id, STEPS);
     return { ...weights, spec: done.spec, dataRoot: cluster.dataRoot };
   } finally {
     await cluster.stop();
@@ -55,6 +56,14 @@ describe('synchronous data-parallel SGD across worker processes', function () {
     // The weights moved: a cluster that applied nothing would fail here.
     const initial = await referenceTraining(cluster.spec, 0, cluster.dataRoot);
     assert.ok(maxAbsDifference(initial.params, cluster.params) > 1e-3, 'weights did not change');
+  });
+
+  it('splits aggregation into 3 partitions and ends with bitwise the weights of single-process SGD', async () => {
+    const split = await trainOnCluster(2, { partitions: 3 });
+    assert.equal(split.spec.partitions, 3);
+    const reference = await referenceTraining(split.spec, STEPS, split.dataRoot);
+    assert.equal(maxAbsDifference(split.params, reference.params), 0);
+    assert.equal(maxAbsDifference(split.state, reference.state), 0);
   });
 
   it('is elastic: the same job on 1 worker and on 3 workers ends with the same weights', async () => {

@@ -108,7 +108,7 @@ describe('local SGD across worker processes', function () {
   });
 
   it("refuses a gradient message in a local-SGD job, naming the worker's version as the cause", () => {
-    const header = { jobId: 'j', step: 0, shard: 0 };
+    const header = { jobId: 'j', step: 0, shard: 0, partition: 0 };
     const message = (kind: ShardMessageMeta['kind']) =>
       ModelTensorCodec.encode(
         layouts,

@@ -84,7 +84,7 @@ export class FaultyWorker {
       headerOf(task, fault),
     );
     if (fault === 'truncated-message') message = message.subarray(0, message.length - 100);
-    const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
+    const gradientKey = this.keys.partition(0, 1).gradient(task.jobId, task.step, task.shard);
     await this.redis.set(gradientKey, message, 'EX', 600);
     const info: WorkerInfo = {
       id: this.id,

@@ -1,6 +1,6 @@
 import { ModelLayouts, ModelWeights } from '@resnet/model';
 import { JobStatus, RedisKeys } from '@resnet/protocol';
-import { ModelTensorCodec } from '@resnet/job';
+import { partitionedModel, PartitionedModelCodec, TrainingJobSpec } from '@resnet/job';
 import {
   CoordinatorHandle,
   CoordinatorProcess,
@@ -31,9 +31,9 @@ export interface TestClusterOptions {
 }
 
 /**
- * A LocalCluster for tests: a private redis-server (or Redis Cluster) on free ports (never the shared instance),
- * the coordinator (in this process unless asked), wasm worker processes, and helpers to drive a
- * job through the REST API and to read Redis directly.
+ * A LocalCluster for tests: a private redis-server (or Redis Cluster) on free ports (never the
+ * shared instance), the coordinator (in this process unless asked), wasm worker processes, and
+ * helpers to drive a job through the REST API and to read Redis directly.
  */
 export class TestCluster {
   readonly keys: RedisKeys;
@@ -156,10 +156,23 @@ export class TestCluster {
     await this.workers.kill(worker, 'SIGKILL');
   }
 
+  /** Weights version `version`, gathered from the partitions the job stores it in. */
   async weights(layouts: ModelLayouts, jobId: string, version: number): Promise<ModelWeights> {
-    const buf = await this.redis.getBuffer(this.keys.weights(jobId, version));
-    if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
-    return ModelTensorCodec.decode(layouts, buf);
+    const spec = JSON.parse(
+      (await this.redis.hget(this.keys.job(jobId), 'spec')) ?? 'null',
+    ) as TrainingJobSpec | null;
+    if (!spec) throw new Error(`no job ${jobId}`);
+    const { partitions } = partitionedModel(spec, layouts);
+    const messages = await Promise.all(
+      partitions.map(async (p) => {
+        const buf = await this.redis.getBuffer(
+          this.keys.partition(p.index, partitions.length).weights(jobId, version),
+        );
+        if (!buf) throw new Error(`no weights version ${version} for job ${jobId}`);
+        return buf;
+      }),
+    );
+    return PartitionedModelCodec.decodeWeights(partitions, layouts, messages);
   }
 
   async stop(): Promise<void> {

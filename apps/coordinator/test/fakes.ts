@@ -6,16 +6,18 @@ import {
   JobMetrics,
   JobState,
   JobStatus,
+  RedisKeys,
   ReusableBuffer,
   ShardOutcome,
   StepMetrics,
 } from '@resnet/protocol';
-import { architectureOf, ModelTensorCodec, TrainingJobSpec } from '@resnet/job';
+import { architectureOf, partitionedModel, PartitionedModelCodec, TrainingJobSpec } from '@resnet/job';
 import { FencedOffError } from '../src/errors/leadership.errors';
 import { RejectedShardResultError } from '../src/errors/shard.errors';
 import { LeadershipListener, LeadershipService } from '../src/leadership/leadership.service';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
+import { PartitionBlobs } from '../src/training/aggregation/partition-aggregation';
 import { JobRepository, StepCommit, StoredJob, TrainingStatus } from '../src/repositories/job.repository';
 import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
 import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
@@ -67,29 +69,35 @@ export function layoutsFor(spec: TrainingJobSpec): ModelLayouts {
 /** Jobs, weights versions, gradient messages and metrics in maps; records what the services did. */
 export class FakeJobRepository implements Partial<JobRepository> {
   readonly jobs = new Map<string, { spec: TrainingJobSpec; state: JobState }>();
-  readonly versions = new Map<string, Buffer>();
-  readonly gradients = new Map<string, Buffer>();
+  /** Each version's messages, one per partition, under `id@version`. */
+  readonly versions = new Map<string, readonly Buffer[]>();
+  /** The big values "in Redis": gradient messages, and what the aggregators stage (see blobs()). */
+  readonly values = new Map<string, Buffer>();
+  readonly keys = new RedisKeys();
   readonly metricsOf = new Map<string, { steps: StepMetrics[]; evals: EvalMetrics[] }>();
   readonly commits: StepCommit[] = [];
   readonly announced: { jobId: string; version: number; previous: number }[] = [];
   readonly restored: string[] = [];
   /** The fencing token in "Redis": the current leader's. Writes under another are refused. */
   leaderFence = 1;
-  private velocities = new Map<string, Float32Array>();
+  private velocities = new Map<string, readonly Buffer[]>();
 
   /** A job at step 0 with its initial weights, as JobsService.create stores it; each later than the last. */
   add(id: string, spec: TrainingJobSpec, status: JobStatus = 'queued', priority = 0): void {
     const layouts = layoutsFor(spec);
-    const weights = initialJobWeights(spec, layouts);
+    const { partitions } = partitionedModel(spec, layouts);
     this.jobs.set(id, {
       spec,
       state: { id, status, step: 0, priority, weight: 1, createdAt: this.jobs.size + 1, updatedAt: 1 },
     });
     this.versions.set(
       `${id}@0`,
-      ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
+      PartitionedModelCodec.encodeWeights(partitions, initialJobWeights(spec, layouts), { version: 0 }),
     );
-    this.velocities.set(id, new Float32Array(layouts.params.size));
+    this.velocities.set(
+      id,
+      PartitionedModelCodec.encodeVelocity(partitions, new Float32Array(layouts.params.size)),
+    );
     this.metricsOf.set(id, { steps: [], evals: [] });
   }
 
@@ -121,18 +129,23 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return true;
   }
 
-  async weights(id: string, version: number): Promise<Buffer> {
-    const buf = this.versions.get(`${id}@${version}`);
-    if (!buf) throw new Error(`weights version ${version} of job ${id} are missing`);
-    return buf;
+  async weights(id: string, _spec: TrainingJobSpec, version: number): Promise<Buffer[]> {
+    const messages = this.versions.get(`${id}@${version}`);
+    if (!messages) throw new Error(`weights version ${version} of job ${id} are missing`);
+    return [...messages];
   }
 
-  async velocity(id: string): Promise<Float32Array> {
-    return this.velocities.get(id)!;
+  async velocity(id: string, _spec: TrainingJobSpec): Promise<Buffer[]> {
+    return [...this.velocities.get(id)!];
   }
 
-  async gradient(key: string, _into: ReusableBuffer): Promise<Buffer | null> {
-    return this.gradients.get(key) ?? null;
+  /** The blob connection of the aggregators, over `values`. */
+  blobs(): PartitionBlobs {
+    return {
+      get: async (key: string, _into: ReusableBuffer) => this.values.get(key) ?? null,
+      // A copy: the aggregators encode the next step into the same memory.
+      set: async (key: string, value: Buffer) => void this.values.set(key, Buffer.from(value)),
+    };
   }
 
   async commitStep(c: StepCommit, fence: number): Promise<void> {
@@ -140,7 +153,20 @@ export class FakeJobRepository implements Partial<JobRepository> {
     if (this.jobs.get(c.jobId)?.state.step !== c.previous)
       throw new FencedOffError(`step ${c.previous} was committed by another coordinator`);
     this.commits.push(c);
-    this.versions.set(`${c.jobId}@${c.version}`, Buffer.from(c.weights));
+    const parts = Array.from({ length: c.partitions }, (_, p) => this.keys.partition(p, c.partitions));
+    const staged = (key: string) => {
+      const value = this.values.get(key);
+      if (!value) throw new Error(`nothing staged under ${key}`);
+      return value;
+    };
+    this.versions.set(
+      `${c.jobId}@${c.version}`,
+      parts.map((keys) => staged(keys.weightsStaged(c.jobId, c.version, fence))),
+    );
+    this.velocities.set(
+      c.jobId,
+      parts.map((keys) => staged(keys.momentumStaged(c.jobId, c.version, fence))),
+    );
     const job = this.jobs.get(c.jobId);
     if (job) job.state = { ...job.state, step: c.version };
     this.metricsOf.get(c.jobId)?.steps.push(c.metrics);
@@ -159,8 +185,16 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return this.metricsOf.get(id) ?? { steps: [], evals: [] };
   }
 
-  async restore(id: string, spec: TrainingJobSpec, step: number): Promise<void> {
+  async restore(
+    id: string,
+    spec: TrainingJobSpec,
+    step: number,
+    weights: readonly Buffer[],
+    velocity: readonly Buffer[],
+  ): Promise<void> {
     this.restored.push(id);
+    this.versions.set(`${id}@${step}`, weights);
+    this.velocities.set(id, velocity);
     this.jobs.set(id, {
       spec,
       state: { id, status: 'running', step, priority: 0, weight: 1, createdAt: 1, updatedAt: 1 },

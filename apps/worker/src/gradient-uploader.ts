@@ -1,6 +1,11 @@
-import { ModelLayouts } from '@resnet/model';
-import { RedisKeys, ReusableBuffer, ShardMessageMeta, ShardTask } from '@resnet/protocol';
-import { ModelTensorCodec, shardMessageKind, TrainingJobSpec } from '@resnet/job';
+import { RedisKeys, ReusableBufferPool, ShardMessageMeta, ShardTask } from '@resnet/protocol';
+import {
+  ModelTensorCodec,
+  PartitionedModel,
+  partitionOf,
+  shardMessageKind,
+  TrainingJobSpec,
+} from '@resnet/job';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;
@@ -9,6 +14,8 @@ const RESIDUAL_JOBS = 4;
 
 export interface UploadedGradient {
   readonly gradientKey: string;
+  /** With several partitions, each one's key (see ShardOutcome.gradientKeys). */
+  readonly gradientKeys?: readonly string[];
   readonly gradientBytes: number;
   readonly uploadMs: number;
 }
@@ -27,11 +34,14 @@ export interface UploadedGradient {
  * residuals behind in workers that no longer get that shard, and hold one vector per shard). A
  * message that is lost or rejected after its residual was taken loses at most one residual; the
  * batch statistics travel rounded without feedback (they are pooled, not summed).
+ *
+ * A model split into partitions sends one message per partition, each under its partition's key,
+ * side by side (in a Redis Cluster they go to different masters).
  */
 export class GradientUploader {
   private readonly residuals = new Map<string, Float32Array>();
-  /** Free again once the message is stored: the next shard's message is encoded into it. */
-  private readonly message = new ReusableBuffer();
+  /** Free again once the messages are stored: the next shard's messages are encoded into them. */
+  private readonly messages = new ReusableBufferPool();
 
   constructor(
     private readonly repo: WorkerRepository,
@@ -41,28 +51,44 @@ export class GradientUploader {
   async upload(
     task: Extract<ShardTask, { kind: 'train' }>,
     spec: TrainingJobSpec,
-    layouts: ModelLayouts,
+    model: PartitionedModel,
     gradientSum: Float32Array,
     batchStats: Float32Array,
   ): Promise<UploadedGradient> {
     const started = performance.now();
     const dtype = spec.gradientEncoding;
+    const { layouts, partitions } = model;
     const residual = dtype === 'fp32' ? undefined : this.residualOf(task.jobId, layouts.params.size);
-    const message = ModelTensorCodec.encode(
-      layouts,
-      gradientSum,
-      batchStats,
-      {
-        jobId: task.jobId,
-        step: task.step,
-        shard: task.shard,
-        kind: shardMessageKind(spec),
-      } satisfies ShardMessageMeta,
-      { dtype, residual, into: this.message },
+    const meta: ShardMessageMeta = {
+      jobId: task.jobId,
+      step: task.step,
+      shard: task.shard,
+      kind: shardMessageKind(spec),
+    };
+    this.messages.releaseAll();
+    const sent = await Promise.all(
+      partitions.map(async (p) => {
+        const part = partitionOf(p, { params: gradientSum, state: batchStats });
+        const message = ModelTensorCodec.encode(
+          p.layouts,
+          part.params,
+          part.state,
+          partitions.length === 1 ? meta : { ...meta, partition: p.index },
+          { dtype, residual: residual?.subarray(p.start, p.end), into: this.messages.next() },
+        );
+        const key = this.keys
+          .partition(p.index, partitions.length)
+          .gradient(task.jobId, task.step, task.shard);
+        await this.repo.putGradient(key, message, GRADIENT_TTL_SECONDS);
+        return { key, bytes: message.length };
+      }),
     );
-    const gradientKey = this.keys.gradient(task.jobId, task.step, task.shard);
-    await this.repo.putGradient(gradientKey, message, GRADIENT_TTL_SECONDS);
-    return { gradientKey, gradientBytes: message.length, uploadMs: performance.now() - started };
+    return {
+      gradientKey: sent[0].key,
+      ...(sent.length > 1 ? { gradientKeys: sent.map((m) => m.key) } : {}),
+      gradientBytes: sent.reduce((n, m) => n + m.bytes, 0),
+      uploadMs: performance.now() - started,
+    };
   }
 
   private residualOf(jobId: string, size: number): Float32Array {

@@ -3,7 +3,15 @@ import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
 import { ShardOutcome, ShardTask } from '@resnet/protocol';
-import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
+import {
+  architectureOf,
+  PartitionedModel,
+  partitionedModel,
+  roundSteps,
+  scheduleOf,
+  TrainingJobSpec,
+  usesLocalSgd,
+} from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
@@ -26,6 +34,7 @@ interface LoadedJob {
   readonly jobId: string;
   readonly spec: TrainingJobSpec;
   readonly trainer: ShardTrainer;
+  readonly model: PartitionedModel;
   readonly data: DatasetSplits;
   /** The weights version the trainer holds; -1 once it holds a local-SGD round's own weights. */
   version: number;
@@ -72,7 +81,7 @@ export class ShardProcessor implements ShardHandler {
     const uploaded = await this.uploader.upload(
       task,
       job.spec,
-      job.trainer.layouts,
+      job.model,
       result.gradientSum,
       result.batchStats,
     );
@@ -114,17 +123,18 @@ export class ShardProcessor implements ShardHandler {
       this.loaded?.trainer.dispose();
       this.loaded = null;
       const spec = await this.repo.jobSpec(jobId);
-      const arch = architectureOf(spec);
+      const trainer = new ShardTrainer(architectureOf(spec));
       this.loaded = {
         jobId,
         spec,
-        trainer: new ShardTrainer(arch),
+        trainer,
+        model: partitionedModel(spec, trainer.layouts),
         data: await this.dataset(spec),
         version: -1,
       };
     }
     const job = this.loaded;
-    const { weights, waitedMs } = await this.weights.get(jobId, version, job.trainer.layouts);
+    const { weights, waitedMs } = await this.weights.get(jobId, version, job.model);
     if (job.version !== version) {
       // Copies: a backend may keep the arrays it is given, and the prefetcher reuses their memory.
       job.trainer.setWeights({ params: weights.params.slice(), state: weights.state.slice() });

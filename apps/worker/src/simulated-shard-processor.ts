@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
-import { layoutsOf, ModelLayouts } from '@resnet/model';
+import { layoutsOf } from '@resnet/model';
 import { ShardOutcome, ShardTask } from '@resnet/protocol';
-import { architectureOf, roundSteps, TrainingJobSpec } from '@resnet/job';
+import { architectureOf, PartitionedModel, partitionedModel, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
@@ -17,7 +17,7 @@ const SIMULATED_MEAN_GRADIENT = 1e-4;
 interface SimulatedJob {
   readonly jobId: string;
   readonly spec: TrainingJobSpec;
-  readonly layouts: ModelLayouts;
+  readonly model: PartitionedModel;
   /** The gradient sum of a shard of `samples` samples, refilled when a shard of another size comes. */
   readonly gradientSum: Float32Array;
   samples: number;
@@ -45,7 +45,7 @@ export class SimulatedShardProcessor implements ShardHandler {
 
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
-    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.layouts);
+    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model);
     const { spec } = job;
     const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;
     const started = performance.now();
@@ -81,7 +81,7 @@ export class SimulatedShardProcessor implements ShardHandler {
     }
     return {
       ...results,
-      ...(await this.uploader.upload(task, spec, job.layouts, job.gradientSum, job.batchStats)),
+      ...(await this.uploader.upload(task, spec, job.model, job.gradientSum, job.batchStats)),
     };
   }
 
@@ -95,7 +95,7 @@ export class SimulatedShardProcessor implements ShardHandler {
     this.job = {
       jobId,
       spec,
-      layouts,
+      model: partitionedModel(spec, layouts),
       gradientSum: new Float32Array(layouts.params.size),
       samples: 0,
       batchStats,

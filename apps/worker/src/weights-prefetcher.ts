@@ -1,13 +1,28 @@
-import { ModelLayouts } from '@resnet/model';
-import { ReusableBuffer, VersionAnnouncement } from '@resnet/protocol';
-import { ModelTensorCodec, ModelTensors } from '@resnet/job';
+import { ModelLayouts, ModelWeights } from '@resnet/model';
+import { ReusableBufferPool, VersionAnnouncement } from '@resnet/protocol';
+import { PartitionedModel, PartitionedModelCodec } from '@resnet/job';
 import { WorkerRepository } from './worker.repository';
 
 interface Fetch {
   readonly jobId: string;
   readonly version: number;
-  readonly layouts: ModelLayouts;
-  readonly weights: Promise<ModelTensors<unknown>>;
+  readonly model: PartitionedModel;
+  readonly weights: Promise<ModelWeights>;
+}
+
+/** Where one fetch lands: a buffer per partition, and the gathered model when there are several. */
+class FetchMemory {
+  readonly messages = new ReusableBufferPool();
+  private whole: ModelWeights | null = null;
+
+  gathered(layouts: ModelLayouts): ModelWeights {
+    if (this.whole?.params.length !== layouts.params.size || this.whole.state.length !== layouts.state.size)
+      this.whole = {
+        params: new Float32Array(layouts.params.size),
+        state: new Float32Array(layouts.state.size),
+      };
+    return this.whole;
+  }
 }
 
 /**
@@ -25,7 +40,7 @@ interface Fetch {
  */
 export class WeightsPrefetcher {
   private held: Fetch | null = null;
-  private readonly buffers = [new ReusableBuffer(), new ReusableBuffer()];
+  private readonly memory = [new FetchMemory(), new FetchMemory()];
   /** The last fetch into each buffer, which must end before the buffer is written again. */
   private readonly writing: (Promise<unknown> | null)[] = [null, null];
   private turn = 0;
@@ -36,10 +51,10 @@ export class WeightsPrefetcher {
   async get(
     jobId: string,
     version: number,
-    layouts: ModelLayouts,
-  ): Promise<{ weights: ModelTensors<unknown>; waitedMs: number }> {
+    model: PartitionedModel,
+  ): Promise<{ weights: ModelWeights; waitedMs: number }> {
     const started = performance.now();
-    if (this.held?.jobId !== jobId || this.held.version !== version) this.fetch(jobId, version, layouts);
+    if (this.held?.jobId !== jobId || this.held.version !== version) this.fetch(jobId, version, model);
     const weights = await this.held!.weights;
     return { weights, waitedMs: performance.now() - started };
   }
@@ -47,18 +62,28 @@ export class WeightsPrefetcher {
   /** Called for each message on the version channel. */
   announced({ jobId, version, previous }: VersionAnnouncement): void {
     if (this.held?.jobId === jobId && this.held.version === previous)
-      this.fetch(jobId, version, this.held.layouts);
+      this.fetch(jobId, version, this.held.model);
   }
 
-  private fetch(jobId: string, version: number, layouts: ModelLayouts): void {
+  private fetch(jobId: string, version: number, model: PartitionedModel): void {
     const slot = (this.turn = 1 - this.turn);
     const previous = this.writing[slot];
+    const memory = this.memory[slot];
     const weights = (async () => {
       await previous?.catch(() => undefined);
-      return ModelTensorCodec.decode(layouts, await this.repo.weights(jobId, version, this.buffers[slot]));
+      memory.messages.releaseAll();
+      const { partitions, layouts } = model;
+      // Partitions live on different Redis masters in a cluster: fetched side by side.
+      const messages = await Promise.all(
+        partitions.map((p) =>
+          this.repo.weights(jobId, version, p.index, partitions.length, memory.messages.next()),
+        ),
+      );
+      const whole = partitions.length > 1 ? memory.gathered(layouts) : undefined;
+      return PartitionedModelCodec.decodeWeights(partitions, layouts, messages, whole);
     })();
     this.writing[slot] = weights;
-    const held = { jobId, version, layouts, weights };
+    const held = { jobId, version, model, weights };
     this.held = held;
     // A failed fetch is not kept: the next get() tries again (and reports the error if it persists).
     weights.catch(() => {

@@ -20,9 +20,18 @@ export class WorkerRepository {
     return JSON.parse(raw) as TrainingJobSpec;
   }
 
-  /** The version is read into `into`. */
-  async weights(jobId: string, version: number, into: ReusableBuffer): Promise<Buffer> {
-    const buf = await this.blobs.get(this.keys.weights(jobId, version), into);
+  /** Partition `partition` of `partitions` of the version, read into `into`. */
+  async weights(
+    jobId: string,
+    version: number,
+    partition: number,
+    partitions: number,
+    into: ReusableBuffer,
+  ): Promise<Buffer> {
+    const buf = await this.blobs.get(
+      this.keys.partition(partition, partitions).weights(jobId, version),
+      into,
+    );
     if (!buf) throw new Error(`weights version ${version} of job ${jobId} are not in Redis`);
     return buf;
   }

@@ -2,3 +2,4 @@ export * from './exported-model';
 export * from './job-view';
 export * from './model-tensor-codec';
 export * from './training-job';
+export * from './model-partitions';

@@ -26,6 +26,12 @@ export interface TrainingJobSpec {
    * and one round (one weights version) covers this many global steps. 1 is synchronous SGD.
    */
   readonly localSteps: number;
+  /**
+   * Parts the model is split into for aggregation (see ModelPartition): each has its own gradient
+   * messages, aggregator and weights keys, which a Redis Cluster spreads over its masters. The
+   * result is bitwise the same for any count. Absent in specs stored before partitions: 1.
+   */
+  readonly partitions?: number;
   readonly seed: number;
   readonly optimizer: SgdSettings;
   readonly schedule: ScheduleSettings;

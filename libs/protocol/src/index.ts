@@ -11,6 +11,7 @@ export * from './eval-metrics';
 export * from './job-metrics';
 export * from './worker-info';
 export * from './worker-view';
+export * from './hash-slot';
 export * from './redis-keys';
 export * from './coordinator-address';
 export * from './errors/redis-address.error';

@@ -1,3 +1,5 @@
+import { CLUSTER_SLOTS, hashSlot } from './hash-slot';
+
 /** Every Redis key and queue name the coordinator and workers share, in one place. */
 export const SHARD_QUEUE = 'shards';
 
@@ -15,30 +17,35 @@ export interface VersionAnnouncement {
 }
 
 export class RedisKeys {
+  private readonly partitions = new Map<string, PartitionKeys>();
+
   constructor(readonly prefix = DEFAULT_REDIS_PREFIX) {}
+
+  /**
+   * The keys of the big values of partition `index` of a model split into `count` (weights
+   * versions, optimizer state, gradient messages). With one partition they sit under the prefix
+   * like every other key. With several, each partition's keys share a hash tag of their own, chosen
+   * so that partition i falls in the i-th of `count` equal ranges of Redis Cluster slots: a cluster
+   * created with `count` masters (which split the slots evenly) serves each partition from its own
+   * master, and one aggregator's traffic never waits behind another's.
+   */
+  partition(index: number, count: number): PartitionKeys {
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      throw new RangeError(`partition ${index} is not one of 0..${count - 1}`);
+    const id = `${index}/${count}`;
+    let keys = this.partitions.get(id);
+    if (!keys) {
+      keys = new PartitionKeys(count === 1 ? this.prefix : partitionTag(this.prefix, index, count));
+      this.partitions.set(id, keys);
+    }
+    return keys;
+  }
 
   jobIndex(): string {
     return `${this.prefix}:jobs`;
   }
   job(id: string): string {
     return `${this.prefix}:job:${id}`;
-  }
-  weights(id: string, version: number): string {
-    return `${this.prefix}:job:${id}:weights:${version}`;
-  }
-  momentum(id: string): string {
-    return `${this.prefix}:job:${id}:momentum`;
-  }
-  /** Weights version `version`, written ahead of the commit that renames it to weights(id, version). */
-  weightsStaged(id: string, version: number): string {
-    return `${this.prefix}:job:${id}:weights:${version}:staged`;
-  }
-  /**
-   * Version `version`'s optimizer state, written ahead of the commit that renames it to momentum(id).
-   * Per version, so that a deposed leader still staging an older step cannot overwrite the leader's.
-   */
-  momentumStaged(id: string, version: number): string {
-    return `${this.prefix}:job:${id}:momentum:staged:${version}`;
   }
   stepMetrics(id: string): string {
     return `${this.prefix}:job:${id}:metrics`;
@@ -49,9 +56,6 @@ export class RedisKeys {
   /** Pub/sub channel on which each committed weights version is announced, as a VersionAnnouncement. */
   versionChannel(): string {
     return `${this.prefix}:versions`;
-  }
-  gradient(id: string, step: number, shard: number): string {
-    return `${this.prefix}:job:${id}:grad:${step}:${shard}`;
   }
   workerIndex(): string {
     return `${this.prefix}:workers`;
@@ -74,5 +78,45 @@ export class RedisKeys {
    */
   leaderToken(): string {
     return `${this.prefix}:leader:token`;
+  }
+}
+
+/** The per-partition keys: see RedisKeys.partition. */
+export class PartitionKeys {
+  constructor(readonly prefix: string) {}
+
+  weights(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:weights:${version}`;
+  }
+  momentum(id: string): string {
+    return `${this.prefix}:job:${id}:momentum`;
+  }
+  /**
+   * Weights version `version` as coordinator `fence` computed it, written ahead of the commit that
+   * renames it to weights(id, version). Per fencing token, so that a deposed leader still staging
+   * the same step cannot overwrite what the leader staged.
+   */
+  weightsStaged(id: string, version: number, fence: number): string {
+    return `${this.prefix}:job:${id}:weights:${version}:staged:${fence}`;
+  }
+  /** Version `version`'s optimizer state, staged like weightsStaged until renamed to momentum(id). */
+  momentumStaged(id: string, version: number, fence: number): string {
+    return `${this.prefix}:job:${id}:momentum:staged:${version}:${fence}`;
+  }
+  gradient(id: string, step: number, shard: number): string {
+    return `${this.prefix}:job:${id}:grad:${step}:${shard}`;
+  }
+}
+
+/** A hash tag for partition `index` of `count` whose slot lies in the index-th of `count` equal slot ranges. */
+function partitionTag(prefix: string, index: number, count: number): string {
+  // Braces in the prefix (a cluster's shared tag) would end the partition's tag early.
+  const base = prefix.replace(/[{}]/g, '');
+  const low = Math.floor((index * CLUSTER_SLOTS) / count);
+  const high = Math.floor(((index + 1) * CLUSTER_SLOTS) / count);
+  for (let salt = 0; ; salt++) {
+    const tag = `{${base}/p${index}.${salt}}`;
+    const slot = hashSlot(tag);
+    if (slot >= low && slot < high) return tag;
   }
 }

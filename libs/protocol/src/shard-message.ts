@@ -12,4 +12,6 @@ export interface ShardMessageMeta {
   readonly step: number;
   readonly shard: number;
   readonly kind?: ShardMessageKind;
+  /** Which part of the model the message holds when the job splits it (TrainingJobSpec.partitions); 0 when absent. */
+  readonly partition?: number;
 }

@@ -15,6 +15,8 @@ export interface ShardOutcome {
   readonly nonFinite?: boolean;
   /** Redis key of the shard's message, a gradient or a local-SGD delta (training shards only). */
   readonly gradientKey?: string;
+  /** With a model split into partitions: every partition's message key in partition order, gradientKey the first. */
+  readonly gradientKeys?: readonly string[];
   readonly gradientBytes?: number;
   /** How long the shard waited for its weights version: fetch and decode, or less when prefetched. */
   readonly weightFetchMs?: number;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { JobView, usesLocalSgd } from '@resnet/job';
+import { JobView, partitionCountOf, usesLocalSgd } from '@resnet/job';
 import {
   apiTokenOption,
   CoordinatorClient,
@@ -48,6 +48,9 @@ export function statusCommand(): Command {
           'batch',
           `${job.spec.batchSize} in ${job.spec.shardsPerStep} shards` +
             (usesLocalSgd(job.spec) ? `, ${job.spec.localSteps} local steps per round` : '') +
+            (partitionCountOf(job.spec) > 1
+              ? `, aggregated in ${partitionCountOf(job.spec)} partitions`
+              : '') +
             `, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`,
         ],
         [

@@ -17,6 +17,7 @@ interface SubmitOptions extends CoordinatorOptions {
   batchSize?: number;
   shardsPerStep?: number;
   localSteps?: number;
+  partitions?: number;
   lr?: number;
   maxSteps?: number;
   seed?: number;
@@ -47,6 +48,11 @@ export function submitCommand(): Command {
     .option(
       '--local-steps <n>',
       'local SGD: steps each shard takes between synchronisations (default 1)',
+      number,
+    )
+    .option(
+      '--partitions <n>',
+      'parts the model is split into for aggregation; on a Redis Cluster, one per master (default 1)',
       number,
     )
     .option('--lr <rate>', 'peak learning rate', number)
@@ -83,6 +89,7 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     batchSize: opts.batchSize,
     shardsPerStep: opts.shardsPerStep,
     localSteps: opts.localSteps,
+    partitions: opts.partitions,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,

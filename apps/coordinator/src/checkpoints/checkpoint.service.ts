@@ -1,7 +1,12 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
-import { ModelWeights } from '@resnet/model';
-import { TensorCodec } from '@resnet/protocol';
-import { TrainingJobSpec } from '@resnet/job';
+import { layoutsOf, ModelWeights } from '@resnet/model';
+import {
+  architectureOf,
+  modelPartitions,
+  partitionedModel,
+  PartitionedModelCodec,
+  TrainingJobSpec,
+} from '@resnet/job';
 import { layersModelFiles } from '../models/layers-model-export';
 import { dueWithin } from '../plan/training-plan';
 import { CheckpointStore } from '../repositories/checkpoint.store';
@@ -35,9 +40,10 @@ export class CheckpointService {
     spec: TrainingJobSpec,
     step: number,
     weights: ModelWeights,
-    encodedWeights: Buffer,
     velocity: Float32Array,
   ): Promise<void> {
+    // Checkpoints hold the model whole, whatever the job's partitions: they restore under any count.
+    const whole = modelPartitions(layoutsOf(architectureOf(spec)), 1);
     const [model, metrics] = await Promise.all([
       layersModelFiles(jobId, spec, step, weights),
       this.jobs.metrics(jobId),
@@ -45,8 +51,8 @@ export class CheckpointService {
     const folder = await this.store.save(
       {
         manifest: { jobId, step, spec, createdAt: Date.now() },
-        weights: encodedWeights,
-        velocity: TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {}),
+        weights: PartitionedModelCodec.encodeWeights(whole, weights, { version: step })[0],
+        velocity: PartitionedModelCodec.encodeVelocity(whole, velocity)[0],
         metrics,
       },
       model,
@@ -67,7 +73,24 @@ export class CheckpointService {
         `job ${jobId} still exists; cancel it or restore on a Redis that does not hold it`,
       );
     }
-    await this.jobs.restore(jobId, spec, step, checkpoint.weights, checkpoint.velocity, checkpoint.metrics);
+    const layouts = layoutsOf(architectureOf(spec));
+    const whole = modelPartitions(layouts, 1);
+    const { partitions } = partitionedModel(spec, layouts);
+    await this.jobs.restore(
+      jobId,
+      spec,
+      step,
+      PartitionedModelCodec.encodeWeights(
+        partitions,
+        PartitionedModelCodec.decodeWeights(whole, layouts, [checkpoint.weights]),
+        { version: step },
+      ),
+      PartitionedModelCodec.encodeVelocity(
+        partitions,
+        PartitionedModelCodec.decodeVelocity(whole, [checkpoint.velocity]),
+      ),
+      checkpoint.metrics,
+    );
     this.logger.log(`job ${jobId} restored from ${relativeFolder} at step ${step}`);
     return jobId;
   }

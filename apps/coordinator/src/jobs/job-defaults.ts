@@ -12,6 +12,7 @@ export const JOB_DEFAULTS = {
   shardsPerStep: 2,
   gradientEncoding: 'fp32' as TensorDtype,
   localSteps: 1,
+  partitions: 1,
   epochs: 1,
   seed: 0,
   lr: 0.1,

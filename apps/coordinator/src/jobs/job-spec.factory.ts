@@ -54,6 +54,7 @@ export class JobSpecFactory {
       shardsPerStep,
       gradientEncoding: dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding,
       localSteps: dto.localSteps ?? JOB_DEFAULTS.localSteps,
+      partitions: dto.partitions ?? JOB_DEFAULTS.partitions,
       seed,
       optimizer: {
         momentum: dto.momentum ?? JOB_DEFAULTS.momentum,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
 import { JobMetrics } from '@resnet/protocol';
-import { architectureOf, JobView, ModelTensorCodec } from '@resnet/job';
+import { architectureOf, JobView, partitionedModel, PartitionedModelCodec } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
@@ -32,13 +32,13 @@ export class JobsService {
   async create(dto: CreateJobDto): Promise<JobView> {
     const spec = await this.specs.build(dto);
     const layouts = layoutsOf(architectureOf(spec));
-    const weights = initialJobWeights(spec, layouts);
+    const { partitions } = partitionedModel(spec, layouts);
     const id = randomUUID().slice(0, 8);
     await this.jobs.create(
       id,
       spec,
-      ModelTensorCodec.encode(layouts, weights.params, weights.state, { version: 0 }),
-      new Float32Array(layouts.params.size),
+      PartitionedModelCodec.encodeWeights(partitions, initialJobWeights(spec, layouts), { version: 0 }),
+      PartitionedModelCodec.encodeVelocity(partitions, new Float32Array(layouts.params.size)),
       { priority: dto.priority ?? JOB_DEFAULTS.priority, weight: dto.weight ?? JOB_DEFAULTS.weight },
     );
     await this.training.schedule();

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { io } from '@tensorflow/tfjs';
 import { layoutsOf, LayersModelFiles } from '@resnet/model';
-import { architectureOf, ModelTensorCodec } from '@resnet/job';
+import { architectureOf, partitionedModel, PartitionedModelCodec } from '@resnet/job';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { layersModelFiles } from './layers-model-export';
 
@@ -78,7 +78,12 @@ export class ModelExportService {
 
   private async build({ spec, state }: StoredJob): Promise<LayersModelFiles> {
     const layouts = layoutsOf(architectureOf(spec));
-    const weights = ModelTensorCodec.decode(layouts, await this.jobs.weights(state.id, state.step));
+    const { partitions } = partitionedModel(spec, layouts);
+    const weights = PartitionedModelCodec.decodeWeights(
+      partitions,
+      layouts,
+      await this.jobs.weights(state.id, spec, state.step),
+    );
     return layersModelFiles(state.id, spec, state.step, weights);
   }
 

@@ -4,13 +4,12 @@ import {
   JobMetrics,
   JobState,
   JobStatus,
+  PartitionKeys,
   RedisKeys,
-  ReusableBuffer,
   StepMetrics,
-  TensorCodec,
   VersionAnnouncement,
 } from '@resnet/protocol';
-import { TrainingJobSpec } from '@resnet/job';
+import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job';
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
 import { FencedOffError } from '../errors/leadership.errors';
@@ -28,16 +27,15 @@ export interface StepCommit {
   readonly previous: number;
   /** The version the step (or local-SGD round) produced (= global steps applied). */
   readonly version: number;
-  readonly weights: Buffer;
-  readonly velocity: Float32Array;
-  /** Memory to encode the optimizer state into, kept from one commit to the next. */
-  readonly velocityMessage: ReusableBuffer;
+  /**
+   * Partitions of the model (see ModelPartition), each of which has staged its share of the new
+   * version and optimizer state under this coordinator's fencing token (PartitionAggregation.stage).
+   */
+  readonly partitions: number;
   readonly metrics: StepMetrics;
-  readonly gradientKeys: readonly string[];
+  /** The step's gradient messages to free, per partition. */
+  readonly gradientKeys: readonly (readonly string[])[];
 }
-
-/** How long a step's staged weights and optimizer state outlive a commit that never comes. */
-const STAGED_TTL_SECONDS = 3600;
 
 /** The statuses a training loop writes; any other change of status is an operator's. */
 /** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
@@ -57,20 +55,21 @@ export class JobRepository {
     private readonly fenced: FencedWriter,
   ) {}
 
+  /** `weights` and `velocity`: the job's first version and optimizer state, one message per partition. */
   async create(
     id: string,
     spec: TrainingJobSpec,
-    weights: Buffer,
-    velocity: Float32Array,
+    weights: readonly Buffer[],
+    velocity: readonly Buffer[],
     share: { readonly priority: number; readonly weight: number },
   ): Promise<StoredJob> {
     const now = Date.now();
     const state: JobState = { id, status: 'queued', step: 0, ...share, createdAt: now, updatedAt: now };
+    // The model first: a job is listed only once everything it needs can be read.
+    await this.putModel(id, 0, weights, velocity);
     await this.redis
       .multi()
       .hset(this.keys.job(id), { spec: JSON.stringify(spec), ...state })
-      .set(this.keys.weights(id, 0), weights)
-      .set(this.keys.momentum(id), encodeVelocity(velocity))
       .zadd(this.keys.jobIndex(), now, id)
       .exec();
     return { spec, state };
@@ -81,11 +80,12 @@ export class JobRepository {
     id: string,
     spec: TrainingJobSpec,
     step: number,
-    weights: Buffer,
-    velocity: Buffer,
+    weights: readonly Buffer[],
+    velocity: readonly Buffer[],
     metrics: JobMetrics,
   ): Promise<void> {
     const now = Date.now();
+    await this.putModel(id, step, weights, velocity);
     const tx = this.redis
       .multi()
       .hset(this.keys.job(id), {
@@ -96,8 +96,6 @@ export class JobRepository {
         createdAt: now,
         updatedAt: now,
       })
-      .set(this.keys.weights(id, step), weights)
-      .set(this.keys.momentum(id), velocity)
       .zadd(this.keys.jobIndex(), now, id)
       .del(this.keys.stepMetrics(id), this.keys.evalMetrics(id));
     if (metrics.steps.length)
@@ -105,6 +103,24 @@ export class JobRepository {
     if (metrics.evals.length)
       tx.rpush(this.keys.evalMetrics(id), ...metrics.evals.map((m) => JSON.stringify(m)));
     await tx.exec();
+  }
+
+  /** Each partition's weights version and optimizer state, under its partition's keys (in a cluster, on its master). */
+  private async putModel(
+    id: string,
+    version: number,
+    weights: readonly Buffer[],
+    velocity: readonly Buffer[],
+  ): Promise<void> {
+    await Promise.all(
+      weights.flatMap((message, p) => {
+        const keys = this.keys.partition(p, weights.length);
+        return [
+          this.blobs.set(keys.weights(id, version), message),
+          this.blobs.set(keys.momentum(id), velocity[p]),
+        ];
+      }),
+    );
   }
 
   async get(id: string): Promise<StoredJob | null> {
@@ -158,59 +174,75 @@ export class JobRepository {
     return this.fencedWrite(fence, commands, [{ key, field: 'status', oneOf: from }]);
   }
 
-  async weights(id: string, version: number): Promise<Buffer> {
-    const buf = await this.redis.getBuffer(this.keys.weights(id, version));
-    if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
-    return buf;
+  /**
+   * Weights version `version`, one message per partition. A partition missing at the job's current
+   * version is one whose commit was cut short after the step was recorded: it is moved into place
+   * from what the committing coordinator staged (see commitStep).
+   */
+  async weights(id: string, spec: TrainingJobSpec, version: number): Promise<Buffer[]> {
+    const count = partitionCountOf(spec);
+    return Promise.all(
+      Array.from({ length: count }, async (_, p) => {
+        const keys = this.keys.partition(p, count);
+        const key = keys.weights(id, version);
+        const buf =
+          (await this.redis.getBuffer(key)) ??
+          ((await this.rollForward(id, spec, version, p)) ? await this.redis.getBuffer(key) : null);
+        if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+        return buf;
+      }),
+    );
   }
 
-  async velocity(id: string): Promise<Float32Array> {
-    const buf = await this.redis.getBuffer(this.keys.momentum(id));
-    if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
-    return TensorCodec.decode(buf).data;
-  }
-
-  /** Read into `into`; null when the blob is gone (expired, or lost with Redis's data). */
-  gradient(key: string, into: ReusableBuffer): Promise<Buffer | null> {
-    return this.blobs.get(key, into);
+  /** The optimizer state, one message per partition. */
+  async velocity(id: string, spec: TrainingJobSpec): Promise<Buffer[]> {
+    const count = partitionCountOf(spec);
+    return Promise.all(
+      Array.from({ length: count }, async (_, p) => {
+        const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
+        if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+        return buf;
+      }),
+    );
   }
 
   /**
-   * Commits a step atomically: the new weights version, the optimizer state, the step counter and
-   * the step's metrics land together or not at all, and the previous version and the step's
-   * gradient blobs are freed. The two big values travel first, through the blob connection, under
-   * staged keys that nothing reads; the commit itself is one small fenced script that renames them
-   * into place, and only if the job is still at `previous`: each step is committed once, whoever
-   * else computed it. Staged values expire unless committed, so a deposed leader whose commit is
-   * refused leaves nothing behind for long.
+   * Commits a step: the new weights version, the optimizer state, the step counter and the step's
+   * metrics, and frees the previous version and the step's gradient messages. The big values came
+   * first, staged by each partition under keys of this coordinator's fencing token that nothing
+   * reads and that expire unless committed; the commit itself is one small fenced script, which
+   * records the step only if the job is still at `previous`: each step is committed once, whoever
+   * else computed it, and a deposed leader whose commit is refused leaves nothing behind for long.
+   *
+   * With one partition the script also renames the staged values into place, so everything lands
+   * together. With several, each partition's keys sit in a Redis Cluster slot of their own, which
+   * no script can span: the script records the step and the token that staged it, then each
+   * partition moves its own values into place. A commit cut short between the two is finished by
+   * whoever reads the version next (see weights()).
    */
   async commitStep(c: StepCommit, fence: number): Promise<void> {
-    const stagedWeights = this.keys.weightsStaged(c.jobId, c.version);
-    const stagedMomentum = this.keys.momentumStaged(c.jobId, c.version);
-    const weights = this.keys.weights(c.jobId, c.version);
-    const momentum = this.keys.momentum(c.jobId);
+    const parts = Array.from({ length: c.partitions }, (_, p) => this.keys.partition(p, c.partitions));
     const job = this.keys.job(c.jobId);
-    await Promise.all([
-      this.blobs.set(stagedWeights, c.weights, STAGED_TTL_SECONDS),
-      this.blobs.set(stagedMomentum, encodeVelocity(c.velocity, c.velocityMessage), STAGED_TTL_SECONDS),
-    ]);
+    const record: FencedCommand[] = [
+      ['HSET', job, 'step', String(c.version), 'committedBy', String(fence), 'updatedAt', String(Date.now())],
+      ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
+    ];
     const committed = await this.fencedWrite(
       fence,
-      [
-        // RENAME carries the expiry over: PERSIST drops it.
-        ['RENAME', stagedWeights, weights],
-        ['PERSIST', weights],
-        ['RENAME', stagedMomentum, momentum],
-        ['PERSIST', momentum],
-        ['HSET', job, 'step', String(c.version), 'updatedAt', String(Date.now())],
-        ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
-        // UNLINK frees the big values off Redis's main thread.
-        ['UNLINK', this.keys.weights(c.jobId, c.previous), ...c.gradientKeys],
-      ],
+      c.partitions === 1
+        ? [...record, ...moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0])]
+        : record,
       [{ key: job, field: 'step', oneOf: [String(c.previous)] }],
     );
     if (!committed) {
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
+    }
+    if (c.partitions > 1) {
+      await Promise.all(
+        parts.map((keys, p) =>
+          this.transaction(moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p])),
+        ),
+      );
     }
   }
 
@@ -234,6 +266,41 @@ export class JobRepository {
     return { steps: steps.map((s) => JSON.parse(s)), evals: evals.map((s) => JSON.parse(s)) };
   }
 
+  /**
+   * Finishes a partition's part of a commit that was cut short (see commitStep): when the job's
+   * recorded step is `version`, the values its committer staged are moved into place. False when
+   * there is nothing to move.
+   */
+  private async rollForward(
+    id: string,
+    spec: TrainingJobSpec,
+    version: number,
+    partition: number,
+  ): Promise<boolean> {
+    const [step, committedBy] = await this.redis.hmget(this.keys.job(id), 'step', 'committedBy');
+    if (Number(step) !== version || committedBy === null) return false;
+    const keys = this.keys.partition(partition, partitionCountOf(spec));
+    const fence = Number(committedBy);
+    if (!(await this.redis.exists(keys.weightsStaged(id, version, fence)))) return false;
+    try {
+      await this.transaction(moveIntoPlace(keys, id, previousVersion(spec, version), version, fence, []));
+    } catch (err) {
+      // The committer itself finished it in the meantime.
+      if (!(await this.redis.exists(keys.weights(id, version)))) throw err;
+    }
+    return true;
+  }
+
+  /** Commands on keys of one slot, all or none. */
+  private async transaction(commands: readonly FencedCommand[]): Promise<void> {
+    // ioredis looks commands up by their lower-case method names.
+    const results = await this.redis
+      .multi(commands.map(([name, ...args]) => [name.toLowerCase(), ...args]))
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
   /** True when written, false when a condition did not hold; throws once another coordinator leads. */
   private async fencedWrite(
     fence: number,
@@ -247,6 +314,24 @@ export class JobRepository {
   }
 }
 
-function encodeVelocity(velocity: Float32Array, into?: ReusableBuffer): Buffer {
-  return TensorCodec.encode([{ name: 'velocity', shape: [velocity.length] }], [velocity], {}, { into });
+/** Renames a partition's staged version and optimizer state into place and frees what the step leaves behind. */
+function moveIntoPlace(
+  keys: PartitionKeys,
+  jobId: string,
+  previous: number,
+  version: number,
+  fence: number,
+  gradientKeys: readonly string[],
+): FencedCommand[] {
+  const weights = keys.weights(jobId, version);
+  const momentum = keys.momentum(jobId);
+  return [
+    // RENAME carries the expiry over: PERSIST drops it.
+    ['RENAME', keys.weightsStaged(jobId, version, fence), weights],
+    ['PERSIST', weights],
+    ['RENAME', keys.momentumStaged(jobId, version, fence), momentum],
+    ['PERSIST', momentum],
+    // UNLINK frees the big values off Redis's main thread.
+    ['UNLINK', keys.weights(jobId, previous), ...gradientKeys],
+  ];
 }

@@ -10,7 +10,7 @@ function firstNonFinite(values: Float32Array): number {
   return values.findIndex((v) => !Number.isFinite(v));
 }
 
-/** The header a shard's message must carry: the task's job, step (a round's first) and shard, and the job's kind. */
+/** The header a shard's message must carry: the task's job, step (a round's first) and shard, the job's kind, and its partition. */
 export type ExpectedMessage = Required<ShardMessageMeta>;
 
 /**
@@ -55,10 +55,15 @@ export function validatedContribution(
         : `it sent a ${kind} where the job's synchronous SGD needs a gradient`,
     );
   }
-  const { jobId, step, shard } = decoded.meta ?? {};
-  if (jobId !== expected.jobId || step !== expected.step || shard !== expected.shard) {
+  const { jobId, step, shard, partition = 0 } = decoded.meta ?? {};
+  if (
+    jobId !== expected.jobId ||
+    step !== expected.step ||
+    shard !== expected.shard ||
+    partition !== expected.partition
+  ) {
     throw new RejectedShardResultError(
-      `its message is addressed to job ${jobId}, step ${step}, shard ${shard}, not to job ${expected.jobId}, step ${expected.step}, shard ${expected.shard}`,
+      `its message is addressed to job ${jobId}, step ${step}, shard ${shard}, partition ${partition}, not to job ${expected.jobId}, step ${expected.step}, shard ${expected.shard}, partition ${expected.partition}`,
     );
   }
   const bad = firstNonFinite(decoded.params);

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ShardOutcome } from '@resnet/protocol';
-import { ModelTensorCodec } from '@resnet/job';
+import { mulberry32 } from '@resnet/data';
+import { ModelTensorCodec, partitionedModel, PartitionedModelCodec, partitionOf } from '@resnet/job';
 import {
   FakeJobRepository,
   FakeShardDispatcher,
@@ -14,7 +15,7 @@ import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { WorkersService } from '../workers/workers.service';
 import { StepRunner } from './step-runner';
-import { StepWorkspace } from './step-workspace';
+import { inProcessWorkspace } from './aggregation/step-workspaces';
 
 const spec = testSpec();
 const layouts = layoutsFor(spec);
@@ -40,10 +41,10 @@ function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcom
   };
 }
 
-function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
+function setUp(script: ScriptedOutcome, quarantined: string[] = [], jobSpec = spec) {
   const jobs = new FakeJobRepository();
-  jobs.add('j', spec, 'running');
-  for (const shard of [0, 1]) jobs.gradients.set(`grad-${shard}`, gradientMessage(shard));
+  jobs.add('j', jobSpec, 'running');
+  for (const shard of [0, 1]) jobs.values.set(`grad-${shard}`, gradientMessage(shard));
   const dispatcher = new FakeShardDispatcher(script);
   const rejectedOf: string[] = [];
   const workers = {
@@ -59,18 +60,21 @@ function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
 }
 
 /** `fence`: the token the job's loop started under; the fake repository's leader holds 1. */
-async function runStep(runner: StepRunner, jobs: FakeJobRepository, fence = 1) {
-  const weights = ModelTensorCodec.decode(layouts, await jobs.weights('j', 0));
+async function runStep(runner: StepRunner, jobs: FakeJobRepository, fence = 1, jobSpec = spec) {
+  const model = partitionedModel(jobSpec, layouts);
+  const weights = PartitionedModelCodec.decodeWeights(
+    model.partitions,
+    layouts,
+    await jobs.weights('j', jobSpec, 0),
+  );
   const before = weights.params[0];
-  const velocity = await jobs.velocity('j');
+  const velocity = PartitionedModelCodec.decodeVelocity(model.partitions, await jobs.velocity('j', jobSpec));
+  const workspace = inProcessWorkspace(jobSpec, weights, velocity, jobs.blobs(), jobs.keys);
   const next = await runner.run({
     jobId: 'j',
-    spec,
-    layouts,
+    spec: jobSpec,
     step: 0,
-    weights,
-    velocity,
-    workspace: new StepWorkspace(layouts, spec.shardsPerStep),
+    workspace,
     signal: new AbortController().signal,
     fence,
   });
@@ -88,12 +92,15 @@ describe('StepRunner', () => {
     assert.deepEqual(jobs.announced, [{ jobId: 'j', version: 0, previous: -1 }]);
     const [commit] = jobs.commits;
     assert.equal(commit.version, 1);
-    assert.deepEqual([...commit.gradientKeys].sort(), ['grad-0', 'grad-1']);
+    assert.deepEqual([...commit.gradientKeys[0]].sort(), ['grad-0', 'grad-1']);
     assert.equal(commit.metrics.loss, 0.5);
     assert.equal(commit.metrics.accuracy, 0.25);
     assert.equal(commit.metrics.slowestShardMs, 11);
     assert.equal(commit.metrics.gradientBytes, 200);
-    assert.equal(ModelTensorCodec.decode(layouts, commit.weights).params[0], next.params[0]);
+    assert.equal(
+      ModelTensorCodec.decode(layouts, (await jobs.weights('j', spec, 1))[0]).params[0],
+      next.params[0],
+    );
     assert.deepEqual(observed, [1]);
   });
 
@@ -124,7 +131,7 @@ describe('StepRunner', () => {
     const { jobs, runner, rejectedOf } = setUp((shard, attempt) =>
       outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'truncated' } : {}),
     );
-    jobs.gradients.set('truncated', gradientMessage(0).subarray(0, 100));
+    jobs.values.set('truncated', gradientMessage(0).subarray(0, 100));
     await runStep(runner, jobs);
     assert.deepEqual(rejectedOf, ['w0']);
     assert.equal(jobs.commits[0].metrics.loss, 0.5);
@@ -150,7 +157,7 @@ describe('StepRunner', () => {
       );
       const params = new Float32Array(layouts.params.size).fill(GRADIENT_SUM);
       const state = new Float32Array(layouts.state.size).fill(1);
-      jobs.gradients.set(
+      jobs.values.set(
         'misaddressed',
         ModelTensorCodec.encode(layouts, params, state, { ...header, kind: 'gradient' }),
       );
@@ -165,7 +172,7 @@ describe('StepRunner', () => {
     const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
       outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'weights' } : {}),
     );
-    jobs.gradients.set('weights', await jobs.weights('j', 0));
+    jobs.values.set('weights', (await jobs.weights('j', spec, 0))[0]);
     await runStep(runner, jobs);
     assert.equal(dispatcher.rejections.length, 1);
     assert.deepEqual(rejectedOf, ['w0']);
@@ -187,5 +194,120 @@ describe('StepRunner', () => {
     await runStep(runner, jobs);
     assert.deepEqual(rejectedOf, []);
     assert.equal(jobs.commits.length, 1);
+  });
+
+  describe('with the model split into partitions', () => {
+    const split = testSpec({
+      partitions: 3,
+      optimizer: { momentum: 0.9, weightDecay: 5e-4, nesterov: true },
+    });
+    const { partitions } = partitionedModel(split, layouts);
+
+    /** Shard `shard`'s gradient and batch statistics: random, so that every value of the update differs. */
+    function shardResult(shard: number): { params: Float32Array; state: Float32Array } {
+      const random = mulberry32(100 + shard);
+      return {
+        params: Float32Array.from({ length: layouts.params.size }, () => random() - 0.5),
+        state: Float32Array.from({ length: layouts.state.size }, () => random() + 0.5),
+      };
+    }
+
+    /** Stores shard messages as a worker of a job with `count` partitions sends them; returns their keys. */
+    function storeShard(jobs: FakeJobRepository, shard: number, count: number): string[] {
+      const { partitions: parts } = partitionedModel({ partitions: count }, layouts);
+      const result = shardResult(shard);
+      return parts.map((p) => {
+        const part = partitionOf(p, result);
+        const key = `grad-${shard}-p${p.index}of${count}`;
+        const meta = {
+          jobId: 'j',
+          step: 0,
+          shard,
+          kind: 'gradient',
+          ...(count > 1 ? { partition: p.index } : {}),
+        };
+        jobs.values.set(key, ModelTensorCodec.encode(p.layouts, part.params, part.state, meta));
+        return key;
+      });
+    }
+
+    async function stepWith(count: number) {
+      const jobSpec = { ...split, partitions: count };
+      const keys = [0, 1].map((shard) => ({ shard, keys: [] as string[] }));
+      const { jobs, runner } = setUp(
+        (shard) =>
+          outcome(
+            shard,
+            count > 1
+              ? { gradientKey: keys[shard].keys[0], gradientKeys: keys[shard].keys }
+              : { gradientKey: keys[shard].keys[0] },
+          ),
+        [],
+        jobSpec,
+      );
+      for (const k of keys) k.keys = storeShard(jobs, k.shard, count);
+      const { next } = await runStep(runner, jobs, 1, jobSpec);
+      return { next, jobs, keys };
+    }
+
+    it('steps to bitwise the weights, running statistics and momentum of the unsplit model', async () => {
+      const whole = await stepWith(1);
+      const parts = await stepWith(3);
+      assert.deepEqual(parts.next.params, whole.next.params);
+      assert.deepEqual(parts.next.state, whole.next.state);
+      assert.deepEqual(parts.next.velocity, whole.next.velocity);
+      const [commit] = parts.jobs.commits;
+      const committed = await parts.jobs.weights('j', split, 1);
+      assert.equal(committed.length, 3);
+      assert.deepEqual(PartitionedModelCodec.decodeWeights(partitions, layouts, committed), {
+        params: whole.next.params,
+        state: whole.next.state,
+      });
+      // Each partition frees its own messages, which live under its own keys.
+      assert.deepEqual(
+        commit.gradientKeys.map((k) => [...k].sort()),
+        [0, 1, 2].map((p) => [`grad-0-p${p}of3`, `grad-1-p${p}of3`]),
+      );
+    });
+
+    it('rejects a shard whole when one of its partition messages is corrupt, and folds the recomputed one', async () => {
+      const good = storeShardKeys();
+      const { jobs, dispatcher, runner, rejectedOf } = setUp(
+        (shard, attempt) => {
+          const keys = [...good[shard]];
+          if (shard === 0 && attempt === 1) keys[2] = 'truncated';
+          return outcome(shard, { gradientKey: keys[0], gradientKeys: keys });
+        },
+        [],
+        split,
+      );
+      for (const shard of [0, 1]) storeShard(jobs, shard, 3);
+      jobs.values.set('truncated', jobs.values.get(good[0][2])!.subarray(0, 100));
+      const { next } = await runStep(runner, jobs, 1, split);
+      assert.equal(dispatcher.rejections.length, 1);
+      assert.deepEqual(rejectedOf, ['w0']);
+      assert.deepEqual(next.params, (await stepWith(3)).next.params);
+    });
+
+    it('rejects the single message of a worker that predates partitions, naming the fix', async () => {
+      const { jobs, dispatcher, runner } = setUp(
+        (shard, attempt) =>
+          attempt === 1 && shard === 1
+            ? outcome(shard, { gradientKey: 'whole' })
+            : outcome(shard, {
+                gradientKey: storeShardKeys()[shard][0],
+                gradientKeys: storeShardKeys()[shard],
+              }),
+        [],
+        split,
+      );
+      for (const shard of [0, 1]) storeShard(jobs, shard, 3);
+      await runStep(runner, jobs, 1, split);
+      assert.match(dispatcher.rejections[0].err.message, /predates partitions; update it/);
+    });
+
+    function storeShardKeys(): string[][] {
+      return [0, 1].map((shard) => [0, 1, 2].map((p) => `grad-${shard}-p${p}of3`));
+    }
   });
 });

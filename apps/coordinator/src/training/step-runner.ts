@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModelLayouts, ModelWeights } from '@resnet/model';
-import { AggregatedStep, applyRoundInPlace, applyStepInPlace, lrAt } from '@resnet/optimizer';
+import { lrAt } from '@resnet/optimizer';
 import { EvalMetrics, ShardOutcome, ShardTask, StepMetrics } from '@resnet/protocol';
 import {
-  ModelTensorCodec,
   previousVersion,
   roundSteps,
   scheduleOf,
@@ -17,32 +15,20 @@ import { evalTasks, trainTasks } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { ShardDispatcher } from '../repositories/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
-import { validatedContribution } from './shard-result.validator';
+import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
 import { StepWorkspace } from './step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
 export interface StepRunOptions {
   readonly jobId: string;
   readonly spec: TrainingJobSpec;
-  readonly layouts: ModelLayouts;
-  /** The global step it starts at: the version of `weights`. */
+  /** The global step it starts at: the version the workspace's model holds. */
   readonly step: number;
-  /** Updated in place: the loop keeps no earlier version, and copying a big model every step costs. */
-  readonly weights: ModelWeights;
-  /** The optimizer's momentum, updated in place like the weights. */
-  readonly velocity: Float32Array;
-  /** Kept by the job's loop from one step to the next. */
+  /** Kept by the job's loop from one step to the next; its model is updated in place. */
   readonly workspace: StepWorkspace;
   readonly signal: AbortSignal;
   /** The fencing token the job's loop started under: its commit is refused once another coordinator leads. */
   readonly fence: number;
-}
-
-/** The committed version: the weights, the momentum, and the weights as encoded for Redis. */
-export interface CommittedStep extends ModelWeights {
-  readonly velocity: Float32Array;
-  /** Valid until the workspace encodes the next step. */
-  readonly encoded: Buffer;
 }
 
 /** One evaluation of a committed weights version on the test set. */
@@ -55,17 +41,18 @@ export interface EvalRunOptions {
   readonly fence: number;
 }
 
-/** What the shards' results add up to: samples, summed loss and correct predictions. */
-type StepTotals = Pick<AggregatedStep, 'count' | 'lossSum' | 'correct'>;
-
 /** What a step gathers from its shards as they arrive. */
 class ShardTally {
-  /** Gradient messages to free at the commit, used or not. */
-  readonly gradientKeys: string[] = [];
+  /** Gradient messages to free at the commit, used or not, per partition. */
+  readonly gradientKeys: string[][];
   slowestShardMs = 0;
   gradientBytes = 0;
   /** Shards whose worker reported non-finite numbers once: a second report means real divergence. */
   readonly nonFiniteReports = new Set<number>();
+
+  constructor(partitions: number) {
+    this.gradientKeys = Array.from({ length: partitions }, () => []);
+  }
 }
 
 /**
@@ -85,11 +72,12 @@ export class StepRunner {
     private readonly metrics: MetricsService,
   ) {}
 
-  async run(o: StepRunOptions): Promise<CommittedStep> {
+  /** Returns the committed version: the workspace's model, valid until the next step changes it. */
+  async run(o: StepRunOptions): Promise<ModelMemory> {
     const started = performance.now();
-    o.workspace.beginStep();
-    const { phases } = o.workspace;
-    const tally = new ShardTally();
+    await o.workspace.beginStep();
+    const { phases, model, aggregators, memory } = o.workspace;
+    const tally = new ShardTally(model.partitions.length);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
@@ -102,16 +90,10 @@ export class StepRunner {
     phases.enqueued(enqueueMs);
     phases.allFolded();
     const waitMs = performance.now() - started;
-    const { total, lr } = this.update(o);
+    const { total, lr } = await this.update(o);
     phases.publishing();
     const nextVersion = o.step + roundSteps(o.spec, o.step);
-    const encoded = ModelTensorCodec.encode(
-      o.layouts,
-      o.weights.params,
-      o.weights.state,
-      { version: nextVersion },
-      { into: o.workspace.weightsMessage },
-    );
+    await Promise.all(aggregators.map((a) => a.stage(o.jobId, nextVersion, o.fence)));
     const stepMs = performance.now() - started;
     const metrics: StepMetrics = {
       step: nextVersion,
@@ -132,9 +114,7 @@ export class StepRunner {
         jobId: o.jobId,
         previous: o.step,
         version: nextVersion,
-        weights: encoded,
-        velocity: o.velocity,
-        velocityMessage: o.workspace.velocityMessage,
+        partitions: model.partitions.length,
         gradientKeys: tally.gradientKeys,
         metrics,
       },
@@ -142,7 +122,7 @@ export class StepRunner {
     );
     phases.published();
     this.metrics.observeStep(o.jobId, metrics, tally.gradientBytes);
-    return { ...o.weights, velocity: o.velocity, encoded };
+    return memory;
   }
 
   /** Evaluates a committed version on the test set and records the result. */
@@ -183,8 +163,10 @@ export class StepRunner {
     outcome: ShardOutcome,
   ): Promise<void> {
     const { workspace } = o;
+    const { partitions } = workspace.model;
     workspace.phases.arrived(outcome);
-    if (outcome.gradientKey) tally.gradientKeys.push(outcome.gradientKey);
+    const keys = outcome.gradientKeys ?? (outcome.gradientKey ? [outcome.gradientKey] : []);
+    keys.forEach((key, p) => tally.gradientKeys[p]?.push(key));
     if (outcome.nonFinite) {
       // Recompute once: a second report for the same shard means the numbers really overflow.
       if (tally.nonFiniteReports.has(task.shard)) {
@@ -198,55 +180,50 @@ export class StepRunner {
         blamesWorker: false,
       });
     }
-    // Both reads at once: one round trip of waiting.
-    const [quarantined, message] = await Promise.all([
+    if (keys.length > 0 && keys.length !== partitions.length) {
+      throw new RejectedShardResultError(
+        `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,
+      );
+    }
+    const expected = { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) };
+    // Every partition reads and checks its message at once (from its own Redis master, in its own
+    // thread), while the quarantine is looked up: one round trip of waiting.
+    const checks = workspace.aggregators.map((a, p) =>
+      a.check(task.shard, keys[p], outcome, { ...expected, partition: p }),
+    );
+    const [quarantined, checked] = await Promise.all([
       this.workers.isQuarantined(outcome.workerId),
-      outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey, workspace.gradientBuffer()) : null,
+      Promise.allSettled(checks),
     ]);
-    const readAt = performance.now();
-    if (quarantined) {
+    const foldStarted = performance.now();
+    const refused = checked.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (quarantined || refused) {
+      // A shard counts whole or not at all: no partition keeps what it checked.
+      await Promise.all(workspace.aggregators.map((a) => a.drop(task.shard)));
+      if (refused) throw refused.reason;
       throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
         countsAgainstShard: false,
         blamesWorker: false,
       });
     }
-    const contribution = validatedContribution(
-      o.layouts,
-      outcome,
-      message,
-      { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) },
-      workspace.gradientBuffer(),
-    );
-    if (workspace.aggregator.add(task.shard, contribution)) {
-      tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
-    }
+    const [added] = await Promise.all(workspace.aggregators.map((a) => a.fold(task.shard)));
+    if (added) tally.slowestShardMs = Math.max(tally.slowestShardMs, outcome.computeMs);
     tally.gradientBytes += outcome.gradientBytes ?? 0;
-    workspace.phases.aggregated(readAt);
+    workspace.phases.aggregated(foldStarted);
   }
 
-  /** Averages what the shards sent and applies it to the weights and momentum in place. */
-  private update(o: StepRunOptions): { total: StepTotals; lr: number } {
-    const { aggregator } = o.workspace;
+  /** Averages what the shards sent and applies it to the model in place, every partition side by side. */
+  private async update(o: StepRunOptions): Promise<{ total: StepTotals; lr: number }> {
     const steps = roundSteps(o.spec, o.step);
     const lr = lrAt(scheduleOf(o.spec), o.step + steps - 1);
-    const channels = o.layouts.batchNorms.map((b) => b.channels);
-    const next = { ...o.weights, velocity: o.velocity };
-    let total: StepTotals;
-    let finite: boolean;
-    if (usesLocalSgd(o.spec)) {
-      const round = aggregator.roundResult(steps);
-      finite = applyRoundInPlace(next, round, steps, channels);
-      total = round;
-    } else {
-      const step = aggregator.result();
-      finite = applyStepInPlace(next, step, lr, o.spec.optimizer, channels);
-      total = step;
-    }
-    if (!finite) {
+    const update = { lr, sgd: o.spec.optimizer, ...(usesLocalSgd(o.spec) ? { localSteps: steps } : {}) };
+    const results = await Promise.all(o.workspace.aggregators.map((a) => a.update(update)));
+    if (results.some((r) => !r.finite)) {
       throw new TrainingDivergedError(
         `training diverged at step ${o.step}: the update made weights non-finite; lower the learning rate (now ${lr})`,
       );
     }
-    return { total, lr };
+    // Every partition folded the same shards: the totals are partition 0's.
+    return { total: results[0].totals, lr };
   }
 }

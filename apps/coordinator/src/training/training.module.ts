@@ -4,12 +4,13 @@ import { LeadershipModule } from '../leadership/leadership.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RepositoriesModule } from '../repositories/repositories.module';
 import { WorkersModule } from '../workers/workers.module';
+import { StepWorkspaces } from './aggregation/step-workspaces';
 import { StepRunner } from './step-runner';
 import { TrainingService } from './training.service';
 
 @Module({
   imports: [RepositoriesModule, WorkersModule, MetricsModule, CheckpointsModule, LeadershipModule],
-  providers: [TrainingService, StepRunner],
+  providers: [TrainingService, StepRunner, StepWorkspaces],
   exports: [TrainingService],
 })
 export class TrainingModule {}

@@ -13,7 +13,9 @@ import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
 import { ShardShares } from '../repositories/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
-import { CommittedStep, EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
+import { ModelMemory } from './aggregation/partition-aggregation';
+import { StepWorkspaces } from './aggregation/step-workspaces';
+import { EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
 import { TrainingService } from './training.service';
 
 /** The fake repository, with a step counter that the fake steps move on. */
@@ -38,14 +40,14 @@ class FakeStepRunner {
 
   constructor(private readonly jobs: JobsWithSteps) {}
 
-  async run(o: StepRunOptions): Promise<CommittedStep> {
+  async run(o: StepRunOptions): Promise<ModelMemory> {
     await this.hold;
     o.signal.throwIfAborted();
     if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
     this.steps.push(o.step);
     this.ran.push(`${o.jobId}:${o.step}`);
     await this.jobs.setStep(o.jobId, o.step + 1);
-    return { ...o.weights, velocity: o.velocity, encoded: Buffer.alloc(0) };
+    return o.workspace.memory;
   }
 
   async evaluate(o: EvalRunOptions): Promise<EvalMetrics> {
@@ -71,6 +73,7 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
     { maxConcurrentJobs } as CoordinatorConfig,
     jobs.as(),
     steps as unknown as StepRunner,
+    new StepWorkspaces(jobs.blobs(), jobs.keys, { maxConcurrentJobs } as CoordinatorConfig),
     checkpoints,
     leadership.as(),
     redis as unknown as Redis,

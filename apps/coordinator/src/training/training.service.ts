@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { layoutsOf, ModelWeights } from '@resnet/model';
-import { architectureOf, ModelTensorCodec, roundSteps } from '@resnet/job';
+import { layoutsOf } from '@resnet/model';
+import { architectureOf, PartitionedModelCodec, partitionedModel, roundSteps } from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
@@ -19,7 +19,7 @@ import { REDIS } from '../repositories/redis.providers';
 import { ShardShares } from '../repositories/shard-shares';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
-import { StepWorkspace } from './step-workspace';
+import { StepWorkspaces } from './aggregation/step-workspaces';
 
 /**
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
@@ -44,6 +44,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
+    private readonly workspaces: StepWorkspaces,
     private readonly checkpoints: CheckpointService,
     private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -225,38 +226,31 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
     const layouts = layoutsOf(architectureOf(spec));
-    let weights: ModelWeights = ModelTensorCodec.decode(
+    const { partitions } = partitionedModel(spec, layouts);
+    const weights = PartitionedModelCodec.decodeWeights(
+      partitions,
       layouts,
-      await this.jobs.weights(jobId, job.state.step),
+      await this.jobs.weights(jobId, spec, job.state.step),
     );
-    let velocity = await this.jobs.velocity(jobId);
+    const velocity = PartitionedModelCodec.decodeVelocity(partitions, await this.jobs.velocity(jobId, spec));
     // Paused or cancelled in the meantime, through this coordinator or another.
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
-    const workspace = new StepWorkspace(layouts, spec.shardsPerStep);
-    for (let step = job.state.step; step < spec.totalSteps;) {
-      signal.throwIfAborted();
-      if (this.preempting.has(jobId))
-        throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
-      const next = await this.steps.run({
-        jobId,
-        spec,
-        layouts,
-        step,
-        weights,
-        velocity,
-        workspace,
-        signal,
-        fence,
-      });
-      const stepsDone = step + roundSteps(spec, step);
-      weights = next;
-      velocity = next.velocity;
-      if (evalDue(spec, step, stepsDone))
-        await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
-      if (this.checkpoints.due(spec, step, stepsDone)) {
-        await this.checkpoints.save(jobId, spec, stepsDone, next, next.encoded, next.velocity);
+    const workspace = this.workspaces.open(spec, weights, velocity);
+    try {
+      for (let step = job.state.step; step < spec.totalSteps;) {
+        signal.throwIfAborted();
+        if (this.preempting.has(jobId))
+          throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
+        const model = await this.steps.run({ jobId, spec, step, workspace, signal, fence });
+        const stepsDone = step + roundSteps(spec, step);
+        if (evalDue(spec, step, stepsDone))
+          await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
+        if (this.checkpoints.due(spec, step, stepsDone))
+          await this.checkpoints.save(jobId, spec, stepsDone, model, model.velocity);
+        step = stepsDone;
       }
-      step = stepsDone;
+    } finally {
+      await workspace.close();
     }
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);

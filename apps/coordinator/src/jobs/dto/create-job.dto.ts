@@ -185,6 +185,15 @@ export class CreateJobDto {
       'divides communication per image by this, at some cost in accuracy',
   })
   localSteps?: number;
+  @Int({
+    min: 1,
+    max: 16,
+    default: JOB_DEFAULTS.partitions,
+    description:
+      'Parts the model is split into for aggregation, each with its own messages, aggregator and Redis keys; ' +
+      'on a Redis Cluster with this many masters each part is served by its own master. The result is the same for any count',
+  })
+  partitions?: number;
   @Num({ min: 0.001, max: 10000, default: JOB_DEFAULTS.epochs })
   epochs?: number;
   @Int({ min: 1, description: 'Stop after this many steps even if the epochs are not done' })

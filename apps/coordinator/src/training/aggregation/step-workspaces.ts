@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { layoutsOf, ModelWeights } from '@resnet/model';
+import { RedisKeys } from '@resnet/protocol';
+import { architectureOf, partitionCountOf, partitionedModel, TrainingJobSpec } from '@resnet/job';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../../coordinator.config';
+import { BLOBS } from '../../repositories/redis.providers';
+import { sharedModelMemory, StepWorkspace } from '../step-workspace';
+import { PartitionAggregation, PartitionBlobs } from './partition-aggregation';
+import { PartitionAggregator } from './partition-aggregator';
+import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
+
+/**
+ * Opens the workspace of a job's training loop: the model in shared memory, and one aggregator per
+ * partition. An unsplit model is aggregated in the loop's own thread, over the coordinator's blob
+ * connection; each partition of a split one in a thread of its own, with its own connection.
+ */
+@Injectable()
+export class StepWorkspaces {
+  constructor(
+    @Inject(BLOBS) private readonly blobs: PartitionBlobs,
+    private readonly keys: RedisKeys,
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+  ) {}
+
+  /** Close it when the loop ends: it holds the aggregator threads. */
+  open(spec: TrainingJobSpec, weights: ModelWeights, velocity: Float32Array): StepWorkspace {
+    if (partitionCountOf(spec) === 1)
+      return inProcessWorkspace(spec, weights, velocity, this.blobs, this.keys);
+    const model = partitionedModel(spec, layoutsOf(architectureOf(spec)));
+    const { shared, memory } = sharedModelMemory(weights, velocity);
+    const aggregators: PartitionAggregation[] = model.partitions.map(
+      (p) =>
+        new ThreadedPartitionAggregator({
+          spec,
+          partition: p.index,
+          memory: shared,
+          redisUrl: this.config.redisUrl,
+          redisPrefix: this.config.redisPrefix,
+        }),
+    );
+    return new StepWorkspace(model, memory, aggregators);
+  }
+}
+
+/** A workspace whose partitions are all aggregated in the calling thread, over `blobs`. */
+export function inProcessWorkspace(
+  spec: TrainingJobSpec,
+  weights: ModelWeights,
+  velocity: Float32Array,
+  blobs: PartitionBlobs,
+  keys: RedisKeys,
+): StepWorkspace {
+  const model = partitionedModel(spec, layoutsOf(architectureOf(spec)));
+  const { partitions } = model;
+  const { memory } = sharedModelMemory(weights, velocity);
+  return new StepWorkspace(
+    model,
+    memory,
+    partitions.map(
+      (p) => new PartitionAggregator(p, partitions.length, spec.shardsPerStep, memory, blobs, keys),
+    ),
+  );
+}
