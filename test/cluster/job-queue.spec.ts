@@ -114,7 +114,7 @@ describe('jobs running at once (MAX_CONCURRENT_JOBS 2)', function () {
     // Every completed shard, in order, by the job it belongs to.
     const completed: string[] = [];
     const events = new QueueEvents(SHARD_QUEUE, {
-      connection: cluster.connections.client(),
+      connection: cluster.connections.bullConnection(cluster.redis),
       prefix: 'test',
     });
     events.on('completed', ({ jobId }) => completed.push(jobId.split('_')[0]));

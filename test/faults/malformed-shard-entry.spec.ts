@@ -31,7 +31,10 @@ describe('shard queue entries that are no shard task', function () {
     ['JSON but no shard task', '{"kind": "train"}'],
   ] as const) {
     it(`fails an entry whose data is ${what} once, without retries, and keeps serving shards`, async () => {
-      const queue = new Queue(SHARD_QUEUE, { connection: cluster.connections.client(), prefix: 'test' });
+      const queue = new Queue(SHARD_QUEUE, {
+        connection: cluster.connections.bullConnection(cluster.redis),
+        prefix: 'test',
+      });
       try {
         // Delayed, so that its data can be spoiled before a worker may take it.
         const entry = await queue.add('train', {}, { delay: 500, attempts: 5 });
