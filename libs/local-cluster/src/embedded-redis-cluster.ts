@@ -121,17 +121,18 @@ export class EmbeddedRedisCluster {
 
   /**
    * What `redis-cli --cluster create` does, for any number of masters (it wants 3 at least): each
-   * node takes a distinct config epoch and an equal run of the slots, then meets the first.
+   * node takes a distinct config epoch and the i-th of equal runs of slots (the ranges that
+   * RedisKeys.partition aims each partition's hash tag at), then meets the first.
    */
   private async join(): Promise<void> {
-    const share = Math.ceil(CLUSTER_SLOTS / this.nodes.length);
+    const masters = this.nodes.length;
     await Promise.all(
       this.nodes.map((node, i) =>
         withClient(node, async (client) => {
           await client.cluster('SET-CONFIG-EPOCH', i + 1);
-          const first = i * share;
-          const slots = Array.from({ length: Math.min(share, CLUSTER_SLOTS - first) }, (_, s) => first + s);
-          await client.cluster('ADDSLOTS', ...slots);
+          const first = Math.floor((i * CLUSTER_SLOTS) / masters);
+          const end = Math.floor(((i + 1) * CLUSTER_SLOTS) / masters);
+          await client.cluster('ADDSLOTS', ...Array.from({ length: end - first }, (_, s) => first + s));
         }),
       ),
     );
