@@ -27,25 +27,27 @@ async function keysOn(node: EmbeddedRedis): Promise<string[]> {
 /**
  * Runs DISTURBED_JOB split into `partitions`, disturbed by `disturb` once it has started, and checks
  * that it completes with the very bits of single-process SGD over the same shards (the wasm backend
- * is deterministic). Resolves with the job's id.
+ * is deterministic). Resolves with the job's id and the steps its metrics list, read before the
+ * reference training blocks this process (and the coordinator in it) for seconds.
  */
 async function expectReferenceWeights(
   cluster: TestCluster,
   disturb: (jobId: string) => Promise<void> = async () => undefined,
   partitions = 1,
-): Promise<string> {
+): Promise<{ jobId: string; steps: number[] }> {
   const job = await cluster.submit({ ...DISTURBED_JOB, partitions });
   await disturb(job.id);
   const done = await cluster.waitForJob(job.id);
   assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
   assert.equal(done.spec.partitions, partitions);
+  const metrics = (await cluster.request('GET', `/jobs/${job.id}/metrics`)).body;
   const weights = await cluster.weights(layouts, job.id, DISTURBED_JOB_STEPS);
   const reference = await referenceTraining(done.spec, DISTURBED_JOB_STEPS, cluster.dataRoot);
   assert.equal(maxAbsDifference(weights.params, reference.params), 0, 'parameters differ');
   assert.equal(maxAbsDifference(weights.state, reference.state), 0, 'running statistics differ');
   const initial = await referenceTraining(done.spec, 0, cluster.dataRoot);
   assert.ok(maxAbsDifference(initial.params, weights.params) > 1e-3, 'weights did not change');
-  return job.id;
+  return { jobId: job.id, steps: metrics.steps.map((m: { step: number }) => m.step) };
 }
 
 describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
@@ -79,7 +81,7 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
   it(`splits a job into ${MASTERS} partitions, each partition's weights on a master of its own, and ends bitwise equal`, async () => {
     const cluster = await TestCluster.start({ workers: 2, redisClusterMasters: MASTERS });
     try {
-      const jobId = await expectReferenceWeights(cluster, undefined, MASTERS);
+      const { jobId } = await expectReferenceWeights(cluster, undefined, MASTERS);
       const holders = new Set<number>();
       for (let p = 0; p < MASTERS; p++) {
         const key = cluster.keys.partition(p, MASTERS).weights(jobId, DISTURBED_JOB_STEPS);
@@ -96,18 +98,17 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
   it('continues when the master holding the job restarts mid-training (append-only file)', async () => {
     const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, redisClusterMasters: MASTERS });
     try {
-      const jobId = await expectReferenceWeights(cluster, async (id) => {
+      const { steps } = await expectReferenceWeights(cluster, async (jobId) => {
         const deadline = Date.now() + 120_000;
-        while ((await cluster.request('GET', `/jobs/${id}`)).body.step < 2) {
+        while ((await cluster.request('GET', `/jobs/${jobId}`)).body.step < 2) {
           assert.ok(Date.now() < deadline, 'step 2 was never committed');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        const holder = await cluster.redisCluster.nodeServing(cluster.keys.job(id));
+        const holder = await cluster.redisCluster.nodeServing(cluster.keys.job(jobId));
         await cluster.redisCluster.restart(holder);
       });
-      const { steps } = (await cluster.request('GET', `/jobs/${jobId}/metrics`)).body;
       assert.deepEqual(
-        steps.map((s: { step: number }) => s.step),
+        steps,
         Array.from({ length: DISTURBED_JOB_STEPS }, (_, i) => i + 1),
         'every step applied exactly once',
       );
