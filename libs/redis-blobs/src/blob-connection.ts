@@ -36,10 +36,11 @@ export interface BlobConnectionOptions {
  * megabytes each for a big model. ioredis copies every value it sends into a fresh buffer, and
  * gathers every value it receives from fresh socket chunks into another; for such values that costs
  * copies, page faults and garbage collections in proportion to the traffic. This connection speaks
- * just enough of the Redis protocol (RESP2) for GET and SET (and ASKING, for ClusterBlobStore): it sends a value as the caller's own
- * bytes, and reads the socket into one fixed buffer, copying a value once, into memory the caller
- * reuses. Like the ioredis clients here, commands wait out a lost connection: it reconnects with
- * backoff and sends again whatever was not answered (GET and SET can safely run twice).
+ * just enough of the Redis protocol (RESP2) for GET and SET (and ASKING, for ClusterBlobStore): it
+ * sends a value as the caller's own bytes, and reads the socket into one fixed buffer, copying a
+ * value once, into memory the caller reuses. Like the ioredis clients here, commands wait out a lost
+ * connection (and a restarted Redis still loading its data): it reconnects with backoff and sends
+ * again whatever was not answered (GET and SET can safely run twice).
  */
 export class BlobConnection implements BlobStore {
   private socket: net.Socket | null = null;
@@ -216,6 +217,8 @@ export class BlobConnection implements BlobStore {
       case '+':
         return this.answer(body);
       case '-':
+        // A restarted Redis answers LOADING until its data is back: wait for it as for a reconnect.
+        if (body.startsWith('LOADING ')) return this.startOver();
         return this.answer(new RedisReplyError(body));
       case ':':
         return this.answer(Number(body));
@@ -231,9 +234,15 @@ export class BlobConnection implements BlobStore {
         return;
       }
       default:
-        // Not a reply to GET, SET or the handshake: the stream is out of step; start over.
-        this.socket?.destroy();
+        // Not a reply to GET, SET or the handshake: the stream is out of step.
+        this.startOver();
     }
+  }
+
+  /** Drops the connection and the rest of its stream; what was not answered is sent again on the next. */
+  private startOver(): void {
+    this.skip = Infinity; // until lost() resets the parser
+    this.socket?.destroy();
   }
 
   private answer(reply: Reply | RedisReplyError): void {

@@ -17,7 +17,7 @@ const MAX_REDIRECTIONS = 16;
 const FIRST_RETRY_DELAY_MS = 50;
 const MAX_RETRY_DELAY_MS = 1000;
 /** Replies of a cluster that is reconfiguring or restarting: the command is sent again after a pause. */
-const PASSING_ERRORS = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN) /;
+const PASSING_ERRORS = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN) /;
 
 /**
  * Big values on a Redis Cluster, moved without copies: one BlobConnection per master, and each key
