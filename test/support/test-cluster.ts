@@ -112,10 +112,19 @@ export class TestCluster {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    const send = (): Promise<Response> =>
+      fetch(`${this.url}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    // The coordinator runs in this process: a test that blocks the event loop (computing its
+    // reference in-process) outlasts the server's keep-alive timeout, and the pooled connection is
+    // closed under the next request. A read is safe to send again on a fresh connection.
+    const res = await send().catch((err: Error) => {
+      if (method !== 'GET' || !/ECONNRESET/.test(String((err.cause as Error | undefined)?.message)))
+        throw err;
+      return send();
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };

@@ -185,13 +185,7 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return this.metricsOf.get(id) ?? { steps: [], evals: [] };
   }
 
-  async restore(
-    id: string,
-    spec: TrainingJobSpec,
-    step: number,
-    weights: readonly Buffer[],
-    velocity: readonly Buffer[],
-  ): Promise<void> {
+  async restore(...[id, spec, step, weights, velocity]: Parameters<JobRepository['restore']>): Promise<void> {
     this.restored.push(id);
     this.versions.set(`${id}@${step}`, weights);
     this.velocities.set(id, velocity);
