@@ -1,5 +1,6 @@
 import type { backend_util } from '@tensorflow/tfjs-core';
-import { ComputeProgram, ProgramUniforms, scalarUniforms, workgroupsFor } from './webgpu-program';
+import type { ProgramUniforms } from './webgpu-program';
+import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } from './webgpu-program';
 
 /**
  * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
@@ -99,17 +100,25 @@ export function convGemmUniforms(conv: backend_util.Conv2DInfo, geometry: ConvGe
 }
 
 /**
+ * The operands of the two products that read the input's patches: A is the patch matrix x(pixel,
+ * tap) (transposed for backpropFilter), B holds rows of outChannels values (the filter, or dy).
+ */
+function patchOperands(pixel: 'row' | 'k', tap: 'row' | 'k'): string {
+  return `
+    fn addressA(row : i32, k : i32) -> i32 {
+      return inputAddress(${pixel}, ${tap});
+    }
+    fn addressB(k : i32, column : i32) -> i32 {
+      return k * uniforms.outChannels + column;
+    }`;
+}
+
+/**
  * Where one product finds its operands A[row, k] and B[k, column] in the bound inputs `a` and `b`:
  * an index, or -1 where A reads the convolution's zero padding.
  */
 const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
-  forward: `
-    fn addressA(row : i32, k : i32) -> i32 {
-      return inputAddress(row, k);
-    }
-    fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.outChannels + column;
-    }`,
+  forward: patchOperands('row', 'k'),
   backpropInput: `
     fn addressA(row : i32, k : i32) -> i32 {
       let iw = row % uniforms.inWidth;
@@ -131,13 +140,7 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.inChannels + column;
     }`,
-  backpropFilter: `
-    fn addressA(row : i32, k : i32) -> i32 {
-      return inputAddress(k, row);
-    }
-    fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.outChannels + column;
-    }`,
+  backpropFilter: patchOperands('k', 'row'),
 };
 
 const OPERAND_READS = `
@@ -314,28 +317,10 @@ export class ConvGemmProgram extends ComputeProgram {
 }
 
 /** Adds the filter gradient's split partial sums [splits, size] in split order: same bits every run. */
-export class ConvSplitSumProgram extends ComputeProgram {
-  outputShape: number[];
+export class ConvSplitSumProgram extends ElementwiseProgram {
   shaderKey = 'resnetConvSplitSum';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   variableNames = ['partials'];
-  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'splits : i32,';
-  override size = true;
-
-  constructor(outputShape: number[]) {
-    super();
-    this.outputShape = outputShape;
-    this.dispatch = [
-      workgroupsFor(
-        outputShape.reduce((a, b) => a * b, 1),
-        WORKGROUP_THREADS,
-      ),
-      1,
-      1,
-    ];
-  }
 
   getUserCode(): string {
     return `
@@ -349,21 +334,14 @@ export class ConvSplitSumProgram extends ComputeProgram {
 }
 
 /** The filter [kh, kw, in, out] with its channel axes swapped, [kh, kw, out, in], for backpropInput. */
-export class FilterTransposeProgram extends ComputeProgram {
-  outputShape: number[];
+export class FilterTransposeProgram extends ElementwiseProgram {
   shaderKey = 'resnetFilterTranspose';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   variableNames = ['w']; // not 'filter': WGSL reserves it
-  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'inChannels : i32, outChannels : i32,';
-  override size = true;
 
   constructor(filterShape: [number, number, number, number]) {
-    super();
     const [kh, kw, inChannels, outChannels] = filterShape;
-    this.outputShape = [kh, kw, outChannels, inChannels];
-    this.dispatch = [workgroupsFor(kh * kw * inChannels * outChannels, WORKGROUP_THREADS), 1, 1];
+    super([kh, kw, outChannels, inChannels]);
   }
 
   getUserCode(): string {

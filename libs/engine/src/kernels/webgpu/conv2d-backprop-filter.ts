@@ -2,7 +2,6 @@ import {
   Conv2DBackpropFilter,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropFilterInputs,
-  KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
@@ -12,7 +11,7 @@ import {
   convGemmUniforms,
   ConvSplitSumProgram,
 } from './conv-gemm-program';
-import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+import { WebgpuKernelArgs, runProgram, scalarUniforms, webgpuKernelConfig } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -54,8 +53,4 @@ function conv2dBackpropFilter({
   );
 }
 
-export const conv2dBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: WEBGPU,
-  kernelFunc: conv2dBackpropFilter as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2dBackpropFilterConfig = webgpuKernelConfig(Conv2DBackpropFilter, conv2dBackpropFilter);

@@ -2,7 +2,6 @@ import {
   Conv2DBackpropInput,
   Conv2DBackpropInputAttrs,
   Conv2DBackpropInputInputs,
-  KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
@@ -12,7 +11,7 @@ import {
   convGemmUniforms,
   FilterTransposeProgram,
 } from './conv-gemm-program';
-import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+import { WebgpuKernelArgs, runProgram, scalarUniforms, webgpuKernelConfig } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -35,8 +34,4 @@ function conv2dBackpropInput({
   return runProgram(backend, program, [dy, transposed], convGemmUniforms(conv, geometry), [transposed]);
 }
 
-export const conv2dBackpropInputConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: WEBGPU,
-  kernelFunc: conv2dBackpropInput as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2dBackpropInputConfig = webgpuKernelConfig(Conv2DBackpropInput, conv2dBackpropInput);

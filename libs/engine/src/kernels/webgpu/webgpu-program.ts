@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The backend's name as tfjs-backend-webgpu registers it. */
 export const WEBGPU = 'webgpu';
@@ -23,6 +23,14 @@ export interface WebgpuKernelArgs<Inputs, Attrs> {
   attrs: Attrs;
 }
 
+/** A kernel on this backend, its function typed with the kernel's tfjs-core `…Inputs` and `…Attrs`. */
+export function webgpuKernelConfig<Inputs, Attrs>(
+  kernelName: string,
+  kernelFunc: (args: WebgpuKernelArgs<Inputs, Attrs>) => TensorInfo | TensorInfo[],
+): KernelConfig {
+  return { kernelName, backendName: WEBGPU, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
+}
+
 /**
  * The fields every program of this project shares. tfjs-backend-webgpu generates the bindings
  * (`result`, one storage array per variable name, `uniforms`) and calls the user code's `main`; a
@@ -43,6 +51,27 @@ export abstract class ComputeProgram implements WebGPUProgram {
 /** Workgroups needed to cover `count` items, `perWorkgroup` at a time. */
 export function workgroupsFor(count: number, perWorkgroup: number): number {
   return Math.ceil(count / perWorkgroup);
+}
+
+const ELEMENTWISE_THREADS = 256;
+
+/**
+ * A program with one thread per output element: the user code's `main(index)` returns at once
+ * for an index at or past `uniforms.size`, the output's element count.
+ */
+export abstract class ElementwiseProgram extends ComputeProgram {
+  outputShape: number[];
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [ELEMENTWISE_THREADS, 1, 1];
+  override size = true;
+
+  constructor(outputShape: number[]) {
+    super();
+    this.outputShape = outputShape;
+    const elements = outputShape.reduce((a, b) => a * b, 1);
+    this.dispatch = [workgroupsFor(elements, ELEMENTWISE_THREADS), 1, 1];
+  }
 }
 
 /** Runs `program` and hands its output back, disposing `temporaries` once the command is recorded. */
