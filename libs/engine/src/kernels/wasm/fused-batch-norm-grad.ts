@@ -4,7 +4,12 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM_GRAD, FusedBatchNormGradAttrs, FusedBatchNormGradInputs } from '@resnet/model';
+import {
+  FUSED_BATCH_NORM_GRAD,
+  FusedBatchNormGradAttrs,
+  FusedBatchNormGradInputs,
+  fusedBatchNormOutputShapes,
+} from '@resnet/model';
 
 import { FusedBatchNormLoops } from './fused-batch-norm-loops';
 import { float32Heap, WASM } from './wasm-kernel-utils';
@@ -13,14 +18,10 @@ const fusedBatchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, scale, mean, variance, y } = inputs as unknown as FusedBatchNormGradInputs;
   const { epsilon, relu, residual } = attrs as unknown as FusedBatchNormGradAttrs;
   const wasm = backend as BackendWasm;
-  const channels = x.shape[x.shape.length - 1];
   // Outputs first: making one may grow the backend's heap, which detaches earlier views of it.
-  const outputs: TensorInfo[] = [
-    wasm.makeOutput([...x.shape], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-  ];
-  if (residual) outputs.push(wasm.makeOutput([...x.shape], 'float32'));
+  const outputs = fusedBatchNormOutputShapes(x.shape, residual).map((shape) =>
+    wasm.makeOutput(shape, 'float32'),
+  );
   const heap = (info: TensorInfo): Float32Array => float32Heap(wasm, FUSED_BATCH_NORM_GRAD, info);
   FusedBatchNormLoops.get().backward(
     { dy: heap(dy), x: heap(x), scale: heap(scale), mean: heap(mean), variance: heap(variance), y: heap(y) },

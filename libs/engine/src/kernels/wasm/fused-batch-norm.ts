@@ -4,7 +4,12 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM, FusedBatchNormAttrs, FusedBatchNormInputs } from '@resnet/model';
+import {
+  FUSED_BATCH_NORM,
+  FusedBatchNormAttrs,
+  FusedBatchNormInputs,
+  fusedBatchNormOutputShapes,
+} from '@resnet/model';
 
 import { FusedBatchNormLoops } from './fused-batch-norm-loops';
 import { float32Heap, WASM } from './wasm-kernel-utils';
@@ -13,13 +18,8 @@ const fusedBatchNorm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, scale, offset, residual } = inputs as unknown as FusedBatchNormInputs;
   const { epsilon, relu } = attrs as unknown as FusedBatchNormAttrs;
   const wasm = backend as BackendWasm;
-  const channels = x.shape[x.shape.length - 1];
   // Outputs first: making one may grow the backend's heap, which detaches earlier views of it.
-  const outputs: TensorInfo[] = [
-    wasm.makeOutput([...x.shape], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-  ];
+  const outputs = fusedBatchNormOutputShapes(x.shape).map((shape) => wasm.makeOutput(shape, 'float32'));
   const heap = (info: TensorInfo): Float32Array => float32Heap(wasm, FUSED_BATCH_NORM, info);
   FusedBatchNormLoops.get().forward(
     heap(x),
