@@ -3,7 +3,7 @@
  * ReLU mask, the two channel reductions and the input gradient in two passes.
  */
 import { util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   FUSED_BATCH_NORM_GRAD,
   FusedBatchNormGradAttrs,
@@ -11,15 +11,19 @@ import {
   fusedBatchNormOutputShapes,
 } from '@resnet/model';
 
+import { TypedKernelArgs, typedKernelConfig } from '../typed-kernel';
 import { OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
 import { assertFloat32 } from './native-kernel';
 
 export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
-  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { dy, x, scale, mean, variance, y } = inputs as unknown as FusedBatchNormGradInputs;
-    const { epsilon, relu, residual } = attrs as unknown as FusedBatchNormGradAttrs;
-    const onednn = backend as OnednnBackend;
+  const kernelFunc = ({
+    inputs,
+    backend: onednn,
+    attrs,
+  }: TypedKernelArgs<OnednnBackend, FusedBatchNormGradInputs, FusedBatchNormGradAttrs>): TensorInfo[] => {
+    const { dy, x, scale, mean, variance, y } = inputs;
+    const { epsilon, relu, residual } = attrs;
     assertFloat32(FUSED_BATCH_NORM_GRAD, dy, x, scale, mean, variance, y);
     const channels = x.shape[x.shape.length - 1];
     const shapes = fusedBatchNormOutputShapes(x.shape, residual);
@@ -42,5 +46,5 @@ export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
     );
     return shapes.map((shape, i) => onednn.makeTensorInfo(shape, 'float32', buffers[i]));
   };
-  return { kernelName: FUSED_BATCH_NORM_GRAD, backendName: ONEDNN, kernelFunc };
+  return typedKernelConfig(FUSED_BATCH_NORM_GRAD, ONEDNN, kernelFunc);
 }

@@ -3,7 +3,7 @@
  * statistics, normalisation, residual add and ReLU in two passes over the activations.
  */
 import { util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   FUSED_BATCH_NORM,
   FusedBatchNormAttrs,
@@ -11,15 +11,19 @@ import {
   fusedBatchNormOutputShapes,
 } from '@resnet/model';
 
+import { TypedKernelArgs, typedKernelConfig } from '../typed-kernel';
 import { OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
 import { assertFloat32 } from './native-kernel';
 
 export function fusedBatchNormConfig(addon: OnednnAddon): KernelConfig {
-  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { x, scale, offset, residual } = inputs as unknown as FusedBatchNormInputs;
-    const { epsilon, relu } = attrs as unknown as FusedBatchNormAttrs;
-    const onednn = backend as OnednnBackend;
+  const kernelFunc = ({
+    inputs,
+    backend: onednn,
+    attrs,
+  }: TypedKernelArgs<OnednnBackend, FusedBatchNormInputs, FusedBatchNormAttrs>): TensorInfo[] => {
+    const { x, scale, offset, residual } = inputs;
+    const { epsilon, relu } = attrs;
     assertFloat32(FUSED_BATCH_NORM, x, scale, offset, ...(residual ? [residual] : []));
     const channels = x.shape[x.shape.length - 1];
     const shapes = fusedBatchNormOutputShapes(x.shape);
@@ -39,5 +43,5 @@ export function fusedBatchNormConfig(addon: OnednnAddon): KernelConfig {
     );
     return shapes.map((shape, i) => onednn.makeTensorInfo(shape, 'float32', buffers[i]));
   };
-  return { kernelName: FUSED_BATCH_NORM, backendName: ONEDNN, kernelFunc };
+  return typedKernelConfig(FUSED_BATCH_NORM, ONEDNN, kernelFunc);
 }

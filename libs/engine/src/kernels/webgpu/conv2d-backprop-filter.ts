@@ -11,7 +11,8 @@ import {
   convGemmUniforms,
   ConvSplitSumProgram,
 } from './conv-gemm-program';
-import { WebgpuKernelArgs, runProgram, scalarUniforms, webgpuKernelConfig } from './webgpu-program';
+import { typedKernelConfig } from '../typed-kernel';
+import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -53,4 +54,8 @@ function conv2dBackpropFilter({
   );
 }
 
-export const conv2dBackpropFilterConfig = webgpuKernelConfig(Conv2DBackpropFilter, conv2dBackpropFilter);
+export const conv2dBackpropFilterConfig = typedKernelConfig(
+  Conv2DBackpropFilter,
+  WEBGPU,
+  conv2dBackpropFilter,
+);

@@ -11,7 +11,8 @@ import {
   convGemmUniforms,
   FilterTransposeProgram,
 } from './conv-gemm-program';
-import { WebgpuKernelArgs, runProgram, scalarUniforms, webgpuKernelConfig } from './webgpu-program';
+import { typedKernelConfig } from '../typed-kernel';
+import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -34,4 +35,4 @@ function conv2dBackpropInput({
   return runProgram(backend, program, [dy, transposed], convGemmUniforms(conv, geometry), [transposed]);
 }
 
-export const conv2dBackpropInputConfig = webgpuKernelConfig(Conv2DBackpropInput, conv2dBackpropInput);
+export const conv2dBackpropInputConfig = typedKernelConfig(Conv2DBackpropInput, WEBGPU, conv2dBackpropInput);

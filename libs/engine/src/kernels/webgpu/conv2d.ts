@@ -1,7 +1,8 @@
 import { Conv2D, Conv2DAttrs, Conv2DInputs, TensorInfo } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
+import { typedKernelConfig } from '../typed-kernel';
 import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
-import { WebgpuKernelArgs, runProgram, webgpuKernelConfig } from './webgpu-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -14,4 +15,4 @@ function conv2d({ inputs, backend, attrs }: WebgpuKernelArgs<Conv2DInputs, Conv2
   return runProgram(backend, program, [x, filter], convGemmUniforms(conv, geometry));
 }
 
-export const conv2dConfig = webgpuKernelConfig(Conv2D, conv2d);
+export const conv2dConfig = typedKernelConfig(Conv2D, WEBGPU, conv2d);

@@ -6,7 +6,8 @@ import {
   ChannelwiseProgram,
   channelRows,
 } from './batch-norm-programs';
-import { WebgpuKernelArgs, runProgram, webgpuKernelConfig } from './webgpu-program';
+import { typedKernelConfig } from '../typed-kernel';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 /**
  * Backward pass of the fused batch norm in the two-reduction form: one pass for Σg and Σg·(x−mean)
@@ -67,4 +68,4 @@ function passThrough(backend: WebgpuKernelArgs<unknown, unknown>['backend'], t: 
   return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
 }
 
-export const fusedBatchNormGradConfig = webgpuKernelConfig(FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad);
+export const fusedBatchNormGradConfig = typedKernelConfig(FUSED_BATCH_NORM_GRAD, WEBGPU, fusedBatchNormGrad);

@@ -6,7 +6,8 @@ import {
   ChannelwiseProgram,
   channelRows,
 } from './batch-norm-programs';
-import { WebgpuKernelArgs, runProgram, webgpuKernelConfig } from './webgpu-program';
+import { typedKernelConfig } from '../typed-kernel';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 /**
  * Training-mode batch norm with the residual add and ReLU fused: one pass over x for the channel
@@ -52,4 +53,4 @@ function fusedBatchNorm({
   return [y, mean, variance];
 }
 
-export const fusedBatchNormConfig = webgpuKernelConfig(FUSED_BATCH_NORM, fusedBatchNorm);
+export const fusedBatchNormConfig = typedKernelConfig(FUSED_BATCH_NORM, WEBGPU, fusedBatchNorm);

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { TypedKernelArgs } from '../typed-kernel';
 
 /** The backend's name as tfjs-backend-webgpu registers it. */
 export const WEBGPU = 'webgpu';
@@ -17,19 +18,7 @@ export function scalarUniforms(type: 'int32' | 'float32', ...values: number[]): 
 }
 
 /** The arguments tfjs-core passes a kernel function on this backend. */
-export interface WebgpuKernelArgs<Inputs, Attrs> {
-  inputs: Inputs;
-  backend: WebGPUBackend;
-  attrs: Attrs;
-}
-
-/** A kernel on this backend, its function typed with the kernel's tfjs-core `…Inputs` and `…Attrs`. */
-export function webgpuKernelConfig<Inputs, Attrs>(
-  kernelName: string,
-  kernelFunc: (args: WebgpuKernelArgs<Inputs, Attrs>) => TensorInfo | TensorInfo[],
-): KernelConfig {
-  return { kernelName, backendName: WEBGPU, kernelFunc: kernelFunc as unknown as KernelConfig['kernelFunc'] };
-}
+export type WebgpuKernelArgs<Inputs, Attrs> = TypedKernelArgs<WebGPUBackend, Inputs, Attrs>;
 
 /**
  * The fields every program of this project shares. tfjs-backend-webgpu generates the bindings
