@@ -121,20 +121,16 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
   forward: patchOperands('row', 'k'),
   backpropInput: `
     fn addressA(row : i32, k : i32) -> i32 {
-      let iw = row % uniforms.inWidth;
-      let ih = (row / uniforms.inWidth) % uniforms.inHeight;
-      let n = row / (uniforms.inWidth * uniforms.inHeight);
-      let co = k % uniforms.outChannels;
-      let s = (k / uniforms.outChannels) % uniforms.filterWidth;
-      let r = k / (uniforms.outChannels * uniforms.filterWidth);
-      let ohStrided = ih + uniforms.padTop - r * uniforms.dilationHeight;
-      let owStrided = iw + uniforms.padLeft - s * uniforms.dilationWidth;
+      let input = pixelAt(row, uniforms.inHeight, uniforms.inWidth);
+      let t = tapAt(k, uniforms.outChannels);
+      let ohStrided = input.y + uniforms.padTop - t.r * uniforms.dilationHeight;
+      let owStrided = input.x + uniforms.padLeft - t.s * uniforms.dilationWidth;
       if (ohStrided < 0 || owStrided < 0) { return -1; }
       if (ohStrided % uniforms.strideHeight != 0 || owStrided % uniforms.strideWidth != 0) { return -1; }
       let oh = ohStrided / uniforms.strideHeight;
       let ow = owStrided / uniforms.strideWidth;
       if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return -1; }
-      return ((n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co;
+      return ((input.n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + t.c;
     }
     // b is the filter transposed to [kh, kw, outChannels, inChannels] (FilterTransposeProgram).
     fn addressB(k : i32, column : i32) -> i32 {
@@ -144,18 +140,24 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
 };
 
 const OPERAND_READS = `
+    struct Pixel { n : i32, y : i32, x : i32 }
+    // Image n, row y and column x of a flat pixel index over images of height × width.
+    fn pixelAt(pixel : i32, height : i32, width : i32) -> Pixel {
+      return Pixel(pixel / (width * height), (pixel / width) % height, pixel % width);
+    }
+    struct Tap { r : i32, s : i32, c : i32 }
+    // Filter row r, column s and channel c of a flat tap index over channels, then columns, then rows.
+    fn tapAt(tap : i32, channels : i32) -> Tap {
+      return Tap(tap / (channels * uniforms.filterWidth), (tap / channels) % uniforms.filterWidth, tap % channels);
+    }
     // Where output pixel (n, oh, ow) reads the input through filter tap (r, s, ci); -1 in the padding.
     fn inputAddress(pixel : i32, tap : i32) -> i32 {
-      let ow = pixel % uniforms.outWidth;
-      let oh = (pixel / uniforms.outWidth) % uniforms.outHeight;
-      let n = pixel / (uniforms.outWidth * uniforms.outHeight);
-      let ci = tap % uniforms.inChannels;
-      let s = (tap / uniforms.inChannels) % uniforms.filterWidth;
-      let r = tap / (uniforms.inChannels * uniforms.filterWidth);
-      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
-      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
+      let output = pixelAt(pixel, uniforms.outHeight, uniforms.outWidth);
+      let t = tapAt(tap, uniforms.inChannels);
+      let ih = output.y * uniforms.strideHeight - uniforms.padTop + t.r * uniforms.dilationHeight;
+      let iw = output.x * uniforms.strideWidth - uniforms.padLeft + t.s * uniforms.dilationWidth;
       if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
-      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
+      return ((output.n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + t.c;
     }
     fn readA(row : i32, k : i32) -> f32 {
       let at = addressA(row, k);
