@@ -5,13 +5,13 @@ import {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ConvGemmProgram,
   convGemmGeometry,
   convGemmUniforms,
   ConvSplitSumProgram,
 } from './conv-gemm-program';
-import { typedKernelConfig } from '../typed-kernel';
 import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];

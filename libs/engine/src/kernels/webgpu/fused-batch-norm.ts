@@ -1,12 +1,12 @@
 import { TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_BATCH_NORM, FusedBatchNormAttrs, FusedBatchNormInputs } from '@resnet/model';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ChannelSumsProgram,
   ChannelTotalProgram,
   ChannelwiseProgram,
   channelRows,
 } from './batch-norm-programs';
-import { typedKernelConfig } from '../typed-kernel';
 import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 /**
