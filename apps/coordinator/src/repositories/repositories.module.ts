@@ -15,36 +15,25 @@ import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
 
+/** The adapters the feature folders use; FencedWriter serves JobRepository only. */
+const repositories = [
+  JobRepository,
+  LeaderLeaseRepository,
+  WorkerRegistryRepository,
+  CheckpointStore,
+  StepMetricsReader,
+  ShardShares,
+  ShardDispatcher,
+];
+
 /**
  * Every adapter to Redis, BullMQ and the checkpoint disk: the layer the feature folders stand on.
  * Nothing here imports a feature folder.
  */
 @Module({
   imports: [shardQueue],
-  providers: [
-    ...redisProviders,
-    JobRepository,
-    FencedWriter,
-    LeaderLeaseRepository,
-    WorkerRegistryRepository,
-    CheckpointStore,
-    StepMetricsReader,
-    ShardShares,
-    ShardDispatcher,
-  ],
-  exports: [
-    shardQueue,
-    REDIS,
-    BLOBS,
-    RedisKeys,
-    JobRepository,
-    LeaderLeaseRepository,
-    WorkerRegistryRepository,
-    CheckpointStore,
-    StepMetricsReader,
-    ShardShares,
-    ShardDispatcher,
-  ],
+  providers: [...redisProviders, FencedWriter, ...repositories],
+  exports: [shardQueue, REDIS, BLOBS, RedisKeys, ...repositories],
 })
 export class RepositoriesModule implements OnApplicationShutdown {
   constructor(

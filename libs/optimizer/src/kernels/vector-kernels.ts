@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { instantiateCompiledWasm } from '@resnet/wasm';
 
 /** Values per staged chunk: a chunk's operands (at most 8 + 3·4 bytes a value) stay in the L2 cache. */
 const CHUNK = 8192;
@@ -60,17 +60,7 @@ export class VectorKernels {
   static get(): VectorKernels {
     if (!VectorKernels.loaded) {
       const file = path.join(__dirname, 'vector-kernels.wasm');
-      let binary: Buffer;
-      try {
-        binary = readFileSync(file);
-      } catch (err) {
-        throw new Error(
-          `${file} is missing (${(err as Error).message}); run \`npm run build\`, which compiles it`,
-          { cause: err },
-        );
-      }
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(binary)), {});
-      VectorKernels.loaded = new VectorKernels(instance.exports as unknown as KernelExports);
+      VectorKernels.loaded = new VectorKernels(instantiateCompiledWasm<KernelExports>(file));
     }
     return VectorKernels.loaded;
   }
