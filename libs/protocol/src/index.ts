@@ -1,4 +1,5 @@
 export * from './errors/codec.error';
+export * from './checksum/xxh3';
 export * from './tensor-codec';
 export * from './tensor-dtype';
 export * from './reusable-buffer';
