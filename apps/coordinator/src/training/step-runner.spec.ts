@@ -40,15 +40,19 @@ function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcom
   };
 }
 
-function setUp(script: ScriptedOutcome, quarantined: string[] = []) {
+/** `quarantineOnRejection`: the workers service quarantines a worker at its first rejected result. */
+function setUp(script: ScriptedOutcome, quarantined: string[] = [], quarantineOnRejection = false) {
   const jobs = new FakeJobRepository();
   jobs.add('j', spec, 'running');
   for (const shard of [0, 1]) jobs.gradients.set(`grad-${shard}`, gradientMessage(shard));
   const dispatcher = new FakeShardDispatcher(script);
   const rejectedOf: string[] = [];
   const workers = {
-    isQuarantined: async (id: string) => quarantined.includes(id),
-    recordRejectedResult: async (id: string) => void rejectedOf.push(id),
+    quarantinedWorkers: async () => new Set(quarantined),
+    recordRejectedResult: async (id: string) => {
+      rejectedOf.push(id);
+      return quarantineOnRejection;
+    },
   } as unknown as WorkersService;
   const observed: number[] = [];
   const metrics = {
@@ -186,6 +190,29 @@ describe('StepRunner', () => {
     );
     await runStep(runner, jobs);
     assert.deepEqual(rejectedOf, []);
+    assert.equal(jobs.commits.length, 1);
+  });
+
+  it('ignores the later results of a worker the step itself quarantines', async () => {
+    const { jobs, dispatcher, runner, rejectedOf } = setUp(
+      (shard, attempt) =>
+        outcome(
+          shard,
+          attempt === 1 ? { workerId: 'bad', ...(shard === 0 ? { gradientKey: 'weights' } : {}) } : {},
+        ),
+      [],
+      true,
+    );
+    jobs.gradients.set('weights', await jobs.weights('j', 0));
+    await runStep(runner, jobs);
+    assert.deepEqual(
+      dispatcher.rejections.map((r) => [r.shard, r.err.message]),
+      [
+        [0, dispatcher.rejections[0].err.message],
+        [1, 'worker bad is quarantined'],
+      ],
+    );
+    assert.deepEqual(rejectedOf, ['bad'], 'a quarantined result is not counted against its worker');
     assert.equal(jobs.commits.length, 1);
   });
 });

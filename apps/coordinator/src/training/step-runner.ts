@@ -60,6 +60,12 @@ type StepTotals = Pick<AggregatedStep, 'count' | 'lossSum' | 'correct'>;
 
 /** What a step gathers from its shards as they arrive. */
 class ShardTally {
+  /**
+   * The quarantined workers, read once as the step starts rather than once per result; those the
+   * step quarantines join as it does. (A worker released meanwhile has its results recomputed.)
+   */
+  constructor(readonly quarantined: Promise<Set<string>>) {}
+
   /** Gradient messages to free at the commit, used or not. */
   readonly gradientKeys: string[] = [];
   slowestShardMs = 0;
@@ -89,13 +95,20 @@ export class StepRunner {
     const started = performance.now();
     o.workspace.beginStep();
     const { phases } = o.workspace;
-    const tally = new ShardTally();
+    const quarantined = this.workers.quarantinedWorkers();
+    quarantined.catch(() => undefined); // awaited with each result: a step stopped before any must not leave it unhandled
+    const tally = new ShardTally(quarantined);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
       signal: o.signal,
-      onRejected: (outcome, err) =>
-        err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined,
+      onRejected: async (outcome, err) => {
+        if (
+          err.blame.blamesWorker &&
+          (await this.workers.recordRejectedResult(outcome.workerId, err.message))
+        )
+          (await quarantined).add(outcome.workerId);
+      },
       // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
       onEnqueued: () => this.jobs.announceVersion(o.jobId, o.step, previousVersion(o.spec, o.step)),
     });
@@ -198,13 +211,12 @@ export class StepRunner {
         blamesWorker: false,
       });
     }
-    // Both reads at once: one round trip of waiting.
     const [quarantined, message] = await Promise.all([
-      this.workers.isQuarantined(outcome.workerId),
+      tally.quarantined,
       outcome.gradientKey ? this.jobs.gradient(outcome.gradientKey, workspace.gradientBuffer()) : null,
     ]);
     const readAt = performance.now();
-    if (quarantined) {
+    if (quarantined.has(outcome.workerId)) {
       throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
         countsAgainstShard: false,
         blamesWorker: false,
