@@ -3,6 +3,7 @@ export * from './checksum/xxh3';
 export * from './tensor-codec';
 export * from './tensor-dtype';
 export * from './reusable-buffer';
+export * from './wasm-module';
 export * from './job-state';
 export * from './shard-task';
 export * from './shard-message';

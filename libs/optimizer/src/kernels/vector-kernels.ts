@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledWasmModule } from '@resnet/protocol';
 
 /** Values per staged chunk: a chunk's operands (at most 8 + 3·4 bytes a value) stay in the L2 cache. */
 const CHUNK = 8192;
@@ -87,19 +87,7 @@ export class VectorKernels {
 
   /** A new instance of the kernels, its memory grown to `pages` first (growing detaches views). */
   private static instantiate(pages = 0): VectorKernels {
-    if (!VectorKernels.module) {
-      const file = path.join(__dirname, 'vector-kernels.wasm');
-      let binary: Buffer;
-      try {
-        binary = readFileSync(file);
-      } catch (err) {
-        throw new Error(
-          `${file} is missing (${(err as Error).message}); run \`npm run build\`, which compiles it`,
-          { cause: err },
-        );
-      }
-      VectorKernels.module = new WebAssembly.Module(new Uint8Array(binary));
-    }
+    VectorKernels.module ??= compiledWasmModule(path.join(__dirname, 'vector-kernels.wasm'));
     const k = new WebAssembly.Instance(VectorKernels.module, {}).exports as unknown as KernelExports;
     const more = pages - k.memory.buffer.byteLength / PAGE;
     if (more > 0) k.memory.grow(more);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledWasmModule } from '../wasm-module';
 
 /**
  * XXH3-64 with seed 0 and the default secret (https://github.com/Cyan4973/xxHash/blob/dev/doc/xxhash_spec.md).
@@ -49,19 +49,7 @@ let loaded:
 
 function kernel(): NonNullable<typeof loaded> {
   if (!loaded) {
-    const file = path.join(__dirname, 'xxh3.wasm');
-    let binary: Buffer;
-    try {
-      binary = readFileSync(file);
-    } catch (err) {
-      throw new Error(
-        `${file} is missing (${(err as Error).message}); run \`npm run build\`, which compiles it`,
-        {
-          cause: err,
-        },
-      );
-    }
-    const k = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(binary)), {})
+    const k = new WebAssembly.Instance(compiledWasmModule(path.join(__dirname, 'xxh3.wasm')), {})
       .exports as unknown as Xxh3Exports;
     const memory = new Uint8Array(k.memory.buffer);
     memory.set(SECRET, SECRET_AT);
