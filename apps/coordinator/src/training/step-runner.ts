@@ -103,11 +103,9 @@ export class StepRunner {
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
       signal: o.signal,
       onRejected: async (outcome, err) => {
-        if (
-          err.blame.blamesWorker &&
-          (await this.workers.recordRejectedResult(outcome.workerId, err.message))
-        )
-          (await quarantined).add(outcome.workerId);
+        if (!err.blame.blamesWorker) return;
+        const nowQuarantined = await this.workers.recordRejectedResult(outcome.workerId, err.message);
+        if (nowQuarantined) (await quarantined).add(outcome.workerId);
       },
       // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
       onEnqueued: () => this.jobs.announceVersion(o.jobId, o.step, previousVersion(o.spec, o.step)),
