@@ -22,11 +22,6 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**', '@resnet/*'] }] },
   },
   {
-    // The WebAssembly loader sits beside the protocol at the bottom: the engine and the optimizer share it.
-    files: ['libs/wasm/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/apps/**', '@resnet/*'] }] },
-  },
-  {
     // Tests drive the apps and libs; a benchmark is nothing a test should depend on.
     files: ['test/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/bench/**'] }] },

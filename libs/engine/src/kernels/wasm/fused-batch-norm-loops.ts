@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { instantiateCompiledWasm } from '@resnet/wasm';
+import { compiledWasmModule } from '@resnet/protocol';
 
 /** Target values per staged chunk: the chunk's operands stay in the L2 cache. */
 const CHUNK_TARGET = 8192;
@@ -103,8 +103,9 @@ export class FusedBatchNormLoops {
 
   static get(): FusedBatchNormLoops {
     if (!FusedBatchNormLoops.loaded) {
-      const file = path.join(__dirname, 'fused-batch-norm-loops.wasm');
-      FusedBatchNormLoops.loaded = new FusedBatchNormLoops(instantiateCompiledWasm<LoopExports>(file));
+      const module = compiledWasmModule(path.join(__dirname, 'fused-batch-norm-loops.wasm'));
+      const instance = new WebAssembly.Instance(module, {});
+      FusedBatchNormLoops.loaded = new FusedBatchNormLoops(instance.exports as unknown as LoopExports);
     }
     return FusedBatchNormLoops.loaded;
   }
@@ -191,27 +192,31 @@ export class FusedBatchNormLoops {
     repeatLanes(meanLanes, mean);
     sumG.fill(0);
     sumGX.fill(0);
+    // Zeros past the end of the last chunk: g = 0 there adds nothing to either sum.
+    const stage = (start: number, n: number, padded: number): void => {
+      dyStream.set(dy.subarray(start, start + n));
+      xStream.set(x.subarray(start, start + n));
+      if (relu) yStream.set(y.subarray(start, start + n));
+      dyStream.fill(0, n, padded);
+      xStream.fill(0, n, padded);
+      yStream.fill(0, n, padded);
+    };
     const [dyAt, xAt, yAt] = layout.streams;
-    const [meanAt, aAt, bAt, cAt] = layout.lanes;
-    const [sumGAt, sumGXAt] = layout.sums;
-    const reluFlag = relu ? 1 : 0;
-    // Each pass stages dy, x and y a chunk at a time, with zeros past the end of the last chunk (g = 0
-    // there adds nothing to either sum), and runs `loop`, which leaves its result in the dy stream.
-    const pass = (loop: (padded: number) => void, result: Float32Array | null): void =>
-      this.chunks(layout, x.length, (start, n, padded) => {
-        dyStream.set(dy.subarray(start, start + n));
-        xStream.set(x.subarray(start, start + n));
-        if (relu) yStream.set(y.subarray(start, start + n));
-        dyStream.fill(0, n, padded);
-        xStream.fill(0, n, padded);
-        yStream.fill(0, n, padded);
-        loop(padded);
-        result?.set(dyStream.subarray(0, n), start);
-      });
-    pass(
-      (padded) => this.k.gradSums(dyAt, xAt, yAt, padded, period, meanAt, sumGAt, sumGXAt, reluFlag),
-      out.dResidual,
-    );
+    this.chunks(layout, x.length, (start, n, padded) => {
+      stage(start, n, padded);
+      this.k.gradSums(
+        dyAt,
+        xAt,
+        yAt,
+        padded,
+        period,
+        layout.lanes[0],
+        layout.sums[0],
+        layout.sums[1],
+        relu ? 1 : 0,
+      );
+      out.dResidual?.set(dyStream.subarray(0, n), start);
+    });
     const count = x.length / channels;
     const channelG = foldLanes(sumG, channels);
     const channelGX = foldLanes(sumGX, channels);
@@ -232,10 +237,22 @@ export class FusedBatchNormLoops {
     repeatLanes(aLanes, a);
     repeatLanes(bLanes, b);
     repeatLanes(cLanes, c);
-    pass(
-      (padded) => this.k.gradInput(dyAt, xAt, yAt, padded, period, meanAt, aAt, bAt, cAt, reluFlag),
-      out.dx,
-    );
+    this.chunks(layout, x.length, (start, n, padded) => {
+      stage(start, n, padded);
+      this.k.gradInput(
+        dyAt,
+        xAt,
+        yAt,
+        padded,
+        period,
+        layout.lanes[0],
+        layout.lanes[1],
+        layout.lanes[2],
+        layout.lanes[3],
+        relu ? 1 : 0,
+      );
+      out.dx.set(dyStream.subarray(0, n), start);
+    });
   }
 
   /** Lays the memory out for `channels`, growing it when needed. */
