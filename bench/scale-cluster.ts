@@ -26,6 +26,9 @@ export interface CpuTimes {
   readonly workers: number;
 }
 
+/** Redis's calls so far per command name (INFO commandstats), e.g. evalsha → 1200. */
+export type CommandCalls = Map<string, number>;
+
 /** User + system CPU time of a process in ms, from /proc/<pid>/stat (Linux); NaN elsewhere. */
 function processCpuMs(pid: number): number {
   try {
@@ -105,6 +108,13 @@ export class ScaleCluster {
       redis: 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys')),
       workers: this.cluster.workers.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
     };
+  }
+
+  async commandCalls(): Promise<CommandCalls> {
+    const info = await this.redis.info('commandstats');
+    return new Map(
+      [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map(([, name, calls]) => [name, Number(calls)]),
+    );
   }
 
   async footprint(): Promise<RedisFootprint> {

@@ -5,12 +5,14 @@
  * (weak scaling), one per worker. Prints per K: throughput, scaling efficiency (throughput at K /
  * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
- * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings` runs one table. A benchmark, not a test.
+ * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings|gpu-speed` runs one table;
+ * `gpu-speed` is ResNet-20 messages with 10 ms of compute per shard, where the coordinator's and
+ * Redis's serial work is most of a step. A benchmark, not a test.
  */
 import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
-import { CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
+import { CommandCalls, CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
 import { fitStepTimeModel, predictOverheadMs, StepTimePoint } from './step-time-model';
 
 interface Scenario {
@@ -35,6 +37,14 @@ const RESNET20: Scenario = {
   localSteps: 1,
   warmup: 3,
   steps: 12,
+};
+/** ResNet-20 at the speed of a GPU worker: the serial path (queue, Redis, coordinator) is most of a step. */
+const RESNET20_GPU_SPEED: Scenario = {
+  ...RESNET20,
+  name: 'ResNet-20 at GPU speed',
+  computeMs: 10,
+  warmup: 20,
+  steps: 100,
 };
 /** ResNet-20 with 4 local steps per round: a quarter of the synchronisations per image. */
 const RESNET20_LOCAL_SGD: Scenario = {
@@ -78,6 +88,8 @@ interface Measured {
   readonly bytesPerStep: number;
   /** CPU time per step of each part of the cluster, ms (over the measured steps). */
   readonly cpu: CpuTimes;
+  /** Redis commands per step, by name (over the measured steps). */
+  readonly commands: CommandCalls;
 }
 
 async function measure(
@@ -91,16 +103,21 @@ async function measure(
   // Version v is announced once the shards of the step (round) starting at v are queued: CPU time
   // is read from the first measured one to the last one.
   const [first, last] = [scenario.warmup * h, (total - 1) * h];
-  const cpuAt = new Map<number, Promise<CpuTimes>>();
+  const cpuAt = new Map<number, Promise<[CpuTimes, CommandCalls]>>();
   try {
     const steps = await cluster.run(jobFor(scenario, workers, total, encoding), (version) => {
-      if (version === first || version === last) cpuAt.set(version, cluster.cpuTimes());
+      if (version === first || version === last)
+        cpuAt.set(version, Promise.all([cluster.cpuTimes(), cluster.commandCalls()]));
     });
-    const [from, to] = [await cpuAt.get(first)!, await cpuAt.get(last)!];
-    const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / (total - 1 - scenario.warmup);
+    const [[from, callsFrom], [to, callsTo]] = [await cpuAt.get(first)!, await cpuAt.get(last)!];
+    const measuredSteps = total - 1 - scenario.warmup;
+    const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / measuredSteps;
     return {
       ...summarise(workers, workers * scenario.imagesPerShard * h, steps.slice(scenario.warmup)),
       cpu: { coordinator: perStep('coordinator'), redis: perStep('redis'), workers: perStep('workers') },
+      commands: new Map(
+        [...callsTo].map(([name, calls]) => [name, (calls - (callsFrom.get(name) ?? 0)) / measuredSteps]),
+      ),
     };
   } finally {
     await cluster.stop();
@@ -145,7 +162,11 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
  * StepMetrics records, and idle is the rest of the period: waiting on the queue and on events, and
  * contention for the cores.
  */
-function summarise(workers: number, imagesPerStep: number, steps: StepMetrics[]): Omit<Measured, 'cpu'> {
+function summarise(
+  workers: number,
+  imagesPerStep: number,
+  steps: StepMetrics[],
+): Omit<Measured, 'cpu' | 'commands'> {
   const period = (steps[steps.length - 1].at - steps[0].at) / (steps.length - 1);
   const of = (field: (s: StepMetrics) => number | undefined): number =>
     mean(steps.map(field).filter((v): v is number => v !== undefined));
@@ -199,6 +220,10 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
   console.log(scalingTable(scenario, rows));
   console.log(`\nCPU time per step, ms (what the ${CORES} cores share):\n`);
   console.log(cpuTable(rows));
+  console.log(
+    `\nThe serial path: coordinator and Redis CPU per shard, and the fixed wall time per step, ms:\n`,
+  );
+  console.log(serialPathTable(rows));
   return rows;
 }
 
@@ -226,6 +251,56 @@ function cpuTable(rows: Measured[]): string {
     }),
     new Set([0, 1, 2, 3, 4, 5, 6]),
   );
+}
+
+/**
+ * What neither more workers nor faster ones take off a step: the coordinator's and Redis's CPU per
+ * shard (per step over K), the same fitted as fixed + per shard × K over the rows, and the wall
+ * time of the step's fixed phases (enqueue + optimizer + publish).
+ */
+function serialPathTable(rows: Measured[]): string {
+  const serialCpu = (r: Measured): number => r.cpu.coordinator + r.cpu.redis;
+  const fit = rows.length >= 2 ? fitLine(rows.map((r) => [r.workers, serialCpu(r)])) : null;
+  const table = textTable(
+    ['K', 'coordinator / shard', 'Redis / shard', 'both / shard', 'enqueue + optimizer + publish'],
+    rows.map((r) => [
+      String(r.workers),
+      (r.cpu.coordinator / r.workers).toFixed(2),
+      (r.cpu.redis / r.workers).toFixed(2),
+      (serialCpu(r) / r.workers).toFixed(2),
+      (r.phases.enqueue + r.phases.optimizer + r.phases.publish).toFixed(2),
+    ]),
+    new Set([0, 1, 2, 3, 4]),
+  );
+  const commands = rows.map(
+    (r) =>
+      `K = ${r.workers}: ` +
+      [...r.commands]
+        .filter(([name, calls]) => calls > 0 && name !== 'info')
+        .sort(([, a], [, b]) => b - a)
+        .map(([name, calls]) => `${name} ${calls.toFixed(1)}`)
+        .join(', '),
+  );
+  return [
+    table,
+    ...(fit === null
+      ? []
+      : [
+          `\ncoordinator + Redis CPU per step ≈ ${fit.intercept.toFixed(1)} ms + ${fit.slope.toFixed(2)} ms × K`,
+        ]),
+    '\nRedis commands per step:',
+    ...commands,
+  ].join('\n');
+}
+
+/** Least-squares line through (x, y) points. */
+function fitLine(points: readonly (readonly [number, number])[]): { intercept: number; slope: number } {
+  const mx = mean(points.map(([x]) => x));
+  const my = mean(points.map(([, y]) => y));
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  return { intercept: my - slope * mx, slope };
 }
 
 /** The step time model of docs/scaling.md, fitted to the rows above. */
@@ -364,6 +439,7 @@ async function main(args: string[]): Promise<void> {
     }
   }
   if (points.length >= 3) printModel(points);
+  if (wanted('gpu-speed')) await scaling(RESNET20_GPU_SPEED, [1, 2, 4]);
   if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
   if (wanted('encodings')) await encodings({ ...RESNET50, steps: 3 }, 4);

@@ -2,28 +2,17 @@ import * as assert from 'node:assert/strict';
 import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
-import { TestCluster } from '../support/test-cluster';
+import { SHORT_JOB, SHORT_JOB_STEPS } from '../support/short-job';
+import { withTestCluster } from '../support/test-cluster';
 
-const STEPS = 3;
-/** Small images keep the test fast; the network is the full ResNet-20. */
-const JOB = {
-  model: 'resnet20',
-  dataset: { kind: 'synthetic', trainSize: 128, testSize: 32, imageSize: 8, numClasses: 4, seed: 3 },
-  batchSize: 16,
-  shardsPerStep: 4,
-  maxSteps: STEPS,
-  seed: 11,
-  lr: 0.1,
-  schedule: { decay: 'cosine', warmupEpochs: 0.25 },
-  evalEvery: 0,
-};
+const STEPS = SHORT_JOB_STEPS;
+const JOB = SHORT_JOB;
 
 async function trainOnCluster(
   workers: number,
   job: Record<string, unknown> = {},
 ): Promise<{ params: Float32Array; state: Float32Array; spec: any; dataRoot: string }> {
-  const cluster = await TestCluster.start({ workers });
-  try {
+  return withTestCluster({ workers }, async (cluster) => {
     const submitted = await cluster.submit({ ...JOB, ...job });
     const done = await cluster.waitForJob(submitted.id);
     assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
@@ -31,9 +20,7 @@ async function trainOnCluster(
     const layouts = layoutsOf(architectureFor(done.spec.model, { numClasses: done.spec.numClasses }));
     const weights = await cluster.weights(layouts, submitted.id, STEPS);
     return { ...weights, spec: done.spec, dataRoot: cluster.dataRoot };
-  } finally {
-    await cluster.stop();
-  }
+  });
 }
 
 describe('synchronous data-parallel SGD across worker processes', function () {

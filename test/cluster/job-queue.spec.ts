@@ -4,7 +4,7 @@ import { architectureFor, layoutsOf } from '@resnet/model';
 import { QueueEvents } from 'bullmq';
 import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, withTestCluster } from '../support/test-cluster';
 import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
 
 /** A few quick steps; evaluation off, so that only training steps take the workers. */
@@ -30,8 +30,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 
 describe('the job queue (MAX_CONCURRENT_JOBS 1, the default)', function () {
   it('runs queued jobs one at a time in priority order, FIFO within a priority, showing their places', async () => {
-    const cluster = await TestCluster.start({ workers: 1, simulateComputeMs: 10 });
-    try {
+    await withTestCluster({ workers: 1, simulateComputeMs: 10 }, async (cluster) => {
       // Holds the only slot, at a priority none of the others preempts, until it is cancelled.
       const blocker = await cluster.submit({ ...SMALL, maxSteps: 100_000, priority: 10 });
       await cluster.waitForJob(blocker.id, ['running']);
@@ -59,17 +58,14 @@ describe('the job queue (MAX_CONCURRENT_JOBS 1, the default)', function () {
         assert.equal(ran[i].length, SMALL.maxSteps);
         assert.ok(ran[i][0].at > ran[i - 1].at(-1)!.at, `job ${i} started before job ${i - 1} ended`);
       }
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('lets a job of higher priority preempt a running one, which resumes and ends bitwise equal', async () => {
     const STEPS = DISTURBED_JOB_STEPS;
     const job = DISTURBED_JOB;
     await initComputeBackend('wasm');
-    const cluster = await TestCluster.start({ workers: 2 });
-    try {
+    await withTestCluster({ workers: 2 }, async (cluster) => {
       const preempted = await cluster.submit(job);
       await until(
         'step 2 committed',
@@ -98,53 +94,53 @@ describe('the job queue (MAX_CONCURRENT_JOBS 1, the default)', function () {
       const undisturbed = await referenceTraining(done.spec, STEPS, cluster.dataRoot);
       assert.equal(maxAbsDifference(weights.params, undisturbed.params), 0, 'parameters differ');
       assert.equal(maxAbsDifference(weights.state, undisturbed.state), 0, 'running statistics differ');
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 });
 
 describe('jobs running at once (MAX_CONCURRENT_JOBS 2)', function () {
   it('share 4 workers by weight: a job of weight 3 gets about three shards for each of a job of weight 1', async () => {
-    const cluster = await TestCluster.start({
-      workers: 4,
-      simulateComputeMs: 100,
-      env: { MAX_CONCURRENT_JOBS: '2' },
-    });
-    // Every completed shard, in order, by the job it belongs to.
-    const completed: string[] = [];
-    const events = new QueueEvents(SHARD_QUEUE, {
-      connection: cluster.connections.bullConnection(cluster.redis),
-      prefix: 'test',
-    });
-    events.on('completed', ({ jobId }) => completed.push(jobId.split('_')[0]));
-    try {
-      await events.waitUntilReady();
-      const shards = {
-        ...SMALL,
-        dataset: { ...SMALL.dataset, trainSize: 256 },
-        batchSize: 36,
-        // A multiple of both jobs' shares of the 4 workers (1 and 3), so neither leaves a worker idle.
-        shardsPerStep: 6,
-        epochs: 1000,
-      };
-      const light = await cluster.submit({ ...shards, maxSteps: 100_000, weight: 1 });
-      const heavy = await cluster.submit({ ...shards, maxSteps: 20, weight: 3 });
-      assert.equal((await cluster.waitForJob(heavy.id)).status, 'completed');
-      await cluster.request('POST', `/jobs/${light.id}/cancel`);
-      // Counted while both had shards to compute: from the heavy job's first shard to its last.
-      const during = completed.slice(completed.indexOf(heavy.id), completed.lastIndexOf(heavy.id) + 1);
-      const [heavyShards, lightShards] = [heavy.id, light.id].map(
-        (id) => during.filter((j) => j === id).length,
-      );
-      assert.equal(heavyShards, 20 * 6);
-      const ratio = heavyShards / lightShards;
-      // About 2.5 measured here, against 1 without weights: a job's slots idle while its own step
-      // commits, and the heavy job, three times as fast, commits three times as often.
-      assert.ok(ratio > 1.8 && ratio < 4, `weight 3 : weight 1 got ${heavyShards} : ${lightShards} shards`);
-    } finally {
-      await events.close();
-      await cluster.stop();
-    }
+    await withTestCluster(
+      { workers: 4, simulateComputeMs: 100, env: { MAX_CONCURRENT_JOBS: '2' } },
+      async (cluster) => {
+        // Every completed shard, in order, by the job it belongs to.
+        const completed: string[] = [];
+        const events = new QueueEvents(SHARD_QUEUE, {
+          connection: cluster.connections.bullConnection(cluster.redis),
+          prefix: 'test',
+        });
+        events.on('completed', ({ jobId }) => completed.push(jobId.split('_')[0]));
+        try {
+          await events.waitUntilReady();
+          const shards = {
+            ...SMALL,
+            dataset: { ...SMALL.dataset, trainSize: 256 },
+            batchSize: 36,
+            // A multiple of both jobs' shares of the 4 workers (1 and 3), so neither leaves a worker idle.
+            shardsPerStep: 6,
+            epochs: 1000,
+          };
+          const light = await cluster.submit({ ...shards, maxSteps: 100_000, weight: 1 });
+          const heavy = await cluster.submit({ ...shards, maxSteps: 20, weight: 3 });
+          assert.equal((await cluster.waitForJob(heavy.id)).status, 'completed');
+          await cluster.request('POST', `/jobs/${light.id}/cancel`);
+          // Counted while both had shards to compute: from the heavy job's first shard to its last.
+          const during = completed.slice(completed.indexOf(heavy.id), completed.lastIndexOf(heavy.id) + 1);
+          const [heavyShards, lightShards] = [heavy.id, light.id].map(
+            (id) => during.filter((j) => j === id).length,
+          );
+          assert.equal(heavyShards, 20 * 6);
+          const ratio = heavyShards / lightShards;
+          // About 2.5 measured here, against 1 without weights: a job's slots idle while its own step
+          // commits, and the heavy job, three times as fast, commits three times as often.
+          assert.ok(
+            ratio > 1.8 && ratio < 4,
+            `weight 3 : weight 1 got ${heavyShards} : ${lightShards} shards`,
+          );
+        } finally {
+          await events.close();
+        }
+      },
+    );
   });
 });

@@ -9,21 +9,18 @@ import { ModelTensorCodec, scheduleOf } from '@resnet/job';
 import { RejectedShardResultError } from '../../apps/coordinator/src/errors/shard.errors';
 import { validatedContribution } from '../../apps/coordinator/src/training/shard-result.validator';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
-import { TestCluster } from '../support/test-cluster';
+import { SHORT_JOB } from '../support/short-job';
+import { TestCluster, withTestCluster } from '../support/test-cluster';
 
 const STEPS = 7;
 /** Rounds cover steps 0–2, 3–5 and 6: the last round is shorter, and epoch 1 (4 steps) ends inside the second. */
 const JOB = {
-  model: 'resnet20',
-  dataset: { kind: 'synthetic', trainSize: 64, testSize: 32, imageSize: 16, numClasses: 4, seed: 3 },
-  batchSize: 16,
+  ...SHORT_JOB,
+  dataset: { ...SHORT_JOB.dataset, trainSize: 64, imageSize: 16 },
   shardsPerStep: 2,
   localSteps: 3,
   epochs: 2,
   maxSteps: STEPS,
-  seed: 11,
-  lr: 0.1,
-  schedule: { decay: 'cosine', warmupEpochs: 0.25 },
   evalEvery: 1,
   checkpointEvery: 4,
 };
@@ -62,8 +59,7 @@ describe('local SGD across worker processes', function () {
   }
 
   it('ends bitwise equal to single-process local SGD, one version per round, evaluating and checkpointing after the round that passes an epoch', async () => {
-    const cluster = await TestCluster.start({ workers: 2 });
-    try {
+    await withTestCluster({ workers: 2 }, async (cluster) => {
       for (const localSteps of [0, 65]) {
         const res = await cluster.request('POST', '/jobs', { ...JOB, localSteps });
         assert.equal(res.status, 400);
@@ -93,18 +89,13 @@ describe('local SGD across worker processes', function () {
       assert.deepEqual(checkpoints.sort(), ['step-0000006', 'step-0000007']);
       const initial = await referenceTraining(done.spec, 0, cluster.dataRoot);
       assert.ok(maxAbsDifference(initial.params, reference.params) > 1e-3, 'weights did not change');
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('survives a worker killed with SIGKILL in the middle of a round: the redone shard gives the same bits', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS }, async (cluster) => {
       await trainAndCompare(cluster, (jobId) => cluster.killWorkerInStep('worker-1', jobId, 3));
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it("refuses a gradient message in a local-SGD job, naming the worker's version as the cause", () => {

@@ -5,20 +5,12 @@
  */
 import * as assert from 'node:assert/strict';
 import { WorkerPool } from '@resnet/local-cluster';
-import { TestCluster } from '../support/test-cluster';
+import { SHORT_JOB, SHORT_JOB_STEPS } from '../support/short-job';
+import { TestCluster, withTestCluster } from '../support/test-cluster';
 import { webgpuForTests } from '../support/webgpu-adapter';
 
-const STEPS = 3;
-const JOB = {
-  model: 'resnet20',
-  dataset: { kind: 'synthetic', trainSize: 128, testSize: 32, imageSize: 8, numClasses: 4, seed: 5 },
-  batchSize: 16,
-  shardsPerStep: 4,
-  maxSteps: STEPS,
-  seed: 13,
-  lr: 0.1,
-  evalEvery: 0,
-};
+const STEPS = SHORT_JOB_STEPS;
+const JOB = SHORT_JOB;
 
 async function stepLosses(cluster: TestCluster): Promise<number[]> {
   const job = await cluster.submit(JOB);
@@ -48,49 +40,43 @@ describe('a job on CPU and GPU workers together', function () {
   });
 
   it('follows the all-CPU losses within float tolerance, the webgpu worker computing shards', async () => {
-    const cpuCluster = await TestCluster.start({ workers: 2 });
-    let cpuLosses: number[];
-    try {
-      cpuLosses = await stepLosses(cpuCluster);
-    } finally {
-      await cpuCluster.stop();
-    }
+    const cpuLosses = await withTestCluster({ workers: 2 }, stepLosses);
 
-    const cluster = await TestCluster.start({ workers: 0 });
-    const gpuWorkers = new WorkerPool({
-      redisUrl: cluster.redisServer.url,
-      prefix: 'test',
-      dataRoot: cluster.dataRoot,
-      backend: 'webgpu',
-      allowFallbackAdapter: true,
-      stdio: 'inherit', // its log explains a failed start
-      env: { LOG_LEVEL: 'warn' },
-    });
-    try {
-      gpuWorkers.start('gpu-1');
-      await waitForWorker(cluster, 'gpu-1');
-      cluster.workers.start('cpu-1');
-      const mixedLosses = await stepLosses(cluster);
-      const workers = (await cluster.request('GET', '/workers')).body as any[];
-      const gpu = workers.find((w) => w.id === 'gpu-1');
-      const cpu = workers.find((w) => w.id === 'cpu-1');
-      assert.equal(gpu.backend, 'webgpu');
-      assert.equal(typeof gpu.adapter?.description, 'string', 'the adapter is reported');
-      assert.ok(gpu.imagesPerSecond > 0, 'the webgpu worker computed training shards');
-      assert.equal(cpu.backend, 'wasm');
-      assert.ok(cpu.imagesPerSecond > 0, 'the wasm worker computed training shards');
-
-      assert.equal(mixedLosses.length, STEPS);
-      mixedLosses.forEach((loss, i) => {
-        const tolerance = 1e-3 * Math.max(1, Math.abs(cpuLosses[i]));
-        assert.ok(
-          Math.abs(loss - cpuLosses[i]) <= tolerance,
-          `step ${i + 1}: loss ${loss} on mixed workers, ${cpuLosses[i]} on CPU workers`,
-        );
+    await withTestCluster({ workers: 0 }, async (cluster) => {
+      const gpuWorkers = new WorkerPool({
+        redisUrl: cluster.redisServer.url,
+        prefix: 'test',
+        dataRoot: cluster.dataRoot,
+        backend: 'webgpu',
+        allowFallbackAdapter: true,
+        stdio: 'inherit', // its log explains a failed start
+        env: { LOG_LEVEL: 'warn' },
       });
-    } finally {
-      await gpuWorkers.stopAll('SIGKILL');
-      await cluster.stop();
-    }
+      try {
+        gpuWorkers.start('gpu-1');
+        await waitForWorker(cluster, 'gpu-1');
+        cluster.workers.start('cpu-1');
+        const mixedLosses = await stepLosses(cluster);
+        const workers = (await cluster.request('GET', '/workers')).body as any[];
+        const gpu = workers.find((w) => w.id === 'gpu-1');
+        const cpu = workers.find((w) => w.id === 'cpu-1');
+        assert.equal(gpu.backend, 'webgpu');
+        assert.equal(typeof gpu.adapter?.description, 'string', 'the adapter is reported');
+        assert.ok(gpu.imagesPerSecond > 0, 'the webgpu worker computed training shards');
+        assert.equal(cpu.backend, 'wasm');
+        assert.ok(cpu.imagesPerSecond > 0, 'the wasm worker computed training shards');
+
+        assert.equal(mixedLosses.length, STEPS);
+        mixedLosses.forEach((loss, i) => {
+          const tolerance = 1e-3 * Math.max(1, Math.abs(cpuLosses[i]));
+          assert.ok(
+            Math.abs(loss - cpuLosses[i]) <= tolerance,
+            `step ${i + 1}: loss ${loss} on mixed workers, ${cpuLosses[i]} on CPU workers`,
+          );
+        });
+      } finally {
+        await gpuWorkers.stopAll('SIGKILL');
+      }
+    });
   });
 });

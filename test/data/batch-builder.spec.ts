@@ -11,6 +11,9 @@ function tinyTable(count: number): ImageTable {
   return createImageTable({ height: 3, width: 3, classNames: ['even', 'odd'], images, labels });
 }
 
+/** Every image of `table`, in order. */
+const everyIndex = (table: ImageTable): number[] => Array.from({ length: table.size }, (_, i) => i);
+
 const IDENTITY = { mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255] };
 
 /** Reference: pad with zeros, crop at (top, left) of the padded image, then optionally mirror. */
@@ -51,6 +54,16 @@ function findTransform(table: ImageTable, index: number, pad: number, sample: nu
   return null;
 }
 
+/** Each sample's (top, left, flip) in a batch of every image of `table` (see findTransform). */
+function sampleTransforms(
+  table: ImageTable,
+  options: { seed: number; epoch: number; augment: { padCrop: number; flip: boolean } },
+): (string | null)[] {
+  const batch = buildBatch(table, everyIndex(table), { ...options, ...IDENTITY });
+  const sample = (k: number): number[] => [...batch.x.subarray(k * 27, (k + 1) * 27)];
+  return everyIndex(table).map((k) => findTransform(table, k, options.augment.padCrop, sample(k)));
+}
+
 describe('data/batch-builder', () => {
   it('channelStats gives per-channel mean and population std of pixel/255', () => {
     const images = Uint8Array.from([0, 51, 255, 255, 51, 255, 0, 51, 0, 255, 51, 0]);
@@ -88,38 +101,26 @@ describe('data/batch-builder', () => {
   });
 
   it('augments with zero-padded crops at every offset in [0, 2*pad] and flips, each a valid transform', () => {
-    const table = tinyTable(200);
-    const indices = Array.from({ length: 200 }, (_, i) => i);
-    const batch = buildBatch(table, indices, {
+    const transforms = sampleTransforms(tinyTable(200), {
       seed: 3,
       epoch: 2,
       augment: { padCrop: 1, flip: true },
-      ...IDENTITY,
     });
-    const seen = new Set<string>();
-    for (let k = 0; k < 200; k++) {
-      const transform = findTransform(table, k, 1, [...batch.x.subarray(k * 27, (k + 1) * 27)]);
-      assert.ok(transform !== null, `sample ${k} is not a pad-crop-flip of its image`);
-      seen.add(transform);
-    }
-    assert.equal(seen.size, 3 * 3 * 2, 'all 9 offsets x 2 flips occur');
+    transforms.forEach((t, k) => assert.ok(t !== null, `sample ${k} is not a pad-crop-flip of its image`));
+    assert.equal(new Set(transforms).size, 3 * 3 * 2, 'all 9 offsets x 2 flips occur');
   });
 
   it('pads with pixel value 0 before normalisation', () => {
     const table = tinyTable(64);
     const mean = [0.2, 0.4, 0.6];
     const std = [0.5, 0.5, 0.5];
-    const batch = buildBatch(
-      table,
-      Array.from({ length: 64 }, (_, i) => i),
-      {
-        seed: 9,
-        epoch: 0,
-        augment: { padCrop: 2, flip: false },
-        mean,
-        std,
-      },
-    );
+    const batch = buildBatch(table, everyIndex(table), {
+      seed: 9,
+      epoch: 0,
+      augment: { padCrop: 2, flip: false },
+      mean,
+      std,
+    });
     const padValues = new Set<number>();
     batch.x.forEach((value, i) => {
       const c = i % 3;
@@ -129,42 +130,24 @@ describe('data/batch-builder', () => {
   });
 
   it('only flips when padCrop is 0, about half the time', () => {
-    const table = tinyTable(400);
-    const batch = buildBatch(
-      table,
-      Array.from({ length: 400 }, (_, i) => i),
-      {
-        seed: 4,
-        epoch: 0,
-        augment: { padCrop: 0, flip: true },
-        ...IDENTITY,
-      },
-    );
-    let flipped = 0;
-    for (let k = 0; k < 400; k++) {
-      const transform = findTransform(table, k, 0, [...batch.x.subarray(k * 27, (k + 1) * 27)]);
-      assert.ok(transform === '0,0,false' || transform === '0,0,true');
-      if (transform === '0,0,true') flipped++;
-    }
+    const transforms = sampleTransforms(tinyTable(400), {
+      seed: 4,
+      epoch: 0,
+      augment: { padCrop: 0, flip: true },
+    });
+    assert.ok(transforms.every((t) => t === '0,0,false' || t === '0,0,true'));
+    const flipped = transforms.filter((t) => t === '0,0,true').length;
     assert.ok(flipped > 150 && flipped < 250, `${flipped} of 400 flipped`);
   });
 
   it('is deterministic per (seed, epoch, dataset index), wherever the sample sits in the batch', () => {
     const table = tinyTable(50);
     const options = { seed: 11, epoch: 3, augment: { padCrop: 1, flip: true }, ...IDENTITY };
-    const all = buildBatch(
-      table,
-      Array.from({ length: 50 }, (_, i) => i),
-      options,
-    );
+    const all = buildBatch(table, everyIndex(table), options);
     const single = buildBatch(table, [17], options);
     assert.deepEqual(single.x, all.x.subarray(17 * 27, 18 * 27));
     assert.deepEqual(buildBatch(table, [17], options).x, single.x);
-    const nextEpoch = buildBatch(
-      table,
-      Array.from({ length: 50 }, (_, i) => i),
-      { ...options, epoch: 4 },
-    );
+    const nextEpoch = buildBatch(table, everyIndex(table), { ...options, epoch: 4 });
     assert.notDeepEqual(nextEpoch.x, all.x);
   });
 

@@ -25,8 +25,7 @@ import {
   referenceFusedBatchNormGrad,
   resnetGraph,
   resnetLogits,
-  STEM_MAX_POOL,
-  zeroPadKernel,
+  tensorResNetOps,
 } from '@resnet/model';
 
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
@@ -261,31 +260,23 @@ function unfusedLogits(
   sink: BatchStatsSink,
 ): tf.Tensor2D {
   const statistics = new Map<string, tf.Tensor1D[]>();
-  const logits = resnetGraph<tf.Tensor4D, tf.Tensor2D>(
+  const logits = resnetGraph(
     arch,
-    {
-      convBn(input, spec, epilogue) {
-        const conv = tf.conv2d(
-          input,
-          get(`${spec.name}/kernel`) as tf.Tensor4D,
-          spec.stride,
-          convPadding(spec),
-        );
-        const { mean, variance } = tf.moments(conv, [0, 1, 2]);
-        // Kept, as the fused op keeps its statistics: they leave the gradient's scope through the sink.
-        statistics.set(spec.name, [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)]);
-        const normalised = tf.mul(tf.sub(conv, mean), tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON)));
-        let y = tf.add(tf.mul(normalised, get(`${spec.name}/bn/gamma`)), get(`${spec.name}/bn/beta`));
-        if (epilogue.residual) y = tf.add(y, epilogue.residual.shortcut);
-        return (epilogue.relu ? tf.relu(y) : y) as tf.Tensor4D;
-      },
-      zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
-      maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
-      classifier(input) {
-        const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
-        return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
-      },
-    },
+    tensorResNetOps(get, (input, spec, epilogue) => {
+      const conv = tf.conv2d(
+        input,
+        get(`${spec.name}/kernel`) as tf.Tensor4D,
+        spec.stride,
+        convPadding(spec),
+      );
+      const { mean, variance } = tf.moments(conv, [0, 1, 2]);
+      // Kept, as the fused op keeps its statistics: they leave the gradient's scope through the sink.
+      statistics.set(spec.name, [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)]);
+      const normalised = tf.mul(tf.sub(conv, mean), tf.rsqrt(tf.add(variance, BATCH_NORM_EPSILON)));
+      let y = tf.add(tf.mul(normalised, get(`${spec.name}/bn/gamma`)), get(`${spec.name}/bn/beta`));
+      if (epilogue.residual) y = tf.add(y, epilogue.residual.shortcut);
+      return (epilogue.relu ? tf.relu(y) : y) as tf.Tensor4D;
+    }),
     x,
   );
   for (const conv of convolutions(arch)) sink.push(...statistics.get(conv.name)!);

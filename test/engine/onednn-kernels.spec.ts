@@ -17,9 +17,9 @@ import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-add
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
+import { ConvCase, convShapes, describeConv, explicitPad } from './conv-cases';
 import { seededNormal, seededUniform } from './seeded-data';
 
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
 
 const addonLoad = loadOnednnAddon();
@@ -66,18 +66,6 @@ async function againstCpu(
   return { got, want };
 }
 
-interface ConvCase {
-  batch: number;
-  h: number;
-  w: number;
-  ci: number;
-  co: number;
-  k: number;
-  strides: number | [number, number];
-  pad: Pad;
-  note?: string;
-}
-
 const CONV_CASES: ConvCase[] = [
   { batch: 2, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },
   { batch: 3, h: 9, w: 7, ci: 16, co: 32, k: 3, strides: 2, pad: 'same', note: 'odd sizes' },
@@ -97,12 +85,7 @@ const CONV_CASES: ConvCase[] = [
     co: 6,
     k: 3,
     strides: 1,
-    pad: [
-      [0, 0],
-      [1, 2],
-      [0, 1],
-      [0, 0],
-    ],
+    pad: explicitPad([1, 2], [0, 1]),
     note: 'explicit',
   },
   {
@@ -113,20 +96,10 @@ const CONV_CASES: ConvCase[] = [
     co: 4,
     k: 3,
     strides: 2,
-    pad: [
-      [0, 0],
-      [2, 0],
-      [1, 1],
-      [0, 0],
-    ],
+    pad: explicitPad([2, 0], [1, 1]),
     note: 'explicit, stride 2',
   },
 ];
-
-function describeConv(c: ConvCase): string {
-  const pad = typeof c.pad === 'object' ? JSON.stringify(c.pad.slice(1, 3)) : String(c.pad);
-  return `b${c.batch} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k} s${c.strides} pad ${pad}${c.note ? ` (${c.note})` : ''}`;
-}
 
 describe('onednn backend', function () {
   let previousBackend: string;
@@ -145,9 +118,7 @@ describe('onednn backend', function () {
 
     CONV_CASES.forEach((c, i) => {
       it(describeConv(c), async () => {
-        const xShape: Shape4 = [c.batch, c.h, c.w, c.ci];
-        const wShape: Shape4 = [c.k, c.k, c.ci, c.co];
-        const yShape = tf.backend_util.computeConv2DInfo(xShape, wShape, c.strides, 1, c.pad).outShape;
+        const { xShape, wShape, yShape } = convShapes(c);
         const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(100 * i + k, size(s)));
         const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
         const { got, want } = await againstCpu(() => {

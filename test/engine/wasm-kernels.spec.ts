@@ -14,84 +14,26 @@ import { wasmConv2DBackpropFilterConfig } from '../../libs/engine/src/kernels/wa
 import { wasmConv2DBackpropInputConfig } from '../../libs/engine/src/kernels/wasm/conv2d-backprop-input';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
+import { ConvCase, convShapes, describeConv, explicitPad } from './conv-cases';
 
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
 
-interface Case {
-  batch: number;
-  h: number;
-  w: number;
-  ci: number;
-  co: number;
-  k: number;
-  strides: number | [number, number];
-  pad: Pad;
-}
-
-const CASES: Case[] = [
+const CASES: ConvCase[] = [
   { batch: 1, h: 7, w: 7, ci: 3, co: 16, k: 3, strides: 1, pad: 'same' },
   { batch: 5, h: 9, w: 5, ci: 16, co: 32, k: 3, strides: 2, pad: 'same' },
   { batch: 5, h: 9, w: 5, ci: 3, co: 16, k: 1, strides: 2, pad: 'valid' }, // dx: crops dilated dy
   { batch: 1, h: 7, w: 7, ci: 16, co: 32, k: 1, strides: 1, pad: 'valid' },
   { batch: 5, h: 7, w: 7, ci: 3, co: 16, k: 3, strides: 2, pad: 'valid' },
   { batch: 1, h: 8, w: 8, ci: 16, co: 32, k: 3, strides: 2, pad: 'valid' }, // dW: zero-extends dy
-  {
-    batch: 5,
-    h: 9,
-    w: 5,
-    ci: 16,
-    co: 32,
-    k: 3,
-    strides: 1,
-    pad: [
-      [0, 0],
-      [1, 2],
-      [0, 1],
-      [0, 0],
-    ],
-  },
-  {
-    batch: 5,
-    h: 8,
-    w: 8,
-    ci: 3,
-    co: 16,
-    k: 3,
-    strides: 2,
-    pad: [
-      [0, 0],
-      [1, 1],
-      [1, 1],
-      [0, 0],
-    ],
-  },
-  {
-    batch: 1,
-    h: 7,
-    w: 7,
-    ci: 16,
-    co: 16,
-    k: 1,
-    strides: 1,
-    pad: [
-      [0, 0],
-      [1, 2],
-      [2, 0],
-      [0, 0],
-    ],
-  }, // pad > k-1
+  { batch: 5, h: 9, w: 5, ci: 16, co: 32, k: 3, strides: 1, pad: explicitPad([1, 2], [0, 1]) },
+  { batch: 5, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 2, pad: explicitPad([1, 1], [1, 1]) },
+  { batch: 1, h: 7, w: 7, ci: 16, co: 16, k: 1, strides: 1, pad: explicitPad([1, 2], [2, 0]) }, // pad > k-1
   { batch: 1, h: 9, w: 5, ci: 3, co: 16, k: 3, strides: 2, pad: 1 },
   { batch: 5, h: 8, w: 6, ci: 16, co: 32, k: 1, strides: 2, pad: 'same' }, // ResNet shortcut; dW: zero-extends dy
   { batch: 1, h: 9, w: 5, ci: 3, co: 16, k: 3, strides: [2, 1], pad: 'same' },
   { batch: 5, h: 7, w: 7, ci: 1, co: 8, k: 3, strides: 2, pad: 'same' },
   { batch: 1, h: 9, w: 9, ci: 3, co: 8, k: 5, strides: 2, pad: 'same' },
 ];
-
-function describeCase(c: Case): string {
-  const pad = typeof c.pad === 'object' ? JSON.stringify(c.pad.slice(1, 3)) : String(c.pad);
-  return `b${c.batch} ${c.h}x${c.w} ${c.ci}->${c.co} k${c.k} s${c.strides} pad ${pad}`;
-}
 
 /** Deterministic N(0,1) samples (mulberry32 + Box-Muller), backend-independent. */
 function seededNormal(seed: number, n: number): Float32Array {
@@ -118,11 +60,8 @@ interface CaseData {
   dy: Float32Array;
 }
 
-function makeData(c: Case, seed: number): CaseData {
-  const xShape: Shape4 = [c.batch, c.h, c.w, c.ci];
-  const wShape: Shape4 = [c.k, c.k, c.ci, c.co];
-  const info = tf.backend_util.computeConv2DInfo(xShape, wShape, c.strides, 1, c.pad);
-  const dyShape = info.outShape;
+function makeData(c: ConvCase, seed: number): CaseData {
+  const { xShape, wShape, yShape: dyShape } = convShapes(c);
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   return {
     xShape,
@@ -134,7 +73,7 @@ function makeData(c: Case, seed: number): CaseData {
   };
 }
 
-function attrs(extra: Record<string, unknown>, c: Case): tf.NamedAttrMap {
+function attrs(extra: Record<string, unknown>, c: ConvCase): tf.NamedAttrMap {
   return {
     strides: c.strides,
     pad: c.pad,
@@ -145,7 +84,7 @@ function attrs(extra: Record<string, unknown>, c: Case): tf.NamedAttrMap {
 }
 
 /** dx and dW via the registered kernels of the current backend. */
-function backpropKernels(c: Case, d: CaseData): { dx: Float32Array; dw: Float32Array } {
+function backpropKernels(c: ConvCase, d: CaseData): { dx: Float32Array; dw: Float32Array } {
   const x = tf.tensor4d(d.x, d.xShape);
   const w = tf.tensor4d(d.w, d.wShape);
   const dy = tf.tensor4d(d.dy, d.dyShape);
@@ -163,7 +102,7 @@ function backpropKernels(c: Case, d: CaseData): { dx: Float32Array; dw: Float32A
 }
 
 /** dx and dW via tf.grads of conv2d (seeded with dy) on the current backend. */
-function backpropGrads(c: Case, d: CaseData): { dx: Float32Array; dw: Float32Array } {
+function backpropGrads(c: ConvCase, d: CaseData): { dx: Float32Array; dw: Float32Array } {
   const x = tf.tensor4d(d.x, d.xShape);
   const w = tf.tensor4d(d.w, d.wShape);
   const dy = tf.tensor4d(d.dy, d.dyShape);
@@ -179,6 +118,23 @@ async function onBackend<T>(name: 'cpu' | 'wasm', fn: () => T): Promise<T> {
   await tf.setBackend(name);
   await tf.ready();
   return fn();
+}
+
+/** One test per case: `gradients` gives the same dx and dW on wasm as on cpu. */
+function itMatchesCpu(
+  cases: ConvCase[],
+  firstSeed: number,
+  gradients: (c: ConvCase, d: CaseData) => { dx: Float32Array; dw: Float32Array },
+): void {
+  cases.forEach((c, i) => {
+    it(describeConv(c), async () => {
+      const d = makeData(c, firstSeed + i);
+      const ref = await onBackend('cpu', () => gradients(c, d));
+      const got = await onBackend('wasm', () => gradients(c, d));
+      assertClose('dx', got.dx, ref.dx, 1e-4);
+      assertClose('dW', got.dw, ref.dw, 1e-4);
+    });
+  });
 }
 
 function wasmDataIds(): number {
@@ -212,29 +168,10 @@ describe('wasm Conv2D backprop kernels (XNNPACK rewrites)', () => {
     );
   });
 
-  describe('match the cpu backend kernels', () => {
-    CASES.forEach((c, i) => {
-      it(describeCase(c), async () => {
-        const d = makeData(c, 100 + i);
-        const ref = await onBackend('cpu', () => backpropKernels(c, d));
-        const got = await onBackend('wasm', () => backpropKernels(c, d));
-        assertClose('dx', got.dx, ref.dx, 1e-4);
-        assertClose('dW', got.dw, ref.dw, 1e-4);
-      });
-    });
-  });
+  describe('match the cpu backend kernels', () => itMatchesCpu(CASES, 100, backpropKernels));
 
-  describe('tf.grads through tf.conv2d on wasm matches cpu', () => {
-    [CASES[1], CASES[5], CASES[7], CASES[10]].forEach((c, i) => {
-      it(describeCase(c), async () => {
-        const d = makeData(c, 200 + i);
-        const ref = await onBackend('cpu', () => backpropGrads(c, d));
-        const got = await onBackend('wasm', () => backpropGrads(c, d));
-        assertClose('dx', got.dx, ref.dx, 1e-4);
-        assertClose('dW', got.dw, ref.dw, 1e-4);
-      });
-    });
-  });
+  describe('tf.grads through tf.conv2d on wasm matches cpu', () =>
+    itMatchesCpu([CASES[1], CASES[5], CASES[7], CASES[10]], 200, backpropGrads));
 
   it('leaks no tensors or wasm buffers', async () => {
     await tf.setBackend('wasm');

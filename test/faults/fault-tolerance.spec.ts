@@ -8,7 +8,7 @@ import { CoordinatorProcess } from '@resnet/local-cluster';
 import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
 import { FaultyWorker } from '../support/faulty-worker';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, withTestCluster } from '../support/test-cluster';
 
 const STEPS = DISTURBED_JOB_STEPS;
 const JOB = DISTURBED_JOB;
@@ -22,6 +22,13 @@ const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 12
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+
+/** Waits until the job has committed step `step`. */
+const stepReached = (cluster: TestCluster, jobId: string, step: number) =>
+  until(
+    `step ${step} committed`,
+    async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= step,
+  );
 
 /** Crashes and coordinator incidents are not faults: no worker is quarantined or has a rejected result. */
 async function expectNoWorkerBlamed(cluster: TestCluster): Promise<void> {
@@ -55,23 +62,16 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
   }
 
   it('survives a worker killed with SIGKILL in the middle of a shard', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS }, async (cluster) => {
       await runDisturbed(cluster, (jobId) => cluster.killWorkerInStep('worker-1', jobId, 2));
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('resumes after the coordinator is killed with SIGKILL mid-step and restarted', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true }, async (cluster) => {
       const coordinator = cluster.coordinatorProcess;
       await runDisturbed(cluster, async (jobId) => {
-        await until(
-          'step 2 committed',
-          async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2,
-        );
+        await stepReached(cluster, jobId, 2);
         await coordinator.stop('SIGKILL');
         await coordinator.start();
       });
@@ -83,76 +83,67 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
         [1, 2, 3, 4, 5, 6],
         'every step applied exactly once',
       );
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('continues when Redis restarts mid-training (append-only file)', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS }, async (cluster) => {
       await runDisturbed(cluster, async (jobId) => {
-        await until(
-          'step 2 committed',
-          async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= 2,
-        );
+        await stepReached(cluster, jobId, 2);
         await cluster.redisServer.stop();
         await new Promise((r) => setTimeout(r, 1000));
         await cluster.redisServer.launch();
       });
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('rejects a NaN gradient and a truncated message, recomputes those shards, and counts them against the sender', async () => {
-    const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
-    const faulty = new FaultyWorker(
-      cluster.redisServer.url,
-      'test',
-      'faulty-1',
-      (n) => (n === 0 ? 'nan-gradient' : 'truncated-message'),
-      2,
-    );
-    try {
-      await runDisturbed(cluster, async () => {
-        await until('two faulty results sent', async () => faulty.processed >= 2);
+    await withTestCluster({ workers: 0, lockMs: LOCK_MS }, async (cluster) => {
+      const faulty = new FaultyWorker(
+        cluster.redisServer.url,
+        'test',
+        'faulty-1',
+        (n) => (n === 0 ? 'nan-gradient' : 'truncated-message'),
+        2,
+      );
+      try {
+        await runDisturbed(cluster, async () => {
+          await until('two faulty results sent', async () => faulty.processed >= 2);
+          await faulty.close();
+          cluster.workers.startMany(1);
+        });
+        assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('faulty-1')), 2);
+      } finally {
         await faulty.close();
-        cluster.workers.startMany(1);
-      });
-      assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('faulty-1')), 2);
-    } finally {
-      await faulty.close();
-      await cluster.stop();
-    }
+      }
+    });
   });
 
   it('quarantines a worker that keeps sending bad results, and the job still ends right', async () => {
-    const cluster = await TestCluster.start({ workers: 0, lockMs: LOCK_MS });
-    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-2', () => 'nan-gradient');
-    try {
-      await runDisturbed(cluster, async (jobId) => {
-        await until(
-          'faulty worker quarantined',
-          async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1,
-        );
-        // Its only worker quarantined, the job says why it does not move on.
-        const stuck = (await cluster.request('GET', `/jobs/${jobId}`)).body;
-        assert.match(stuck.workersUnavailable, /^no worker can take shards: faulty-2 is quarantined/);
-        cluster.workers.startMany(1);
-      });
-      const workers = (await cluster.request('GET', '/workers')).body as any[];
-      assert.equal(workers.find((w) => w.id === 'faulty-2')?.quarantined, true);
-      assert.equal(workers.find((w) => w.id === 'worker-1')?.quarantined, false);
-    } finally {
-      await faulty.close();
-      await cluster.stop();
-    }
+    await withTestCluster({ workers: 0, lockMs: LOCK_MS }, async (cluster) => {
+      const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'faulty-2', () => 'nan-gradient');
+      try {
+        await runDisturbed(cluster, async (jobId) => {
+          await until(
+            'faulty worker quarantined',
+            async () => (await cluster.redis.sismember(cluster.keys.quarantine(), 'faulty-2')) === 1,
+          );
+          // Its only worker quarantined, the job says why it does not move on.
+          const stuck = (await cluster.request('GET', `/jobs/${jobId}`)).body;
+          assert.match(stuck.workersUnavailable, /^no worker can take shards: faulty-2 is quarantined/);
+          cluster.workers.startMany(1);
+        });
+        const workers = (await cluster.request('GET', '/workers')).body as any[];
+        assert.equal(workers.find((w) => w.id === 'faulty-2')?.quarantined, true);
+        assert.equal(workers.find((w) => w.id === 'worker-1')?.quarantined, false);
+      } finally {
+        await faulty.close();
+      }
+    });
   });
 
   it('stops a diverging job with a clear reason instead of writing NaN weights', async () => {
-    const cluster = await TestCluster.start({ workers: 1 });
-    try {
+    await withTestCluster({ workers: 1 }, async (cluster) => {
       const job = await cluster.submit({ ...JOB, lr: 100, maxSteps: 30, schedule: { decay: 'constant' } });
       const done = await cluster.waitForJob(job.id);
       assert.equal(done.status, 'failed');
@@ -166,14 +157,11 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
       const again = await cluster.waitForJob(job.id);
       assert.equal(again.status, 'failed');
       assert.equal(again.step, done.step);
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('kills the worker of one shard 5 times in a row: the shard is re-queued each time and the job ends right', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS }, async (cluster) => {
       await runDisturbed(cluster, async (jobId) => {
         const shard = `${jobId}_train_2_0`;
         for (let kill = 1; kill <= 5; kill++) {
@@ -188,31 +176,34 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
         }
       });
       await expectNoWorkerBlamed(cluster);
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('rejects messages addressed to another job, step, shard or kind, blames the sender and recomputes them', async () => {
-    const cluster = await TestCluster.start({
-      workers: 0,
-      lockMs: LOCK_MS,
-      env: { QUARANTINE_AFTER_REJECTED: '10' },
-    });
-    const faults = ['wrong-job', 'wrong-step', 'wrong-shard', 'wrong-kind'] as const;
-    const faulty = new FaultyWorker(cluster.redisServer.url, 'test', 'misaddressing-1', (n) => faults[n], 4);
-    try {
-      await runDisturbed(cluster, async () => {
-        await until('four mis-addressed results sent', async () => faulty.processed >= 4);
-        // Started first: the faulty worker's close can wait for its blocking read of the queue.
-        cluster.workers.startMany(1);
-        await faulty.close();
-      });
-      assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('misaddressing-1')), 4);
-    } finally {
-      await faulty.close();
-      await cluster.stop();
-    }
+    await withTestCluster(
+      { workers: 0, lockMs: LOCK_MS, env: { QUARANTINE_AFTER_REJECTED: '10' } },
+      async (cluster) => {
+        const faults = ['wrong-job', 'wrong-step', 'wrong-shard', 'wrong-kind'] as const;
+        const faulty = new FaultyWorker(
+          cluster.redisServer.url,
+          'test',
+          'misaddressing-1',
+          (n) => faults[n],
+          4,
+        );
+        try {
+          await runDisturbed(cluster, async () => {
+            await until('four mis-addressed results sent', async () => faulty.processed >= 4);
+            // Started first: the faulty worker's close can wait for its blocking read of the queue.
+            cluster.workers.startMany(1);
+            await faulty.close();
+          });
+          assert.equal(await cluster.redis.zcard(cluster.keys.workerFaults('misaddressing-1')), 4);
+        } finally {
+          await faulty.close();
+        }
+      },
+    );
   });
 
   describe('several coordinators on one Redis: one leads, the others take over', () => {
@@ -220,14 +211,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     const LEASE_ENV = { LEADER_LEASE_MS: '3000' };
 
     /** Two workers and a coordinator process, which the tests add followers to and kill. */
-    const startCoordinatorCluster = () =>
-      TestCluster.start({ workers: 2, lockMs: LOCK_MS, coordinatorProcess: true, env: LEASE_ENV });
-
-    const stepReached = (cluster: TestCluster, jobId: string, step: number) =>
-      until(
-        `step ${step} committed`,
-        async () => (await cluster.request('GET', `/jobs/${jobId}`)).body.step >= step,
-      );
+    const COORDINATOR_CLUSTER = { workers: 2, lockMs: LOCK_MS, coordinatorProcess: true, env: LEASE_ENV };
 
     const leadership = async (url: string) =>
       (await (await fetch(`${url}/health`)).json()).info.leadership as {
@@ -249,8 +233,7 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
     }
 
     it('a second coordinator started mid-job follows: each step is committed once', async () => {
-      const cluster = await startCoordinatorCluster();
-      try {
+      await withTestCluster(COORDINATOR_CLUSTER, async (cluster) => {
         let jobId = '';
         let second: CoordinatorProcess | undefined;
         await runDisturbed(cluster, async (id) => {
@@ -267,14 +250,11 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
           return leaders.length === 1 && views.every((v) => v.leader === leaders[0]);
         });
         await expectNoWorkerBlamed(cluster);
-      } finally {
-        await cluster.stop();
-      }
+      });
     });
 
     it('the leader killed with SIGKILL, twice: each time a follower takes over from the last commit, and no worker is blamed', async () => {
-      const cluster = await startCoordinatorCluster();
-      try {
+      await withTestCluster(COORDINATOR_CLUSTER, async (cluster) => {
         /** One incident: a job whose leader is killed at step 2 while `next` follows. */
         const killLeaderDuringJob = async (leader: CoordinatorProcess, next: CoordinatorProcess) => {
           let jobId = '';
@@ -291,35 +271,36 @@ describe('fault tolerance: a disturbed job ends with the weights of an undisturb
         await killLeaderDuringJob(cluster.coordinatorProcess, second);
         await killLeaderDuringJob(second, await cluster.addCoordinator());
         await expectNoWorkerBlamed(cluster);
-      } finally {
-        await cluster.stop();
-      }
+      });
     });
 
     it('the leader frozen past its lease: the follower takes over, and the thawed one is refused and steps down', async () => {
-      const cluster = await startCoordinatorCluster();
-      const frozen = cluster.coordinatorProcess;
-      try {
-        const follower = await cluster.addCoordinator();
-        let jobId = '';
-        await runDisturbed(cluster, async (id) => {
-          jobId = id;
-          await stepReached(cluster, id, 2);
-          cluster.useCoordinator(follower);
-          frozen.freeze(true);
-          await leads(follower.url);
+      await withTestCluster(COORDINATOR_CLUSTER, async (cluster) => {
+        const frozen = cluster.coordinatorProcess;
+        try {
+          const follower = await cluster.addCoordinator();
+          let jobId = '';
+          await runDisturbed(cluster, async (id) => {
+            jobId = id;
+            await stepReached(cluster, id, 2);
+            cluster.useCoordinator(follower);
+            frozen.freeze(true);
+            await leads(follower.url);
+            frozen.freeze(false);
+          });
+          await until(
+            'the thawed coordinator following',
+            async () => !(await leadership(frozen.url)).leading,
+          );
+          const job = (await cluster.request('GET', `/jobs/${jobId}`)).body;
+          assert.equal(job.status, 'completed', `job ended ${job.status}: ${job.error ?? ''}`);
+          assert.equal(job.error, undefined);
+          await expectEachStepOnce(cluster, jobId);
+          await expectNoWorkerBlamed(cluster);
+        } finally {
           frozen.freeze(false);
-        });
-        await until('the thawed coordinator following', async () => !(await leadership(frozen.url)).leading);
-        const job = (await cluster.request('GET', `/jobs/${jobId}`)).body;
-        assert.equal(job.status, 'completed', `job ended ${job.status}: ${job.error ?? ''}`);
-        assert.equal(job.error, undefined);
-        await expectEachStepOnce(cluster, jobId);
-        await expectNoWorkerBlamed(cluster);
-      } finally {
-        frozen.freeze(false);
-        await cluster.stop();
-      }
+        }
+      });
     });
   });
 });
@@ -342,25 +323,18 @@ describe('checkpoints: a job survives Redis losing its data', function () {
   }
 
   it('resumes from the last disk checkpoint when Redis restarts empty mid-training', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS });
-    try {
+    await withTestCluster({ workers: 2, lockMs: LOCK_MS }, async (cluster) => {
       const job = await cluster.submit({ ...JOB, checkpointEvery: 2 });
-      await until(
-        'step 3 committed',
-        async () => (await cluster.request('GET', `/jobs/${job.id}`)).body.step >= 3,
-      );
+      await stepReached(cluster, job.id, 3);
       await cluster.redisServer.stop('SIGKILL');
       await cluster.redisServer.wipe();
       await cluster.redisServer.launch();
       await expectUndisturbed(cluster, job.id);
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 
   it('writes TF.js checkpoints and resumes a job from a checkpoint folder over REST', async () => {
-    const cluster = await TestCluster.start({ workers: 2 });
-    try {
+    await withTestCluster({ workers: 2 }, async (cluster) => {
       const job = await cluster.submit({ ...JOB, checkpointEvery: 3 });
       assert.equal((await cluster.waitForJob(job.id)).status, 'completed');
       const folder = `${job.id}/step-0000003`;
@@ -380,8 +354,6 @@ describe('checkpoints: a job survives Redis losing its data', function () {
       assert.equal(again.status, 409);
       const outside = await cluster.request('POST', '/jobs/restore', { checkpoint: '../../etc/step-1' });
       assert.equal(outside.status, 400);
-    } finally {
-      await cluster.stop();
-    }
+    });
   });
 });

@@ -43,6 +43,32 @@ describe('VectorKernels (WebAssembly SIMD)', () => {
     }
   });
 
+  it('adds into and divides a float64Vector where it lies, bitwise as the float64 loops', () => {
+    for (const n of LENGTHS) {
+      const sum = VectorKernels.float64Vector(n);
+      assert.deepEqual(sum, new Float64Array(n), `n = ${n}: starts at zero`);
+      const expected = new Float64Array(n);
+      for (const seed of [7, 8, 9]) {
+        const x = values(n, seed);
+        for (let i = 0; i < n; i++) expected[i] += x[i];
+        kernels.addInto(sum, x);
+      }
+      assert.deepEqual(sum, expected, `n = ${n}`);
+      const out = new Float32Array(n);
+      kernels.divideInto(out, sum, 96);
+      assert.deepEqual(
+        out,
+        Float32Array.from(expected, (v) => v / 96),
+        `n = ${n}`,
+      );
+    }
+    // Two vectors live in memories of their own: adding into one leaves the other alone.
+    const [a, b] = [VectorKernels.float64Vector(5), VectorKernels.float64Vector(5)];
+    kernels.addInto(a, Float32Array.from([1, 2, 3, 4, 5]));
+    assert.deepEqual(b, new Float64Array(5));
+    assert.deepEqual(a, Float64Array.from([1, 2, 3, 4, 5]));
+  });
+
   for (const nesterov of [false, true]) {
     it(`sgdStep equals the scalar float64 formula bitwise (nesterov ${nesterov})`, () => {
       for (const n of LENGTHS) {

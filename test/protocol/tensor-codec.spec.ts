@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { CodecError, TensorCodec } from '@resnet/protocol';
+import { CodecError, TensorCodec, xxh3 } from '@resnet/protocol';
 import { ModelTensorCodec } from '@resnet/job';
 
 describe('TensorCodec', () => {
@@ -18,11 +19,27 @@ describe('TensorCodec', () => {
     assert.deepEqual(Array.from(msg.data), [1, 2, 3, 4, -1.5, Math.fround(1e-30), 3.25]);
   });
 
-  it('writes little-endian float32 after a 4-byte-aligned header', () => {
+  it('writes little-endian float32 after a 4-byte-aligned header, then the XXH3-64 of all before', () => {
     const buf = TensorCodec.encode([{ name: 'x', shape: [1] }], [Float32Array.from([1])], {});
-    const dataOffset = buf.length - 8;
+    assert.equal(buf.toString('latin1', 0, 4), 'RNT2');
+    const dataOffset = buf.length - 12;
     assert.equal(dataOffset % 4, 0);
     assert.equal(buf.readFloatLE(dataOffset), 1);
+    assert.equal(buf.readBigUInt64LE(buf.length - 8), xxh3(buf.subarray(0, buf.length - 8)));
+  });
+
+  it('still decodes the first format, RNT1 with a CRC-32, and checks it', () => {
+    const current = TensorCodec.encode(tensors, data, { step: 3 });
+    const body = Buffer.from(current.subarray(0, current.length - 8));
+    body.write('RNT1', 0, 'latin1');
+    const checksum = Buffer.alloc(4);
+    checksum.writeUInt32LE(crc32(body));
+    const old = Buffer.concat([body, checksum]);
+    const msg = TensorCodec.decode<{ step: number }>(old);
+    assert.equal(msg.meta.step, 3);
+    assert.deepEqual(Array.from(msg.data), Array.from(TensorCodec.decode(current).data));
+    old[old.length - 6] ^= 0x01;
+    assert.throws(() => TensorCodec.decode(old), /checksum/);
   });
 
   it('rejects truncated, padded, corrupted and foreign messages', () => {
@@ -32,6 +49,12 @@ describe('TensorCodec', () => {
     const flipped = Buffer.from(buf);
     flipped[flipped.length - 10] ^= 0x40;
     assert.throws(() => TensorCodec.decode(flipped), /checksum/);
+    const header = Buffer.from(buf);
+    header[9] ^= 0x01;
+    assert.throws(() => TensorCodec.decode(header), /checksum|JSON/);
+    const trailer = Buffer.from(buf);
+    trailer[trailer.length - 1] ^= 0x80;
+    assert.throws(() => TensorCodec.decode(trailer), /checksum/);
     assert.throws(() => TensorCodec.decode(Buffer.from('{"json": "arrays"}')), /magic/);
     assert.throws(() => TensorCodec.encode(tensors, [data[0]], {}), /need 7/);
   });

@@ -199,3 +199,16 @@ export function useTestCluster(options: TestClusterOptions, started: (cluster: T
   });
   after(async () => cluster?.stop());
 }
+
+/** Runs `body` on a cluster of its own, stopping the cluster however `body` ends. */
+export async function withTestCluster<T>(
+  options: TestClusterOptions,
+  body: (cluster: TestCluster) => Promise<T>,
+): Promise<T> {
+  const cluster = await TestCluster.start(options);
+  try {
+    return await body(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}

@@ -54,39 +54,68 @@ function shortcutFor(
   return { kind, conv: conv(`${name}/shortcut`, 1, stride, inChannels, outChannels) };
 }
 
+/** How a family stacks its residual blocks: stage s has counts[s] blocks of widths[s] filters. */
+interface StagePlan {
+  readonly widths: readonly number[];
+  readonly counts: readonly number[];
+  /** Bottleneck blocks (1×1, 3×3, 1×1 with 4·width outputs) instead of basic ones (3×3, 3×3). */
+  readonly bottleneck: boolean;
+}
+
+/**
+ * A ResNet: the stem, then the stages' blocks, the first block of every stage after the first
+ * halving the resolution with stride 2.
+ */
+function resNet(
+  family: ResNetArchitecture['family'],
+  depth: number,
+  numClasses: number,
+  shortcut: ShortcutKind,
+  stem: ConvSpec,
+  plan: StagePlan,
+): ResNetArchitecture {
+  const blocks: ResidualBlockSpec[] = [];
+  let inChannels = stem.outChannels;
+  plan.counts.forEach((count, stage) => {
+    const width = plan.widths[stage];
+    const outChannels = plan.bottleneck ? width * 4 : width;
+    for (let i = 0; i < count; i++) {
+      const stride = stage > 0 && i === 0 ? 2 : 1;
+      const name = `stage${stage + 1}/block${i + 1}`;
+      const convs = plan.bottleneck
+        ? [
+            conv(`${name}/conv1`, 1, 1, inChannels, width),
+            conv(`${name}/conv2`, 3, stride, width, width),
+            conv(`${name}/conv3`, 1, 1, width, outChannels),
+          ]
+        : [conv(`${name}/conv1`, 3, stride, inChannels, width), conv(`${name}/conv2`, 3, 1, width, width)];
+      blocks.push({ name, convs, shortcut: shortcutFor(name, inChannels, outChannels, stride, shortcut) });
+      inChannels = outChannels;
+    }
+  });
+  return {
+    name: `resnet${depth}`,
+    family,
+    depth,
+    numClasses,
+    stem,
+    stemMaxPool: family === 'imagenet',
+    blocks,
+    featureChannels: inChannels,
+  };
+}
+
 /** CIFAR ResNet-(6n+2): three stages of n basic blocks with 16, 32 and 64 filters. */
 export function cifarResNet(depth: number, numClasses: number, shortcut: ShortcutKind): ResNetArchitecture {
   if ((depth - 2) % 6 !== 0 || depth < 8) {
     throw new Error(`CIFAR ResNet depth must be 6n+2 (20, 32, 44, 56, 110, 1202), got ${depth}`);
   }
   const n = (depth - 2) / 6;
-  const blocks: ResidualBlockSpec[] = [];
-  let inChannels = 16;
-  [16, 32, 64].forEach((width, stage) => {
-    for (let i = 0; i < n; i++) {
-      const stride = stage > 0 && i === 0 ? 2 : 1;
-      const name = `stage${stage + 1}/block${i + 1}`;
-      blocks.push({
-        name,
-        convs: [
-          conv(`${name}/conv1`, 3, stride, inChannels, width),
-          conv(`${name}/conv2`, 3, 1, width, width),
-        ],
-        shortcut: shortcutFor(name, inChannels, width, stride, shortcut),
-      });
-      inChannels = width;
-    }
+  return resNet('cifar', depth, numClasses, shortcut, conv('stem/conv', 3, 1, 3, 16), {
+    widths: [16, 32, 64],
+    counts: [n, n, n],
+    bottleneck: false,
   });
-  return {
-    name: `resnet${depth}`,
-    family: 'cifar',
-    depth,
-    numClasses,
-    stem: conv('stem/conv', 3, 1, 3, 16),
-    stemMaxPool: false,
-    blocks,
-    featureChannels: 64,
-  };
 }
 
 const IMAGENET_STAGES: Record<number, { bottleneck: boolean; counts: number[] }> = {
@@ -105,33 +134,8 @@ export function imageNetResNet(
 ): ResNetArchitecture {
   const plan = IMAGENET_STAGES[depth];
   if (!plan) throw new Error(`ImageNet ResNet depth must be one of 18, 34, 50, 101, 152, got ${depth}`);
-  const blocks: ResidualBlockSpec[] = [];
-  let inChannels = 64;
-  plan.counts.forEach((count, stage) => {
-    const width = 64 * 2 ** stage;
-    const outChannels = plan.bottleneck ? width * 4 : width;
-    for (let i = 0; i < count; i++) {
-      const stride = stage > 0 && i === 0 ? 2 : 1;
-      const name = `stage${stage + 1}/block${i + 1}`;
-      const convs = plan.bottleneck
-        ? [
-            conv(`${name}/conv1`, 1, 1, inChannels, width),
-            conv(`${name}/conv2`, 3, stride, width, width),
-            conv(`${name}/conv3`, 1, 1, width, outChannels),
-          ]
-        : [conv(`${name}/conv1`, 3, stride, inChannels, width), conv(`${name}/conv2`, 3, 1, width, width)];
-      blocks.push({ name, convs, shortcut: shortcutFor(name, inChannels, outChannels, stride, shortcut) });
-      inChannels = outChannels;
-    }
+  return resNet('imagenet', depth, numClasses, shortcut, conv('stem/conv', 7, 2, 3, 64), {
+    ...plan,
+    widths: [64, 128, 256, 512],
   });
-  return {
-    name: `resnet${depth}`,
-    family: 'imagenet',
-    depth,
-    numClasses,
-    stem: conv('stem/conv', 7, 2, 3, 64),
-    stemMaxPool: true,
-    blocks,
-    featureChannels: inChannels,
-  };
 }

@@ -96,6 +96,22 @@ export function resnetGraph<Features, Logits>(
   return ops.classifier(h);
 }
 
+/** ResNetOps on tensors, with the weights `get` finds, around the given convBn. */
+export function tensorResNetOps(
+  get: TensorLookup,
+  convBn: ResNetOps<tf.Tensor4D, tf.Tensor2D>['convBn'],
+): ResNetOps<tf.Tensor4D, tf.Tensor2D> {
+  return {
+    convBn,
+    zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
+    maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
+    classifier(input) {
+      const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
+      return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
+    },
+  };
+}
+
 /**
  * The forward pass of a ResNet on NHWC input. With a `sink` it runs in training mode (batch
  * statistics, which it records); without one, in inference mode (running statistics).
@@ -109,34 +125,26 @@ export function resnetLogits(
   // The graph reaches a projection shortcut's batch norm before its block's last one; the sink
   // takes them in batch-norm (layout) order.
   const statistics = new Map<string, [tf.Tensor1D, tf.Tensor1D]>();
-  const logits = resnetGraph<tf.Tensor4D, tf.Tensor2D>(
+  const logits = resnetGraph(
     arch,
-    {
-      convBn(input, spec, epilogue) {
-        const y = tf.conv2d(input, get(`${spec.name}/kernel`) as tf.Tensor4D, spec.stride, convPadding(spec));
-        const bn = `${spec.name}/bn`;
-        if (sink) {
-          const out = fusedBatchNorm(
-            y,
-            get(`${bn}/gamma`) as tf.Tensor1D,
-            get(`${bn}/beta`) as tf.Tensor1D,
-            epilogue.residual?.shortcut,
-            { epsilon: BATCH_NORM_EPSILON, relu: epilogue.relu !== undefined },
-          );
-          statistics.set(spec.name, [out.mean, out.variance]);
-          return out.y;
-        }
-        const normalised = batchNormEval(y, bn, get);
-        const sum = epilogue.residual ? tf.add(normalised, epilogue.residual.shortcut) : normalised;
-        return (epilogue.relu ? tf.relu(sum) : sum) as tf.Tensor4D;
-      },
-      zeroPadShortcut: (input, spec) => tf.conv2d(input, zeroPadKernel(spec), spec.stride, 'valid'),
-      maxPool: (input) => tf.maxPool(input, STEM_MAX_POOL.size, STEM_MAX_POOL.stride, 'same'),
-      classifier(input) {
-        const features = tf.mean(input, [1, 2]) as tf.Tensor2D;
-        return tf.add(tf.matMul(features, get('fc/kernel') as tf.Tensor2D), get('fc/bias')) as tf.Tensor2D;
-      },
-    },
+    tensorResNetOps(get, (input, spec, epilogue) => {
+      const y = tf.conv2d(input, get(`${spec.name}/kernel`) as tf.Tensor4D, spec.stride, convPadding(spec));
+      const bn = `${spec.name}/bn`;
+      if (sink) {
+        const out = fusedBatchNorm(
+          y,
+          get(`${bn}/gamma`) as tf.Tensor1D,
+          get(`${bn}/beta`) as tf.Tensor1D,
+          epilogue.residual?.shortcut,
+          { epsilon: BATCH_NORM_EPSILON, relu: epilogue.relu !== undefined },
+        );
+        statistics.set(spec.name, [out.mean, out.variance]);
+        return out.y;
+      }
+      const normalised = batchNormEval(y, bn, get);
+      const sum = epilogue.residual ? tf.add(normalised, epilogue.residual.shortcut) : normalised;
+      return (epilogue.relu ? tf.relu(sum) : sum) as tf.Tensor4D;
+    }),
     x,
   );
   for (const conv of convolutions(arch)) sink?.push(...statistics.get(conv.name)!);

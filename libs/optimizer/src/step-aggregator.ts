@@ -62,7 +62,7 @@ export class StepAggregator {
     private readonly shardsPerStep: number,
     private readonly batchNormChannels: readonly number[],
   ) {
-    this.sum = new Float64Array(paramSize);
+    this.sum = VectorKernels.float64Vector(paramSize);
   }
 
   /** Returns false when this shard was already received. */

@@ -13,32 +13,24 @@ import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
 
+/** The adapters the feature folders use; FencedWriter serves JobRepository only. */
+const repositories = [
+  JobRepository,
+  LeaderLeaseRepository,
+  WorkerRegistryRepository,
+  CheckpointStore,
+  StepMetricsReader,
+  ShardShares,
+  ShardDispatcher,
+];
+
 /**
  * Every adapter to Redis, BullMQ and the checkpoint disk: the layer the feature folders stand on.
  * Nothing here imports a feature folder.
  */
 @Module({
   imports: [RedisModule, shardQueue],
-  providers: [
-    JobRepository,
-    FencedWriter,
-    LeaderLeaseRepository,
-    WorkerRegistryRepository,
-    CheckpointStore,
-    StepMetricsReader,
-    ShardShares,
-    ShardDispatcher,
-  ],
-  exports: [
-    RedisModule,
-    shardQueue,
-    JobRepository,
-    LeaderLeaseRepository,
-    WorkerRegistryRepository,
-    CheckpointStore,
-    StepMetricsReader,
-    ShardShares,
-    ShardDispatcher,
-  ],
+  providers: [FencedWriter, ...repositories],
+  exports: [RedisModule, shardQueue, ...repositories],
 })
 export class RepositoriesModule {}

@@ -164,18 +164,19 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
 
   /** `runSize`: shards in the whole run, which sizes how many completed shards the queue keeps. */
   private async enqueue(tasks: readonly ShardTask[], ids: readonly string[], runSize: number): Promise<void> {
-    await this.queue.addBulk(
-      tasks.map((task, i) => ({
-        name: task.kind,
-        data: task,
-        opts: {
+    // One add per task rather than addBulk: addBulk builds an ioredis pipeline, whose constructor copies
+    // every BullMQ script onto it, and costs more CPU than the writes it saves (≈ 0.7 against 0.3 ms for
+    // one task here). A crash between two adds leaves a partial step, which the next enqueue completes.
+    await Promise.all(
+      tasks.map((task, i) =>
+        this.queue.add(task.kind, task, {
           jobId: ids[i],
           attempts,
           backoff: { type: 'fixed', delay: 500 },
           removeOnComplete: { age: 600, count: keepCompletedRuns * runSize },
           removeOnFail: { age: 24 * 3600 },
-        },
-      })),
+        }),
+      ),
     );
     // A waiting worker blocks on the queue's marker set and BullMQ adds one marker, so each woken
     // worker wakes the next: K shards would start one round trip after another. A distinct marker

@@ -55,8 +55,4 @@ export class WorkerRegistryRepository {
   async quarantined(): Promise<Set<string>> {
     return new Set(await this.redis.smembers(this.keys.quarantine()));
   }
-
-  async isQuarantined(workerId: string): Promise<boolean> {
-    return (await this.redis.sismember(this.keys.quarantine(), workerId)) === 1;
-  }
 }

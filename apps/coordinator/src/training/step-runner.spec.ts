@@ -41,15 +41,23 @@ function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcom
   };
 }
 
-function setUp(script: ScriptedOutcome, quarantined: string[] = [], jobSpec = spec) {
+/** `quarantineOnRejection`: the workers service quarantines a worker at its first rejected result. */
+function setUp(
+  script: ScriptedOutcome,
+  quarantined: string[] = [],
+  { jobSpec = spec, quarantineOnRejection = false } = {},
+) {
   const jobs = new FakeJobRepository();
   jobs.add('j', jobSpec, 'running');
   for (const shard of [0, 1]) jobs.values.set(`grad-${shard}`, gradientMessage(shard));
   const dispatcher = new FakeShardDispatcher(script);
   const rejectedOf: string[] = [];
   const workers = {
-    isQuarantined: async (id: string) => quarantined.includes(id),
-    recordRejectedResult: async (id: string) => void rejectedOf.push(id),
+    quarantinedWorkers: async () => new Set(quarantined),
+    recordRejectedResult: async (id: string) => {
+      rejectedOf.push(id);
+      return quarantineOnRejection;
+    },
   } as unknown as WorkersService;
   const observed: number[] = [];
   const metrics = {
@@ -196,6 +204,29 @@ describe('StepRunner', () => {
     assert.equal(jobs.commits.length, 1);
   });
 
+  it('ignores the later results of a worker the step itself quarantines', async () => {
+    const { jobs, dispatcher, runner, rejectedOf } = setUp(
+      (shard, attempt) =>
+        outcome(
+          shard,
+          attempt === 1 ? { workerId: 'bad', ...(shard === 0 ? { gradientKey: 'weights' } : {}) } : {},
+        ),
+      [],
+      { quarantineOnRejection: true },
+    );
+    jobs.values.set('weights', (await jobs.weights('j', spec, 0))[0]);
+    await runStep(runner, jobs);
+    assert.deepEqual(
+      dispatcher.rejections.map((r) => [r.shard, r.err.message]),
+      [
+        [0, dispatcher.rejections[0].err.message],
+        [1, 'worker bad is quarantined'],
+      ],
+    );
+    assert.deepEqual(rejectedOf, ['bad'], 'a quarantined result is not counted against its worker');
+    assert.equal(jobs.commits.length, 1);
+  });
+
   describe('with the model split into partitions', () => {
     const split = testSpec({
       partitions: 3,
@@ -243,7 +274,7 @@ describe('StepRunner', () => {
               : { gradientKey: keys[shard].keys[0] },
           ),
         [],
-        jobSpec,
+        { jobSpec },
       );
       for (const k of keys) k.keys = storeShard(jobs, k.shard, count);
       const { next } = await runStep(runner, jobs, 1, jobSpec);
@@ -279,7 +310,7 @@ describe('StepRunner', () => {
           return outcome(shard, { gradientKey: keys[0], gradientKeys: keys });
         },
         [],
-        split,
+        { jobSpec: split },
       );
       for (const shard of [0, 1]) storeShard(jobs, shard, 3);
       jobs.values.set('truncated', jobs.values.get(good[0][2])!.subarray(0, 100));
@@ -299,7 +330,7 @@ describe('StepRunner', () => {
                 gradientKeys: storeShardKeys()[shard],
               }),
         [],
-        split,
+        { jobSpec: split },
       );
       for (const shard of [0, 1]) storeShard(jobs, shard, 3);
       await runStep(runner, jobs, 1, split);

@@ -50,7 +50,15 @@ class ShardTally {
   /** Shards whose worker reported non-finite numbers once: a second report means real divergence. */
   readonly nonFiniteReports = new Set<number>();
 
-  constructor(partitions: number) {
+  /**
+   * `quarantined`: the quarantined workers, read once as the step starts rather than once per
+   * result; those the step quarantines join as it does. (A worker released meanwhile has its
+   * results recomputed.)
+   */
+  constructor(
+    partitions: number,
+    readonly quarantined: Promise<Set<string>>,
+  ) {
     this.gradientKeys = Array.from({ length: partitions }, () => []);
   }
 }
@@ -77,13 +85,18 @@ export class StepRunner {
     const started = performance.now();
     await o.workspace.beginStep();
     const { phases, model, aggregators, memory } = o.workspace;
-    const tally = new ShardTally(model.partitions.length);
+    const quarantined = this.workers.quarantinedWorkers();
+    quarantined.catch(() => undefined); // awaited with each result: a step stopped before any must not leave it unhandled
+    const tally = new ShardTally(model.partitions.length, quarantined);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
       signal: o.signal,
-      onRejected: (outcome, err) =>
-        err.blame.blamesWorker ? this.workers.recordRejectedResult(outcome.workerId, err.message) : undefined,
+      onRejected: async (outcome, err) => {
+        if (!err.blame.blamesWorker) return;
+        const nowQuarantined = await this.workers.recordRejectedResult(outcome.workerId, err.message);
+        if (nowQuarantined) (await quarantined).add(outcome.workerId);
+      },
       // Only now: announced at the commit, the workers' fetches of a big version would hold up this enqueue in Redis.
       onEnqueued: () => this.jobs.announceVersion(o.jobId, o.step, previousVersion(o.spec, o.step)),
     });
@@ -187,17 +200,14 @@ export class StepRunner {
     }
     const expected = { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) };
     // Every partition reads and checks its message at once (from its own Redis master, in its own
-    // thread), while the quarantine is looked up: one round trip of waiting.
+    // thread): one round trip of waiting.
     const checks = workspace.aggregators.map((a, p) =>
       a.check(task.shard, keys[p], outcome, { ...expected, partition: p }),
     );
-    const [quarantined, checked] = await Promise.all([
-      this.workers.isQuarantined(outcome.workerId),
-      Promise.allSettled(checks),
-    ]);
+    const [quarantined, checked] = await Promise.all([tally.quarantined, Promise.allSettled(checks)]);
     const foldStarted = performance.now();
     const refused = checked.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (quarantined || refused) {
+    if (quarantined.has(outcome.workerId) || refused) {
       // A shard counts whole or not at all: no partition keeps what it checked.
       await Promise.all(workspace.aggregators.map((a) => a.drop(task.shard)));
       if (refused) throw refused.reason;

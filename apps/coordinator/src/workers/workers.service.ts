@@ -40,17 +40,18 @@ export class WorkersService {
 
   /**
    * Counts a rejected result against a worker and quarantines it once it reaches the limit within
-   * the window. (A crashed worker's shard is simply computed again: crashes never count.)
+   * the window. (A crashed worker's shard is simply computed again: crashes never count.) Returns
+   * whether the worker is quarantined now.
    */
-  async recordRejectedResult(workerId: string, reason: string): Promise<void> {
+  async recordRejectedResult(workerId: string, reason: string): Promise<boolean> {
     const { quarantineAfter, windowMs } = this.config.workerFaults;
     const faults = await this.registry.countFault(workerId, windowMs);
-    if (faults >= quarantineAfter) {
-      await this.registry.quarantine(workerId);
-      this.logger.warn(
-        `worker ${workerId} quarantined after ${faults} rejected results within ${windowMs} ms (last: ${reason}); release it with POST /workers/${workerId}/release`,
-      );
-    }
+    if (faults < quarantineAfter) return false;
+    await this.registry.quarantine(workerId);
+    this.logger.warn(
+      `worker ${workerId} quarantined after ${faults} rejected results within ${windowMs} ms (last: ${reason}); release it with POST /workers/${workerId}/release`,
+    );
+    return true;
   }
 
   /** An operator's word that the worker is sound again: its quarantine lifts and its faults are forgotten. */
@@ -86,7 +87,7 @@ export class WorkersService {
       .join(' ');
   }
 
-  isQuarantined(workerId: string): Promise<boolean> {
-    return this.registry.isQuarantined(workerId);
+  quarantinedWorkers(): Promise<Set<string>> {
+    return this.registry.quarantined();
   }
 }

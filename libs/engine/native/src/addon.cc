@@ -79,6 +79,29 @@ int32_t Int(napi_env env, napi_value value) {
   return out;
 }
 
+// An enum argument: one of the `count` values 0, 1, ..., count - 1.
+int32_t EnumArg(napi_env env, napi_value value, int32_t count, const char* what) {
+  const int32_t n = Int(env, value);
+  if (n < 0 || n >= count) throw ArgumentError(std::string("unknown ") + what + " " + std::to_string(n));
+  return n;
+}
+
+// A geometry argument: an Int32Array of `fields` entries, none negative and the first `positive`
+// of them not 0 (sizes, kernel and strides; paddings may be 0).
+const int32_t* GeometryArg(napi_env env, napi_value value, const char* what, int fields, int positive) {
+  auto geometry = GetTypedArray<int32_t>(env, value, napi_int32_array, what);
+  if (geometry.length != size_t(fields)) {
+    throw ArgumentError(std::string(what) + " must have " + std::to_string(fields) + " entries");
+  }
+  for (int i = 0; i < fields; i++) {
+    const int32_t field = geometry.data[i];
+    if (field < 0 || (i < positive && field == 0)) {
+      throw ArgumentError(std::string(what) + " has an empty or negative entry");
+    }
+  }
+  return geometry.data;
+}
+
 double Double(napi_env env, napi_value value) {
   double out = 0;
   Check(env, napi_get_value_double(env, value, &out));
@@ -110,6 +133,17 @@ napi_value Guard(napi_env env, Body body) {
     napi_throw_error(env, nullptr, e.what());
   }
   return nullptr;
+}
+
+// An entry point that returns undefined: `body` gets the call's first `count` arguments, and the
+// C++ exceptions it throws become JavaScript ones.
+template <typename Body>
+napi_value Procedure(napi_env env, napi_callback_info info, size_t count, Body body) {
+  return Guard(env, [&]() -> napi_value {
+    const Args args(env, info, count);
+    body(args.values);
+    return nullptr;
+  });
 }
 
 const char* IsaName(dnnl_cpu_isa_t isa) {
@@ -145,30 +179,21 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 // setThreads(n): OpenMP threads for oneDNN and the loops in elementwise.cc.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 1);
-    const int32_t threads = Int(env, args.values[0]);
+  return Procedure(env, info, 1, [&](const std::vector<napi_value>& arg) {
+    const int32_t threads = Int(env, arg[0]);
     if (threads < 1) throw ArgumentError("thread count must be at least 1, got " + std::to_string(threads));
     if (threads != omp_get_max_threads()) {
       omp_set_num_threads(threads);
       ClearConvolutionCache();
     }
-    return nullptr;
   });
 }
 
 // conv(pass, a, b, out, geometry: Int32Array(15)); see ConvGeometry and RunConvolution.
 napi_value Conv(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 5);
-    const int32_t pass = Int(env, args.values[0]);
-    if (pass < 0 || pass > 2) throw ArgumentError("conv pass must be 0, 1 or 2, got " + std::to_string(pass));
-    auto geometry = GetTypedArray<int32_t>(env, args.values[4], napi_int32_array, "conv geometry");
-    if (geometry.length != ConvGeometry::kFields) throw ArgumentError("conv geometry must have 15 entries");
-    const int32_t* f = geometry.data;
-    for (int i = 0; i < ConvGeometry::kFields; i++) {
-      if (f[i] < 0 || (i < 11 && f[i] == 0)) throw ArgumentError("conv geometry has an empty or negative entry");
-    }
+  return Procedure(env, info, 5, [&](const std::vector<napi_value>& arg) {
+    const int32_t pass = EnumArg(env, arg[0], 3, "conv pass");
+    const int32_t* f = GeometryArg(env, arg[4], "conv geometry", ConvGeometry::kFields, 11);
     const ConvGeometry g{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
     const size_t x = size_t(g.n) * g.h * g.w * g.ci, w = size_t(g.kh) * g.kw * g.ci * g.co,
                  y = size_t(g.n) * g.oh * g.ow * g.co;
@@ -176,23 +201,20 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     const size_t a_size = kind == ConvPass::BackwardData ? y : x;
     const size_t b_size = kind == ConvPass::BackwardWeights ? y : w;
     const size_t out_size = kind == ConvPass::Forward ? y : kind == ConvPass::BackwardData ? x : w;
-    auto a = Floats(env, args.values[1], "conv input a", a_size);
-    auto b = Floats(env, args.values[2], "conv input b", b_size);
-    auto out = Floats(env, args.values[3], "conv output", out_size);
+    auto a = Floats(env, arg[1], "conv input a", a_size);
+    auto b = Floats(env, arg[2], "conv input b", b_size);
+    auto out = Floats(env, arg[3], "conv output", out_size);
     RunConvolution(kind, g, a.data, b.data, out.data);
-    return nullptr;
   });
 }
 
 // binary(op, a, b, out, dims, aStrides, bStrides: Int32Array)
 napi_value BinaryEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 7);
-    const int32_t op = Int(env, args.values[0]);
-    if (op < 0 || op > 4) throw ArgumentError("unknown binary op " + std::to_string(op));
-    auto dims = GetTypedArray<int32_t>(env, args.values[4], napi_int32_array, "binary dims");
-    auto a_strides = GetTypedArray<int32_t>(env, args.values[5], napi_int32_array, "binary a strides");
-    auto b_strides = GetTypedArray<int32_t>(env, args.values[6], napi_int32_array, "binary b strides");
+  return Procedure(env, info, 7, [&](const std::vector<napi_value>& arg) {
+    const int32_t op = EnumArg(env, arg[0], 5, "binary op");
+    auto dims = GetTypedArray<int32_t>(env, arg[4], napi_int32_array, "binary dims");
+    auto a_strides = GetTypedArray<int32_t>(env, arg[5], napi_int32_array, "binary a strides");
+    auto b_strides = GetTypedArray<int32_t>(env, arg[6], napi_int32_array, "binary b strides");
     const size_t rank = dims.length;
     if (rank < 1 || rank > kMaxRank || a_strides.length != rank || b_strides.length != rank) {
       throw ArgumentError("binary dims and strides must have the same length, 1 to " + std::to_string(kMaxRank));
@@ -209,48 +231,41 @@ napi_value BinaryEntry(napi_env env, napi_callback_info info) {
       b_extent += (d[i] - 1) * sb[i];
     }
     if (sa[rank - 1] > 1 || sb[rank - 1] > 1) throw ArgumentError("binary innermost strides must be 0 or 1");
-    auto a = GetTypedArray<float>(env, args.values[1], napi_float32_array, "binary a");
-    auto b = GetTypedArray<float>(env, args.values[2], napi_float32_array, "binary b");
-    auto out = Floats(env, args.values[3], "binary output", out_size);
+    auto a = GetTypedArray<float>(env, arg[1], napi_float32_array, "binary a");
+    auto b = GetTypedArray<float>(env, arg[2], napi_float32_array, "binary b");
+    auto out = Floats(env, arg[3], "binary output", out_size);
     if (a.length < a_extent || b.length < b_extent) throw ArgumentError("binary input smaller than its strides reach");
     Binary(static_cast<BinaryOp>(op), static_cast<int>(rank), d.data(), sa.data(), sb.data(), a.data, b.data, out.data);
-    return nullptr;
   });
 }
 
 // unary(op, x, out, alpha)
 napi_value UnaryEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 4);
-    const int32_t op = Int(env, args.values[0]);
-    if (op < 0 || op > 2) throw ArgumentError("unknown unary op " + std::to_string(op));
-    auto x = GetTypedArray<float>(env, args.values[1], napi_float32_array, "unary x");
-    auto out = Floats(env, args.values[2], "unary output", x.length);
+  return Procedure(env, info, 4, [&](const std::vector<napi_value>& arg) {
+    const int32_t op = EnumArg(env, arg[0], 3, "unary op");
+    auto x = GetTypedArray<float>(env, arg[1], napi_float32_array, "unary x");
+    auto out = Floats(env, arg[2], "unary output", x.length);
     Unary(static_cast<UnaryOp>(op), x.data, out.data, static_cast<int64_t>(x.length),
-          static_cast<float>(Double(env, args.values[3])));
-    return nullptr;
+          static_cast<float>(Double(env, arg[3])));
   });
 }
 
 // reduceSum(x, outer, inner, channels, scale, out)
 napi_value ReduceSumEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 6);
-    const int64_t outer = Int(env, args.values[1]), inner = Int(env, args.values[2]),
-                  channels = Int(env, args.values[3]);
+  return Procedure(env, info, 6, [&](const std::vector<napi_value>& arg) {
+    const int64_t outer = Int(env, arg[1]), inner = Int(env, arg[2]),
+                  channels = Int(env, arg[3]);
     if (outer < 1 || inner < 1 || channels < 1) throw ArgumentError("reduceSum sizes must be positive");
-    auto x = Floats(env, args.values[0], "reduceSum x", size_t(outer * inner * channels));
-    auto out = Floats(env, args.values[5], "reduceSum output", size_t(outer * channels));
-    ReduceSum(x.data, outer, inner, channels, Double(env, args.values[4]), out.data);
-    return nullptr;
+    auto x = Floats(env, arg[0], "reduceSum x", size_t(outer * inner * channels));
+    auto out = Floats(env, arg[5], "reduceSum output", size_t(outer * channels));
+    ReduceSum(x.data, outer, inner, channels, Double(env, arg[4]), out.data);
   });
 }
 
 // matMul(a, b, out, geometry: Int32Array(7)): batchA, batchB, m, n, k, transposeA, transposeB.
 napi_value MatMulEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 4);
-    auto geometry = GetTypedArray<int32_t>(env, args.values[3], napi_int32_array, "matMul geometry");
+  return Procedure(env, info, 4, [&](const std::vector<napi_value>& arg) {
+    auto geometry = GetTypedArray<int32_t>(env, arg[3], napi_int32_array, "matMul geometry");
     if (geometry.length != 7) throw ArgumentError("matMul geometry must have 7 entries");
     const int32_t* f = geometry.data;
     const MatMulGeometry g{f[0], f[1], f[2], f[3], f[4], f[5] != 0, f[6] != 0};
@@ -258,47 +273,37 @@ napi_value MatMulEntry(napi_env env, napi_callback_info info) {
     if (g.batch_a < 1 || g.batch_b < 1 || g.m < 1 || g.n < 1 || g.k < 1 || batch % g.batch_a || batch % g.batch_b) {
       throw ArgumentError("matMul geometry has an empty dim or batches that do not broadcast");
     }
-    auto a = Floats(env, args.values[0], "matMul a", size_t(g.batch_a * g.m * g.k));
-    auto b = Floats(env, args.values[1], "matMul b", size_t(g.batch_b * g.k * g.n));
-    auto out = Floats(env, args.values[2], "matMul output", size_t(batch * g.m * g.n));
+    auto a = Floats(env, arg[0], "matMul a", size_t(g.batch_a * g.m * g.k));
+    auto b = Floats(env, arg[1], "matMul b", size_t(g.batch_b * g.k * g.n));
+    auto out = Floats(env, arg[2], "matMul output", size_t(batch * g.m * g.n));
     MatMul(g, a.data, b.data, out.data);
-    return nullptr;
   });
 }
 
 PoolGeometry GetPoolGeometry(napi_env env, napi_value value) {
-  auto geometry = GetTypedArray<int32_t>(env, value, napi_int32_array, "pool geometry");
-  if (geometry.length != PoolGeometry::kFields) throw ArgumentError("pool geometry must have 12 entries");
-  const int32_t* f = geometry.data;
-  for (int i = 0; i < PoolGeometry::kFields; i++) {
-    if (f[i] < 0 || (i < 10 && f[i] == 0)) throw ArgumentError("pool geometry has an empty or negative entry");
-  }
+  const int32_t* f = GeometryArg(env, value, "pool geometry", PoolGeometry::kFields, 10);
   return {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11]};
 }
 
 // maxPool(x, out, geometry: Int32Array(12)): n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft.
 napi_value MaxPoolEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 3);
-    const PoolGeometry g = GetPoolGeometry(env, args.values[2]);
-    auto x = Floats(env, args.values[0], "maxPool x", size_t(g.n) * g.h * g.w * g.c);
-    auto out = Floats(env, args.values[1], "maxPool output", size_t(g.n) * g.oh * g.ow * g.c);
+  return Procedure(env, info, 3, [&](const std::vector<napi_value>& arg) {
+    const PoolGeometry g = GetPoolGeometry(env, arg[2]);
+    auto x = Floats(env, arg[0], "maxPool x", size_t(g.n) * g.h * g.w * g.c);
+    auto out = Floats(env, arg[1], "maxPool output", size_t(g.n) * g.oh * g.ow * g.c);
     MaxPool(g, x.data, out.data);
-    return nullptr;
   });
 }
 
 // maxPoolGrad(dy, x, dx, geometry)
 napi_value MaxPoolGradEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 4);
-    const PoolGeometry g = GetPoolGeometry(env, args.values[3]);
+  return Procedure(env, info, 4, [&](const std::vector<napi_value>& arg) {
+    const PoolGeometry g = GetPoolGeometry(env, arg[3]);
     const size_t x_size = size_t(g.n) * g.h * g.w * g.c;
-    auto dy = Floats(env, args.values[0], "maxPoolGrad dy", size_t(g.n) * g.oh * g.ow * g.c);
-    auto x = Floats(env, args.values[1], "maxPoolGrad x", x_size);
-    auto dx = Floats(env, args.values[2], "maxPoolGrad output", x_size);
+    auto dy = Floats(env, arg[0], "maxPoolGrad dy", size_t(g.n) * g.oh * g.ow * g.c);
+    auto x = Floats(env, arg[1], "maxPoolGrad x", x_size);
+    auto dx = Floats(env, arg[2], "maxPoolGrad output", x_size);
     MaxPoolGrad(g, x.data, dy.data, dx.data);
-    return nullptr;
   });
 }
 
@@ -313,50 +318,46 @@ BatchNormShape GetBatchNormShape(napi_env env, napi_value channels_value, size_t
 
 // fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu)
 napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 10);
-    auto x = GetTypedArray<float>(env, args.values[0], napi_float32_array, "fusedBatchNorm x");
-    const BatchNormShape s = GetBatchNormShape(env, args.values[7], x.length);
+  return Procedure(env, info, 10, [&](const std::vector<napi_value>& arg) {
+    auto x = GetTypedArray<float>(env, arg[0], napi_float32_array, "fusedBatchNorm x");
+    const BatchNormShape s = GetBatchNormShape(env, arg[7], x.length);
     const size_t c = size_t(s.channels);
-    auto scale = Floats(env, args.values[1], "fusedBatchNorm scale", c);
-    auto offset = Floats(env, args.values[2], "fusedBatchNorm offset", c);
+    auto scale = Floats(env, arg[1], "fusedBatchNorm scale", c);
+    auto offset = Floats(env, arg[2], "fusedBatchNorm offset", c);
     const float* residual =
-        IsNull(env, args.values[3]) ? nullptr : Floats(env, args.values[3], "fusedBatchNorm residual", x.length).data;
-    auto y = Floats(env, args.values[4], "fusedBatchNorm y", x.length);
-    auto mean = Floats(env, args.values[5], "fusedBatchNorm mean", c);
-    auto variance = Floats(env, args.values[6], "fusedBatchNorm variance", c);
+        IsNull(env, arg[3]) ? nullptr : Floats(env, arg[3], "fusedBatchNorm residual", x.length).data;
+    auto y = Floats(env, arg[4], "fusedBatchNorm y", x.length);
+    auto mean = Floats(env, arg[5], "fusedBatchNorm mean", c);
+    auto variance = Floats(env, arg[6], "fusedBatchNorm variance", c);
     bool relu = false;
-    Check(env, napi_get_value_bool(env, args.values[9], &relu));
-    FusedBatchNorm(s, x.data, scale.data, offset.data, residual, static_cast<float>(Double(env, args.values[8])), relu,
+    Check(env, napi_get_value_bool(env, arg[9], &relu));
+    FusedBatchNorm(s, x.data, scale.data, offset.data, residual, static_cast<float>(Double(env, arg[8])), relu,
                    y.data, mean.data, variance.data);
-    return nullptr;
   });
 }
 
 // fusedBatchNormGrad(dy, x, scale, mean, variance, y, dx, dScale, dOffset, dResidual | null, channels, epsilon, relu)
 napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
-  return Guard(env, [&]() -> napi_value {
-    Args args(env, info, 13);
-    auto x = GetTypedArray<float>(env, args.values[1], napi_float32_array, "fusedBatchNormGrad x");
-    const BatchNormShape s = GetBatchNormShape(env, args.values[10], x.length);
+  return Procedure(env, info, 13, [&](const std::vector<napi_value>& arg) {
+    auto x = GetTypedArray<float>(env, arg[1], napi_float32_array, "fusedBatchNormGrad x");
+    const BatchNormShape s = GetBatchNormShape(env, arg[10], x.length);
     const size_t c = size_t(s.channels);
-    auto dy = Floats(env, args.values[0], "fusedBatchNormGrad dy", x.length);
-    auto scale = Floats(env, args.values[2], "fusedBatchNormGrad scale", c);
-    auto mean = Floats(env, args.values[3], "fusedBatchNormGrad mean", c);
-    auto variance = Floats(env, args.values[4], "fusedBatchNormGrad variance", c);
-    auto y = Floats(env, args.values[5], "fusedBatchNormGrad y", x.length);
-    auto dx = Floats(env, args.values[6], "fusedBatchNormGrad dx", x.length);
-    auto d_scale = Floats(env, args.values[7], "fusedBatchNormGrad dScale", c);
-    auto d_offset = Floats(env, args.values[8], "fusedBatchNormGrad dOffset", c);
-    float* d_residual = IsNull(env, args.values[9])
+    auto dy = Floats(env, arg[0], "fusedBatchNormGrad dy", x.length);
+    auto scale = Floats(env, arg[2], "fusedBatchNormGrad scale", c);
+    auto mean = Floats(env, arg[3], "fusedBatchNormGrad mean", c);
+    auto variance = Floats(env, arg[4], "fusedBatchNormGrad variance", c);
+    auto y = Floats(env, arg[5], "fusedBatchNormGrad y", x.length);
+    auto dx = Floats(env, arg[6], "fusedBatchNormGrad dx", x.length);
+    auto d_scale = Floats(env, arg[7], "fusedBatchNormGrad dScale", c);
+    auto d_offset = Floats(env, arg[8], "fusedBatchNormGrad dOffset", c);
+    float* d_residual = IsNull(env, arg[9])
                             ? nullptr
-                            : Floats(env, args.values[9], "fusedBatchNormGrad dResidual", x.length).data;
+                            : Floats(env, arg[9], "fusedBatchNormGrad dResidual", x.length).data;
     bool relu = false;
-    Check(env, napi_get_value_bool(env, args.values[12], &relu));
+    Check(env, napi_get_value_bool(env, arg[12], &relu));
     FusedBatchNormGrad(s, dy.data, x.data, scale.data, mean.data, variance.data, y.data,
-                       static_cast<float>(Double(env, args.values[11])), relu, dx.data, d_scale.data, d_offset.data,
+                       static_cast<float>(Double(env, arg[11])), relu, dx.data, d_scale.data, d_offset.data,
                        d_residual);
-    return nullptr;
   });
 }
 

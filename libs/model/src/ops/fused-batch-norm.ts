@@ -43,6 +43,20 @@ export interface FusedBatchNormGradAttrs {
   residual: boolean;
 }
 
+/**
+ * The shapes of a kernel's outputs for x of `xShape`: one like x (y, or dx), two per channel (mean
+ * and variance, or dScale and dOffset) and, from the gradient of an op with a residual, dResidual
+ * like x.
+ */
+export function fusedBatchNormOutputShapes(
+  xShape: readonly number[],
+  withResidualGradient = false,
+): number[][] {
+  const channels = xShape[xShape.length - 1];
+  const shapes = [[...xShape], [channels], [channels]];
+  return withResidualGradient ? [...shapes, [...xShape]] : shapes;
+}
+
 export interface FusedBatchNormResult {
   y: tf.Tensor4D;
   /** Kept (tf.keep): they outlive any tidy, and the caller disposes them. */
@@ -50,15 +64,21 @@ export interface FusedBatchNormResult {
   variance: tf.Tensor1D;
 }
 
-/** The forward kernel's outputs in the tfjs-ops form: [y, mean, variance]. */
-export function referenceFusedBatchNorm(
+/** The forward kernel's outputs: y, mean, variance. */
+type FusedBatchNormOutputs = [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+
+/** The forward op on tensors. */
+type FusedBatchNormForward = (
   x: tf.Tensor4D,
   scale: tf.Tensor1D,
   offset: tf.Tensor1D,
   residual: tf.Tensor4D | undefined,
   attrs: FusedBatchNormAttrs,
-): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
-  return tf.tidy(() => {
+) => FusedBatchNormOutputs;
+
+/** The forward kernel's outputs in the tfjs-ops form. */
+export const referenceFusedBatchNorm: FusedBatchNormForward = (x, scale, offset, residual, attrs) =>
+  tf.tidy(() => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     const invStd = tf.rsqrt(tf.add(variance, attrs.epsilon));
     const normalised = tf.add(tf.mul(tf.mul(tf.sub(x, mean), invStd), scale), offset);
@@ -66,7 +86,6 @@ export function referenceFusedBatchNorm(
     const y = (attrs.relu ? tf.relu(sum) : sum) as tf.Tensor4D;
     return [y, mean as tf.Tensor1D, variance as tf.Tensor1D];
   });
-}
 
 /** The grad kernel's outputs in the tfjs-ops form: [dx, dScale, dOffset] and dResidual when attrs.residual. */
 export function referenceFusedBatchNormGrad(
@@ -97,21 +116,12 @@ function hasKernel(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }
 
-function runForward(
-  x: tf.Tensor4D,
-  scale: tf.Tensor1D,
-  offset: tf.Tensor1D,
-  residual: tf.Tensor4D | undefined,
-  attrs: FusedBatchNormAttrs,
-): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
+const runForward: FusedBatchNormForward = (x, scale, offset, residual, attrs) => {
   if (!hasKernel(FUSED_BATCH_NORM)) return referenceFusedBatchNorm(x, scale, offset, residual, attrs);
   const inputs: NamedTensorMap = residual ? { x, scale, offset, residual } : { x, scale, offset };
-  return tf.engine().runKernel(FUSED_BATCH_NORM, inputs, attrs as unknown as NamedAttrMap) as unknown as [
-    tf.Tensor4D,
-    tf.Tensor1D,
-    tf.Tensor1D,
-  ];
-}
+  const outputs = tf.engine().runKernel(FUSED_BATCH_NORM, inputs, attrs as unknown as NamedAttrMap);
+  return outputs as unknown as FusedBatchNormOutputs;
+};
 
 function runGradient(
   dy: tf.Tensor4D,

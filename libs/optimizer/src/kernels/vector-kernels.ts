@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledWasmModule } from '@resnet/protocol';
 
 /** Values per staged chunk: a chunk's operands (at most 8 + 3·4 bytes a value) stay in the L2 cache. */
 const CHUNK = 8192;
@@ -13,6 +13,11 @@ const F64 = 2048;
 const F32_A = F64 + CHUNK * 8 + 512;
 const F32_B = F32_A + CHUNK * 4 + 512;
 const F32_C = F32_B + CHUNK * 4 + 512;
+/** Where a float64 vector of the instance's own (see float64Vector) begins. */
+const OWN_F64 = F32_C + CHUNK * 4 + 512;
+const PAGE = 65536;
+/** WebAssembly's 32-bit memories hold at most 4 GB. */
+const MAX_PAGES = 65536;
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
@@ -43,7 +48,10 @@ const padded = (n: number): number => (n + 3) & ~3;
  * arithmetic it replaces).
  */
 export class VectorKernels {
+  private static module: WebAssembly.Module | undefined;
   private static loaded: VectorKernels | undefined;
+  /** The instance whose memory holds each vector that float64Vector made. */
+  private static readonly owners = new WeakMap<ArrayBufferLike, VectorKernels>();
   private readonly f64: Float64Array;
   private readonly a: Float32Array;
   private readonly b: Float32Array;
@@ -58,21 +66,32 @@ export class VectorKernels {
   }
 
   static get(): VectorKernels {
-    if (!VectorKernels.loaded) {
-      const file = path.join(__dirname, 'vector-kernels.wasm');
-      let binary: Buffer;
-      try {
-        binary = readFileSync(file);
-      } catch (err) {
-        throw new Error(
-          `${file} is missing (${(err as Error).message}); run \`npm run build\`, which compiles it`,
-          { cause: err },
-        );
-      }
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(binary)), {});
-      VectorKernels.loaded = new VectorKernels(instance.exports as unknown as KernelExports);
-    }
+    VectorKernels.loaded ??= VectorKernels.instantiate();
     return VectorKernels.loaded;
+  }
+
+  /**
+   * A zeroed float64 vector in the memory of a kernels instance of its own, which addInto and
+   * divideInto then use where it lies instead of copying it through the kernels' memory chunk by
+   * chunk (for a step's gradient sum: 16 bytes copied per value and shard). Beyond what a
+   * WebAssembly memory holds it is a plain Float64Array.
+   */
+  static float64Vector(length: number): Float64Array {
+    const bytes = OWN_F64 + padded(length) * 8;
+    if (bytes > MAX_PAGES * PAGE) return new Float64Array(length);
+    const kernels = VectorKernels.instantiate(Math.ceil(bytes / PAGE));
+    const vector = new Float64Array(kernels.k.memory.buffer, OWN_F64, length);
+    VectorKernels.owners.set(vector.buffer, kernels);
+    return vector;
+  }
+
+  /** A new instance of the kernels, its memory grown to `pages` first (growing detaches views). */
+  private static instantiate(pages = 0): VectorKernels {
+    VectorKernels.module ??= compiledWasmModule(path.join(__dirname, 'vector-kernels.wasm'));
+    const k = new WebAssembly.Instance(VectorKernels.module, {}).exports as unknown as KernelExports;
+    const more = pages - k.memory.buffer.byteLength / PAGE;
+    if (more > 0) k.memory.grow(more);
+    return new VectorKernels(k);
   }
 
   /** Whether no value is NaN or infinite. */
@@ -87,6 +106,8 @@ export class VectorKernels {
   /** sum[i] += values[i], in float64. */
   addInto(sum: Float64Array, values: Float32Array): void {
     sameLength(sum, values);
+    const owner = VectorKernels.owners.get(sum.buffer);
+    if (owner) return owner.addIntoOwn(sum, values);
     for (let start = 0; start < values.length; start += CHUNK) {
       const n = this.stage(this.a, values, start);
       this.f64.set(sum.subarray(start, start + n));
@@ -98,11 +119,25 @@ export class VectorKernels {
   /** out[i] = sum[i] / divisor, rounded to float32. */
   divideInto(out: Float32Array, sum: Float64Array, divisor: number): void {
     sameLength(out, sum);
+    const owner = VectorKernels.owners.get(sum.buffer);
     for (let start = 0; start < sum.length; start += CHUNK) {
       const n = Math.min(CHUNK, sum.length - start);
-      this.f64.set(sum.subarray(start, start + n));
-      this.k.divideInto(F32_A, F64, padded(n), divisor);
-      out.set(this.a.subarray(0, n), start);
+      if (owner) {
+        owner.k.divideInto(F32_A, sum.byteOffset + start * 8, padded(n), divisor);
+        out.set(owner.a.subarray(0, n), start);
+      } else {
+        this.f64.set(sum.subarray(start, start + n));
+        this.k.divideInto(F32_A, F64, padded(n), divisor);
+        out.set(this.a.subarray(0, n), start);
+      }
+    }
+  }
+
+  /** addInto on a vector in this instance's memory: only the values are staged. */
+  private addIntoOwn(sum: Float64Array, values: Float32Array): void {
+    for (let start = 0; start < values.length; start += CHUNK) {
+      const n = this.stage(this.a, values, start);
+      this.k.addInto(sum.byteOffset + start * 8, F32_A, padded(n));
     }
   }
 

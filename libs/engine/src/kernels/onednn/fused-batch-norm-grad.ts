@@ -2,25 +2,33 @@
  * ResnetFusedBatchNormGrad (libs/model/src/ops/fused-batch-norm.ts) as one native kernel: the
  * ReLU mask, the two channel reductions and the input gradient in two passes.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM_GRAD, FusedBatchNormGradAttrs, FusedBatchNormGradInputs } from '@resnet/model';
+import { util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  FUSED_BATCH_NORM_GRAD,
+  FusedBatchNormGradAttrs,
+  FusedBatchNormGradInputs,
+  fusedBatchNormOutputShapes,
+} from '@resnet/model';
 
+import { TypedKernelArgs, typedKernelConfig } from '../typed-kernel';
 import { OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
 import { assertFloat32 } from './native-kernel';
 
 export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
-  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { dy, x, scale, mean, variance, y } = inputs as unknown as FusedBatchNormGradInputs;
-    const { epsilon, relu, residual } = attrs as unknown as FusedBatchNormGradAttrs;
-    const onednn = backend as OnednnBackend;
+  const kernelFunc = ({
+    inputs,
+    backend: onednn,
+    attrs,
+  }: TypedKernelArgs<OnednnBackend, FusedBatchNormGradInputs, FusedBatchNormGradAttrs>): TensorInfo[] => {
+    const { dy, x, scale, mean, variance, y } = inputs;
+    const { epsilon, relu, residual } = attrs;
     assertFloat32(FUSED_BATCH_NORM_GRAD, dy, x, scale, mean, variance, y);
     const channels = x.shape[x.shape.length - 1];
-    const elements = onednn.float32Values(x).length;
-    const dx = onednn.outputBuffer(elements);
-    const dScale = onednn.outputBuffer(channels);
-    const dOffset = onednn.outputBuffer(channels);
-    const dResidual = residual ? onednn.outputBuffer(elements) : null;
+    const shapes = fusedBatchNormOutputShapes(x.shape, residual);
+    const buffers = shapes.map((shape) => onednn.outputBuffer(util.sizeFromShape(shape)));
+    const [dx, dScale, dOffset, dResidual = null] = buffers;
     addon.fusedBatchNormGrad(
       onednn.float32Values(dy),
       onednn.float32Values(x),
@@ -36,13 +44,7 @@ export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
       epsilon,
       relu,
     );
-    const outputs: TensorInfo[] = [
-      onednn.makeTensorInfo([...x.shape], 'float32', dx),
-      onednn.makeTensorInfo([channels], 'float32', dScale),
-      onednn.makeTensorInfo([channels], 'float32', dOffset),
-    ];
-    if (dResidual) outputs.push(onednn.makeTensorInfo([...x.shape], 'float32', dResidual));
-    return outputs;
+    return shapes.map((shape, i) => onednn.makeTensorInfo(shape, 'float32', buffers[i]));
   };
-  return { kernelName: FUSED_BATCH_NORM_GRAD, backendName: ONEDNN, kernelFunc };
+  return typedKernelConfig(FUSED_BATCH_NORM_GRAD, ONEDNN, kernelFunc);
 }

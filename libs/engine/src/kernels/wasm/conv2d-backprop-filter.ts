@@ -14,10 +14,11 @@
  * xnn_create_convolution2d_nhwc_f32), so dy never has to be zero-stuffed here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { supportedConvInfo } from '../conv-geometry';
-import { assertShape, PadPair, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
+import { typedKernelConfig } from '../typed-kernel';
+import { assertShape, PadPair, WASM, WasmKernelArgs, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
 
 interface AxisPlan {
   /** Padding of x (before, after) for the dilated conv; both >= 0. */
@@ -48,14 +49,17 @@ function planAxis(
   return { pad: [padBefore, after + dyExtra * stride], dyExtra };
 }
 
-const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+function conv2DBackpropFilter({
+  inputs,
+  backend,
+  attrs,
+}: WasmKernelArgs<tf.Conv2DBackpropFilterInputs, tf.Conv2DBackpropFilterAttrs>): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = supportedConvInfo(
     'Conv2DBackpropFilter',
     x.shape as [number, number, number, number],
-    a.filterShape,
-    a,
+    attrs.filterShape,
+    attrs,
   );
   assertShape('Conv2DBackpropFilter dy', dy.shape, info.outShape);
 
@@ -79,10 +83,10 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     assertShape('Conv2DBackpropFilter dW', dw.shape, info.filterShape);
     return dw;
   });
-};
+}
 
-export const wasmConv2DBackpropFilterConfig: KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: WASM,
-  kernelFunc: conv2DBackpropFilter,
-};
+export const wasmConv2DBackpropFilterConfig = typedKernelConfig(
+  tf.Conv2DBackpropFilter,
+  WASM,
+  conv2DBackpropFilter,
+);

@@ -11,10 +11,19 @@
  * padding is chosen so dx comes out with the input's shape.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { supportedConvInfo } from '../conv-geometry';
-import { assertShape, PadPair, WasmKernelScope, WASM, wasmConv2d, withWasmScope } from './wasm-kernel-utils';
+import { typedKernelConfig } from '../typed-kernel';
+import {
+  assertShape,
+  PadPair,
+  WasmKernelScope,
+  WASM,
+  WasmKernelArgs,
+  wasmConv2d,
+  withWasmScope,
+} from './wasm-kernel-utils';
 
 /**
  * Padding (before, after) along one spatial axis for the stride-1 conv over
@@ -92,14 +101,17 @@ function dilateHW(scope: WasmKernelScope, x: TensorInfo, sh: number, sw: number)
   return scope.run('Reshape', { x: padded }, { shape: [n, h * sh, w * sw, c] });
 }
 
-const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+function conv2DBackpropInput({
+  inputs,
+  backend,
+  attrs,
+}: WasmKernelArgs<tf.Conv2DBackpropInputInputs, tf.Conv2DBackpropInputAttrs>): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = supportedConvInfo(
     'Conv2DBackpropInput',
-    a.inputShape,
+    attrs.inputShape,
     filter.shape as [number, number, number, number],
-    a,
+    attrs,
   );
   assertShape('Conv2DBackpropInput dy', dy.shape, info.outShape);
 
@@ -125,10 +137,10 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     assertShape('Conv2DBackpropInput dx', dx.shape, info.inShape);
     return dx;
   });
-};
+}
 
-export const wasmConv2DBackpropInputConfig: KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: WASM,
-  kernelFunc: conv2DBackpropInput,
-};
+export const wasmConv2DBackpropInputConfig = typedKernelConfig(
+  tf.Conv2DBackpropInput,
+  WASM,
+  conv2DBackpropInput,
+);

@@ -2,25 +2,29 @@
  * ResnetFusedBatchNormGrad (libs/model/src/ops/fused-batch-norm.ts) for the wasm backend: the
  * ReLU mask, the two channel reductions and the input gradient in two SIMD passes.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM_GRAD, FusedBatchNormGradAttrs, FusedBatchNormGradInputs } from '@resnet/model';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  FUSED_BATCH_NORM_GRAD,
+  FusedBatchNormGradAttrs,
+  FusedBatchNormGradInputs,
+  fusedBatchNormOutputShapes,
+} from '@resnet/model';
 
+import { typedKernelConfig } from '../typed-kernel';
 import { FusedBatchNormLoops } from './fused-batch-norm-loops';
-import { float32Heap, WASM } from './wasm-kernel-utils';
+import { float32Heap, WASM, WasmKernelArgs } from './wasm-kernel-utils';
 
-const fusedBatchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, x, scale, mean, variance, y } = inputs as unknown as FusedBatchNormGradInputs;
-  const { epsilon, relu, residual } = attrs as unknown as FusedBatchNormGradAttrs;
-  const wasm = backend as BackendWasm;
-  const channels = x.shape[x.shape.length - 1];
+function fusedBatchNormGrad({
+  inputs,
+  backend: wasm,
+  attrs,
+}: WasmKernelArgs<FusedBatchNormGradInputs, FusedBatchNormGradAttrs>): TensorInfo[] {
+  const { dy, x, scale, mean, variance, y } = inputs;
+  const { epsilon, relu, residual } = attrs;
   // Outputs first: making one may grow the backend's heap, which detaches earlier views of it.
-  const outputs: TensorInfo[] = [
-    wasm.makeOutput([...x.shape], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-  ];
-  if (residual) outputs.push(wasm.makeOutput([...x.shape], 'float32'));
+  const outputs = fusedBatchNormOutputShapes(x.shape, residual).map((shape) =>
+    wasm.makeOutput(shape, 'float32'),
+  );
   const heap = (info: TensorInfo): Float32Array => float32Heap(wasm, FUSED_BATCH_NORM_GRAD, info);
   FusedBatchNormLoops.get().backward(
     { dy: heap(dy), x: heap(x), scale: heap(scale), mean: heap(mean), variance: heap(variance), y: heap(y) },
@@ -34,10 +38,10 @@ const fusedBatchNormGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     },
   );
   return outputs;
-};
+}
 
-export const wasmFusedBatchNormGradConfig: KernelConfig = {
-  kernelName: FUSED_BATCH_NORM_GRAD,
-  backendName: WASM,
-  kernelFunc: fusedBatchNormGrad,
-};
+export const wasmFusedBatchNormGradConfig = typedKernelConfig(
+  FUSED_BATCH_NORM_GRAD,
+  WASM,
+  fusedBatchNormGrad,
+);

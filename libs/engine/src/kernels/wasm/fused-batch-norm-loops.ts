@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledWasmModule } from '@resnet/protocol';
 
 /** Target values per staged chunk: the chunk's operands stay in the L2 cache. */
 const CHUNK_TARGET = 8192;
@@ -103,19 +103,8 @@ export class FusedBatchNormLoops {
 
   static get(): FusedBatchNormLoops {
     if (!FusedBatchNormLoops.loaded) {
-      const file = path.join(__dirname, 'fused-batch-norm-loops.wasm');
-      let binary: Buffer;
-      try {
-        binary = readFileSync(file);
-      } catch (err) {
-        throw new Error(
-          `${file} is missing (${(err as Error).message}); run \`npm run build\`, which compiles it`,
-          {
-            cause: err,
-          },
-        );
-      }
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(binary)), {});
+      const module = compiledWasmModule(path.join(__dirname, 'fused-batch-norm-loops.wasm'));
+      const instance = new WebAssembly.Instance(module, {});
       FusedBatchNormLoops.loaded = new FusedBatchNormLoops(instance.exports as unknown as LoopExports);
     }
     return FusedBatchNormLoops.loaded;

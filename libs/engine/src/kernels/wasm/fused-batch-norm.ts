@@ -2,24 +2,27 @@
  * ResnetFusedBatchNorm (libs/model/src/ops/fused-batch-norm.ts) for the wasm backend: batch
  * statistics, normalisation, residual add and ReLU in two SIMD passes over the activations.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_BATCH_NORM, FusedBatchNormAttrs, FusedBatchNormInputs } from '@resnet/model';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  FUSED_BATCH_NORM,
+  FusedBatchNormAttrs,
+  FusedBatchNormInputs,
+  fusedBatchNormOutputShapes,
+} from '@resnet/model';
 
+import { typedKernelConfig } from '../typed-kernel';
 import { FusedBatchNormLoops } from './fused-batch-norm-loops';
-import { float32Heap, WASM } from './wasm-kernel-utils';
+import { float32Heap, WASM, WasmKernelArgs } from './wasm-kernel-utils';
 
-const fusedBatchNorm: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, scale, offset, residual } = inputs as unknown as FusedBatchNormInputs;
-  const { epsilon, relu } = attrs as unknown as FusedBatchNormAttrs;
-  const wasm = backend as BackendWasm;
-  const channels = x.shape[x.shape.length - 1];
+function fusedBatchNorm({
+  inputs,
+  backend: wasm,
+  attrs,
+}: WasmKernelArgs<FusedBatchNormInputs, FusedBatchNormAttrs>): TensorInfo[] {
+  const { x, scale, offset, residual } = inputs;
+  const { epsilon, relu } = attrs;
   // Outputs first: making one may grow the backend's heap, which detaches earlier views of it.
-  const outputs: TensorInfo[] = [
-    wasm.makeOutput([...x.shape], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-    wasm.makeOutput([channels], 'float32'),
-  ];
+  const outputs = fusedBatchNormOutputShapes(x.shape).map((shape) => wasm.makeOutput(shape, 'float32'));
   const heap = (info: TensorInfo): Float32Array => float32Heap(wasm, FUSED_BATCH_NORM, info);
   FusedBatchNormLoops.get().forward(
     heap(x),
@@ -31,10 +34,6 @@ const fusedBatchNorm: KernelFunc = ({ inputs, backend, attrs }) => {
     { y: heap(outputs[0]), mean: heap(outputs[1]), variance: heap(outputs[2]) },
   );
   return outputs;
-};
+}
 
-export const wasmFusedBatchNormConfig: KernelConfig = {
-  kernelName: FUSED_BATCH_NORM,
-  backendName: WASM,
-  kernelFunc: fusedBatchNorm,
-};
+export const wasmFusedBatchNormConfig = typedKernelConfig(FUSED_BATCH_NORM, WASM, fusedBatchNorm);

@@ -14,8 +14,12 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { TypedKernelArgs } from '../typed-kernel';
 
 export const WASM = 'wasm';
+
+/** The arguments tfjs-core passes a kernel function on this backend. */
+export type WasmKernelArgs<Inputs, Attrs> = TypedKernelArgs<BackendWasm, Inputs, Attrs>;
 
 export type PadPair = [number, number];
 

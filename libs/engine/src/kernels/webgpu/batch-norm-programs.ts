@@ -1,4 +1,5 @@
-import { ComputeProgram, ProgramUniforms, scalarUniforms, workgroupsFor } from './webgpu-program';
+import type { ProgramUniforms } from './webgpu-program';
+import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } from './webgpu-program';
 
 const WORKGROUP_THREADS = 256;
 /** Rows one workgroup of a channel reduction covers: the partial sums stay few and the work even. */
@@ -78,6 +79,14 @@ export class ChannelSumsProgram extends ComputeProgram {
 
   programUniforms(): ProgramUniforms {
     return scalarUniforms('int32', this.geometry.rows, this.geometry.channels, ROWS_PER_BLOCK);
+  }
+
+  /** The uniforms of a ChannelTotalProgram that folds this program's blocks. */
+  totalUniforms(epsilon: number): ProgramUniforms {
+    return [
+      ...scalarUniforms('int32', this.geometry.rows, this.geometry.channels, this.blocks),
+      ...scalarUniforms('float32', epsilon),
+    ];
   }
 
   getUserCode(): string {
@@ -219,32 +228,24 @@ const MAPS: Record<ChannelwiseMap, { variables: string[]; value: string }> = {
 };
 
 /** One element-wise pass of batch norm: normalise (with shift, residual, ReLU), or the input gradient. */
-export class ChannelwiseProgram extends ComputeProgram {
-  outputShape: number[];
+export class ChannelwiseProgram extends ElementwiseProgram {
   shaderKey: string;
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   variableNames: string[];
-  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'channels : i32, epsilon : f32, count : f32,';
-  override size = true;
 
   constructor(
     private readonly map: ChannelwiseMap,
     shape: number[],
   ) {
-    super();
+    super(shape);
     this.variableNames = MAPS[map].variables;
-    this.outputShape = shape;
-    this.dispatch = [
-      workgroupsFor(
-        shape.reduce((a, b) => a * b, 1),
-        WORKGROUP_THREADS,
-      ),
-      1,
-      1,
-    ];
     this.shaderKey = `resnetChannelwise_${map}`;
+  }
+
+  /** Its uniforms, for batch norm with `epsilon`. */
+  programUniforms(epsilon: number): ProgramUniforms {
+    const { rows, channels } = channelRows(this.outputShape);
+    return [...scalarUniforms('int32', channels), ...scalarUniforms('float32', epsilon, rows)];
   }
 
   getUserCode(): string {

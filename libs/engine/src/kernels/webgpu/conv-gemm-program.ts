@@ -1,5 +1,6 @@
 import type { backend_util } from '@tensorflow/tfjs-core';
-import { ComputeProgram, ProgramUniforms, scalarUniforms, workgroupsFor } from './webgpu-program';
+import type { ProgramUniforms } from './webgpu-program';
+import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } from './webgpu-program';
 
 /**
  * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
@@ -99,60 +100,64 @@ export function convGemmUniforms(conv: backend_util.Conv2DInfo, geometry: ConvGe
 }
 
 /**
+ * The operands of the two products that read the input's patches: A is the patch matrix x(pixel,
+ * tap) (transposed for backpropFilter), B holds rows of outChannels values (the filter, or dy).
+ */
+function patchOperands(pixel: 'row' | 'k', tap: 'row' | 'k'): string {
+  return `
+    fn addressA(row : i32, k : i32) -> i32 {
+      return inputAddress(${pixel}, ${tap});
+    }
+    fn addressB(k : i32, column : i32) -> i32 {
+      return k * uniforms.outChannels + column;
+    }`;
+}
+
+/**
  * Where one product finds its operands A[row, k] and B[k, column] in the bound inputs `a` and `b`:
  * an index, or -1 where A reads the convolution's zero padding.
  */
 const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
-  forward: `
-    fn addressA(row : i32, k : i32) -> i32 {
-      return inputAddress(row, k);
-    }
-    fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.outChannels + column;
-    }`,
+  forward: patchOperands('row', 'k'),
   backpropInput: `
     fn addressA(row : i32, k : i32) -> i32 {
-      let iw = row % uniforms.inWidth;
-      let ih = (row / uniforms.inWidth) % uniforms.inHeight;
-      let n = row / (uniforms.inWidth * uniforms.inHeight);
-      let co = k % uniforms.outChannels;
-      let s = (k / uniforms.outChannels) % uniforms.filterWidth;
-      let r = k / (uniforms.outChannels * uniforms.filterWidth);
-      let ohStrided = ih + uniforms.padTop - r * uniforms.dilationHeight;
-      let owStrided = iw + uniforms.padLeft - s * uniforms.dilationWidth;
+      let input = pixelAt(row, uniforms.inHeight, uniforms.inWidth);
+      let t = tapAt(k, uniforms.outChannels);
+      let ohStrided = input.y + uniforms.padTop - t.r * uniforms.dilationHeight;
+      let owStrided = input.x + uniforms.padLeft - t.s * uniforms.dilationWidth;
       if (ohStrided < 0 || owStrided < 0) { return -1; }
       if (ohStrided % uniforms.strideHeight != 0 || owStrided % uniforms.strideWidth != 0) { return -1; }
       let oh = ohStrided / uniforms.strideHeight;
       let ow = owStrided / uniforms.strideWidth;
       if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return -1; }
-      return ((n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co;
+      return ((input.n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + t.c;
     }
     // b is the filter transposed to [kh, kw, outChannels, inChannels] (FilterTransposeProgram).
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.inChannels + column;
     }`,
-  backpropFilter: `
-    fn addressA(row : i32, k : i32) -> i32 {
-      return inputAddress(k, row);
-    }
-    fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.outChannels + column;
-    }`,
+  backpropFilter: patchOperands('k', 'row'),
 };
 
 const OPERAND_READS = `
+    struct Pixel { n : i32, y : i32, x : i32 }
+    // Image n, row y and column x of a flat pixel index over images of height × width.
+    fn pixelAt(pixel : i32, height : i32, width : i32) -> Pixel {
+      return Pixel(pixel / (width * height), (pixel / width) % height, pixel % width);
+    }
+    struct Tap { r : i32, s : i32, c : i32 }
+    // Filter row r, column s and channel c of a flat tap index over channels, then columns, then rows.
+    fn tapAt(tap : i32, channels : i32) -> Tap {
+      return Tap(tap / (channels * uniforms.filterWidth), (tap / channels) % uniforms.filterWidth, tap % channels);
+    }
     // Where output pixel (n, oh, ow) reads the input through filter tap (r, s, ci); -1 in the padding.
     fn inputAddress(pixel : i32, tap : i32) -> i32 {
-      let ow = pixel % uniforms.outWidth;
-      let oh = (pixel / uniforms.outWidth) % uniforms.outHeight;
-      let n = pixel / (uniforms.outWidth * uniforms.outHeight);
-      let ci = tap % uniforms.inChannels;
-      let s = (tap / uniforms.inChannels) % uniforms.filterWidth;
-      let r = tap / (uniforms.inChannels * uniforms.filterWidth);
-      let ih = oh * uniforms.strideHeight - uniforms.padTop + r * uniforms.dilationHeight;
-      let iw = ow * uniforms.strideWidth - uniforms.padLeft + s * uniforms.dilationWidth;
+      let output = pixelAt(pixel, uniforms.outHeight, uniforms.outWidth);
+      let t = tapAt(tap, uniforms.inChannels);
+      let ih = output.y * uniforms.strideHeight - uniforms.padTop + t.r * uniforms.dilationHeight;
+      let iw = output.x * uniforms.strideWidth - uniforms.padLeft + t.s * uniforms.dilationWidth;
       if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) { return -1; }
-      return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci;
+      return ((output.n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + t.c;
     }
     fn readA(row : i32, k : i32) -> f32 {
       let at = addressA(row, k);
@@ -314,28 +319,10 @@ export class ConvGemmProgram extends ComputeProgram {
 }
 
 /** Adds the filter gradient's split partial sums [splits, size] in split order: same bits every run. */
-export class ConvSplitSumProgram extends ComputeProgram {
-  outputShape: number[];
+export class ConvSplitSumProgram extends ElementwiseProgram {
   shaderKey = 'resnetConvSplitSum';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   variableNames = ['partials'];
-  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'splits : i32,';
-  override size = true;
-
-  constructor(outputShape: number[]) {
-    super();
-    this.outputShape = outputShape;
-    this.dispatch = [
-      workgroupsFor(
-        outputShape.reduce((a, b) => a * b, 1),
-        WORKGROUP_THREADS,
-      ),
-      1,
-      1,
-    ];
-  }
 
   getUserCode(): string {
     return `
@@ -349,21 +336,14 @@ export class ConvSplitSumProgram extends ComputeProgram {
 }
 
 /** The filter [kh, kw, in, out] with its channel axes swapped, [kh, kw, out, in], for backpropInput. */
-export class FilterTransposeProgram extends ComputeProgram {
-  outputShape: number[];
+export class FilterTransposeProgram extends ElementwiseProgram {
   shaderKey = 'resnetFilterTranspose';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   variableNames = ['w']; // not 'filter': WGSL reserves it
-  workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'inChannels : i32, outChannels : i32,';
-  override size = true;
 
   constructor(filterShape: [number, number, number, number]) {
-    super();
     const [kh, kw, inChannels, outChannels] = filterShape;
-    this.outputShape = [kh, kw, outChannels, inChannels];
-    this.dispatch = [workgroupsFor(kh * kw * inChannels * outChannels, WORKGROUP_THREADS), 1, 1];
+    super([kh, kw, outChannels, inChannels]);
   }
 
   getUserCode(): string {

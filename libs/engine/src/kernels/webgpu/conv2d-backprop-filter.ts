@@ -2,10 +2,10 @@ import {
   Conv2DBackpropFilter,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropFilterInputs,
-  KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ConvGemmProgram,
   convGemmGeometry,
@@ -54,8 +54,8 @@ function conv2dBackpropFilter({
   );
 }
 
-export const conv2dBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: WEBGPU,
-  kernelFunc: conv2dBackpropFilter as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2dBackpropFilterConfig = typedKernelConfig(
+  Conv2DBackpropFilter,
+  WEBGPU,
+  conv2dBackpropFilter,
+);

@@ -2,10 +2,10 @@ import {
   Conv2DBackpropInput,
   Conv2DBackpropInputAttrs,
   Conv2DBackpropInputInputs,
-  KernelConfig,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ConvGemmProgram,
   convGemmGeometry,
@@ -35,8 +35,4 @@ function conv2dBackpropInput({
   return runProgram(backend, program, [dy, transposed], convGemmUniforms(conv, geometry), [transposed]);
 }
 
-export const conv2dBackpropInputConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: WEBGPU,
-  kernelFunc: conv2dBackpropInput as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2dBackpropInputConfig = typedKernelConfig(Conv2DBackpropInput, WEBGPU, conv2dBackpropInput);

@@ -1,5 +1,6 @@
-import { Conv2D, Conv2DAttrs, Conv2DInputs, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { Conv2D, Conv2DAttrs, Conv2DInputs, TensorInfo } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
+import { typedKernelConfig } from '../typed-kernel';
 import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
 import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
@@ -14,8 +15,4 @@ function conv2d({ inputs, backend, attrs }: WebgpuKernelArgs<Conv2DInputs, Conv2
   return runProgram(backend, program, [x, filter], convGemmUniforms(conv, geometry));
 }
 
-export const conv2dConfig: KernelConfig = {
-  kernelName: Conv2D,
-  backendName: WEBGPU,
-  kernelFunc: conv2d as unknown as KernelConfig['kernelFunc'],
-};
+export const conv2dConfig = typedKernelConfig(Conv2D, WEBGPU, conv2d);

@@ -1,12 +1,13 @@
-import { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_BATCH_NORM_GRAD, FusedBatchNormGradAttrs, FusedBatchNormGradInputs } from '@resnet/model';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ChannelSumsProgram,
   ChannelTotalProgram,
   ChannelwiseProgram,
   channelRows,
 } from './batch-norm-programs';
-import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 /**
  * Backward pass of the fused batch norm in the two-reduction form: one pass for Σg and Σg·(x−mean)
@@ -27,10 +28,7 @@ function fusedBatchNormGrad({
     attrs.relu ? [dy, x, mean, y] : [dy, x, mean],
     sums.programUniforms(),
   );
-  const totalUniforms = [
-    ...scalarUniforms('int32', geometry.rows, geometry.channels, sums.blocks),
-    ...scalarUniforms('float32', attrs.epsilon),
-  ];
+  const totalUniforms = sums.totalUniforms(attrs.epsilon);
   const dOffset = runProgram(
     backend,
     new ChannelTotalProgram('offsetGradient', geometry.channels),
@@ -44,24 +42,25 @@ function fusedBatchNormGrad({
     totalUniforms,
     [partials],
   );
-  const elementUniforms = [
-    ...scalarUniforms('int32', geometry.channels),
-    ...scalarUniforms('float32', attrs.epsilon, geometry.rows),
-  ];
+  const inputGradient = new ChannelwiseProgram(attrs.relu ? 'inputGradientRelu' : 'inputGradient', x.shape);
   const dx = runProgram(
     backend,
-    new ChannelwiseProgram(attrs.relu ? 'inputGradientRelu' : 'inputGradient', x.shape),
+    inputGradient,
     attrs.relu
       ? [dy, x, mean, variance, scale, dOffset, dScale, y]
       : [dy, x, mean, variance, scale, dOffset, dScale],
-    elementUniforms,
+    inputGradient.programUniforms(attrs.epsilon),
   );
   if (!attrs.residual) return [dx, dScale, dOffset];
   // Without a ReLU the residual's gradient is dy itself: hand it back as another reference.
-  const dResidual = attrs.relu
-    ? runProgram(backend, new ChannelwiseProgram('reluMask', x.shape), [dy, y], elementUniforms)
-    : passThrough(backend, dy);
-  return [dx, dScale, dOffset, dResidual];
+  if (!attrs.relu) return [dx, dScale, dOffset, passThrough(backend, dy)];
+  const reluMask = new ChannelwiseProgram('reluMask', x.shape);
+  return [
+    dx,
+    dScale,
+    dOffset,
+    runProgram(backend, reluMask, [dy, y], reluMask.programUniforms(attrs.epsilon)),
+  ];
 }
 
 function passThrough(backend: WebgpuKernelArgs<unknown, unknown>['backend'], t: TensorInfo): TensorInfo {
@@ -69,8 +68,4 @@ function passThrough(backend: WebgpuKernelArgs<unknown, unknown>['backend'], t: 
   return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
 }
 
-export const fusedBatchNormGradConfig: KernelConfig = {
-  kernelName: FUSED_BATCH_NORM_GRAD,
-  backendName: WEBGPU,
-  kernelFunc: fusedBatchNormGrad as unknown as KernelConfig['kernelFunc'],
-};
+export const fusedBatchNormGradConfig = typedKernelConfig(FUSED_BATCH_NORM_GRAD, WEBGPU, fusedBatchNormGrad);

@@ -1,12 +1,13 @@
-import { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_BATCH_NORM, FusedBatchNormAttrs, FusedBatchNormInputs } from '@resnet/model';
+import { typedKernelConfig } from '../typed-kernel';
 import {
   ChannelSumsProgram,
   ChannelTotalProgram,
   ChannelwiseProgram,
   channelRows,
 } from './batch-norm-programs';
-import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 /**
  * Training-mode batch norm with the residual add and ReLU fused: one pass over x for the channel
@@ -21,10 +22,7 @@ function fusedBatchNorm({
   const geometry = channelRows(x.shape);
   const sums = new ChannelSumsProgram('moments', geometry);
   const partials = runProgram(backend, sums, [x], sums.programUniforms());
-  const totalUniforms = [
-    ...scalarUniforms('int32', geometry.rows, geometry.channels, sums.blocks),
-    ...scalarUniforms('float32', attrs.epsilon),
-  ];
+  const totalUniforms = sums.totalUniforms(attrs.epsilon);
   const mean = runProgram(
     backend,
     new ChannelTotalProgram('mean', geometry.channels),
@@ -45,20 +43,14 @@ function fusedBatchNorm({
     : attrs.relu
       ? 'normaliseRelu'
       : 'normalise';
+  const normalise = new ChannelwiseProgram(map, x.shape);
   const y = runProgram(
     backend,
-    new ChannelwiseProgram(map, x.shape),
+    normalise,
     residual ? [x, mean, variance, scale, offset, residual] : [x, mean, variance, scale, offset],
-    [
-      ...scalarUniforms('int32', geometry.channels),
-      ...scalarUniforms('float32', attrs.epsilon, geometry.rows),
-    ],
+    normalise.programUniforms(attrs.epsilon),
   );
   return [y, mean, variance];
 }
 
-export const fusedBatchNormConfig: KernelConfig = {
-  kernelName: FUSED_BATCH_NORM,
-  backendName: WEBGPU,
-  kernelFunc: fusedBatchNorm as unknown as KernelConfig['kernelFunc'],
-};
+export const fusedBatchNormConfig = typedKernelConfig(FUSED_BATCH_NORM, WEBGPU, fusedBatchNorm);

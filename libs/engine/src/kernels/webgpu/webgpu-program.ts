@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { TypedKernelArgs } from '../typed-kernel';
 
 /** The backend's name as tfjs-backend-webgpu registers it. */
 export const WEBGPU = 'webgpu';
@@ -17,11 +18,7 @@ export function scalarUniforms(type: 'int32' | 'float32', ...values: number[]): 
 }
 
 /** The arguments tfjs-core passes a kernel function on this backend. */
-export interface WebgpuKernelArgs<Inputs, Attrs> {
-  inputs: Inputs;
-  backend: WebGPUBackend;
-  attrs: Attrs;
-}
+export type WebgpuKernelArgs<Inputs, Attrs> = TypedKernelArgs<WebGPUBackend, Inputs, Attrs>;
 
 /**
  * The fields every program of this project shares. tfjs-backend-webgpu generates the bindings
@@ -43,6 +40,27 @@ export abstract class ComputeProgram implements WebGPUProgram {
 /** Workgroups needed to cover `count` items, `perWorkgroup` at a time. */
 export function workgroupsFor(count: number, perWorkgroup: number): number {
   return Math.ceil(count / perWorkgroup);
+}
+
+const ELEMENTWISE_THREADS = 256;
+
+/**
+ * A program with one thread per output element: the user code's `main(index)` returns at once
+ * for an index at or past `uniforms.size`, the output's element count.
+ */
+export abstract class ElementwiseProgram extends ComputeProgram {
+  outputShape: number[];
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [ELEMENTWISE_THREADS, 1, 1];
+  override size = true;
+
+  constructor(outputShape: number[]) {
+    super();
+    this.outputShape = outputShape;
+    const elements = outputShape.reduce((a, b) => a * b, 1);
+    this.dispatch = [workgroupsFor(elements, ELEMENTWISE_THREADS), 1, 1];
+  }
 }
 
 /** Runs `program` and hands its output back, disposing `temporaries` once the command is recorded. */
