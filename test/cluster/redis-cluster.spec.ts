@@ -5,7 +5,7 @@ import { EmbeddedRedis } from '@resnet/local-cluster';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
-import { TestCluster } from '../support/test-cluster';
+import { TestCluster, withTestCluster } from '../support/test-cluster';
 
 const MASTERS = 3;
 /** Short shard locks, so that a shard lost with a restarting master is re-delivered within seconds. */
@@ -55,9 +55,8 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
     await initComputeBackend('wasm');
   });
 
-  it('ends with the weights of single-process SGD, every key (BullMQ’s too) on the master of the {test} hash tag', async () => {
-    const cluster = await TestCluster.start({ workers: 2, redisClusterMasters: MASTERS });
-    try {
+  it('ends with the weights of single-process SGD, every key (BullMQ’s too) on the master of the {test} hash tag', () =>
+    withTestCluster({ workers: 2, redisClusterMasters: MASTERS }, async (cluster) => {
       assert.equal(cluster.keys.prefix, '{test}');
       await expectReferenceWeights(cluster);
       const holder = await cluster.redisCluster.nodeServing(cluster.keys.jobIndex());
@@ -73,14 +72,10 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
           'BullMQ’s keys share the tag',
         );
       }
-    } finally {
-      await cluster.stop();
-    }
-  });
+    }));
 
-  it(`splits a job into ${MASTERS} partitions, each partition's weights on a master of its own, and ends bitwise equal`, async () => {
-    const cluster = await TestCluster.start({ workers: 2, redisClusterMasters: MASTERS });
-    try {
+  it(`splits a job into ${MASTERS} partitions, each partition's weights on a master of its own, and ends bitwise equal`, () =>
+    withTestCluster({ workers: 2, redisClusterMasters: MASTERS }, async (cluster) => {
       const { jobId } = await expectReferenceWeights(cluster, undefined, MASTERS);
       const holders = new Set<number>();
       for (let p = 0; p < MASTERS; p++) {
@@ -90,30 +85,22 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
         holders.add(holder.port);
       }
       assert.equal(holders.size, MASTERS, 'each partition on another master');
-    } finally {
-      await cluster.stop();
-    }
-  });
+    }));
 
-  it('continues when the master holding the job restarts mid-training (append-only file)', async () => {
-    const cluster = await TestCluster.start({ workers: 2, lockMs: LOCK_MS, redisClusterMasters: MASTERS });
-    try {
+  it('continues when the master holding the job restarts mid-training (append-only file)', () =>
+    withTestCluster({ workers: 2, lockMs: LOCK_MS, redisClusterMasters: MASTERS }, async (cluster) => {
       const { steps } = await expectReferenceWeights(cluster, async (jobId) => {
         const deadline = Date.now() + 120_000;
         while ((await cluster.request('GET', `/jobs/${jobId}`)).body.step < 2) {
           assert.ok(Date.now() < deadline, 'step 2 was never committed');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        const holder = await cluster.redisCluster.nodeServing(cluster.keys.job(jobId));
-        await cluster.redisCluster.restart(holder);
+        await cluster.redisCluster.restart(await cluster.redisCluster.nodeServing(cluster.keys.job(jobId)));
       });
       assert.deepEqual(
         steps,
         Array.from({ length: DISTURBED_JOB_STEPS }, (_, i) => i + 1),
         'every step applied exactly once',
       );
-    } finally {
-      await cluster.stop();
-    }
-  });
+    }));
 });
