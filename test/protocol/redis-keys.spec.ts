@@ -1,22 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { CLUSTER_SLOTS, hashSlot, RedisKeys } from '@resnet/protocol';
 
-describe('hashSlot', () => {
-  it("gives CLUSTER KEYSLOT's slots, hash tags included", () => {
-    // Values from the Redis Cluster specification and `redis-cli CLUSTER KEYSLOT`.
-    assert.equal(hashSlot('123456789'), 0x31c3);
-    assert.equal(hashSlot('foo'), 12182);
-    assert.equal(hashSlot('somekey'), 11058);
-    assert.equal(hashSlot('{user1000}.following'), 3443);
-    assert.equal(hashSlot('{user1000}.followers'), 3443);
-    // An empty tag does not count: the whole key is hashed.
-    assert.equal(hashSlot('{}foo'), hashSlot(Buffer.from('{}foo')));
-    assert.notEqual(hashSlot('{}foo'), hashSlot('foo'));
-    // Only the first tag counts.
-    assert.equal(hashSlot('{a}{b}'), hashSlot('a'));
-  });
-});
-
 describe('RedisKeys.partition', () => {
   it('keeps the keys of an unsplit model under the prefix, as before partitions', () => {
     const keys = new RedisKeys('rc').partition(0, 1);

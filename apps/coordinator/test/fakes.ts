@@ -12,12 +12,12 @@ import {
   StepMetrics,
 } from '@resnet/protocol';
 import { architectureOf, partitionedModel, PartitionedModelCodec, TrainingJobSpec } from '@resnet/job';
+import { BlobStore } from '@resnet/redis-blobs';
 import { FencedOffError } from '../src/errors/leadership.errors';
 import { RejectedShardResultError } from '../src/errors/shard.errors';
 import { LeadershipListener, LeadershipService } from '../src/leadership/leadership.service';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
-import { PartitionBlobs } from '../src/training/aggregation/partition-aggregation';
 import { JobRepository, StepCommit, StoredJob, TrainingStatus } from '../src/repositories/job.repository';
 import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
 import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
@@ -140,11 +140,12 @@ export class FakeJobRepository implements Partial<JobRepository> {
   }
 
   /** The blob connection of the aggregators, over `values`. */
-  blobs(): PartitionBlobs {
+  blobs(): BlobStore {
     return {
       get: async (key: string, _into: ReusableBuffer) => this.values.get(key) ?? null,
       // A copy: the aggregators encode the next step into the same memory.
       set: async (key: string, value: Buffer) => void this.values.set(key, Buffer.from(value)),
+      close: () => undefined,
     };
   }
 

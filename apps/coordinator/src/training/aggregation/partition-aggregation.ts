@@ -1,13 +1,6 @@
 import { SgdSettings } from '@resnet/optimizer';
-import { ReusableBuffer, ShardOutcome } from '@resnet/protocol';
+import { ShardOutcome } from '@resnet/protocol';
 import { ExpectedMessage } from '../shard-result.validator';
-
-/** The Redis I/O of one partition's aggregator: its shards' messages in, its staged version out. */
-export interface PartitionBlobs {
-  /** The value read into `into`, or null when the key does not exist. */
-  get(key: string, into: ReusableBuffer): Promise<Buffer | null>;
-  set(key: string, value: Buffer, ttlSeconds?: number): Promise<void>;
-}
 
 /** The model a job's loop updates in place: the whole vectors, each partition owning its share. */
 export interface ModelMemory {

@@ -1,14 +1,9 @@
 import { applyRoundInPlace, applyStepInPlace, ShardContribution, StepAggregator } from '@resnet/optimizer';
 import { RedisKeys, ReusableBuffer, ReusableBufferPool, ShardOutcome } from '@resnet/protocol';
 import { ModelPartition, PartitionedModelCodec, partitionOf } from '@resnet/job';
+import { BlobStore } from '@resnet/redis-blobs';
 import { ExpectedMessage, validatedContribution } from '../shard-result.validator';
-import {
-  ModelMemory,
-  PartitionAggregation,
-  PartitionBlobs,
-  PartitionUpdate,
-  StepTotals,
-} from './partition-aggregation';
+import { ModelMemory, PartitionAggregation, PartitionUpdate, StepTotals } from './partition-aggregation';
 
 /** How long a step's staged weights and optimizer state outlive a commit that never comes. */
 const STAGED_TTL_SECONDS = 3600;
@@ -27,7 +22,7 @@ export class PartitionAggregator implements PartitionAggregation {
     private readonly partitions: number,
     shardsPerStep: number,
     private readonly memory: ModelMemory,
-    private readonly blobs: PartitionBlobs,
+    private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
   ) {
     this.aggregator = new StepAggregator(

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { layoutsOf, ModelWeights } from '@resnet/model';
 import { RedisKeys } from '@resnet/protocol';
 import { architectureOf, partitionCountOf, partitionedModel, TrainingJobSpec } from '@resnet/job';
+import { BlobStore } from '@resnet/redis-blobs';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../../coordinator.config';
 import { BLOBS } from '../../repositories/redis.providers';
 import { sharedModelMemory, StepWorkspace } from '../step-workspace';
-import { PartitionAggregation, PartitionBlobs } from './partition-aggregation';
+import { PartitionAggregation } from './partition-aggregation';
 import { PartitionAggregator } from './partition-aggregator';
 import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
 
@@ -17,7 +18,7 @@ import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
 @Injectable()
 export class StepWorkspaces {
   constructor(
-    @Inject(BLOBS) private readonly blobs: PartitionBlobs,
+    @Inject(BLOBS) private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
   ) {}
@@ -47,7 +48,7 @@ export function inProcessWorkspace(
   spec: TrainingJobSpec,
   weights: ModelWeights,
   velocity: Float32Array,
-  blobs: PartitionBlobs,
+  blobs: BlobStore,
   keys: RedisKeys,
 ): StepWorkspace {
   const model = partitionedModel(spec, layoutsOf(architectureOf(spec)));
