@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { RedisKeys, SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
-import { EmbeddedRedis, LocalCluster } from '@resnet/local-cluster';
+import { SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol';
+import { EmbeddedRedis, EmbeddedRedisCluster, LocalCluster } from '@resnet/local-cluster';
+import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { InProcessCoordinator, startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
-
-const PREFIX = 'scale';
 
 /** Redis's own accounting, read with INFO and a few length commands. */
 export interface RedisFootprint {
@@ -48,23 +48,35 @@ function processCpuMs(pid: number): number {
  */
 export class ScaleCluster {
   private constructor(
-    private readonly server: EmbeddedRedis,
+    private readonly server: EmbeddedRedis | EmbeddedRedisCluster,
     private readonly cluster: LocalCluster<InProcessCoordinator>,
-    readonly redis: Redis,
+    private readonly connections: RedisConnections,
+    /** The cluster's keys and channels, on one Redis or across a Redis Cluster. */
+    private readonly client: RedisClient,
+    /** One connection per Redis process, for its own accounting (INFO). */
+    private readonly nodes: readonly Redis[],
   ) {}
 
   private get url(): string {
     return this.cluster.url;
   }
 
-  static async start(workers: number, simulateComputeMs: number): Promise<ScaleCluster> {
-    const server = await EmbeddedRedis.start();
-    const redis = new Redis(server.url);
-    await redis.config('SET', 'appendonly', 'no');
+  /** `redisMasters`: 0 for one Redis; more for a Redis Cluster of that many masters. */
+  static async start(workers: number, simulateComputeMs: number, redisMasters = 0): Promise<ScaleCluster> {
+    const server =
+      redisMasters > 0
+        ? await EmbeddedRedisCluster.start({ masters: redisMasters })
+        : await EmbeddedRedis.start();
+    const nodeUrls = server instanceof EmbeddedRedisCluster ? server.nodes.map((n) => n.url) : [server.url];
+    const nodes = nodeUrls.map((url) => new Redis(url));
+    await Promise.all(nodes.map((node) => node.config('SET', 'appendonly', 'no')));
+    // A Redis Cluster needs the prefix in a hash tag (see README: On a Redis Cluster).
+    const prefix = redisMasters > 0 ? '{scale}' : 'scale';
+    const connections = RedisConnections.fromUrl(server.url, prefix);
     const cluster = await LocalCluster.start({
       workers,
       redisUrl: server.url,
-      prefix: PREFIX,
+      prefix,
       dataRoot: server.dir,
       checkpointDir: server.dir,
       simulateComputeMs,
@@ -72,17 +84,23 @@ export class ScaleCluster {
       coordinatorEnv: { LOG_LEVEL: 'warn' },
     });
     await cluster.untilWorkers(workers);
-    return new ScaleCluster(server, cluster, redis);
+    return new ScaleCluster(server, cluster, connections, connections.client(), nodes);
   }
 
-  /** Runs a job to completion; `onVersion` hears of each weights version as it is announced (its shards are queued). */
-  async run(job: Record<string, unknown>, onVersion?: (version: number) => void): Promise<StepMetrics[]> {
-    const announcements = this.redis.duplicate();
+  /**
+   * Runs a job to completion; `onVersion` hears of each weights version as it is announced (its
+   * shards are queued). Returns its id and step metrics.
+   */
+  async run(
+    job: Record<string, unknown>,
+    onVersion?: (version: number) => void,
+  ): Promise<{ jobId: string; steps: StepMetrics[] }> {
+    const announcements = this.connections.client();
     if (onVersion) {
-      announcements.on('message', (_channel, message) =>
+      announcements.on('message', (_channel: string, message: string) =>
         onVersion((JSON.parse(message) as VersionAnnouncement).version),
       );
-      await announcements.subscribe(new RedisKeys(PREFIX).versionChannel());
+      await announcements.subscribe(this.connections.keys().versionChannel());
     }
     try {
       const created = await this.request('POST', '/jobs', job);
@@ -93,44 +111,67 @@ export class ScaleCluster {
           throw new Error(`job ${state.status}: ${state.error}`);
         await new Promise((r) => setTimeout(r, 500)); // seldom: these requests cost the coordinator's CPU too
       }
-      return (await this.request('GET', `/jobs/${created.id}/metrics`)).steps as StepMetrics[];
+      const { steps } = await this.request('GET', `/jobs/${created.id}/metrics`);
+      return { jobId: created.id, steps: steps as StepMetrics[] };
     } finally {
       announcements.disconnect();
     }
   }
 
+  /** SHA-256 of the job's trained weights as the REST API exports them (the same bytes however they were stored). */
+  async weightsDigest(jobId: string): Promise<string> {
+    const res = await fetch(`${this.url}/jobs/${jobId}/model/weights.bin`);
+    if (!res.ok) throw new Error(`GET /jobs/${jobId}/model/weights.bin answered ${res.status}`);
+    return createHash('sha256')
+      .update(Buffer.from(await res.arrayBuffer()))
+      .digest('hex');
+  }
+
   async cpuTimes(): Promise<CpuTimes> {
     const usage = process.cpuUsage();
-    const info = await this.redis.info('cpu');
-    const seconds = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)![1]);
+    const infos = await Promise.all(this.nodes.map((node) => node.info('cpu')));
+    const seconds = (info: string, name: string): number =>
+      Number(new RegExp(`${name}:([\\d.]+)`).exec(info)![1]);
     return {
       coordinator: (usage.user + usage.system) / 1000,
-      redis: 1000 * (seconds('used_cpu_user') + seconds('used_cpu_sys')),
+      redis: infos.reduce(
+        (sum, info) => sum + 1000 * (seconds(info, 'used_cpu_user') + seconds(info, 'used_cpu_sys')),
+        0,
+      ),
       workers: this.cluster.workers.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
     };
   }
 
+  /** Calls per command name, over every Redis process. */
   async commandCalls(): Promise<CommandCalls> {
-    const info = await this.redis.info('commandstats');
-    return new Map(
-      [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map(([, name, calls]) => [name, Number(calls)]),
-    );
+    const calls: CommandCalls = new Map();
+    for (const info of await Promise.all(this.nodes.map((node) => node.info('commandstats')))) {
+      for (const [, name, count] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+        calls.set(name, (calls.get(name) ?? 0) + Number(count));
+    }
+    return calls;
   }
 
   async footprint(): Promise<RedisFootprint> {
-    const queue = `${PREFIX}:${SHARD_QUEUE}`;
-    const [info, keys, events, completedShards] = await Promise.all([
-      this.redis.info('memory'),
-      this.redis.dbsize(),
-      this.redis.xlen(`${queue}:events`),
-      this.redis.zcard(`${queue}:completed`),
+    const queue = `${this.connections.prefix}:${SHARD_QUEUE}`;
+    const [infos, sizes, events, completedShards] = await Promise.all([
+      Promise.all(this.nodes.map((node) => node.info('memory'))),
+      Promise.all(this.nodes.map((node) => node.dbsize())),
+      this.client.xlen(`${queue}:events`),
+      this.client.zcard(`${queue}:completed`),
     ]);
-    return { usedMemory: Number(/used_memory:(\d+)/.exec(info)![1]), keys, events, completedShards };
+    return {
+      usedMemory: infos.reduce((sum, info) => sum + Number(/used_memory:(\d+)/.exec(info)![1]), 0),
+      keys: sizes.reduce((a, b) => a + b, 0),
+      events,
+      completedShards,
+    };
   }
 
   async stop(): Promise<void> {
     await this.cluster.stop();
-    this.redis.disconnect();
+    this.client.disconnect();
+    for (const node of this.nodes) node.disconnect();
     await this.server.destroy();
   }
 

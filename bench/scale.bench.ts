@@ -5,9 +5,10 @@
  * (weak scaling), one per worker. Prints per K: throughput, scaling efficiency (throughput at K /
  * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
- * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings|gpu-speed` runs one table;
+ * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings|gpu-speed|partitions` runs one table;
  * `gpu-speed` is ResNet-20 messages with 10 ms of compute per shard, where the coordinator's and
- * Redis's serial work is most of a step. A benchmark, not a test.
+ * Redis's serial work is most of a step; `partitions` is ResNet-50 messages at K = 2 in one
+ * partition on one Redis against 2 partitions on a 2-master Redis Cluster. A benchmark, not a test.
  */
 import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
@@ -92,12 +93,21 @@ interface Measured {
   readonly commands: CommandCalls;
 }
 
+/** Where the job's big values live: its partitions, on one Redis (0 masters) or a Redis Cluster. */
+interface Placement {
+  readonly partitions: number;
+  readonly redisMasters: number;
+}
+
+const ONE_REDIS: Placement = { partitions: 1, redisMasters: 0 };
+
 async function measure(
   scenario: Scenario,
   workers: number,
   encoding: TensorDtype = 'fp32',
-): Promise<Measured> {
-  const cluster = await ScaleCluster.start(workers, scenario.computeMs);
+  placement: Placement = ONE_REDIS,
+): Promise<Measured & { weightsDigest: string }> {
+  const cluster = await ScaleCluster.start(workers, scenario.computeMs, placement.redisMasters);
   const total = scenario.warmup + scenario.steps;
   const h = scenario.localSteps;
   // Version v is announced once the shards of the step (round) starting at v are queued: CPU time
@@ -105,7 +115,8 @@ async function measure(
   const [first, last] = [scenario.warmup * h, (total - 1) * h];
   const cpuAt = new Map<number, Promise<[CpuTimes, CommandCalls]>>();
   try {
-    const steps = await cluster.run(jobFor(scenario, workers, total, encoding), (version) => {
+    const job = { ...jobFor(scenario, workers, total, encoding), partitions: placement.partitions };
+    const { jobId, steps } = await cluster.run(job, (version) => {
       if (version === first || version === last)
         cpuAt.set(version, Promise.all([cluster.cpuTimes(), cluster.commandCalls()]));
     });
@@ -118,6 +129,7 @@ async function measure(
       commands: new Map(
         [...callsTo].map(([name, calls]) => [name, (calls - (callsFrom.get(name) ?? 0)) / measuredSteps]),
       ),
+      weightsDigest: await cluster.weightsDigest(jobId),
     };
   } finally {
     await cluster.stop();
@@ -156,6 +168,7 @@ function jobFor(
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const ms = (v: number): string => v.toFixed(1);
 
 /**
  * The step period comes from the commit timestamps; the phases are means over the steps of what
@@ -190,7 +203,6 @@ function summarise(
 
 function scalingTable(scenario: Scenario, rows: Measured[]): string {
   const one = rows.find((r) => r.workers === 1)!;
-  const ms = (v: number): string => v.toFixed(1);
   return textTable(
     ['K', 'steps/s', 'images/s', 'efficiency', ...PHASES],
     rows.map((r) => [
@@ -414,6 +426,58 @@ async function memory(): Promise<void> {
   }
 }
 
+/**
+ * Partitioned aggregation (BytePS's design): the same job with its model in one partition on one
+ * Redis, and in `count` partitions on a Redis Cluster of `count` masters, each partition's
+ * messages, aggregator thread and weights on its own master. Prints the overhead (period minus the
+ * simulated compute) of each and their ratio, and whether the trained weights are bitwise equal.
+ */
+async function partitioned(scenario: Scenario, workers: number, count: number): Promise<void> {
+  const placements: Placement[] = [ONE_REDIS, { partitions: count, redisMasters: count }];
+  const rows: (Measured & { weightsDigest: string })[] = [];
+  for (const placement of placements) {
+    rows.push(await measure(scenario, workers, 'fp32', placement));
+    console.error(
+      `  ${scenario.name}, ${placement.partitions} partition(s): ${rows[rows.length - 1].stepsPerSecond.toFixed(3)} steps/s`,
+    );
+  }
+  const overhead = (r: Measured): number => 1000 / r.stepsPerSecond - scenario.computeMs;
+  console.log(
+    `\n${scenario.name} payload, K = ${workers}, ${scenario.computeMs} ms simulated compute per shard, ` +
+      `mean of ${scenario.steps} steps after ${scenario.warmup} warm-up steps (ms per step)\n`,
+  );
+  console.log(
+    textTable(
+      [
+        'placement',
+        'steps/s',
+        'overhead',
+        ...PHASES.filter((p) => p !== 'compute'),
+        'coordinator CPU',
+        'Redis CPU',
+        'workers CPU',
+      ],
+      rows.map((r, i) => [
+        i === 0 ? '1 partition, one Redis' : `${count} partitions, ${count}-master Redis Cluster`,
+        r.stepsPerSecond.toFixed(3),
+        ms(overhead(r)),
+        ...PHASES.filter((p) => p !== 'compute').map((p) => ms(r.phases[p])),
+        ms(r.cpu.coordinator),
+        ms(r.cpu.redis),
+        ms(r.cpu.workers),
+      ]),
+      new Set(Array.from({ length: 14 }, (_, i) => i + 1)),
+    ),
+  );
+  console.log(
+    `\noverhead, 1 partition / ${count} partitions: ${(overhead(rows[0]) / overhead(rows[1])).toFixed(2)}×`,
+  );
+  console.log(
+    `trained weights (SHA-256 of /jobs/:id/model/weights.bin): ${rows.map((r) => r.weightsDigest.slice(0, 16)).join(' vs ')}, ` +
+      (rows[0].weightsDigest === rows[1].weightsDigest ? 'bitwise equal' : 'DIFFERENT'),
+  );
+}
+
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(2);
 
 async function main(args: string[]): Promise<void> {
@@ -440,6 +504,7 @@ async function main(args: string[]): Promise<void> {
   }
   if (points.length >= 3) printModel(points);
   if (wanted('gpu-speed')) await scaling(RESNET20_GPU_SPEED, [1, 2, 4]);
+  if (wanted('partitions')) await partitioned(RESNET50, 2, 2);
   if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
   if (wanted('encodings')) await encodings({ ...RESNET50, steps: 3 }, 4);
