@@ -72,3 +72,63 @@ function solve(matrix: number[][], rhs: number[]): number[] {
   }
   return x;
 }
+
+/**
+ * What the serial path costs, per unit, for a model of one payload size: the constants of the
+ * partitioned step model below, taken from `npm run bench:scale` tables (docs/scaling.md).
+ */
+export interface SerialCosts {
+  /** Per step, whatever K: the enqueue, the commit's script, events, timers. */
+  readonly perStepMs: number;
+  /** Per shard in the coordinator's main thread (queue, events, round trips): not partitioned. */
+  readonly perShardMs: number;
+  /** Per shard in Redis for BullMQ's scripts, on the node that holds the queue. */
+  readonly redisPerShardMs: number;
+  /** Redis CPU per megabyte of one value moved in or out (GET or SET). */
+  readonly redisPerMbMs: number;
+  /** Aggregator CPU per megabyte of one shard's message: checksum, finiteness check, fold. */
+  readonly aggregatePerMbMs: number;
+  /** Aggregator CPU per megabyte of the model per step: the mean, SGD, encoding the version. */
+  readonly updatePerMbMs: number;
+}
+
+/** A deployment to predict: workers, payload, partitions, Redis masters, links and compute. */
+export interface PartitionedDeployment {
+  readonly shards: number;
+  readonly mb: number;
+  readonly partitions: number;
+  readonly redisNodes: number;
+  /** Each machine's link, full duplex. */
+  readonly linkGbps: number;
+  readonly computeMs: number;
+}
+
+/**
+ * The step period with P partitions on N Redis masters, every process on a machine of its own
+ * (workers, each Redis master, the coordinator with its P aggregator threads on P cores), all
+ * shards finishing their compute together. After the compute:
+ *  - the control path, serial in the coordinator's main thread and the queue's Redis: fixed + per shard;
+ *  - one worker's own transfers, the version in and its gradient out, on its link (all workers at once);
+ *  - the busiest Redis master: its CPU for its 1/N of every value (per shard the version read, the
+ *    gradient written and read back; per step the version and the momentum staged), or its link
+ *    for the values it sends, whichever is longer;
+ *  - the aggregators: each its 1/P of every shard's message, then of the update, or the
+ *    coordinator's link, which receives every message whole, whichever is longer.
+ * A calculation from measured constants, not a measurement.
+ */
+export function predictPartitionedPeriodMs(c: SerialCosts, d: PartitionedDeployment): number {
+  const msPerMb = 8 / d.linkGbps; // 1 Gbit/s moves 1 MB in 8 ms
+  const { shards: k, mb, partitions: p, redisNodes: n } = d;
+  const control = c.perStepMs + k * (c.perShardMs + c.redisPerShardMs);
+  const worker = 2 * mb * msPerMb;
+  const redisCpu = (c.redisPerMbMs * (3 * k + 2) * mb) / n;
+  const redisLink = (2 * k * mb * msPerMb) / n;
+  const aggregators =
+    Math.max((c.aggregatePerMbMs * k * mb) / p, k * mb * msPerMb) + (c.updatePerMbMs * mb) / p;
+  return d.computeMs + control + worker + Math.max(redisCpu, redisLink) + aggregators;
+}
+
+/** Weak-scaling efficiency, as the bench measures it: the period of one shard over the period of K. */
+export function predictPartitionedEfficiency(c: SerialCosts, d: PartitionedDeployment): number {
+  return predictPartitionedPeriodMs(c, { ...d, shards: 1 }) / predictPartitionedPeriodMs(c, d);
+}
