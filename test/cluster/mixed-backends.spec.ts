@@ -57,7 +57,13 @@ describe('a job on CPU and GPU workers together', function () {
         await waitForWorker(cluster, 'gpu-1');
         cluster.workers.start('cpu-1');
         const mixedLosses = await stepLosses(cluster);
-        const workers = (await cluster.request('GET', '/workers')).body as any[];
+        // A worker reports its speed with a heartbeat that travels beside its last result, not before it.
+        const reported = async (): Promise<any[]> => (await cluster.request('GET', '/workers')).body as any[];
+        let workers = await reported();
+        for (let tries = 0; tries < 20 && !workers.every((w) => w.imagesPerSecond > 0); tries++) {
+          await new Promise((r) => setTimeout(r, 500));
+          workers = await reported();
+        }
         const gpu = workers.find((w) => w.id === 'gpu-1');
         const cpu = workers.find((w) => w.id === 'cpu-1');
         assert.equal(gpu.backend, 'webgpu');
