@@ -18,7 +18,7 @@ import { RejectedShardResultError } from '../src/errors/shard.errors';
 import { LeadershipListener, LeadershipService } from '../src/leadership/leadership.service';
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
-import { JobRepository, StepCommit, StoredJob, TrainingStatus } from '../src/repositories/job.repository';
+import { JobRepository, statusesBefore, StepCommit, StoredJob } from '../src/repositories/job.repository';
 import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
 import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
 
@@ -116,15 +116,11 @@ export class FakeJobRepository implements Partial<JobRepository> {
   }
 
   async setTrainingStatus(
-    fence: number,
-    id: string,
-    status: TrainingStatus,
-    error?: string,
+    ...[fence, id, status, error]: Parameters<JobRepository['setTrainingStatus']>
   ): Promise<boolean> {
     this.checkFence(fence);
     const job = this.jobs.get(id)!;
-    const from = status === 'running' ? ['queued', 'running'] : ['running'];
-    if (!from.includes(job.state.status)) return false;
+    if (!statusesBefore(status).includes(job.state.status)) return false;
     job.state = { ...job.state, status, error };
     return true;
   }

@@ -1,5 +1,5 @@
 import { ModelLayouts, ModelWeights, ParameterLayout, TensorSpec } from '@resnet/model';
-import { CodecError, EncodeOptions, ReusableBuffer, TensorCodec } from '@resnet/protocol';
+import { CodecError, ReusableBuffer, TensorCodec } from '@resnet/protocol';
 import { ModelTensorCodec } from './model-tensor-codec';
 import { TrainingJobSpec } from './training-job';
 
@@ -80,9 +80,9 @@ function entryOf(t: TensorSpec): ConstructorParameters<typeof ParameterLayout>[0
 }
 
 /** Partition `p`'s share of a model-sized pair of vectors: views, not copies. */
-export function partitionOf<T extends { params: Float32Array; state: Float32Array }>(
+export function partitionOf(
   p: ModelPartition,
-  whole: T,
+  whole: { readonly params: Float32Array; readonly state: Float32Array },
 ): { params: Float32Array; state: Float32Array } {
   return {
     params: whole.params.subarray(p.start, p.end),
@@ -99,11 +99,8 @@ export const PartitionedModelCodec = {
     partitions: readonly ModelPartition[],
     weights: ModelWeights,
     meta: { readonly version: number },
-    into?: readonly ReusableBuffer[],
   ): Buffer[] {
-    return partitions.map((p) =>
-      PartitionedModelCodec.encodeWeightsOf(p, partitions.length, weights, meta, into?.[p.index]),
-    );
+    return partitions.map((p) => PartitionedModelCodec.encodeWeightsOf(p, partitions.length, weights, meta));
   },
 
   /** Partition `p`'s message of a version: the part of `weights` it holds, from the whole model. */
@@ -149,19 +146,14 @@ export const PartitionedModelCodec = {
     return whole;
   },
 
-  encodeVelocity(
-    partitions: readonly ModelPartition[],
-    velocity: Float32Array,
-    into?: readonly ReusableBuffer[],
-  ): Buffer[] {
-    return partitions.map((p) => PartitionedModelCodec.encodeVelocityOf(p, velocity, into?.[p.index]));
+  encodeVelocity(partitions: readonly ModelPartition[], velocity: Float32Array): Buffer[] {
+    return partitions.map((p) => PartitionedModelCodec.encodeVelocityOf(p, velocity));
   },
 
   /** Partition `p`'s part of the whole optimizer state, as a message. */
   encodeVelocityOf(p: ModelPartition, velocity: Float32Array, into?: ReusableBuffer): Buffer {
     const part = velocity.subarray(p.start, p.end);
-    const options: EncodeOptions = { into };
-    return TensorCodec.encode([{ name: 'velocity', shape: [part.length] }], [part], {}, options);
+    return TensorCodec.encode([{ name: 'velocity', shape: [part.length] }], [part], {}, { into });
   },
 
   /** The whole optimizer state (a fresh array) from its partitions' messages. */

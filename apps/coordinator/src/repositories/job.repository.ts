@@ -37,9 +37,17 @@ export interface StepCommit {
   readonly gradientKeys: readonly (readonly string[])[];
 }
 
-/** The statuses a training loop writes; any other change of status is an operator's. */
 /** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
 export type TrainingStatus = Extract<JobStatus, 'running' | 'completed' | 'failed' | 'queued'>;
+
+/**
+ * The statuses a training loop may change to `status` from: `running` only from queued or
+ * running, and an outcome only while running, so that it never overrides an operator's pause or
+ * cancel.
+ */
+export function statusesBefore(status: TrainingStatus): readonly JobStatus[] {
+  return status === 'running' ? ['queued', 'running'] : ['running'];
+}
 
 /**
  * Every Redis read and write about jobs: specs, states, weight versions, optimizer state, metrics.
@@ -156,11 +164,7 @@ export class JobRepository {
       .exec();
   }
 
-  /**
-   * A training loop's change of status: `running` only from queued or running, and the outcome
-   * only while running, so that it never overrides an operator's pause or cancel. False when the
-   * job's status forbade it.
-   */
+  /** A training loop's change of status (see statusesBefore); false when the job's status forbade it. */
   async setTrainingStatus(
     fence: number,
     id: string,
@@ -170,8 +174,7 @@ export class JobRepository {
     const key = this.keys.job(id);
     const commands: FencedCommand[] = [['HSET', key, 'status', status, 'updatedAt', String(Date.now())]];
     commands.push(error ? ['HSET', key, 'error', error] : ['HDEL', key, 'error']);
-    const from = status === 'running' ? ['queued', 'running'] : ['running'];
-    return this.fencedWrite(fence, commands, [{ key, field: 'status', oneOf: from }]);
+    return this.fencedWrite(fence, commands, [{ key, field: 'status', oneOf: statusesBefore(status) }]);
   }
 
   /**

@@ -207,10 +207,12 @@ export class StepRunner {
     const [quarantined, checked] = await Promise.all([tally.quarantined, Promise.allSettled(checks)]);
     const foldStarted = performance.now();
     const refused = checked.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (quarantined.has(outcome.workerId) || refused) {
+    const fromQuarantined = quarantined.has(outcome.workerId);
+    if (fromQuarantined || refused) {
       // A shard counts whole or not at all: no partition keeps what it checked.
       await Promise.all(workspace.aggregators.map((a) => a.drop(task.shard)));
-      if (refused) throw refused.reason;
+      // A quarantined worker's results are ignored, not held against it again, whatever they hold.
+      if (refused && !fromQuarantined) throw refused.reason;
       throw new RejectedShardResultError(`worker ${outcome.workerId} is quarantined`, {
         countsAgainstShard: false,
         blamesWorker: false,

@@ -1,12 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { layoutsOf, ModelWeights } from '@resnet/model';
 import { RedisKeys } from '@resnet/protocol';
-import { architectureOf, partitionCountOf, partitionedModel, TrainingJobSpec } from '@resnet/job';
+import {
+  architectureOf,
+  ModelPartition,
+  partitionCountOf,
+  partitionedModel,
+  TrainingJobSpec,
+} from '@resnet/job';
 import { BlobStore } from '@resnet/redis-blobs';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../../coordinator.config';
 import { BLOBS } from '../../repositories/redis.providers';
-import { sharedModelMemory, StepWorkspace } from '../step-workspace';
-import { PartitionAggregation } from './partition-aggregation';
+import { SharedModelMemory, sharedModelMemory, StepWorkspace } from '../step-workspace';
+import { ModelMemory, PartitionAggregation } from './partition-aggregation';
 import { PartitionAggregator } from './partition-aggregator';
 import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
 
@@ -27,10 +33,11 @@ export class StepWorkspaces {
   open(spec: TrainingJobSpec, weights: ModelWeights, velocity: Float32Array): StepWorkspace {
     if (partitionCountOf(spec) === 1)
       return inProcessWorkspace(spec, weights, velocity, this.blobs, this.keys);
-    const model = partitionedModel(spec, layoutsOf(architectureOf(spec)));
-    const { shared, memory } = sharedModelMemory(weights, velocity);
-    const aggregators: PartitionAggregation[] = model.partitions.map(
-      (p) =>
+    return workspaceOf(
+      spec,
+      weights,
+      velocity,
+      (p, _memory, shared) =>
         new ThreadedPartitionAggregator({
           spec,
           partition: p.index,
@@ -39,7 +46,6 @@ export class StepWorkspaces {
           redisPrefix: this.config.redisPrefix,
         }),
     );
-    return new StepWorkspace(model, memory, aggregators);
   }
 }
 
@@ -51,14 +57,27 @@ export function inProcessWorkspace(
   blobs: BlobStore,
   keys: RedisKeys,
 ): StepWorkspace {
+  const count = partitionCountOf(spec);
+  return workspaceOf(
+    spec,
+    weights,
+    velocity,
+    (p, memory) => new PartitionAggregator(p, count, spec.shardsPerStep, memory, blobs, keys),
+  );
+}
+
+/** The job's model copied into shared memory, and the aggregator `aggregatorOf` gives each partition. */
+function workspaceOf(
+  spec: TrainingJobSpec,
+  weights: ModelWeights,
+  velocity: Float32Array,
+  aggregatorOf: (p: ModelPartition, memory: ModelMemory, shared: SharedModelMemory) => PartitionAggregation,
+): StepWorkspace {
   const model = partitionedModel(spec, layoutsOf(architectureOf(spec)));
-  const { partitions } = model;
-  const { memory } = sharedModelMemory(weights, velocity);
+  const { shared, memory } = sharedModelMemory(weights, velocity);
   return new StepWorkspace(
     model,
     memory,
-    partitions.map(
-      (p) => new PartitionAggregator(p, partitions.length, spec.shardsPerStep, memory, blobs, keys),
-    ),
+    model.partitions.map((p) => aggregatorOf(p, memory, shared)),
   );
 }
