@@ -1,6 +1,8 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_PRECISION, Precision } from '@resnet/protocol';
 import { BackendUnavailableError } from './errors/backend-unavailable.error';
+import { OnednnBackend } from './kernels/onednn/onednn-backend';
 import { onednnAvailable, registerOnednnBackend } from './kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from './kernels/wasm/register-training-kernels';
 import { GpuAdapterInfo, gpuDeviceNodePresent } from './kernels/webgpu/webgpu-adapter';
@@ -18,6 +20,10 @@ export interface ComputeBackend {
   readonly deviceKind: DeviceChoice;
   /** The WebGPU adapter, on the webgpu backend. */
   readonly adapter?: GpuAdapterInfo;
+  /** The precisions it computes jobs in: fp32 always, bf16 on onednn where the CPU has native bf16. */
+  readonly precisions: readonly Precision[];
+  /** Why bf16 is not among them; null when it is. */
+  readonly bf16Unavailable: string | null;
 }
 
 export interface ComputeOptions {
@@ -31,6 +37,12 @@ export interface ComputeOptions {
    * @defaultValue false
    */
   readonly allowFallbackAdapter?: boolean;
+  /**
+   * A diagnostic for tests: report no native bf16 even where the CPU has it, as a CPU without
+   * AVX512_BF16 or AMX would, so that bf16 jobs are routed around this worker.
+   * @defaultValue false
+   */
+  readonly hideBf16?: boolean;
 }
 
 /** The libtensorflow bindings, GPU build first; absent on hosts where they could not install. */
@@ -89,6 +101,8 @@ export async function initComputeBackend(
   let deviceName = cpuModel();
   let deviceKind: DeviceChoice = 'cpu';
   let adapter: GpuAdapterInfo | undefined;
+  let bf16Unavailable: string | null =
+    `backend "${choice}" computes in float32 only; bf16 needs the onednn backend`;
   const binding = choice === 'auto' || choice === 'tensorflow' ? loadTensorflowBinding() : null;
   const webgpu = binding === '@tensorflow/tfjs-node-gpu' ? null : await tryWebgpu(choice, options);
   if (webgpu) {
@@ -116,6 +130,10 @@ export async function initComputeBackend(
     await activate('onednn');
     backend = 'onednn';
     deviceName = `${os.cpus()[0]?.model ?? 'unknown CPU'} (${onednn.isa})`;
+    if (options.hideBf16) bf16Unavailable = 'native bf16 hidden by the diagnostic override (hideBf16)';
+    else if (!onednn.bf16)
+      bf16Unavailable = `this CPU (${onednn.isa}) has no native bf16 (AVX512_BF16 or AMX) for oneDNN's convolutions`;
+    else bf16Unavailable = null;
   } else if (choice === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
     await activate('cpu');
@@ -133,5 +151,25 @@ export async function initComputeBackend(
         'with its CUDA 11.2 and cuDNN 8.1 libraries; or start the worker with --device cpu',
     );
   }
-  return { backend, device: deviceName, deviceKind, adapter };
+  const precisions: Precision[] = bf16Unavailable === null ? ['fp32', 'bf16'] : ['fp32'];
+  return { backend, device: deviceName, deviceKind, adapter, precisions, bf16Unavailable };
+}
+
+/**
+ * Sets what the active backend's convolutions and matrix products compute in, returning what they
+ * computed in before. Only the onednn backend has a bf16 path; asking another for it is an error.
+ */
+export function setComputePrecision(precision: Precision): Precision {
+  const backend = tf.backend();
+  if (backend instanceof OnednnBackend) {
+    const previous = backend.precision;
+    backend.precision = precision;
+    return previous;
+  }
+  if (precision !== DEFAULT_PRECISION) {
+    throw new BackendUnavailableError(
+      `precision ${precision} needs the onednn backend; the active backend is ${tf.getBackend()}`,
+    );
+  }
+  return DEFAULT_PRECISION;
 }

@@ -9,6 +9,8 @@ import {
   ResNetArchitecture,
   resnetLogits,
 } from '@resnet/model';
+import { DEFAULT_PRECISION, Precision } from '@resnet/protocol';
+import { setComputePrecision } from './compute-backend';
 
 /** One shard's normalised images (NHWC) and labels. */
 export interface ShardBatch {
@@ -39,14 +41,18 @@ export interface ShardEvaluation {
 
 /**
  * Computes a ResNet's gradients and evaluations on the active TensorFlow.js backend for whatever
- * weights it was last given. Holds the weights as tensors so that shards of the same version reuse
- * them.
+ * weights it was last given, at the job's precision (set on the backend for each shard only, since a
+ * worker may alternate between jobs). Holds the weights as tensors so that shards of the same
+ * version reuse them.
  */
 export class ShardTrainer {
   readonly layouts: ModelLayouts;
   private tensors = new Map<string, tf.Tensor>();
 
-  constructor(readonly arch: ResNetArchitecture) {
+  constructor(
+    readonly arch: ResNetArchitecture,
+    readonly precision: Precision = DEFAULT_PRECISION,
+  ) {
     this.layouts = layoutsOf(arch);
   }
 
@@ -72,7 +78,25 @@ export class ShardTrainer {
     }
   }
 
-  async trainShard(batch: ShardBatch): Promise<ShardGradient> {
+  trainShard(batch: ShardBatch): Promise<ShardGradient> {
+    return this.atPrecision(() => this.train(batch));
+  }
+
+  evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
+    return this.atPrecision(() => this.evaluateAtPrecision(batch));
+  }
+
+  /** Runs `compute` at the job's precision, leaving the backend's as it found it. */
+  private async atPrecision<T>(compute: () => Promise<T>): Promise<T> {
+    const previous = setComputePrecision(this.precision);
+    try {
+      return await compute();
+    } finally {
+      setComputePrecision(previous);
+    }
+  }
+
+  private async train(batch: ShardBatch): Promise<ShardGradient> {
     const params = this.layouts.params.tensors;
     const sink: BatchStatsSink = [];
     let correct: tf.Scalar | undefined;
@@ -118,7 +142,7 @@ export class ShardTrainer {
     }
   }
 
-  async evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
+  private async evaluateAtPrecision(batch: ShardBatch): Promise<ShardEvaluation> {
     const [loss, correct, correctTop5] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
       const y = tf.tensor1d(batch.y, 'int32');

@@ -1,6 +1,7 @@
 import { CLUSTER_SLOTS, hashSlot } from './hash-slot';
 
 /** Every Redis key and queue name the coordinator and workers share, in one place. */
+/** The float32 shard queue; `shardQueueFor` (precision.ts) names each precision's. */
 export const SHARD_QUEUE = 'shards';
 
 /** Where the coordinator and workers look for Redis unless told otherwise (REDIS_URL, --redis). */

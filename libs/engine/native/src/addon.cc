@@ -162,7 +162,7 @@ const char* IsaName(dnnl_cpu_isa_t isa) {
   }
 }
 
-// info() -> { version, isa, threads }
+// info() -> { version, isa, threads, bf16 }
 napi_value Info(napi_env env, napi_callback_info) {
   return Guard(env, [&] {
     const dnnl_version_t* v = dnnl_version();
@@ -173,6 +173,9 @@ napi_value Info(napi_env env, napi_callback_info) {
     Check(env, napi_set_named_property(env, out, "isa", String(env, IsaName(dnnl_get_effective_cpu_isa()))));
     Check(env, napi_create_int32(env, omp_get_max_threads(), &threads));
     Check(env, napi_set_named_property(env, out, "threads", threads));
+    napi_value bf16;
+    Check(env, napi_get_boolean(env, NativeBf16Convolutions(), &bf16));
+    Check(env, napi_set_named_property(env, out, "bf16", bf16));
     return out;
   });
 }
@@ -189,10 +192,11 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv(pass, a, b, out, geometry: Int32Array(15)); see ConvGeometry and RunConvolution.
+// conv(pass, a, b, out, geometry: Int32Array(15), precision); see ConvGeometry and RunConvolution.
 napi_value Conv(napi_env env, napi_callback_info info) {
-  return Procedure(env, info, 5, [&](const std::vector<napi_value>& arg) {
+  return Procedure(env, info, 6, [&](const std::vector<napi_value>& arg) {
     const int32_t pass = EnumArg(env, arg[0], 3, "conv pass");
+    const auto precision = static_cast<ConvPrecision>(EnumArg(env, arg[5], 2, "conv precision"));
     const int32_t* f = GeometryArg(env, arg[4], "conv geometry", ConvGeometry::kFields, 11);
     const ConvGeometry g{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14]};
     const size_t x = size_t(g.n) * g.h * g.w * g.ci, w = size_t(g.kh) * g.kw * g.ci * g.co,
@@ -204,7 +208,7 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     auto a = Floats(env, arg[1], "conv input a", a_size);
     auto b = Floats(env, arg[2], "conv input b", b_size);
     auto out = Floats(env, arg[3], "conv output", out_size);
-    RunConvolution(kind, g, a.data, b.data, out.data);
+    RunConvolution(kind, precision, g, a.data, b.data, out.data);
   });
 }
 
@@ -262,9 +266,9 @@ napi_value ReduceSumEntry(napi_env env, napi_callback_info info) {
   });
 }
 
-// matMul(a, b, out, geometry: Int32Array(7)): batchA, batchB, m, n, k, transposeA, transposeB.
+// matMul(a, b, out, geometry: Int32Array(7), bf16): geometry is batchA, batchB, m, n, k, transposeA, transposeB.
 napi_value MatMulEntry(napi_env env, napi_callback_info info) {
-  return Procedure(env, info, 4, [&](const std::vector<napi_value>& arg) {
+  return Procedure(env, info, 5, [&](const std::vector<napi_value>& arg) {
     auto geometry = GetTypedArray<int32_t>(env, arg[3], napi_int32_array, "matMul geometry");
     if (geometry.length != 7) throw ArgumentError("matMul geometry must have 7 entries");
     const int32_t* f = geometry.data;
@@ -276,7 +280,9 @@ napi_value MatMulEntry(napi_env env, napi_callback_info info) {
     auto a = Floats(env, arg[0], "matMul a", size_t(g.batch_a * g.m * g.k));
     auto b = Floats(env, arg[1], "matMul b", size_t(g.batch_b * g.k * g.n));
     auto out = Floats(env, arg[2], "matMul output", size_t(batch * g.m * g.n));
-    MatMul(g, a.data, b.data, out.data);
+    bool bf16 = false;
+    Check(env, napi_get_value_bool(env, arg[4], &bf16));
+    MatMul(g, bf16, a.data, b.data, out.data);
   });
 }
 

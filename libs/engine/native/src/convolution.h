@@ -8,6 +8,11 @@ namespace resnet_onednn {
 
 enum class ConvPass { Forward = 0, BackwardData = 1, BackwardWeights = 2 };
 
+// What the convolution computes in. Bf16 is mixed precision as PyTorch's autocast runs it: the
+// float32 inputs are rounded to bfloat16 (one reorder each, fused with the weights' layout change),
+// the products are accumulated in float32, and the output is float32.
+enum class ConvPrecision { F32 = 0, Bf16 = 1 };
+
 // Shapes and padding of the forward convolution y = conv(x, w): x [n,h,w,ci], w [kh,kw,ci,co]
 // (TensorFlow's HWIO), y [n,oh,ow,co]; strides and the four paddings in pixels.
 struct ConvGeometry {
@@ -20,8 +25,14 @@ struct ConvGeometry {
 //   Forward:          a = x,  b = w,  out = y
 //   BackwardData:     a = dy, b = w,  out = dx
 //   BackwardWeights:  a = x,  b = dy, out = dw
-// All tensors are dense float32 in TensorFlow's layouts (NHWC, HWIO). Throws dnnl::error.
-void RunConvolution(ConvPass pass, const ConvGeometry& g, const float* a, const float* b, float* out);
+// All tensors are dense float32 in TensorFlow's layouts (NHWC, HWIO), whatever the precision the
+// convolution computes in. Throws dnnl::error.
+void RunConvolution(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, const float* a, const float* b,
+                    float* out);
+
+// Whether oneDNN runs bf16 convolutions on this CPU with a JIT kernel of its own (AVX512_BF16 or
+// AMX) rather than its reference loops, which emulate bf16 at a fraction of float32's speed.
+bool NativeBf16Convolutions();
 
 // Drops every cached primitive; primitives size their scratch buffers for the thread count they
 // were created under, so this must follow a change of the thread count.

@@ -4,10 +4,27 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "bf16.h"
 
 namespace resnet_onednn {
+namespace {
 
-void MatMul(const MatMulGeometry& g, const float* a, const float* b, float* out) {
+const float* RoundedToBf16(const float* x, int64_t size, std::vector<float>& scratch) {
+  scratch.resize(size);
+  for (int64_t i = 0; i < size; i++) scratch[i] = RoundToBf16(x[i]);
+  return scratch.data();
+}
+
+}  // namespace
+
+void MatMul(const MatMulGeometry& g, bool bf16, const float* a, const float* b, float* out) {
+  std::vector<float> a_bf16, b_bf16;
+  if (bf16) {
+    a = RoundedToBf16(a, g.batch_a * g.m * g.k, a_bf16);
+    b = RoundedToBf16(b, g.batch_b * g.k * g.n, b_bf16);
+  }
   const int64_t batch = std::max(g.batch_a, g.batch_b);
   const int64_t lda = g.transpose_a ? g.m : g.k;
   const int64_t ldb = g.transpose_b ? g.k : g.n;

@@ -13,6 +13,10 @@ struct MatMulGeometry {
   bool transpose_a, transpose_b;
 };
 
-void MatMul(const MatMulGeometry& g, const float* a, const float* b, float* out);
+// bf16: both operands are first rounded to bfloat16 (round to nearest even, one pass each, into
+// scratch), then multiplied in float32. A product of two bf16 values is exact in float32, so this
+// is bf16 compute with float32 accumulation, as oneDNN's bf16 kernels do it; the classifier's
+// products are too small (128 x 64 x 10 in ResNet-20) for a bf16 GEMM to pay for its setup.
+void MatMul(const MatMulGeometry& g, bool bf16, const float* a, const float* b, float* out);
 
 }  // namespace resnet_onednn

@@ -1,7 +1,8 @@
 /**
  * Native float32 BatchMatMul on oneDNN's sgemm: the classifier layer, whose [batch, features] x
  * [features, classes] products and their gradients the cpu backend runs as JavaScript loops (a
- * second per step for ResNet-50's 2048 x 1000 layer at batch 128).
+ * second per step for ResNet-50's 2048 x 1000 layer at batch 128). At the backend's bf16
+ * precision the operands are rounded to bfloat16 first (see matmul.h).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
@@ -39,7 +40,13 @@ export function matMulKernelConfigs(addon: OnednnAddon): KernelConfig[] {
       Number(attrs.transposeA),
       Number(attrs.transposeB),
     );
-    addon.matMul(backend.float32Values(a), backend.float32Values(b), out, geometry);
+    addon.matMul(
+      backend.float32Values(a),
+      backend.float32Values(b),
+      out,
+      geometry,
+      backend.precision === 'bf16',
+    );
     return backend.makeTensorInfo([...outBatchShape, m, n], 'float32', out);
   });
   return [batchMatMul];

@@ -24,6 +24,12 @@ export enum ConvPass {
   BackwardWeights = 2,
 }
 
+/** What a convolution computes in: float32, or bfloat16 operands with float32 accumulation. */
+export enum ConvPrecision {
+  F32 = 0,
+  Bf16 = 1,
+}
+
 export enum BinaryOp {
   Add = 0,
   Sub = 1,
@@ -40,14 +46,22 @@ export enum UnaryOp {
 
 /** The addon's exports (libs/engine/native/src/addon.cc). Outputs are written in place. */
 export interface OnednnAddon {
-  info(): { version: string; isa: string; threads: number };
+  /** bf16: whether oneDNN has a native (JIT: AVX512_BF16 or AMX) bf16 convolution on this CPU. */
+  info(): { version: string; isa: string; threads: number; bf16: boolean };
   setThreads(threads: number): void;
   /**
    * Forward: a = x, b = w, out = y. BackwardData: a = dy, b = w, out = dx. BackwardWeights: a = x,
    * b = dy, out = dw. geometry: n, h, w, ci, co, kh, kw, oh, ow, strideH, strideW, padTop,
-   * padLeft, padBottom, padRight.
+   * padLeft, padBottom, padRight. Inputs and output are float32 at either precision.
    */
-  conv(pass: ConvPass, a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  conv(
+    pass: ConvPass,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    geometry: Int32Array,
+    precision: ConvPrecision,
+  ): void;
   /** out = a op b over a dense output of shape `dims`; inputs are addressed by per-dim strides (0 = broadcast). */
   binary(
     op: BinaryOp,
@@ -68,8 +82,11 @@ export interface OnednnAddon {
     scale: number,
     out: Float32Array,
   ): void;
-  /** geometry: batchA, batchB, m, n, k, transposeA (0/1), transposeB (0/1); batch index i reads a[i % batchA]. */
-  matMul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  /**
+   * geometry: batchA, batchB, m, n, k, transposeA (0/1), transposeB (0/1); batch index i reads
+   * a[i % batchA]. bf16: operands rounded to bfloat16, products accumulated in float32.
+   */
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array, bf16: boolean): void;
   /** geometry: n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft. */
   maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;

@@ -5,6 +5,7 @@
  */
 import type { backend_util, DataId, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { DEFAULT_PRECISION, Precision } from '@resnet/protocol';
 
 import { BufferPool } from './buffer-pool';
 
@@ -15,6 +16,11 @@ const POOLED_BYTES = 512 * 1024 * 1024;
 
 export class OnednnBackend extends MathBackendCPU {
   private readonly buffers = new BufferPool(POOLED_BYTES);
+  /**
+   * What the convolutions and matrix products compute in (their inputs and outputs stay float32
+   * tensors either way); set for each job by setComputePrecision.
+   */
+  precision: Precision = DEFAULT_PRECISION;
 
   constructor() {
     super();

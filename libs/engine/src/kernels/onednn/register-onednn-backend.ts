@@ -12,7 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
-import { convKernelConfigs } from './conv-kernels';
+import { conv2dConfig } from './conv2d';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { elementwiseKernelConfigs } from './elementwise-kernels';
 import { fusedBatchNormConfig } from './fused-batch-norm';
 import { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
@@ -28,6 +30,8 @@ export interface OnednnInfo {
   /** The most capable instruction set oneDNN uses on this CPU, e.g. avx2 or avx512_core_amx. */
   readonly isa: string;
   readonly threads: number;
+  /** Whether oneDNN runs bf16 convolutions natively here (AVX512_BF16 or AMX JIT kernels, not its reference loops). */
+  readonly bf16: boolean;
 }
 
 /** Whether the addon loads here, without registering anything. */
@@ -38,7 +42,9 @@ export function onednnAvailable(): boolean {
 function registerKernels(addon: OnednnAddon): void {
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: ONEDNN });
   const native = [
-    ...convKernelConfigs(addon),
+    conv2dConfig(addon),
+    conv2dBackpropInputConfig(addon),
+    conv2dBackpropFilterConfig(addon),
     ...elementwiseKernelConfigs(addon),
     ...reductionKernelConfigs(addon),
     ...poolingKernelConfigs(addon),
