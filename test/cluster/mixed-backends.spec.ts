@@ -22,14 +22,6 @@ async function stepLosses(cluster: TestCluster): Promise<number[]> {
     .map((s) => s.loss);
 }
 
-async function waitForWorker(cluster: TestCluster, id: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await cluster.request('GET', '/workers')).body.some((w: { id: string }) => w.id === id)) {
-    if (Date.now() > deadline) throw new Error(`worker ${id} did not join within 120 s (see its log above)`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('a job on CPU and GPU workers together', function () {
   before(async function () {
     // Also points this process's environment, which the workers inherit, at SwiftShader without a GPU.
@@ -54,7 +46,7 @@ describe('a job on CPU and GPU workers together', function () {
       });
       try {
         gpuWorkers.start('gpu-1');
-        await waitForWorker(cluster, 'gpu-1');
+        await cluster.waitForWorker('gpu-1');
         cluster.workers.start('cpu-1');
         const mixedLosses = await stepLosses(cluster);
         // A worker reports its speed with a heartbeat that travels beside its last result, not before it.

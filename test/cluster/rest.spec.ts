@@ -46,6 +46,8 @@ describe('REST API', function () {
     const workers = await cluster.request('GET', '/workers');
     assert.equal(workers.body.length, 1);
     assert.equal(workers.body[0].backend, 'wasm');
+    assert.deepEqual(workers.body[0].precisions, ['fp32'], 'a wasm worker computes fp32 only');
+    assert.equal(done.spec.precision, 'fp32', 'the default precision');
     assert.equal(workers.body[0].alive, true);
     assert.ok(workers.body[0].imagesPerSecond > 0);
   });
@@ -55,6 +57,11 @@ describe('REST API', function () {
     ['a negative batch size', { ...SMALL, batchSize: -4 }, /batchSize must not be less than 1/],
     ['an unknown field', { ...SMALL, learningRate: 0.1 }, /property learningRate should not exist/],
     ['an unknown model', { ...SMALL, model: 'resnet7' }, /model must be one of the following values/],
+    [
+      'an unknown precision',
+      { ...SMALL, precision: 'fp16' },
+      /precision must be one of the following values: fp32, bf16/,
+    ],
     [
       'a dataset path outside the data root',
       { ...SMALL, dataset: { kind: 'folder', path: '../../etc' } },

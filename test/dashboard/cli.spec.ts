@@ -72,7 +72,15 @@ describe('CLI commands against a running coordinator', function () {
     const id = submittedId(await run(submitCommand(), '--epochs', '1', '--local-steps', '4'));
     const detail = await run(statusCommand(), id);
     assert.match(detail, /^batch\s+128 in 2 shards, 4 local steps per round, peak lr 0\.1 \(cosine\)$/m);
+    assert.match(detail, /^precision\s+fp32$/m);
     await run(jobActionCommand('cancel'), id);
+  });
+
+  it('submits a bf16 job, and refuses a precision it does not know', async () => {
+    const id = submittedId(await run(submitCommand(), '--epochs', '1', '--precision', 'bf16'));
+    assert.match(await run(statusCommand(), id), /^precision\s+bf16$/m);
+    await run(jobActionCommand('cancel'), id);
+    await assert.rejects(run(submitCommand(), '--precision', 'fp16'), /Allowed choices are fp32, bf16/);
   });
 
   it('pauses, resumes and cancels a job, and says why an action is refused', async () => {

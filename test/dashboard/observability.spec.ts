@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { SHARD_QUEUE } from '@resnet/protocol';
+import { SHARD_QUEUE, shardQueueFor } from '@resnet/protocol';
 import { DashboardCluster } from './dashboard-cluster';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
@@ -76,8 +76,9 @@ describe('observability endpoints', function () {
     ]) {
       assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'));
     }
-    assert.match(text, /^resnet_shard_queue_jobs\{state="waiting"\} 0$/m);
-    assert.match(text, /^resnet_shard_queue_jobs\{state="failed"\} 0$/m);
+    assert.match(text, /^resnet_shard_queue_jobs\{state="waiting",precision="fp32"\} 0$/m);
+    assert.match(text, /^resnet_shard_queue_jobs\{state="failed",precision="fp32"\} 0$/m);
+    assert.match(text, /^resnet_shard_queue_jobs\{state="waiting",precision="bf16"\} 0$/m);
     assert.match(text, /^resnet_workers\{state="alive"\} 0$/m);
   });
 
@@ -118,14 +119,17 @@ describe('observability endpoints', function () {
     assert.equal((await cluster.get('/docs')).status, 200);
   });
 
-  it('serves bull-board for the shard queue at /queues', async () => {
+  it('serves bull-board for the shard queues at /queues', async () => {
     const page = await fetch(`${cluster.url}/queues`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /font-src 'self'/);
     const api = JSON.parse((await cluster.get('/queues/api/queues')).text);
     assert.deepEqual(
       api.queues.map((q: { name: string; readOnlyMode: boolean }) => [q.name, q.readOnlyMode]),
-      [[SHARD_QUEUE, true]],
+      [
+        [SHARD_QUEUE, true],
+        [shardQueueFor('bf16'), true],
+      ],
     );
   });
 

@@ -92,6 +92,7 @@ export class FaultyWorker {
       pid: process.pid,
       backend: 'fake',
       device: 'broken',
+      precisions: ['fp32'],
       imagesPerSecond: null,
       currentShard: null,
       startedAt: Date.now(),

@@ -136,6 +136,16 @@ export class TestCluster {
     return res.body;
   }
 
+  /** Polls GET /workers until worker `id` has sent its first heartbeat (bounded). */
+  async waitForWorker(id: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.request('GET', '/workers')).body.some((w: { id: string }) => w.id === id)) {
+      if (Date.now() > deadline)
+        throw new Error(`worker ${id} did not join within ${timeoutMs} ms (see its log)`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   /** Polls until the job leaves queued/running (bounded, so a hung job fails the test instead of the suite). */
   async waitForJob(
     id: string,

@@ -7,8 +7,9 @@ import { BACKEND_CHOICES, initComputeBackend } from '@resnet/engine';
 import {
   DEFAULT_REDIS_PREFIX,
   DEFAULT_REDIS_URL,
-  SHARD_QUEUE,
+  Precision,
   ShardOutcome,
+  shardQueueFor,
   ShardTask,
   shardTaskId,
   shardTaskProblem,
@@ -37,12 +38,27 @@ async function main(options: WorkerOptions): Promise<void> {
       ? await initComputeBackend(options.backend, options.device, {
           threads: Number(options.threads),
           allowFallbackAdapter: options.allowFallbackAdapter,
+          hideBf16: options.diagnosticHideBf16,
         })
-      : { backend: 'simulated', device: `sleeps ${simulatedMs} ms per shard`, adapter: undefined };
+      : {
+          backend: 'simulated',
+          device: `sleeps ${simulatedMs} ms per shard`,
+          adapter: undefined,
+          precisions: ['fp32'] as Precision[],
+          bf16Unavailable: 'a simulated worker computes nothing',
+        };
   log.info(
-    { backend: compute.backend, device: compute.device, adapter: compute.adapter },
+    {
+      backend: compute.backend,
+      device: compute.device,
+      adapter: compute.adapter,
+      precisions: compute.precisions,
+    },
     'compute backend ready',
   );
+  if (compute.bf16Unavailable) {
+    log.info({ reason: compute.bf16Unavailable }, 'no native bf16: this worker takes no shard of a bf16 job');
+  }
 
   await connections.checkKind();
   const redis = connections.client();
@@ -81,6 +97,7 @@ async function main(options: WorkerOptions): Promise<void> {
     backend: compute.backend,
     device: compute.device,
     adapter: compute.adapter,
+    precisions: compute.precisions,
     imagesPerSecond,
     currentShard,
     startedAt,
@@ -88,55 +105,68 @@ async function main(options: WorkerOptions): Promise<void> {
   });
 
   let shutdown: (reason: string, code?: number) => Promise<void> = async () => undefined;
-  const worker = new ShardQueueWorker(
-    SHARD_QUEUE,
-    async (job) => {
-      const problem = shardTaskProblem(job.data);
-      // Retrying an entry that is not a shard task cannot help.
-      if (problem) throw new UnrecoverableError(`shard queue entry ${job.id} ${problem}; it is not retried`);
-      currentShard = shardTaskId(job.data);
-      // One round trip for both: every round trip here delays the step.
-      const [quarantined] = await Promise.all([repo.isQuarantined(id), repo.heartbeat(info())]);
-      if (quarantined) {
-        currentShard = null;
-        void shutdown(
-          'quarantined by the coordinator after repeated rejected results; check this host, then release it (`npm run cli -- workers release <id>`) and restart it',
-          3,
-        );
-        throw new Error(`worker ${id} is quarantined`);
-      }
-      try {
-        const outcome = await processor.process(job.data);
-        if (job.data.kind === 'train') imagesPerSecond = (outcome.count * 1000) / outcome.computeMs;
-        currentShard = null;
-        // Reported with every result too, so short jobs show their speed without waiting for a beat;
-        // not awaited, so that it travels with BullMQ's completion of the shard instead of before it.
-        repo.heartbeat(info()).catch((err: Error) => log.warn({ err: err.message }, 'heartbeat'));
-        log.info(
-          { job: job.data.jobId, shard: shardTaskId(job.data), ms: Math.round(outcome.computeMs) },
-          'shard done',
-        );
-        return outcome;
-      } finally {
-        currentShard = null;
-      }
-    },
-    {
-      connection: redis,
-      prefix: connections.prefix,
-      concurrency: 1,
-      // Compute blocks the event loop, so the lock is renewed only between shards: it must outlast
-      // the slowest shard. A worker that dies loses its shard to another once the lock expires.
-      lockDuration: Number(options.lockMs),
-      stalledInterval: Number(options.lockMs) / 2,
-      // A stalled shard is a crashed or frozen worker, never a fault of the shard: re-queue it however often.
-      maxStalledCount: Number.MAX_SAFE_INTEGER,
-    },
-  );
-  worker.on('failed', (job, err) =>
-    log.error({ shard: job && entryName(job), err: err.message }, 'shard failed'),
-  );
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  // One shard at a time, whichever precision's queue it came from: compute blocks the event loop,
+  // and the shard lock must outlast one shard, not two.
+  let computing: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = computing.then(run, run);
+    computing = next.catch(() => undefined);
+    return next;
+  };
+  const processShard = async (job: Job<ShardTask, ShardOutcome>): Promise<ShardOutcome> => {
+    const problem = shardTaskProblem(job.data);
+    // Retrying an entry that is not a shard task cannot help.
+    if (problem) throw new UnrecoverableError(`shard queue entry ${job.id} ${problem}; it is not retried`);
+    currentShard = shardTaskId(job.data);
+    // One round trip for both: every round trip here delays the step.
+    const [quarantined] = await Promise.all([repo.isQuarantined(id), repo.heartbeat(info())]);
+    if (quarantined) {
+      currentShard = null;
+      void shutdown(
+        'quarantined by the coordinator after repeated rejected results; check this host, then release it (`npm run cli -- workers release <id>`) and restart it',
+        3,
+      );
+      throw new Error(`worker ${id} is quarantined`);
+    }
+    try {
+      const outcome = await processor.process(job.data);
+      if (job.data.kind === 'train') imagesPerSecond = (outcome.count * 1000) / outcome.computeMs;
+      currentShard = null;
+      // Reported with every result too, so short jobs show their speed without waiting for a beat;
+      // not awaited, so that it travels with BullMQ's completion of the shard instead of before it.
+      repo.heartbeat(info()).catch((err: Error) => log.warn({ err: err.message }, 'heartbeat'));
+      log.info(
+        { job: job.data.jobId, shard: shardTaskId(job.data), ms: Math.round(outcome.computeMs) },
+        'shard done',
+      );
+      return outcome;
+    } finally {
+      currentShard = null;
+    }
+  };
+  // A queue per precision this worker computes: a job's shards go to its precision's queue only.
+  const workers = compute.precisions.map((precision) => {
+    const worker = new ShardQueueWorker(
+      shardQueueFor(precision),
+      (job) => oneAtATime(() => processShard(job)),
+      {
+        connection: redis,
+        prefix: connections.prefix,
+        concurrency: 1,
+        // Compute blocks the event loop, so the lock is renewed only between shards: it must outlast
+        // the slowest shard. A worker that dies loses its shard to another once the lock expires.
+        lockDuration: Number(options.lockMs),
+        stalledInterval: Number(options.lockMs) / 2,
+        // A stalled shard is a crashed or frozen worker, never a fault of the shard: re-queue it however often.
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+      },
+    );
+    worker.on('failed', (job, err) =>
+      log.error({ shard: job && entryName(job), err: err.message }, 'shard failed'),
+    );
+    worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+    return worker;
+  });
 
   await repo.heartbeat(info());
   const beat = setInterval(
@@ -148,7 +178,7 @@ async function main(options: WorkerOptions): Promise<void> {
   shutdown = async (reason: string, code = 0): Promise<void> => {
     log.info({ reason }, 'finishing the current shard, then leaving');
     clearInterval(beat);
-    await worker.close();
+    await Promise.all(workers.map((worker) => worker.close()));
     await repo.leave(id);
     announcements.disconnect();
     blobs.close();
@@ -210,6 +240,12 @@ const program = new Command('worker')
   // For benchmarks of coordination: real weights and gradient traffic, no model (see SimulatedShardProcessor).
   .addOption(
     new Option('--simulate-compute-ms <ms>', 'sleep this long per shard instead of computing').hideHelp(),
+  )
+  // For tests of routing: a worker as on a CPU without native bf16, which takes no shard of a bf16 job.
+  .addOption(
+    new Option('--diagnostic-hide-bf16', 'advertise fp32 only, even where the CPU has native bf16')
+      .default(WORKER_DEFAULTS.diagnosticHideBf16)
+      .hideHelp(),
   )
   .action((opts: WorkerOptions) =>
     main(opts).catch((err: Error) => {

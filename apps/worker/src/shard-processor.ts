@@ -7,6 +7,7 @@ import {
   architectureOf,
   PartitionedModel,
   partitionedModel,
+  precisionOf,
   roundSteps,
   scheduleOf,
   TrainingJobSpec,
@@ -123,7 +124,7 @@ export class ShardProcessor implements ShardHandler {
       this.loaded?.trainer.dispose();
       this.loaded = null;
       const spec = await this.repo.jobSpec(jobId);
-      const trainer = new ShardTrainer(architectureOf(spec));
+      const trainer = new ShardTrainer(architectureOf(spec), precisionOf(spec));
       this.loaded = {
         jobId,
         spec,

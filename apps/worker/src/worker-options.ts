@@ -55,6 +55,12 @@ export interface WorkerOptions {
    * @defaultValue unset: the worker computes
    */
   readonly simulateComputeMs?: string;
+  /**
+   * A diagnostic for tests (`--diagnostic-hide-bf16`): advertise fp32 only, as a CPU without native
+   * bf16 would, so that bf16 jobs are routed around this worker.
+   * @defaultValue false
+   */
+  readonly diagnosticHideBf16: boolean;
 }
 
 /** The defaults of the options that have fixed ones (the others come from the environment). */
@@ -65,4 +71,5 @@ export const WORKER_DEFAULTS = {
   lockMs: '60000',
   threads: '1',
   allowFallbackAdapter: false,
+  diagnosticHideBf16: false,
 } as const satisfies Partial<WorkerOptions>;

@@ -1,7 +1,7 @@
 import { DatasetRef } from '@resnet/data';
 import { architectureFor, ModelName, ResNetArchitecture, ShortcutKind } from '@resnet/model';
 import { LrSchedule, ScheduleSettings, SgdSettings } from '@resnet/optimizer';
-import { ShardMessageKind, TensorDtype } from '@resnet/protocol';
+import { DEFAULT_PRECISION, Precision, ShardMessageKind, TensorDtype } from '@resnet/protocol';
 
 export interface AugmentSettings {
   readonly padCrop: number;
@@ -21,6 +21,11 @@ export interface TrainingJobSpec {
    * with error feedback in each worker so that rounding errors do not accumulate.
    */
   readonly gradientEncoding: TensorDtype;
+  /**
+   * What the workers compute the model in (see Precision): fp32, or bf16 mixed precision on workers
+   * whose CPUs have it, which alone take the job's shards. Absent in specs stored before precisions: fp32.
+   */
+  readonly precision?: Precision;
   /**
    * Local SGD: each shard takes this many SGD steps on its own batches between synchronisations,
    * and one round (one weights version) covers this many global steps. 1 is synchronous SGD.
@@ -90,4 +95,9 @@ export function previousVersion(spec: Pick<TrainingJobSpec, 'localSteps'>, versi
 
 export function shardMessageKind(spec: Pick<TrainingJobSpec, 'localSteps'>): ShardMessageKind {
   return usesLocalSgd(spec) ? 'delta' : 'gradient';
+}
+
+/** The job's compute precision; specs stored before precisions existed have none: fp32. */
+export function precisionOf(spec: Pick<TrainingJobSpec, 'precision'>): Precision {
+  return spec.precision ?? DEFAULT_PRECISION;
 }

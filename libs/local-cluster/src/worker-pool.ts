@@ -13,6 +13,8 @@ export interface WorkerPoolOptions {
   readonly lockMs?: number;
   /** Benchmarks only: workers sleep this long per shard instead of computing (real weights and gradient traffic). */
   readonly simulateComputeMs?: number;
+  /** Tests only: workers advertise fp32 alone, as on a CPU without native bf16 (--diagnostic-hide-bf16). */
+  readonly diagnosticHideBf16?: boolean;
   /** Where worker output goes: inherit to show it, ignore to hide it. */
   readonly stdio?: 'inherit' | 'ignore';
   readonly env?: NodeJS.ProcessEnv;
@@ -35,6 +37,7 @@ export class WorkerPool {
     if (o.allowFallbackAdapter) args.push('--allow-fallback-adapter');
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
+    if (o.diagnosticHideBf16) args.push('--diagnostic-hide-bf16');
     const child = spawn(process.execPath, args, {
       stdio: o.stdio ?? 'ignore',
       env: { ...process.env, ...o.env },

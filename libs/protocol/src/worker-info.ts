@@ -1,3 +1,5 @@
+import { Precision } from './precision';
+
 /** The GPU adapter a WebGPU worker computes on, as WebGPU's GPUAdapterInfo describes it. */
 export interface WorkerAdapter {
   readonly vendor: string;
@@ -20,6 +22,8 @@ export interface WorkerInfo {
   readonly device: string;
   /** WebGPU workers only. */
   readonly adapter?: WorkerAdapter;
+  /** The precisions it computes jobs in; it takes shards of these only (see shardQueueFor). */
+  readonly precisions: readonly Precision[];
   readonly imagesPerSecond: number | null;
   readonly currentShard: string | null;
   readonly startedAt: number;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { JobView, partitionCountOf, usesLocalSgd } from '@resnet/job';
+import { JobView, partitionCountOf, precisionOf, usesLocalSgd } from '@resnet/job';
 import {
   apiTokenOption,
   CoordinatorClient,
@@ -53,6 +53,7 @@ export function statusCommand(): Command {
               : '') +
             `, peak lr ${job.spec.schedule.lr} (${job.spec.schedule.decay})`,
         ],
+        ['precision', precisionOf(job.spec)],
         [
           'last step',
           last &&

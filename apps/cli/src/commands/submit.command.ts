@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PRECISIONS } from '@resnet/protocol';
 import {
   apiTokenOption,
   CoordinatorClient,
@@ -18,6 +19,7 @@ interface SubmitOptions extends CoordinatorOptions {
   shardsPerStep?: number;
   localSteps?: number;
   partitions?: number;
+  precision?: string;
   lr?: number;
   maxSteps?: number;
   seed?: number;
@@ -55,6 +57,12 @@ export function submitCommand(): Command {
       'parts the model is split into for aggregation; on a Redis Cluster, one per master (default 1)',
       number,
     )
+    .addOption(
+      new Option(
+        '--precision <precision>',
+        'what workers compute in: bf16 is mixed precision on onednn workers with native bf16 (default fp32)',
+      ).choices(PRECISIONS),
+    )
     .option('--lr <rate>', 'peak learning rate', number)
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
@@ -90,6 +98,7 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     shardsPerStep: opts.shardsPerStep,
     localSteps: opts.localSteps,
     partitions: opts.partitions,
+    precision: opts.precision,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,

@@ -44,18 +44,19 @@ export function workersCommand(): Command {
       if (!workers.length) return console.log('no workers have joined: start some with `npm run worker`');
       console.log(
         textTable(
-          ['ID', 'HOST', 'BACKEND', 'DEVICE', 'IMG/S', 'SHARD', 'HEARTBEAT', 'STATE'],
+          ['ID', 'HOST', 'BACKEND', 'DEVICE', 'PRECISIONS', 'IMG/S', 'SHARD', 'HEARTBEAT', 'STATE'],
           workers.map((w) => [
             w.id,
             w.host,
             w.backend,
             w.device,
+            w.precisions.join(','),
             w.imagesPerSecond === null ? '-' : w.imagesPerSecond.toFixed(1),
             w.currentShard ?? 'idle',
             formatAgo(w.lastSeen),
             w.quarantined ? 'quarantined' : w.alive ? 'alive' : 'left',
           ]),
-          new Set([4]),
+          new Set([5]),
         ),
       );
     });

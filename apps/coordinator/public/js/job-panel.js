@@ -218,6 +218,7 @@ export class JobPanel {
       ['ETA', formatDuration(job.etaSeconds)],
       ['Batch × shards', `${job.batchSize} × ${job.shardsPerStep}`],
       ['Synchronisation', job.localSteps > 1 ? `local SGD, every ${job.localSteps} steps` : 'every step'],
+      ['Precision', job.precision],
     ];
     document
       .getElementById('job-stats')

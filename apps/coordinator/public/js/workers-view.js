@@ -12,6 +12,7 @@ export function renderWorkers(workers) {
         h('td', {}, w.host),
         h('td', {}, w.backend),
         h('td', { title: adapterTitle(w.adapter) }, w.device),
+        h('td', {}, w.precisions.join(', ')),
         h('td', { class: 'num' }, formatNumber(w.imagesPerSecond)),
         h('td', { class: 'mono' }, w.currentShard ?? 'idle'),
         h('td', { title: new Date(w.lastSeen).toLocaleString() }, formatAgo(w.lastSeen, now)),

@@ -31,6 +31,7 @@ const worker: WorkerView = {
   pid: 1,
   backend: 'wasm',
   device: 'cpu',
+  precisions: ['fp32'],
   imagesPerSecond: 50,
   currentShard: null,
   startedAt: 0,

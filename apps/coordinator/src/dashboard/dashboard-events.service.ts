@@ -12,8 +12,8 @@ import {
   share,
   timer,
 } from 'rxjs';
-import { JobStatus, WorkerView } from '@resnet/protocol';
-import { JobView } from '@resnet/job';
+import { JobStatus, Precision, WorkerView } from '@resnet/protocol';
+import { JobView, precisionOf } from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
 import { JobsService } from '../jobs/jobs.service';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
@@ -42,6 +42,8 @@ export interface JobSummary {
   readonly shardsPerStep: number;
   /** Local SGD's steps per round; 1 for synchronous SGD. */
   readonly localSteps: number;
+  /** What the workers compute in: fp32 or bf16. */
+  readonly precision: Precision;
   readonly lr: number;
   readonly step: number;
   readonly totalSteps: number;
@@ -193,6 +195,7 @@ export class DashboardEventsService {
       batchSize: spec.batchSize,
       shardsPerStep: spec.shardsPerStep,
       localSteps: spec.localSteps,
+      precision: precisionOf(spec),
       lr: spec.schedule.lr,
       step: job.step,
       totalSteps: job.totalSteps,

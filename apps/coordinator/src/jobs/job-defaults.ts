@@ -1,5 +1,5 @@
 import { ModelName, ShortcutKind } from '@resnet/model';
-import { TensorDtype } from '@resnet/protocol';
+import { Precision, TensorDtype } from '@resnet/protocol';
 
 /**
  * What POST /jobs uses for a field the request leaves out: the paper's CIFAR recipe. Read by the
@@ -11,6 +11,7 @@ export const JOB_DEFAULTS = {
   batchSize: 128,
   shardsPerStep: 2,
   gradientEncoding: 'fp32' as TensorDtype,
+  precision: 'fp32' as Precision,
   localSteps: 1,
   partitions: 1,
   epochs: 1,

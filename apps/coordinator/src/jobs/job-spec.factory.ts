@@ -53,6 +53,7 @@ export class JobSpecFactory {
       batchSize,
       shardsPerStep,
       gradientEncoding: dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding,
+      precision: dto.precision ?? JOB_DEFAULTS.precision,
       localSteps: dto.localSteps ?? JOB_DEFAULTS.localSteps,
       partitions: dto.partitions ?? JOB_DEFAULTS.partitions,
       seed,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
 import { JobMetrics } from '@resnet/protocol';
-import { architectureOf, JobView, partitionedModel, PartitionedModelCodec } from '@resnet/job';
+import { architectureOf, JobView, partitionedModel, PartitionedModelCodec, precisionOf } from '@resnet/job';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
@@ -61,11 +61,14 @@ export class JobsService {
   async list(): Promise<JobView[]> {
     const [jobs, workersUnavailable] = await Promise.all([this.jobs.list(), this.workers.unavailability()]);
     const positions = queuePositions(jobs);
-    return jobs.map((job) => view(job, workersUnavailable, positions.get(job.state.id)));
+    return jobs.map((job) =>
+      view(job, workersUnavailable[precisionOf(job.spec)], positions.get(job.state.id)),
+    );
   }
 
   async get(id: string): Promise<JobView> {
-    const [job, workersUnavailable] = await Promise.all([this.stored(id), this.workers.unavailability()]);
+    const [job, unavailability] = await Promise.all([this.stored(id), this.workers.unavailability()]);
+    const workersUnavailable = unavailability[precisionOf(job.spec)];
     if (job.state.status !== 'queued') return view(job, workersUnavailable);
     return view(job, workersUnavailable, queuePositions(await this.jobs.list()).get(id));
   }

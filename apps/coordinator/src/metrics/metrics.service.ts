@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SHARD_QUEUE, StepMetrics } from '@resnet/protocol';
+import { Precision, PRECISIONS, SHARD_QUEUE, shardQueueFor, StepMetrics } from '@resnet/protocol';
 import { RedisClient } from '@resnet/redis-connections';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
@@ -54,26 +54,32 @@ export class MetricsService {
   });
 
   constructor(
-    @InjectQueue(SHARD_QUEUE) queue: Queue,
+    @InjectQueue(SHARD_QUEUE) fp32Queue: Queue,
+    @InjectQueue(shardQueueFor('bf16')) bf16Queue: Queue,
     @Inject(REDIS) redis: RedisClient,
     workers: WorkersService,
   ) {
     collectDefaultMetrics({ register: this.registry });
     // Without a listener BullMQ prints every reconnect failure; an outage is already reported by
     // /health, the dashboard and the training loop, so this queue only notes it at debug level.
-    queue.on('error', (err) => this.logger.debug(`shard queue connection: ${err.message}`));
+    const queues: Record<Precision, Queue> = { fp32: fp32Queue, bf16: bf16Queue };
+    for (const queue of Object.values(queues)) {
+      queue.on('error', (err) => this.logger.debug(`${queue.name} queue connection: ${err.message}`));
+    }
     // Gauges read at scrape time; while Redis is down they report nothing rather than stale values.
     new Gauge({
       name: 'resnet_shard_queue_jobs',
-      help: 'Shards on the BullMQ queue by state',
-      labelNames: ['state'],
+      help: "Shards on the BullMQ queues by state and by the precision of their jobs (each precision's own queue)",
+      labelNames: ['state', 'precision'],
       registers: [this.registry],
       async collect() {
         this.reset();
-        const counts = await readWhileRedisAnswers(redis, () => queue.getJobCounts(...SHARD_STATES)).catch(
-          () => null,
-        );
-        for (const state of SHARD_STATES) if (counts) this.set({ state }, counts[state] ?? 0);
+        for (const precision of PRECISIONS) {
+          const counts = await readWhileRedisAnswers(redis, () =>
+            queues[precision].getJobCounts(...SHARD_STATES),
+          ).catch(() => null);
+          for (const state of SHARD_STATES) if (counts) this.set({ state, precision }, counts[state] ?? 0);
+        }
       },
     });
     new Gauge({

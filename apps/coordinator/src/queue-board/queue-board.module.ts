@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { Module } from '@nestjs/common';
-import { SHARD_QUEUE } from '@resnet/protocol';
+import { PRECISIONS, shardQueueFor } from '@resnet/protocol';
 
 /**
  * bull-board's page links a web font from the internet; clusters often have no route out, and a
@@ -17,7 +17,7 @@ function sameOriginOnly(_req: IncomingMessage, res: ServerResponse, next: () => 
   next();
 }
 
-/** bull-board at /queues: the shard queue's waiting, active, completed and failed shards. */
+/** bull-board at /queues: each precision's shard queue's waiting, active, completed and failed shards. */
 @Module({
   imports: [
     BullBoardModule.forRoot({
@@ -27,11 +27,13 @@ function sameOriginOnly(_req: IncomingMessage, res: ServerResponse, next: () => 
       boardOptions: { uiConfig: { boardTitle: 'ResNet shards' } },
     }),
     // Read-only: the coordinator owns the shards; retrying or removing one behind its back would stall a step.
-    BullBoardModule.forFeature({
-      name: SHARD_QUEUE,
-      adapter: BullMQAdapter,
-      options: { readOnlyMode: true },
-    }),
+    BullBoardModule.forFeature(
+      ...PRECISIONS.map((precision) => ({
+        name: shardQueueFor(precision),
+        adapter: BullMQAdapter,
+        options: { readOnlyMode: true },
+      })),
+    ),
   ],
 })
 export class QueueBoardModule {}

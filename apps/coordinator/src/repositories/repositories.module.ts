@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { SHARD_QUEUE } from '@resnet/protocol';
+import { PRECISIONS, shardQueueFor } from '@resnet/protocol';
 import { CheckpointStore } from './checkpoint.store';
 import { FencedWriter } from './fenced-writer';
 import { JobRepository } from './job.repository';
@@ -11,7 +11,10 @@ import { ShardShares } from './shard-shares';
 import { StepMetricsReader } from './step-metrics.reader';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
-const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
+/** A shard queue per precision: only the workers that compute a precision consume its queue. */
+const shardQueue = BullModule.registerQueue(
+  ...PRECISIONS.map((precision) => ({ name: shardQueueFor(precision) })),
+);
 
 /** The adapters the feature folders use; FencedWriter serves JobRepository only. */
 const repositories = [

@@ -1,4 +1,4 @@
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { Precision, ShardOutcome, ShardTask } from '@resnet/protocol';
 import { RejectedShardResultError } from '../errors/shard.errors';
 
 /** How the ShardDispatcher treats shards and what it keeps in Redis. */
@@ -47,6 +47,11 @@ export const SHARD_DISPATCHER_DEFAULTS: ShardDispatcherOptions = {
 /** One run of shards: a step's, or an evaluation's. */
 export interface ShardRunOptions {
   readonly tasks: readonly ShardTask[];
+  /**
+   * The job's precision, which picks the queue: only workers that compute it take the shards.
+   * @defaultValue 'fp32'
+   */
+  readonly precision?: Precision;
   /**
    * Hears each outcome as its shard completes. Throwing RejectedShardResultError has the shard
    * computed again; any other error fails the run.

@@ -2,7 +2,17 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { RedisClient, RedisConnections } from '@resnet/redis-connections';
-import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
+import {
+  DEFAULT_PRECISION,
+  Precision,
+  PRECISIONS,
+  SHARD_QUEUE,
+  ShardOutcome,
+  shardQueueFor,
+  ShardTask,
+  shardTaskId,
+  WORKER_ALIVE_WITHIN_MS,
+} from '@resnet/protocol';
 import { LeadershipLostError } from '../errors/leadership.errors';
 import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
 import { REDIS } from './redis.providers';
@@ -24,48 +34,64 @@ interface Waiter {
  * coordinator restart, say — neither duplicates work nor loses results already computed: BullMQ
  * reports the ids it already holds as duplicated, and only those are looked up, so a normal step
  * costs one round trip to enqueue. A result the caller rejects is recomputed under a fresh id.
+ * Each precision has its own queue (shardQueueFor), which only the workers computing it consume.
  */
 @Injectable()
 export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ShardDispatcher.name);
-  private events!: QueueEvents;
+  private events: QueueEvents[] = [];
+  private readonly queues: Record<Precision, Queue<ShardTask, ShardOutcome>>;
   private readonly waiters = new Map<string, Waiter>();
 
   constructor(
-    @InjectQueue(SHARD_QUEUE) private readonly queue: Queue<ShardTask, ShardOutcome>,
+    @InjectQueue(SHARD_QUEUE) fp32Queue: Queue<ShardTask, ShardOutcome>,
+    @InjectQueue(shardQueueFor('bf16')) bf16Queue: Queue<ShardTask, ShardOutcome>,
     private readonly connections: RedisConnections,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly shares: ShardShares,
     private readonly workers: WorkerRegistryRepository,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    this.events = new QueueEvents(SHARD_QUEUE, {
-      connection: this.connections.bullConnection(this.redis),
-      prefix: this.connections.prefix,
-    });
-    this.events.on('completed', ({ jobId, returnvalue }) => {
-      const outcome = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;
-      this.settle(jobId, (w) => w.resolve(outcome as ShardOutcome));
-    });
-    this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
-    // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
-    this.events.on('duplicated', ({ jobId }) => void this.catchUp(jobId));
-    logOutages(this.events, 'queue events', this.logger);
-    logOutages(this.queue, 'shard queue', this.logger);
-    await this.events.waitUntilReady();
+  ) {
+    this.queues = { fp32: fp32Queue, bf16: bf16Queue };
   }
 
-  /** Resolves once the queue's connections are up again, e.g. after a Redis restart. */
+  async onModuleInit(): Promise<void> {
+    this.events = PRECISIONS.map((precision) => {
+      const queue = this.queues[precision];
+      const events = new QueueEvents(queue.name, {
+        connection: this.connections.bullConnection(this.redis),
+        prefix: this.connections.prefix,
+      });
+      events.on('completed', ({ jobId, returnvalue }) => {
+        const outcome = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;
+        this.settle(jobId, (w) => w.resolve(outcome as ShardOutcome));
+      });
+      events.on('failed', ({ jobId }) => void this.catchUp(queue, jobId));
+      // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
+      events.on('duplicated', ({ jobId }) => void this.catchUp(queue, jobId));
+      logOutages(events, `${queue.name} queue events`, this.logger);
+      logOutages(queue, `${queue.name} queue`, this.logger);
+      return events;
+    });
+    await Promise.all(this.events.map((events) => events.waitUntilReady()));
+  }
+
+  /** Resolves once the queues' connections are up again, e.g. after a Redis restart. */
   async waitUntilReady(): Promise<void> {
-    await Promise.all([this.events.waitUntilReady(), this.queue.waitUntilReady()]);
+    await Promise.all([
+      ...this.events.map((events) => events.waitUntilReady()),
+      ...Object.values(this.queues).map((queue) => queue.waitUntilReady()),
+    ]);
   }
 
   async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.events.map((events) => this.closeEvents(events)));
+  }
+
+  private async closeEvents(events: QueueEvents): Promise<void> {
     // close() waits for a clean disconnect, which never comes while Redis is unreachable.
-    const closed = this.events.close();
+    const closed = events.close();
     const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref());
-    if ((await Promise.race([closed, timedOut])) === 'timeout') await this.events.disconnect();
+    if ((await Promise.race([closed, timedOut])) === 'timeout') await events.disconnect();
   }
 
   /**
@@ -74,17 +100,19 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
    */
   async run({
     tasks,
+    precision = DEFAULT_PRECISION,
     onOutcome,
     signal,
     onRejected,
     onEnqueued,
   }: ShardRunOptions): Promise<{ enqueueMs: number }> {
+    const queue = this.queues[precision];
     const active = new Set<string>();
     const onAbort = (): void => {
       for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
       // A deposed leader leaves the shards be: its successor awaits the very same ids.
       if (signal.reason instanceof LeadershipLostError) return;
-      void Promise.all([...active].map((id) => this.queue.remove(id))).catch((err: Error) =>
+      void Promise.all([...active].map((id) => queue.remove(id))).catch((err: Error) =>
         this.logger.warn(`could not remove shards of a stopped step: ${err.message}`),
       );
     };
@@ -95,17 +123,17 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
       const ids = tasks.map(shardTaskId);
       const first = ids.map((id) => this.await(id, active));
       // Shards beyond the job's share of the workers wait here, each enqueued as another completes.
-      let enqueued = await this.shareOfWorkers(tasks);
+      let enqueued = await this.shareOfWorkers(tasks, precision);
       const enqueueNext = async (): Promise<void> => {
         if (enqueued >= tasks.length) return;
         const i = enqueued++;
-        await this.enqueue([tasks[i]], [ids[i]], tasks.length);
+        await this.enqueue(queue, [tasks[i]], [ids[i]], tasks.length);
       };
       const enqueueStarted = performance.now();
-      await this.enqueue(tasks.slice(0, enqueued), ids.slice(0, enqueued), tasks.length);
+      await this.enqueue(queue, tasks.slice(0, enqueued), ids.slice(0, enqueued), tasks.length);
       const enqueueMs = performance.now() - enqueueStarted;
       await onEnqueued?.();
-      lookUp = setInterval(() => active.forEach((id) => void this.catchUp(id)), lookUpAwaitedMs);
+      lookUp = setInterval(() => active.forEach((id) => void this.catchUp(queue, id)), lookUpAwaitedMs);
       await Promise.all(
         tasks.map(async (task, i) => {
           let outcome = await first[i];
@@ -130,7 +158,7 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
               );
               const retryId = `${ids[i]}_redo${redo}`;
               const retried = this.await(retryId, active);
-              await this.enqueue([task], [retryId], tasks.length);
+              await this.enqueue(queue, [task], [retryId], tasks.length);
               outcome = await retried;
             }
           }
@@ -144,12 +172,17 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** How many of the run's shards may be on the queue at once: all of them unless other jobs share the workers. */
-  private async shareOfWorkers(tasks: readonly ShardTask[]): Promise<number> {
+  /**
+   * How many of the run's shards may be on the queue at once: all of them unless other jobs share
+   * the workers (those that compute the run's precision).
+   */
+  private async shareOfWorkers(tasks: readonly ShardTask[], precision: Precision): Promise<number> {
     const jobId = tasks[0]?.jobId;
     if (jobId === undefined || !this.shares.shared(jobId)) return tasks.length;
     const now = Date.now();
-    const alive = (await this.workers.heartbeats()).filter((w) => now - w.lastSeen <= WORKER_ALIVE_WITHIN_MS);
+    const alive = (await this.workers.heartbeats()).filter(
+      (w) => now - w.lastSeen <= WORKER_ALIVE_WITHIN_MS && w.precisions.includes(precision),
+    );
     return Math.min(tasks.length, this.shares.quota(jobId, alive.length));
   }
 
@@ -163,13 +196,18 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
   }
 
   /** `runSize`: shards in the whole run, which sizes how many completed shards the queue keeps. */
-  private async enqueue(tasks: readonly ShardTask[], ids: readonly string[], runSize: number): Promise<void> {
+  private async enqueue(
+    queue: Queue<ShardTask, ShardOutcome>,
+    tasks: readonly ShardTask[],
+    ids: readonly string[],
+    runSize: number,
+  ): Promise<void> {
     // One add per task rather than addBulk: addBulk builds an ioredis pipeline, whose constructor copies
     // every BullMQ script onto it, and costs more CPU than the writes it saves (≈ 0.7 against 0.3 ms for
     // one task here). A crash between two adds leaves a partial step, which the next enqueue completes.
     await Promise.all(
       tasks.map((task, i) =>
-        this.queue.add(task.kind, task, {
+        queue.add(task.kind, task, {
           jobId: ids[i],
           attempts,
           backoff: { type: 'fixed', delay: 500 },
@@ -182,20 +220,17 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     // worker wakes the next: K shards would start one round trip after another. A distinct marker
     // per shard wakes as many workers at once. (A marker no worker takes is a harmless wake-up later.)
     if (tasks.length > 1) {
-      await this.redis.zadd(
-        this.queue.keys.marker,
-        ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]),
-      );
+      await this.redis.zadd(queue.keys.marker, ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]));
     }
   }
 
   /** Reads a shard's state directly, for completions that may have happened while no one listened. */
-  private async catchUp(id: string): Promise<void> {
+  private async catchUp(queue: Queue<ShardTask, ShardOutcome>, id: string): Promise<void> {
     if (!this.waiters.has(id)) return;
     // State first: a job read before its state could still be unfinished, without a return value.
-    const state = await this.queue.getJobState(id);
+    const state = await queue.getJobState(id);
     if (state !== 'completed' && state !== 'failed') return; // its own event is yet to come
-    const job: Job<ShardTask, ShardOutcome> | undefined = await this.queue.getJob(id);
+    const job: Job<ShardTask, ShardOutcome> | undefined = await queue.getJob(id);
     if (!job) return;
     if (state === 'completed') this.settle(id, (w) => w.resolve(job.returnvalue));
     // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.

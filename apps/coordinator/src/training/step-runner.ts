@@ -8,6 +8,7 @@ import {
   shardMessageKind,
   TrainingJobSpec,
   usesLocalSgd,
+  precisionOf,
 } from '@resnet/job';
 import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
@@ -90,6 +91,7 @@ export class StepRunner {
     const tally = new ShardTally(model.partitions.length, quarantined);
     const { enqueueMs } = await this.dispatcher.run({
       tasks: trainTasks(o.jobId, o.spec, o.step),
+      precision: precisionOf(o.spec),
       onOutcome: (task, outcome) => this.fold(o, tally, task, outcome),
       signal: o.signal,
       onRejected: async (outcome, err) => {
@@ -146,6 +148,7 @@ export class StepRunner {
     let count = 0;
     await this.dispatcher.run({
       tasks: evalTasks(jobId, spec, version),
+      precision: precisionOf(spec),
       onOutcome: (_task, outcome) => {
         lossSum += outcome.lossSum;
         correct += outcome.correct;

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { WorkerInfo } from '@resnet/protocol';
+import { Precision, WorkerInfo } from '@resnet/protocol';
 import { quietNestLogs } from '../../test/fakes';
 import { CoordinatorConfig } from '../coordinator.config';
 import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
@@ -7,13 +7,14 @@ import { WorkersService } from './workers.service';
 
 const NOW = 1_000_000_000;
 
-function worker(id: string, lastSeen: number): WorkerInfo {
+function worker(id: string, lastSeen: number, precisions: Precision[] = ['fp32']): WorkerInfo {
   return {
     id,
     host: 'h',
     pid: 1,
     backend: 'wasm',
     device: 'cpu',
+    precisions,
     imagesPerSecond: null,
     currentShard: null,
     startedAt: 0,
@@ -58,11 +59,31 @@ describe('WorkersService', () => {
   });
 
   it('says why no worker can take shards: quarantined or gone', async () => {
-    assert.equal(await setUp([worker('a', NOW)]).service.unavailability(NOW), null);
+    assert.equal((await setUp([worker('a', NOW)]).service.unavailability(NOW)).fp32, null);
     assert.match(
-      (await setUp([worker('a', NOW), worker('b', NOW - 60_000)], ['a']).service.unavailability(NOW))!,
+      (await setUp([worker('a', NOW), worker('b', NOW - 60_000)], ['a']).service.unavailability(NOW)).fp32!,
       /^no worker can take shards: a is quarantined \(release with POST \/workers\/<id>\/release.*1 gone/,
     );
-    assert.match((await setUp([]).service.unavailability(NOW))!, /no worker has joined/);
+    assert.match((await setUp([]).service.unavailability(NOW)).fp32!, /no worker has joined/);
+  });
+
+  it('says why no worker can take a bf16 job: none alive computes bf16', async () => {
+    const fp32Only = await setUp([worker('a', NOW)]).service.unavailability(NOW);
+    assert.equal(fp32Only.fp32, null);
+    assert.match(
+      fp32Only.bf16!,
+      /^no alive worker computes bf16: start onednn workers on CPUs with native bf16/,
+    );
+    const gone = await setUp([
+      worker('a', NOW),
+      worker('b', NOW - 60_000, ['fp32', 'bf16']),
+    ]).service.unavailability(NOW);
+    assert.match(gone.bf16!, /no alive worker computes bf16/);
+    const both = await setUp([worker('a', NOW), worker('b', NOW, ['fp32', 'bf16'])]).service.unavailability(
+      NOW,
+    );
+    assert.deepEqual(both, { fp32: null, bf16: null });
+    const quarantined = await setUp([worker('b', NOW, ['fp32', 'bf16'])], ['b']).service.unavailability(NOW);
+    assert.match(quarantined.bf16!, /^no worker can take shards: b is quarantined/);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { WORKER_ALIVE_WITHIN_MS, WorkerView } from '@resnet/protocol';
+import { Precision, WORKER_ALIVE_WITHIN_MS, WorkerView } from '@resnet/protocol';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
 
@@ -67,27 +67,38 @@ export class WorkersService {
   }
 
   /**
-   * Why no shard of a job can be computed now, or null while some worker can take them: every
-   * worker is quarantined or gone.
+   * For each precision, why no shard of a job in it can be computed now, or null while some worker
+   * can take them: every worker is quarantined or gone, or none of those alive computes it.
    */
-  async unavailability(now = Date.now()): Promise<string | null> {
+  async unavailability(now = Date.now()): Promise<Record<Precision, string | null>> {
     const workers = await this.list(now);
-    if (workers.some((w) => w.alive && !w.quarantined)) return null;
-    const quarantined = workers.filter((w) => w.quarantined).map((w) => w.id);
-    const gone = workers.filter((w) => !w.alive && !w.quarantined).length;
-    if (!workers.length) return 'no worker has joined: start workers (npm run worker) for the job to go on';
-    return [
-      'no worker can take shards:',
-      quarantined.length
-        ? `${quarantined.join(', ')} ${quarantined.length === 1 ? 'is' : 'are'} quarantined (release with POST /workers/<id>/release or \`workers release <id>\` once sound)`
-        : '',
-      gone ? `${gone} gone (no heartbeat for 15 s); start workers for the job to go on` : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
+    const general = generalUnavailability(workers);
+    const serving = workers.filter((w) => w.alive && !w.quarantined);
+    const bf16 = serving.some((w) => w.precisions.includes('bf16'))
+      ? null
+      : (general ??
+        'no alive worker computes bf16: start onednn workers on CPUs with native bf16 (AVX512_BF16 or AMX), or submit the job with precision fp32');
+    return { fp32: general, bf16 };
   }
 
   quarantinedWorkers(): Promise<Set<string>> {
     return this.registry.quarantined();
   }
+}
+
+/** Why no worker at all can take shards (all quarantined or gone, or none joined); null while one can. */
+function generalUnavailability(workers: readonly WorkerView[]): string | null {
+  if (workers.some((w) => w.alive && !w.quarantined)) return null;
+  const quarantined = workers.filter((w) => w.quarantined).map((w) => w.id);
+  const gone = workers.filter((w) => !w.alive && !w.quarantined).length;
+  if (!workers.length) return 'no worker has joined: start workers (npm run worker) for the job to go on';
+  return [
+    'no worker can take shards:',
+    quarantined.length
+      ? `${quarantined.join(', ')} ${quarantined.length === 1 ? 'is' : 'are'} quarantined (release with POST /workers/<id>/release or \`workers release <id>\` once sound)`
+      : '',
+    gone ? `${gone} gone (no heartbeat for 15 s); start workers for the job to go on` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

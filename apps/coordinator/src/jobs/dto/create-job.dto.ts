@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MODEL_NAMES, ModelName, ShortcutKind } from '@resnet/model';
-import { TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
+import { Precision, PRECISIONS, TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
 import { Bool, Int, Num, OneOf } from '../../validation';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from '../job-defaults';
 
@@ -176,6 +176,14 @@ export class CreateJobDto {
       'Number format of gradient messages: fp32 is exact; fp16 and bf16 halve the bytes, with error feedback in each worker',
   })
   gradientEncoding?: TensorDtype;
+  @OneOf(PRECISIONS, {
+    default: JOB_DEFAULTS.precision,
+    description:
+      'What the workers compute in: fp32, or bf16 mixed precision (convolutions and the classifier in bfloat16 with ' +
+      'float32 accumulation; batch norm, loss, weights, optimizer and gradients in float32), taken only by onednn ' +
+      'workers whose CPU has native bf16 (AVX512_BF16 or AMX)',
+  })
+  precision?: Precision;
   @Int({
     min: 1,
     max: 64,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { WorkerAdapter, WorkerView } from '@resnet/protocol';
+import { Precision, PRECISIONS, WorkerAdapter, WorkerView } from '@resnet/protocol';
 import { WorkerRelease } from '../workers.service';
 
 export class WorkerAdapterDto implements WorkerAdapter {
@@ -22,6 +22,13 @@ export class WorkerViewDto implements WorkerView {
   adapter?: WorkerAdapterDto;
   @ApiProperty({ type: Number, nullable: true, description: 'Throughput of its last training shard' })
   imagesPerSecond!: number | null;
+  @ApiProperty({
+    enum: PRECISIONS,
+    isArray: true,
+    description:
+      'Precisions it computes jobs in (bf16: an onednn worker on a CPU with native bf16); it takes shards of these only',
+  })
+  precisions!: Precision[];
   @ApiProperty({ type: String, nullable: true, description: 'Shard task id it is computing, if any' })
   currentShard!: string | null;
   @ApiProperty({ description: 'Milliseconds since the epoch' }) startedAt!: number;
