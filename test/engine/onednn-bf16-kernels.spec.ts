@@ -9,14 +9,15 @@ import * as assert from 'node:assert/strict';
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { BackendUnavailableError, setComputePrecision } from '@resnet/engine';
+import { BackendUnavailableError, setComputePrecision, ShardTrainer } from '@resnet/engine';
+import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
 import { Precision } from '@resnet/protocol';
 
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { ConvCase, convShapes, describeConv, explicitPad } from './conv-cases';
-import { seededNormal } from './seeded-data';
-import { lossesOver3Steps } from './training-steps';
+import { seededNormal, seededUniform } from './seeded-data';
+import { lossesOver3Steps, syntheticBatch } from './training-steps';
 
 const addonLoad = loadOnednnAddon();
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -27,12 +28,14 @@ const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b,
  * K products in float32 errs by at most K·2^-24 of Σ|a·b|, in the bf16 kernel and in the float32
  * reference alike. So each output element lies within
  *   (2u + u² + 2·K·2^-24) · Σ|a|·|b|
- * of the float32 result, where Σ|a|·|b| is the same op on the operands' magnitudes.
+ * of the float32 result, where Σ|a|·|b| is the same op on the operands' magnitudes. A result
+ * stored in bf16 (a forward convolution's, as under autocast) is rounded once more: u·|result|,
+ * and |result| ≤ Σ|a|·|b|, so one more u.
  */
 const BF16_UNIT_ROUNDOFF = 2 ** -8;
-function bf16Bound(reductionLength: number): number {
+function bf16Bound(reductionLength: number, storedInBf16 = false): number {
   const u = BF16_UNIT_ROUNDOFF;
-  return 2 * u + u * u + 2 * reductionLength * 2 ** -24;
+  return 2 * u + u * u + 2 * reductionLength * 2 ** -24 + (storedInBf16 ? u * (1 + 2 * u) : 0);
 }
 
 function assertWithinBf16Bound(
@@ -41,9 +44,10 @@ function assertWithinBf16Bound(
   want: Float32Array,
   magnitudes: Float32Array,
   reductionLength: number,
+  storedInBf16 = false,
 ): void {
   assert.equal(got.length, want.length, `${what}: length`);
-  const bound = bf16Bound(reductionLength);
+  const bound = bf16Bound(reductionLength, storedInBf16);
   for (let i = 0; i < got.length; i++) {
     const error = Math.abs(got[i] - want[i]);
     assert.ok(
@@ -145,7 +149,7 @@ describe('onednn backend in bf16', function () {
         const [n, oh, ow] = yShape;
         const reductions = [c.k * c.k * c.ci, c.k * c.k * c.co, n * oh * ow];
         ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].forEach((name, k) => {
-          assertWithinBf16Bound(name, bf16[k], want[k], magnitudes[k], reductions[k]);
+          assertWithinBf16Bound(name, bf16[k], want[k], magnitudes[k], reductions[k], name === 'Conv2D');
           assertNotFloat32(name, bf16[k], float32[k]);
         });
       });
@@ -191,6 +195,44 @@ describe('onednn backend in bf16', function () {
     });
   });
 
+  describe('bf16 activations (a bf16 convolution stores its output in bf16, as autocast does)', () => {
+    it('read as float32 everywhere: dataSync, and as the input of any other kernel', async () => {
+      const x = seededNormal(41, 2 * 8 * 8 * 16);
+      const w = seededNormal(42, 3 * 3 * 16 * 16);
+      const [y, relu, flat] = await run('onednn', 'bf16', () => {
+        const out = tf.conv2d(tf.tensor4d(x, [2, 8, 8, 16]), tf.tensor4d(w, [3, 3, 16, 16]), 1, 'same');
+        return [out, tf.relu(out), tf.reshape(out, [-1])];
+      });
+      assert.equal(y.length, 2 * 8 * 8 * 16);
+      // Each value is a bf16 value: its low 16 bits are zero.
+      assert.ok(
+        new Uint32Array(y.buffer).every((bits) => (bits & 0xffff) === 0),
+        'values are not bf16',
+      );
+      assert.deepEqual(
+        relu,
+        y.map((v) => Math.max(v, 0)),
+      );
+      assert.deepEqual(flat, y);
+    });
+
+    it('leak no tensors or buffers over a bf16 training step', async () => {
+      await tf.setBackend('onednn');
+      const arch = architectureFor('resnet20', { numClasses: 10 });
+      const trainer = new ShardTrainer(arch, 'bf16');
+      trainer.setWeights(initialWeights(layoutsOf(arch), seededUniform(1)));
+      const batch = syntheticBatch(4, 8, 2);
+      await trainer.trainShard(batch);
+      const before = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+      await trainer.trainShard(batch);
+      const after = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+      trainer.dispose();
+      assert.equal(after.numTensors, before.numTensors, 'numTensors');
+      assert.equal(after.numBytes, before.numBytes, 'numBytes');
+      assert.equal(after.dataIds, before.dataIds, 'backend data ids');
+    });
+  });
+
   it('only the onednn backend takes bf16: the cpu backend refuses it, naming the fix', async () => {
     await tf.setBackend('cpu');
     assert.throws(
@@ -204,18 +246,18 @@ describe('onednn backend in bf16', function () {
   });
 
   describe('ResNet-20 training in bf16 follows float32', () => {
-    it('loss over 3 SGD steps (batch 8, 8x8 images, lr 0.1) agrees with the float32 job', async () => {
-      const float32 = await lossesOver3Steps('onednn', 'fp32');
-      const bf16 = await lossesOver3Steps('onednn', 'bf16');
+    it('loss over 3 SGD steps (batch 8, 8x8 images, lr 0.02) agrees with the float32 job', async () => {
+      const float32 = await lossesOver3Steps('onednn', 'fp32', 0.02);
+      const bf16 = await lossesOver3Steps('onednn', 'bf16', 0.02);
       const relative = bf16.map((loss, step) => Math.abs(loss - float32[step]) / Math.abs(float32[step]));
       const report = `bf16 losses ${bf16.join(', ')}; float32 ${float32.join(', ')}`;
       // Step 0 is one forward pass from the same weights: each convolution's output is within a few
-      // roundings (u = 2^-8) of float32's and batch norm re-normalises after each, so the loss is too:
-      // 4u. Each SGD step then moves the weights by lr x a gradient that carries the same relative
-      // error; at lr 0.1 on a batch of 8 the steps are large (the loss falls 10-fold in 3 steps) and
-      // the trajectories part by a few percent: 10% bounds that, while the loss falls as float32's.
+      // roundings (u = 2^-8) of float32's and batch norm re-normalises after each, so the loss is
+      // too: 4u. Each SGD step then moves the weights by lr x a gradient with the same relative
+      // error, and the trajectories part a little more each step (the loss falls 4-fold in 3 steps
+      // here): 5e-2, against about 1e-2 measured on an AMX CPU.
       assert.ok(relative[0] <= 4 * 2 ** -8, `step 0 relative ${relative[0]}: ${report}`);
-      relative.forEach((r, step) => assert.ok(r <= 0.1, `step ${step} relative ${r}: ${report}`));
+      relative.forEach((r, step) => assert.ok(r <= 5e-2, `step ${step} relative ${r}: ${report}`));
       bf16
         .slice(1)
         .forEach((loss, step) => assert.ok(loss < bf16[step], `loss rose at step ${step + 1}: ${report}`));

@@ -20,9 +20,13 @@ export function syntheticBatch(count: number, side: number, seed: number): Shard
 
 /**
  * Training loss of the fixed batch at each of 3 SGD steps from fixed weights, then after the third,
- * on `backend` at `precision`.
+ * on `backend` at `precision`, with SGD at learning rate `lr`.
  */
-export async function lossesOver3Steps(backend: string, precision: Precision = 'fp32'): Promise<number[]> {
+export async function lossesOver3Steps(
+  backend: string,
+  precision: Precision = 'fp32',
+  lr = 0.1,
+): Promise<number[]> {
   await tf.setBackend(backend);
   const arch = architectureFor('resnet20', { numClasses: 10 });
   const layouts = layoutsOf(arch);
@@ -40,7 +44,7 @@ export async function lossesOver3Steps(backend: string, precision: Precision = '
       const shard = await trainer.trainShard(batch);
       losses.push(shard.lossSum);
       aggregator.add(0, shard);
-      const next = applyStep(weights, velocity, aggregator.result(), 0.1, sgd, channels);
+      const next = applyStep(weights, velocity, aggregator.result(), lr, sgd, channels);
       weights = next;
       velocity = next.velocity;
     }

@@ -73,6 +73,29 @@ TypedArrayView<float> Floats(napi_env env, napi_value value, const char* what, s
   return view;
 }
 
+// An activation: a Float32Array, or a Uint16Array of bfloat16 values, of `want_length` elements.
+struct Activation {
+  void* data;
+  bool bf16;
+};
+
+Activation ActivationArg(napi_env env, napi_value value, const char* what, size_t want_length) {
+  bool is_typed_array = false;
+  Check(env, napi_is_typedarray(env, value, &is_typed_array));
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is_typed_array) Check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr));
+  if (!is_typed_array || (type != napi_float32_array && type != napi_uint16_array)) {
+    throw ArgumentError(std::string(what) + " must be a Float32Array, or a Uint16Array of bfloat16 values");
+  }
+  if (length != want_length) {
+    throw ArgumentError(std::string(what) + " has " + std::to_string(length) + " elements, expected " +
+                        std::to_string(want_length));
+  }
+  return {data, type == napi_uint16_array};
+}
+
 int32_t Int(napi_env env, napi_value value) {
   int32_t out = 0;
   Check(env, napi_get_value_int32(env, value, &out));
@@ -193,6 +216,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 }
 
 // conv(pass, a, b, out, geometry: Int32Array(15), precision); see ConvGeometry and RunConvolution.
+// Activations are Float32Arrays or Uint16Arrays of bfloat16 values; weights and dw are Float32Arrays.
 napi_value Conv(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 6, [&](const std::vector<napi_value>& arg) {
     const int32_t pass = EnumArg(env, arg[0], 3, "conv pass");
@@ -205,10 +229,15 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     const size_t a_size = kind == ConvPass::BackwardData ? y : x;
     const size_t b_size = kind == ConvPass::BackwardWeights ? y : w;
     const size_t out_size = kind == ConvPass::Forward ? y : kind == ConvPass::BackwardData ? x : w;
-    auto a = Floats(env, arg[1], "conv input a", a_size);
-    auto b = Floats(env, arg[2], "conv input b", b_size);
-    auto out = Floats(env, arg[3], "conv output", out_size);
-    RunConvolution(kind, precision, g, a.data, b.data, out.data);
+    const auto operand = [&](napi_value value, const char* what, size_t size, bool is_weights) -> ConvOperand {
+      if (is_weights) return {Floats(env, value, what, size).data, false};
+      const Activation activation = ActivationArg(env, value, what, size);
+      return {activation.data, activation.bf16};
+    };
+    const ConvOperand a = operand(arg[1], "conv input a", a_size, false);
+    const ConvOperand b = operand(arg[2], "conv input b", b_size, kind != ConvPass::BackwardWeights);
+    const ConvOperand out = operand(arg[3], "conv output", out_size, kind == ConvPass::BackwardWeights);
+    RunConvolution(kind, precision, g, a, b, out);
   });
 }
 
@@ -322,48 +351,74 @@ BatchNormShape GetBatchNormShape(napi_env env, napi_value channels_value, size_t
   return {static_cast<int64_t>(elements / size_t(channels)), channels};
 }
 
-// fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu)
+// Elements of a Float32Array or Uint16Array.
+size_t TypedArrayLength(napi_env env, napi_value value, const char* what) {
+  bool is_typed_array = false;
+  Check(env, napi_is_typedarray(env, value, &is_typed_array));
+  if (!is_typed_array) throw ArgumentError(std::string(what) + " must be a typed array");
+  napi_typedarray_type type;
+  size_t length = 0;
+  Check(env, napi_get_typedarray_info(env, value, &type, &length, nullptr, nullptr, nullptr));
+  return length;
+}
+
+// fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu);
+// x a Float32Array, or a Uint16Array of bfloat16 values.
 napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 10, [&](const std::vector<napi_value>& arg) {
-    auto x = GetTypedArray<float>(env, arg[0], napi_float32_array, "fusedBatchNorm x");
-    const BatchNormShape s = GetBatchNormShape(env, arg[7], x.length);
+    const size_t length = TypedArrayLength(env, arg[0], "fusedBatchNorm x");
+    const Activation x = ActivationArg(env, arg[0], "fusedBatchNorm x", length);
+    const BatchNormShape s = GetBatchNormShape(env, arg[7], length);
     const size_t c = size_t(s.channels);
     auto scale = Floats(env, arg[1], "fusedBatchNorm scale", c);
     auto offset = Floats(env, arg[2], "fusedBatchNorm offset", c);
-    const float* residual =
-        IsNull(env, arg[3]) ? nullptr : Floats(env, arg[3], "fusedBatchNorm residual", x.length).data;
-    auto y = Floats(env, arg[4], "fusedBatchNorm y", x.length);
+    const float* residual = IsNull(env, arg[3]) ? nullptr : Floats(env, arg[3], "fusedBatchNorm residual", length).data;
+    auto y = Floats(env, arg[4], "fusedBatchNorm y", length);
     auto mean = Floats(env, arg[5], "fusedBatchNorm mean", c);
     auto variance = Floats(env, arg[6], "fusedBatchNorm variance", c);
     bool relu = false;
     Check(env, napi_get_value_bool(env, arg[9], &relu));
-    FusedBatchNorm(s, x.data, scale.data, offset.data, residual, static_cast<float>(Double(env, arg[8])), relu,
-                   y.data, mean.data, variance.data);
+    const float epsilon = static_cast<float>(Double(env, arg[8]));
+    if (x.bf16) {
+      FusedBatchNorm(s, static_cast<const uint16_t*>(x.data), scale.data, offset.data, residual, epsilon, relu, y.data,
+                     mean.data, variance.data);
+    } else {
+      FusedBatchNorm(s, static_cast<const float*>(x.data), scale.data, offset.data, residual, epsilon, relu, y.data,
+                     mean.data, variance.data);
+    }
   });
 }
 
-// fusedBatchNormGrad(dy, x, scale, mean, variance, y, dx, dScale, dOffset, dResidual | null, channels, epsilon, relu)
+// fusedBatchNormGrad(dy, x, scale, mean, variance, y, dx, dScale, dOffset, dResidual | null, channels, epsilon, relu);
+// x and dx both Float32Arrays, or both Uint16Arrays of bfloat16 values.
 napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 13, [&](const std::vector<napi_value>& arg) {
-    auto x = GetTypedArray<float>(env, arg[1], napi_float32_array, "fusedBatchNormGrad x");
-    const BatchNormShape s = GetBatchNormShape(env, arg[10], x.length);
+    const size_t length = TypedArrayLength(env, arg[1], "fusedBatchNormGrad x");
+    const Activation x = ActivationArg(env, arg[1], "fusedBatchNormGrad x", length);
+    const Activation dx = ActivationArg(env, arg[6], "fusedBatchNormGrad dx", length);
+    if (dx.bf16 != x.bf16) throw ArgumentError("fusedBatchNormGrad dx must be stored like x");
+    const BatchNormShape s = GetBatchNormShape(env, arg[10], length);
     const size_t c = size_t(s.channels);
-    auto dy = Floats(env, arg[0], "fusedBatchNormGrad dy", x.length);
+    auto dy = Floats(env, arg[0], "fusedBatchNormGrad dy", length);
     auto scale = Floats(env, arg[2], "fusedBatchNormGrad scale", c);
     auto mean = Floats(env, arg[3], "fusedBatchNormGrad mean", c);
     auto variance = Floats(env, arg[4], "fusedBatchNormGrad variance", c);
-    auto y = Floats(env, arg[5], "fusedBatchNormGrad y", x.length);
-    auto dx = Floats(env, arg[6], "fusedBatchNormGrad dx", x.length);
+    auto y = Floats(env, arg[5], "fusedBatchNormGrad y", length);
     auto d_scale = Floats(env, arg[7], "fusedBatchNormGrad dScale", c);
     auto d_offset = Floats(env, arg[8], "fusedBatchNormGrad dOffset", c);
-    float* d_residual = IsNull(env, arg[9])
-                            ? nullptr
-                            : Floats(env, arg[9], "fusedBatchNormGrad dResidual", x.length).data;
+    float* d_residual =
+        IsNull(env, arg[9]) ? nullptr : Floats(env, arg[9], "fusedBatchNormGrad dResidual", length).data;
     bool relu = false;
     Check(env, napi_get_value_bool(env, arg[12], &relu));
-    FusedBatchNormGrad(s, dy.data, x.data, scale.data, mean.data, variance.data, y.data,
-                       static_cast<float>(Double(env, arg[11])), relu, dx.data, d_scale.data, d_offset.data,
-                       d_residual);
+    const float epsilon = static_cast<float>(Double(env, arg[11]));
+    if (x.bf16) {
+      FusedBatchNormGrad(s, dy.data, static_cast<const uint16_t*>(x.data), scale.data, mean.data, variance.data,
+                         y.data, epsilon, relu, static_cast<uint16_t*>(dx.data), d_scale.data, d_offset.data,
+                         d_residual);
+    } else {
+      FusedBatchNormGrad(s, dy.data, static_cast<const float*>(x.data), scale.data, mean.data, variance.data, y.data,
+                         epsilon, relu, static_cast<float*>(dx.data), d_scale.data, d_offset.data, d_residual);
+    }
   });
 }
 

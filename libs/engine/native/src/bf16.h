@@ -1,4 +1,5 @@
-// bfloat16 rounding of float32 values, as oneDNN's reorders do it.
+// bfloat16 storage of float32 values: rounding (as oneDNN's reorders do it) and the loads and
+// stores with which the batch-norm loops read and write bf16 activations as float32.
 #pragma once
 
 #include <cstdint>
@@ -6,16 +7,23 @@
 
 namespace resnet_onednn {
 
-// x rounded to the nearest bfloat16 (ties to even), as a float32; NaN stays NaN.
-inline float RoundToBf16(float x) {
+// x rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
+inline uint16_t FloatToBf16(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return x;
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
   bits += 0x7fffu + ((bits >> 16) & 1u);
-  bits &= 0xffff0000u;
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float Bf16ToFloat(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
   float out;
   std::memcpy(&out, &bits, sizeof out);
   return out;
 }
+
+// x rounded to the nearest bfloat16, as a float32.
+inline float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
 
 }  // namespace resnet_onednn

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "bf16.h"
+
 namespace resnet_onednn {
 
 // Rows per float run: short enough that float rounding stays near that of a double sum.
@@ -35,6 +37,24 @@ inline V Load(const float* p) {
 template <typename V>
 inline void Store(float* p, const V& v) {
   std::memcpy(p, &v, sizeof(V));
+}
+
+// The same for activations stored as bfloat16 (see bf16.h): widened on load, rounded on store.
+template <typename V>
+inline V Load(const uint16_t* p) {
+  constexpr int kLanes = sizeof(V) / sizeof(float);
+  uint32_t bits[kLanes];
+  for (int k = 0; k < kLanes; k++) bits[k] = static_cast<uint32_t>(p[k]) << 16;
+  V v;
+  std::memcpy(&v, bits, sizeof(V));
+  return v;
+}
+template <typename V>
+inline void Store(uint16_t* p, const V& v) {
+  constexpr int kLanes = sizeof(V) / sizeof(float);
+  float lanes[kLanes];
+  std::memcpy(lanes, &v, sizeof(V));
+  for (int k = 0; k < kLanes; k++) p[k] = FloatToBf16(lanes[k]);
 }
 
 // first[c] and second[c] = the sums over all rows of two per-element terms. terms(i, c, a, b)

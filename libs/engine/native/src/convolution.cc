@@ -74,8 +74,9 @@ void* ActivationScratch(int slot, size_t bytes) {
   return buffer.data;
 }
 
-// A float32 NHWC activation input as the primitive reads it: itself in float32, or its bf16 copy
-// (one reorder pass, oneDNN's round-to-nearest-even) in scratch slot `slot`.
+// An NHWC activation input as the primitive reads it: itself when it is stored in the compute type,
+// else its copy in that type (one reorder pass; to bf16, oneDNN rounds to nearest even) in scratch
+// slot `slot`.
 struct ActivationInput {
   memory user;
   memory primitive;
@@ -94,8 +95,8 @@ struct ActivationInput {
     reorder = dnnl::reorder(user, primitive);
   }
 
-  memory& Prepare(const float* data) {
-    user.set_data_handle(const_cast<float*>(data));
+  memory& Prepare(void* data) {
+    user.set_data_handle(data);
     if (reorder) {
       primitive.set_data_handle(ActivationScratch(slot, primitive.get_desc().get_size()));
       reorder->execute(CpuStream(), user, primitive);
@@ -108,14 +109,19 @@ struct ActivationInput {
 // about as much as the blocked kernels save on ResNet-sized tensors.
 class ConvPlan {
  public:
-  ConvPlan(ConvPass pass, ConvPrecision precision, const ConvGeometry& g) : pass_(pass) {
+  // a_bf16, b_bf16, out_bf16: how the caller stores the activations among a, b and out.
+  ConvPlan(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, bool a_bf16, bool b_bf16, bool out_bf16)
+      : pass_(pass) {
     const memory::dims x_dims = {g.n, g.ci, g.h, g.w};
     const memory::dims w_dims = {g.co, g.ci, g.kh, g.kw};
     const memory::dims y_dims = {g.n, g.co, g.oh, g.ow};
-    // Inputs in the compute type, outputs (y, dx, dw) in float32: the accumulation's own type.
+    // Inputs in the compute type; outputs in the caller's type (dw: float32, the accumulation's).
     const auto compute = precision == ConvPrecision::Bf16 ? kBf16 : kF32;
-    const memory::desc x_md(x_dims, kF32, Tag::nhwc);
-    const memory::desc y_md(y_dims, kF32, Tag::nhwc);
+    const auto stored = [](bool bf16) { return bf16 ? kBf16 : kF32; };
+    const bool x_bf16 = pass == ConvPass::BackwardData ? out_bf16 : a_bf16;
+    const bool y_bf16 = pass == ConvPass::Forward ? out_bf16 : pass == ConvPass::BackwardData ? a_bf16 : b_bf16;
+    const memory::desc x_md(x_dims, stored(x_bf16), Tag::nhwc);
+    const memory::desc y_md(y_dims, stored(y_bf16), Tag::nhwc);
     const memory::desc x_compute_md(x_dims, compute, Tag::nhwc);
     const memory::desc y_compute_md(y_dims, compute, Tag::nhwc);
     const memory::desc w_user_md(w_dims, kF32, Tag::hwio);
@@ -162,19 +168,19 @@ class ConvPlan {
     }
   }
 
-  void Run(const float* a, const float* b, float* out) {
+  void Run(void* a, void* b, void* out) {
     auto& stream = CpuStream();
     memory& a_memory = a_->Prepare(a);
     switch (pass_) {
       case ConvPass::Forward:
-        weights_->user.set_data_handle(const_cast<float*>(b));
+        weights_->user.set_data_handle(b);
         out_.set_data_handle(out);
         weights_->ToPrimitive();
         primitive_.execute(stream,
                            {{DNNL_ARG_SRC, a_memory}, {DNNL_ARG_WEIGHTS, weights_->primitive}, {DNNL_ARG_DST, out_}});
         break;
       case ConvPass::BackwardData:
-        weights_->user.set_data_handle(const_cast<float*>(b));
+        weights_->user.set_data_handle(b);
         out_.set_data_handle(out);
         weights_->ToPrimitive();
         primitive_.execute(
@@ -199,8 +205,8 @@ class ConvPlan {
   memory out_;
 };
 
-// (pass, precision, geometry)
-using PlanKey = std::tuple<int, int, std::array<int, ConvGeometry::kFields>>;
+// (pass, precision, which of a, b and out are bf16, geometry)
+using PlanKey = std::tuple<int, int, int, std::array<int, ConvGeometry::kFields>>;
 
 // A training run uses a few dozen shapes; the bound only stops a long-lived process that sees ever
 // new shapes (e.g. varying evaluation batch sizes) from keeping every JIT kernel it ever built.
@@ -217,16 +223,17 @@ std::array<int, ConvGeometry::kFields> ConvGeometry::AsArray() const {
   return {n, h, w, ci, co, kh, kw, oh, ow, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right};
 }
 
-void RunConvolution(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, const float* a, const float* b,
-                    float* out) {
+void RunConvolution(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, ConvOperand a, ConvOperand b,
+                    ConvOperand out) {
   auto& cache = PlanCache();
-  const PlanKey key{static_cast<int>(pass), static_cast<int>(precision), g.AsArray()};
+  const int stored = int(a.bf16) | int(b.bf16) << 1 | int(out.bf16) << 2;
+  const PlanKey key{static_cast<int>(pass), static_cast<int>(precision), stored, g.AsArray()};
   auto it = cache.find(key);
   if (it == cache.end()) {
     if (cache.size() >= kMaxCachedPlans) cache.clear();
-    it = cache.emplace(key, std::make_unique<ConvPlan>(pass, precision, g)).first;
+    it = cache.emplace(key, std::make_unique<ConvPlan>(pass, precision, g, a.bf16, b.bf16, out.bf16)).first;
   }
-  it->second->Run(a, b, out);
+  it->second->Run(a.data, b.data, out.data);
 }
 
 void ClearConvolutionCache() { PlanCache().clear(); }

@@ -21,14 +21,21 @@ struct ConvGeometry {
   std::array<int, kFields> AsArray() const;
 };
 
+// A tensor of a convolution: dense, in TensorFlow's layout (NHWC, HWIO), float32 or, for the
+// activations of a bf16 convolution, bfloat16.
+struct ConvOperand {
+  void* data;
+  bool bf16;
+};
+
 // Runs one pass of the convolution described by `g` on the calling thread's stream:
 //   Forward:          a = x,  b = w,  out = y
 //   BackwardData:     a = dy, b = w,  out = dx
 //   BackwardWeights:  a = x,  b = dy, out = dw
-// All tensors are dense float32 in TensorFlow's layouts (NHWC, HWIO), whatever the precision the
-// convolution computes in. Throws dnnl::error.
-void RunConvolution(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, const float* a, const float* b,
-                    float* out);
+// Weights and their gradient are float32; a float32 activation that a bf16 convolution reads is
+// rounded to bf16 on the way in, so activations already in bf16 cost no conversion. Throws dnnl::error.
+void RunConvolution(ConvPass pass, ConvPrecision precision, const ConvGeometry& g, ConvOperand a, ConvOperand b,
+                    ConvOperand out);
 
 // Whether oneDNN runs bf16 convolutions on this CPU with a JIT kernel of its own (AVX512_BF16 or
 // AMX) rather than its reference loops, which emulate bf16 at a fraction of float32's speed.

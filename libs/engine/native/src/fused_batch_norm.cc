@@ -10,17 +10,17 @@ namespace {
 
 // The normalisation as y = act(x·multiplier + addend (+ residual)), one output row at a time;
 // the flags let the compiler vectorise each variant without branches.
-template <bool kResidual, bool kRelu>
-void Normalise(const BatchNormShape& s, const float* x, const float* residual, const float* multiplier,
+template <bool kResidual, bool kRelu, typename X>
+void Normalise(const BatchNormShape& s, const X* x, const float* residual, const float* multiplier,
                const float* addend, float* y) {
   const int64_t channels = s.channels;
   ForRowRanges(s.rows, channels, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {
-      const float* __restrict x_row = x + r * channels;
+      const X* __restrict x_row = x + r * channels;
       const float* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
       float* __restrict y_row = y + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        float v = x_row[c] * multiplier[c] + addend[c];
+        float v = Load<float>(x_row + c) * multiplier[c] + addend[c];
         if (kResidual) v += residual_row[c];
         // Like tfjs' Relu, NaN stays NaN.
         if (kRelu) v = v < 0.0f ? 0.0f : v;
@@ -32,12 +32,13 @@ void Normalise(const BatchNormShape& s, const float* x, const float* residual, c
 
 }  // namespace
 
-void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale, const float* offset,
+template <typename X>
+void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, const float* offset,
                     const float* residual, float epsilon, bool relu, float* y, float* mean, float* variance) {
   const int64_t channels = s.channels;
   // One pass for both moments: sums of (x − first row) and of its square, so that the variance
   // E[d²] − E[d]² does not cancel catastrophically when |mean| is much larger than the spread.
-  const float* shift = x;
+  const X* shift = x;
   std::vector<double> sum(channels), squares(channels);
   ChannelSums(
       s.rows, channels,
@@ -53,7 +54,7 @@ void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale,
   for (int64_t c = 0; c < channels; c++) {
     const double shifted_mean = sum[c] / count;
     const double var = std::max(0.0, squares[c] / count - shifted_mean * shifted_mean);
-    const double m = shift[c] + shifted_mean;
+    const double m = Load<float>(shift + c) + shifted_mean;
     const double inv_std = 1.0 / std::sqrt(var + epsilon);
     mean[c] = static_cast<float>(m);
     variance[c] = static_cast<float>(var);
@@ -68,5 +69,10 @@ void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale,
     relu ? Normalise<false, true>(s, x, residual, mul, add, y) : Normalise<false, false>(s, x, residual, mul, add, y);
   }
 }
+
+template void FusedBatchNorm<float>(const BatchNormShape&, const float*, const float*, const float*, const float*,
+                                    float, bool, float*, float*, float*);
+template void FusedBatchNorm<uint16_t>(const BatchNormShape&, const uint16_t*, const float*, const float*,
+                                       const float*, float, bool, float*, float*, float*);
 
 }  // namespace resnet_onednn

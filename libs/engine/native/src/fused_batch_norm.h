@@ -6,6 +6,9 @@
 //
 // Results do not depend on the thread count: channel sums add fixed blocks of rows in a fixed
 // order, and every other loop is elementwise.
+//
+// X, the type x is stored in, is float or uint16_t (bfloat16, a bf16 convolution's output): the
+// arithmetic is float32 either way, and dx is stored like x.
 #pragma once
 
 #include <cstdint>
@@ -19,14 +22,16 @@ struct BatchNormShape {
 
 // y = act(scale·(x − mean)/sqrt(variance + epsilon) + offset (+ residual)), act = ReLU or
 // identity; mean and biased variance per channel are outputs too. residual may be null.
-void FusedBatchNorm(const BatchNormShape& s, const float* x, const float* scale, const float* offset,
+template <typename X>
+void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, const float* offset,
                     const float* residual, float epsilon, bool relu, float* y, float* mean, float* variance);
 
 // With g = relu ? dy·(y > 0) : dy and x̂ = (x − mean)/sqrt(variance + epsilon):
 //   d_offset = Σ g, d_scale = Σ g·x̂, dx = scale/sqrt(variance + epsilon)·(g − d_offset/M − x̂·d_scale/M),
 //   d_residual = g (skipped when null).
-void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const float* x, const float* scale,
+template <typename X>
+void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const X* x, const float* scale,
                         const float* mean, const float* variance, const float* y, float epsilon, bool relu,
-                        float* dx, float* d_scale, float* d_offset, float* d_residual);
+                        X* dx, float* d_scale, float* d_offset, float* d_residual);
 
 }  // namespace resnet_onednn

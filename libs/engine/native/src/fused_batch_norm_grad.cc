@@ -15,9 +15,9 @@ inline V Upstream(V dy, V y) {
   return kRelu ? V(y > 0.0f ? dy : V{}) : dy;
 }
 
-template <bool kRelu, bool kResidual>
-void Grad(const BatchNormShape& s, const float* dy, const float* x, const float* scale, const float* mean,
-          const float* variance, const float* y, float epsilon, float* dx, float* d_scale, float* d_offset,
+template <bool kRelu, bool kResidual, typename X>
+void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* scale, const float* mean,
+          const float* variance, const float* y, float epsilon, X* dx, float* d_scale, float* d_offset,
           float* d_residual) {
   const int64_t channels = s.channels;
   // Pass 1: Σ g and Σ g·(x − mean); d_residual = g on the way.
@@ -55,11 +55,11 @@ void Grad(const BatchNormShape& s, const float* dy, const float* x, const float*
     for (int64_t r = begin; r < end; r++) {
       const float* __restrict dy_row = (kResidual ? d_residual : dy) + r * channels;
       const float* __restrict y_row = kRelu && !kResidual ? y + r * channels : nullptr;
-      const float* __restrict x_row = x + r * channels;
-      float* __restrict dx_row = dx + r * channels;
+      const X* __restrict x_row = x + r * channels;
+      X* __restrict dx_row = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
         const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? y_row[c] : 0.0f);
-        dx_row[c] = ca[c] * g - cb[c] - (x_row[c] - mean[c]) * cc[c];
+        Store(dx_row + c, ca[c] * g - cb[c] - (Load<float>(x_row + c) - mean[c]) * cc[c]);
       }
     }
   });
@@ -67,9 +67,10 @@ void Grad(const BatchNormShape& s, const float* dy, const float* x, const float*
 
 }  // namespace
 
-void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const float* x, const float* scale,
+template <typename X>
+void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const X* x, const float* scale,
                         const float* mean, const float* variance, const float* y, float epsilon, bool relu,
-                        float* dx, float* d_scale, float* d_offset, float* d_residual) {
+                        X* dx, float* d_scale, float* d_offset, float* d_residual) {
   if (d_residual) {
     return relu ? Grad<true, true>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual)
                 : Grad<false, true>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual);
@@ -77,5 +78,12 @@ void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const float* x
   return relu ? Grad<true, false>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual)
               : Grad<false, false>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual);
 }
+
+template void FusedBatchNormGrad<float>(const BatchNormShape&, const float*, const float*, const float*,
+                                        const float*, const float*, const float*, float, bool, float*, float*,
+                                        float*, float*);
+template void FusedBatchNormGrad<uint16_t>(const BatchNormShape&, const float*, const uint16_t*, const float*,
+                                           const float*, const float*, const float*, float, bool, uint16_t*,
+                                           float*, float*, float*);
 
 }  // namespace resnet_onednn

@@ -17,8 +17,8 @@ export function conv2dBackpropFilterConfig(addon: OnednnAddon): KernelConfig {
       const out = backend.outputBuffer(size(attrs.filterShape));
       addon.conv(
         ConvPass.BackwardWeights,
-        backend.float32Values(x),
-        backend.float32Values(dy),
+        backend.activationValues(x),
+        backend.activationValues(dy),
         out,
         plan.g,
         convPrecision(backend),

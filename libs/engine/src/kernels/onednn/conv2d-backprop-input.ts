@@ -15,7 +15,7 @@ export function conv2dBackpropInputConfig(addon: OnednnAddon): KernelConfig {
     const out = backend.outputBuffer(size(attrs.inputShape));
     addon.conv(
       ConvPass.BackwardData,
-      backend.float32Values(dy),
+      backend.activationValues(dy),
       backend.float32Values(filter),
       out,
       plan.g,

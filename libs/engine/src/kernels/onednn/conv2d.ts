@@ -12,15 +12,20 @@ export function conv2dConfig(addon: OnednnAddon): KernelConfig {
     if (!isFloat32(x, filter)) return null;
     const plan = onednnConvGeometry(x.shape as Shape4, filter.shape as Shape4, attrs);
     if (!plan) return null;
-    const out = backend.outputBuffer(size(plan.info.outShape));
+    // In bf16 the output stays bf16, as autocast's does: the batch norm after it reads bf16.
+    const bf16 = backend.precision === 'bf16';
+    const outSize = size(plan.info.outShape);
+    const out = bf16 ? backend.bf16OutputBuffer(outSize) : backend.outputBuffer(outSize);
     addon.conv(
       ConvPass.Forward,
-      backend.float32Values(x),
+      backend.activationValues(x),
       backend.float32Values(filter),
       out,
       plan.g,
       convPrecision(backend),
     );
-    return backend.makeTensorInfo(plan.info.outShape, 'float32', out);
+    return out instanceof Uint16Array
+      ? backend.makeBf16TensorInfo(plan.info.outShape, out)
+      : backend.makeTensorInfo(plan.info.outShape, 'float32', out);
   });
 }

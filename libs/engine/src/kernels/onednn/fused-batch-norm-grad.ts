@@ -27,11 +27,16 @@ export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
     assertFloat32(FUSED_BATCH_NORM_GRAD, dy, x, scale, mean, variance, y);
     const channels = x.shape[x.shape.length - 1];
     const shapes = fusedBatchNormOutputShapes(x.shape, residual);
-    const buffers = shapes.map((shape) => onednn.outputBuffer(util.sizeFromShape(shape)));
-    const [dx, dScale, dOffset, dResidual = null] = buffers;
+    // dx is stored like x: bf16 when x is a bf16 convolution's output, whose gradient it is.
+    const [dxShape, ...otherShapes] = shapes;
+    const dx = onednn.isBf16(x)
+      ? onednn.bf16OutputBuffer(util.sizeFromShape(dxShape))
+      : onednn.outputBuffer(util.sizeFromShape(dxShape));
+    const others = otherShapes.map((shape) => onednn.outputBuffer(util.sizeFromShape(shape)));
+    const [dScale, dOffset, dResidual = null] = others;
     addon.fusedBatchNormGrad(
       onednn.float32Values(dy),
-      onednn.float32Values(x),
+      onednn.activationValues(x),
       onednn.float32Values(scale),
       onednn.float32Values(mean),
       onednn.float32Values(variance),
@@ -44,7 +49,12 @@ export function fusedBatchNormGradConfig(addon: OnednnAddon): KernelConfig {
       epsilon,
       relu,
     );
-    return shapes.map((shape, i) => onednn.makeTensorInfo(shape, 'float32', buffers[i]));
+    return [
+      dx instanceof Uint16Array
+        ? onednn.makeBf16TensorInfo(dxShape, dx)
+        : onednn.makeTensorInfo(dxShape, 'float32', dx),
+      ...otherShapes.map((shape, i) => onednn.makeTensorInfo(shape, 'float32', others[i])),
+    ];
   };
   return typedKernelConfig(FUSED_BATCH_NORM_GRAD, ONEDNN, kernelFunc);
 }

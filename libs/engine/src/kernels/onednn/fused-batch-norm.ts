@@ -30,7 +30,7 @@ export function fusedBatchNormConfig(addon: OnednnAddon): KernelConfig {
     const buffers = shapes.map((shape) => onednn.outputBuffer(util.sizeFromShape(shape)));
     const [y, mean, variance] = buffers;
     addon.fusedBatchNorm(
-      onednn.float32Values(x),
+      onednn.activationValues(x),
       onednn.float32Values(scale),
       onednn.float32Values(offset),
       residual ? onednn.float32Values(residual) : null,

@@ -44,7 +44,10 @@ export enum UnaryOp {
   Square = 2,
 }
 
-/** The addon's exports (libs/engine/native/src/addon.cc). Outputs are written in place. */
+/**
+ * The addon's exports (libs/engine/native/src/addon.cc). Outputs are written in place. An
+ * activation (`Activation`) is float32, or bfloat16 in a Uint16Array (see OnednnBackend.isBf16).
+ */
 export interface OnednnAddon {
   /** bf16: whether oneDNN has a native (JIT: AVX512_BF16 or AMX) bf16 convolution on this CPU. */
   info(): { version: string; isa: string; threads: number; bf16: boolean };
@@ -56,9 +59,9 @@ export interface OnednnAddon {
    */
   conv(
     pass: ConvPass,
-    a: Float32Array,
-    b: Float32Array,
-    out: Float32Array,
+    a: Activation,
+    b: Float32Array | Activation,
+    out: Float32Array | Activation,
     geometry: Int32Array,
     precision: ConvPrecision,
   ): void;
@@ -92,7 +95,7 @@ export interface OnednnAddon {
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   /** ResnetFusedBatchNorm on NHWC x of `channels` channels; residual null when there is none. */
   fusedBatchNorm(
-    x: Float32Array,
+    x: Activation,
     scale: Float32Array,
     offset: Float32Array,
     residual: Float32Array | null,
@@ -104,14 +107,15 @@ export interface OnednnAddon {
     relu: boolean,
   ): void;
   /** ResnetFusedBatchNormGrad; dResidual null when the forward op had no residual. */
+  /** dx is stored like x. */
   fusedBatchNormGrad(
     dy: Float32Array,
-    x: Float32Array,
+    x: Activation,
     scale: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
     y: Float32Array,
-    dx: Float32Array,
+    dx: Activation,
     dScale: Float32Array,
     dOffset: Float32Array,
     dResidual: Float32Array | null,
@@ -120,6 +124,9 @@ export interface OnednnAddon {
     relu: boolean,
   ): void;
 }
+
+/** Activation values as the addon takes them: float32, or bfloat16 as 16-bit patterns. */
+export type Activation = Float32Array | Uint16Array;
 
 export type AddonLoad = { addon: OnednnAddon } | { addon: null; reason: string };
 

@@ -12,6 +12,7 @@ import type {
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 
+import { widenBf16Inputs } from './bf16-inputs';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
 
 export type NativeKernel<A = NamedAttrMap> = (
@@ -31,7 +32,7 @@ function cpuKernel(kernelName: string): KernelFunc {
 }
 
 export function nativeKernelConfig<A>(kernelName: string, native: NativeKernel<A>): KernelConfig {
-  const fallback = cpuKernel(kernelName);
+  const fallback = widenBf16Inputs(cpuKernel(kernelName));
   return {
     kernelName,
     backendName: ONEDNN,

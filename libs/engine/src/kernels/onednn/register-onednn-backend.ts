@@ -11,7 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { FUSED_BATCH_NORM, FUSED_BATCH_NORM_GRAD } from '@resnet/model';
+
 import { BackendUnavailableError } from '../../errors/backend-unavailable.error';
+import { widenBf16Inputs } from './bf16-inputs';
 import { conv2dConfig } from './conv2d';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
@@ -39,8 +42,19 @@ export function onednnAvailable(): boolean {
   return loadOnednnAddon().addon !== null;
 }
 
+/** The inputs each kernel reads in bf16 itself (see OnednnBackend); the others arrive as float32. */
+const BF16_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  [tf.Conv2D]: ['x'],
+  [tf.Conv2DBackpropInput]: ['dy'],
+  [tf.Conv2DBackpropFilter]: ['x', 'dy'],
+  [FUSED_BATCH_NORM]: ['x'],
+  [FUSED_BATCH_NORM_GRAD]: ['x'],
+};
+
 function registerKernels(addon: OnednnAddon): void {
-  for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: ONEDNN });
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    tf.registerKernel({ ...config, backendName: ONEDNN, kernelFunc: widenBf16Inputs(config.kernelFunc) });
+  }
   const native = [
     conv2dConfig(addon),
     conv2dBackpropInputConfig(addon),
@@ -54,7 +68,10 @@ function registerKernels(addon: OnednnAddon): void {
   ];
   for (const config of native) {
     if (tf.getKernel(config.kernelName, ONEDNN)) tf.unregisterKernel(config.kernelName, ONEDNN);
-    tf.registerKernel(config);
+    tf.registerKernel({
+      ...config,
+      kernelFunc: widenBf16Inputs(config.kernelFunc, BF16_INPUTS[config.kernelName]),
+    });
   }
 }
 
