@@ -4,12 +4,13 @@
  * SGD momentum 0.9, weight decay 1e-4, peak lr 0.1 with linear warmup over the first tenth of the
  * steps then cosine to zero, pad-4 crop + flip, per-channel normalisation, 5 epochs. Writes the
  * per-epoch table and the metrics to docs/, then plots them. EPOCHS, WORKERS, DATA_ROOT and
- * CIFAR_ARCHIVE override the defaults (a shorter run: EPOCHS=1).
+ * CIFAR_ARCHIVE override the defaults (a shorter run: EPOCHS=1); PRECISION=bf16 trains in bf16
+ * mixed precision (onednn workers with native bf16), writing its files beside fp32's with -bf16.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EvalMetrics, StepMetrics } from '@resnet/protocol';
+import { EvalMetrics, Precision, PRECISIONS, StepMetrics } from '@resnet/protocol';
 import { LocalCluster } from '@resnet/local-cluster';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
 
@@ -18,6 +19,12 @@ const EPOCHS = Number(process.env.EPOCHS ?? 5);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const DATA_ROOT = process.env.DATA_ROOT ?? path.resolve(ROOT, '../shared/data');
 const ARCHIVE = process.env.CIFAR_ARCHIVE ?? 'cifar10-images.tar.gz';
+const PRECISION = (process.env.PRECISION ?? 'fp32') as Precision;
+if (!PRECISIONS.includes(PRECISION)) {
+  throw new Error(`PRECISION must be one of ${PRECISIONS.join(', ')}, got ${PRECISION}`);
+}
+/** Where the run's files go in docs/: fp32's names, with -bf16 for a bf16 run. */
+const DOCS_NAME = PRECISION === 'fp32' ? 'cifar10-resnet20' : `cifar10-resnet20-${PRECISION}`;
 /**
  * Test accuracy after each epoch of the PyTorch reference run with the same number of epochs (2
  * threads on this machine): the schedule's warmup and cosine span the whole run, so a 1-epoch run
@@ -44,7 +51,7 @@ async function main(): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        name: 'ResNet-20 CIFAR-10 recipe',
+        name: `ResNet-20 CIFAR-10 recipe (${PRECISION})`,
         model: 'resnet20',
         dataset: { kind: 'folder', path: ARCHIVE },
         batchSize: 128,
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
         schedule: { decay: 'cosine', warmupEpochs: EPOCHS / 10 },
         augment: { padCrop: 4, flip: true },
         evalEvery: 1,
+        precision: PRECISION,
       }),
     });
     const job = await res.json();
@@ -89,7 +97,7 @@ async function main(): Promise<void> {
       ),
     ];
     const lines = [
-      `ResNet-20 on CIFAR-10, ${EPOCHS} epochs, ${WORKERS} workers (${backends.join(', ')}), ${seconds.toFixed(0)} s in all`,
+      `ResNet-20 on CIFAR-10, ${PRECISION}, ${EPOCHS} epochs, ${WORKERS} workers (${backends.join(', ')}), ${seconds.toFixed(0)} s in all`,
       '',
       PYTORCH.length
         ? `PyTorch reference: torch_cifar_reference.py with the same ${EPOCHS}-epoch schedule`
@@ -106,13 +114,13 @@ async function main(): Promise<void> {
     console.log(`\n${lines.join('\n')}`);
     const docs = path.join(ROOT, 'docs');
     fs.mkdirSync(docs, { recursive: true });
-    fs.writeFileSync(path.join(docs, 'cifar10-resnet20.md'), `${lines.join('\n')}\n`);
-    const metricsFile = path.join(docs, 'cifar10-resnet20-metrics.json');
+    fs.writeFileSync(path.join(docs, `${DOCS_NAME}.md`), `${lines.join('\n')}\n`);
+    const metricsFile = path.join(docs, `${DOCS_NAME}-metrics.json`);
     const reference = PYTORCH.map((accuracy, i) => ({ epoch: i + 1, accuracy }));
     fs.writeFileSync(metricsFile, JSON.stringify({ steps, evals, reference }));
     spawnSync(
       process.execPath,
-      [path.join(ROOT, 'scripts/plot-training.mjs'), metricsFile, path.join(docs, 'cifar10-resnet20.png')],
+      [path.join(ROOT, 'scripts/plot-training.mjs'), metricsFile, path.join(docs, `${DOCS_NAME}.png`)],
       {
         stdio: 'inherit',
       },
