@@ -363,7 +363,7 @@ size_t TypedArrayLength(napi_env env, napi_value value, const char* what) {
 }
 
 // fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu);
-// x a Float32Array, or a Uint16Array of bfloat16 values.
+// x, residual and y all Float32Arrays, or all Uint16Arrays of bfloat16 values.
 napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 10, [&](const std::vector<napi_value>& arg) {
     const size_t length = TypedArrayLength(env, arg[0], "fusedBatchNorm x");
@@ -372,38 +372,44 @@ napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
     const size_t c = size_t(s.channels);
     auto scale = Floats(env, arg[1], "fusedBatchNorm scale", c);
     auto offset = Floats(env, arg[2], "fusedBatchNorm offset", c);
-    const float* residual = IsNull(env, arg[3]) ? nullptr : Floats(env, arg[3], "fusedBatchNorm residual", length).data;
-    auto y = Floats(env, arg[4], "fusedBatchNorm y", length);
+    const Activation y = ActivationArg(env, arg[4], "fusedBatchNorm y", length);
+    const Activation residual = IsNull(env, arg[3]) ? Activation{nullptr, x.bf16}
+                                                    : ActivationArg(env, arg[3], "fusedBatchNorm residual", length);
+    if (y.bf16 != x.bf16 || residual.bf16 != x.bf16) {
+      throw ArgumentError("fusedBatchNorm x, residual and y must be stored alike");
+    }
     auto mean = Floats(env, arg[5], "fusedBatchNorm mean", c);
     auto variance = Floats(env, arg[6], "fusedBatchNorm variance", c);
     bool relu = false;
     Check(env, napi_get_value_bool(env, arg[9], &relu));
     const float epsilon = static_cast<float>(Double(env, arg[8]));
     if (x.bf16) {
-      FusedBatchNorm(s, static_cast<const uint16_t*>(x.data), scale.data, offset.data, residual, epsilon, relu, y.data,
+      FusedBatchNorm(s, static_cast<const uint16_t*>(x.data), scale.data, offset.data,
+                     static_cast<const uint16_t*>(residual.data), epsilon, relu, static_cast<uint16_t*>(y.data),
                      mean.data, variance.data);
     } else {
-      FusedBatchNorm(s, static_cast<const float*>(x.data), scale.data, offset.data, residual, epsilon, relu, y.data,
-                     mean.data, variance.data);
+      FusedBatchNorm(s, static_cast<const float*>(x.data), scale.data, offset.data,
+                     static_cast<const float*>(residual.data), epsilon, relu, static_cast<float*>(y.data), mean.data,
+                     variance.data);
     }
   });
 }
 
 // fusedBatchNormGrad(dy, x, scale, mean, variance, y, dx, dScale, dOffset, dResidual | null, channels, epsilon, relu);
-// x and dx both Float32Arrays, or both Uint16Arrays of bfloat16 values.
+// x, y and dx all Float32Arrays, or all Uint16Arrays of bfloat16 values.
 napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 13, [&](const std::vector<napi_value>& arg) {
     const size_t length = TypedArrayLength(env, arg[1], "fusedBatchNormGrad x");
     const Activation x = ActivationArg(env, arg[1], "fusedBatchNormGrad x", length);
     const Activation dx = ActivationArg(env, arg[6], "fusedBatchNormGrad dx", length);
-    if (dx.bf16 != x.bf16) throw ArgumentError("fusedBatchNormGrad dx must be stored like x");
+    const Activation y = ActivationArg(env, arg[5], "fusedBatchNormGrad y", length);
+    if (dx.bf16 != x.bf16 || y.bf16 != x.bf16) throw ArgumentError("fusedBatchNormGrad x, y and dx must be stored alike");
     const BatchNormShape s = GetBatchNormShape(env, arg[10], length);
     const size_t c = size_t(s.channels);
     auto dy = Floats(env, arg[0], "fusedBatchNormGrad dy", length);
     auto scale = Floats(env, arg[2], "fusedBatchNormGrad scale", c);
     auto mean = Floats(env, arg[3], "fusedBatchNormGrad mean", c);
     auto variance = Floats(env, arg[4], "fusedBatchNormGrad variance", c);
-    auto y = Floats(env, arg[5], "fusedBatchNormGrad y", length);
     auto d_scale = Floats(env, arg[7], "fusedBatchNormGrad dScale", c);
     auto d_offset = Floats(env, arg[8], "fusedBatchNormGrad dOffset", c);
     float* d_residual =
@@ -413,11 +419,12 @@ napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
     const float epsilon = static_cast<float>(Double(env, arg[11]));
     if (x.bf16) {
       FusedBatchNormGrad(s, dy.data, static_cast<const uint16_t*>(x.data), scale.data, mean.data, variance.data,
-                         y.data, epsilon, relu, static_cast<uint16_t*>(dx.data), d_scale.data, d_offset.data,
-                         d_residual);
+                         static_cast<const uint16_t*>(y.data), epsilon, relu, static_cast<uint16_t*>(dx.data),
+                         d_scale.data, d_offset.data, d_residual);
     } else {
-      FusedBatchNormGrad(s, dy.data, static_cast<const float*>(x.data), scale.data, mean.data, variance.data, y.data,
-                         epsilon, relu, static_cast<float*>(dx.data), d_scale.data, d_offset.data, d_residual);
+      FusedBatchNormGrad(s, dy.data, static_cast<const float*>(x.data), scale.data, mean.data, variance.data,
+                         static_cast<const float*>(y.data), epsilon, relu, static_cast<float*>(dx.data), d_scale.data,
+                         d_offset.data, d_residual);
     }
   });
 }

@@ -11,20 +11,20 @@ namespace {
 // The normalisation as y = act(x·multiplier + addend (+ residual)), one output row at a time;
 // the flags let the compiler vectorise each variant without branches.
 template <bool kResidual, bool kRelu, typename X>
-void Normalise(const BatchNormShape& s, const X* x, const float* residual, const float* multiplier,
-               const float* addend, float* y) {
+void Normalise(const BatchNormShape& s, const X* x, const X* residual, const float* multiplier,
+               const float* addend, X* y) {
   const int64_t channels = s.channels;
   ForRowRanges(s.rows, channels, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {
       const X* __restrict x_row = x + r * channels;
-      const float* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
-      float* __restrict y_row = y + r * channels;
+      const X* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
+      X* __restrict y_row = y + r * channels;
       for (int64_t c = 0; c < channels; c++) {
         float v = Load<float>(x_row + c) * multiplier[c] + addend[c];
-        if (kResidual) v += residual_row[c];
+        if (kResidual) v += Load<float>(residual_row + c);
         // Like tfjs' Relu, NaN stays NaN.
         if (kRelu) v = v < 0.0f ? 0.0f : v;
-        y_row[c] = v;
+        Store(y_row + c, v);
       }
     }
   });
@@ -34,7 +34,7 @@ void Normalise(const BatchNormShape& s, const X* x, const float* residual, const
 
 template <typename X>
 void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, const float* offset,
-                    const float* residual, float epsilon, bool relu, float* y, float* mean, float* variance) {
+                    const X* residual, float epsilon, bool relu, X* y, float* mean, float* variance) {
   const int64_t channels = s.channels;
   // One pass for both moments: sums of (x − first row) and of its square, so that the variance
   // E[d²] − E[d]² does not cancel catastrophically when |mean| is much larger than the spread.
@@ -73,6 +73,6 @@ void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, con
 template void FusedBatchNorm<float>(const BatchNormShape&, const float*, const float*, const float*, const float*,
                                     float, bool, float*, float*, float*);
 template void FusedBatchNorm<uint16_t>(const BatchNormShape&, const uint16_t*, const float*, const float*,
-                                       const float*, float, bool, float*, float*, float*);
+                                       const uint16_t*, float, bool, uint16_t*, float*, float*);
 
 }  // namespace resnet_onednn

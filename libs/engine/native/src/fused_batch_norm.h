@@ -7,8 +7,8 @@
 // Results do not depend on the thread count: channel sums add fixed blocks of rows in a fixed
 // order, and every other loop is elementwise.
 //
-// X, the type x is stored in, is float or uint16_t (bfloat16, a bf16 convolution's output): the
-// arithmetic is float32 either way, and dx is stored like x.
+// X, the type the activations (x, residual, y, dx) are stored in, is float or uint16_t (bfloat16,
+// in a bf16 job): the arithmetic and the statistics are float32 either way.
 #pragma once
 
 #include <cstdint>
@@ -24,14 +24,14 @@ struct BatchNormShape {
 // identity; mean and biased variance per channel are outputs too. residual may be null.
 template <typename X>
 void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, const float* offset,
-                    const float* residual, float epsilon, bool relu, float* y, float* mean, float* variance);
+                    const X* residual, float epsilon, bool relu, X* y, float* mean, float* variance);
 
 // With g = relu ? dy·(y > 0) : dy and x̂ = (x − mean)/sqrt(variance + epsilon):
 //   d_offset = Σ g, d_scale = Σ g·x̂, dx = scale/sqrt(variance + epsilon)·(g − d_offset/M − x̂·d_scale/M),
 //   d_residual = g (skipped when null).
 template <typename X>
 void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const X* x, const float* scale,
-                        const float* mean, const float* variance, const float* y, float epsilon, bool relu,
+                        const float* mean, const float* variance, const X* y, float epsilon, bool relu,
                         X* dx, float* d_scale, float* d_offset, float* d_residual);
 
 }  // namespace resnet_onednn

@@ -17,7 +17,7 @@ inline V Upstream(V dy, V y) {
 
 template <bool kRelu, bool kResidual, typename X>
 void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* scale, const float* mean,
-          const float* variance, const float* y, float epsilon, X* dx, float* d_scale, float* d_offset,
+          const float* variance, const X* y, float epsilon, X* dx, float* d_scale, float* d_offset,
           float* d_residual) {
   const int64_t channels = s.channels;
   // Pass 1: Σ g and Σ g·(x − mean); d_residual = g on the way.
@@ -54,11 +54,11 @@ void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* sca
   ForRowRanges(s.rows, channels, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {
       const float* __restrict dy_row = (kResidual ? d_residual : dy) + r * channels;
-      const float* __restrict y_row = kRelu && !kResidual ? y + r * channels : nullptr;
+      const X* __restrict y_row = kRelu && !kResidual ? y + r * channels : nullptr;
       const X* __restrict x_row = x + r * channels;
       X* __restrict dx_row = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? y_row[c] : 0.0f);
+        const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? Load<float>(y_row + c) : 0.0f);
         Store(dx_row + c, ca[c] * g - cb[c] - (Load<float>(x_row + c) - mean[c]) * cc[c]);
       }
     }
@@ -69,7 +69,7 @@ void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* sca
 
 template <typename X>
 void FusedBatchNormGrad(const BatchNormShape& s, const float* dy, const X* x, const float* scale,
-                        const float* mean, const float* variance, const float* y, float epsilon, bool relu,
+                        const float* mean, const float* variance, const X* y, float epsilon, bool relu,
                         X* dx, float* d_scale, float* d_offset, float* d_residual) {
   if (d_residual) {
     return relu ? Grad<true, true>(s, dy, x, scale, mean, variance, y, epsilon, dx, d_scale, d_offset, d_residual)
@@ -83,7 +83,7 @@ template void FusedBatchNormGrad<float>(const BatchNormShape&, const float*, con
                                         const float*, const float*, const float*, float, bool, float*, float*,
                                         float*, float*);
 template void FusedBatchNormGrad<uint16_t>(const BatchNormShape&, const float*, const uint16_t*, const float*,
-                                           const float*, const float*, const float*, float, bool, uint16_t*,
+                                           const float*, const float*, const uint16_t*, float, bool, uint16_t*,
                                            float*, float*, float*);
 
 }  // namespace resnet_onednn

@@ -29,3 +29,22 @@ export function widenBf16Inputs(kernelFunc: KernelFunc, bf16Inputs: readonly str
     }
   };
 }
+
+/**
+ * Runs `compute` on activations that a kernel needs stored alike (all float32 or all bf16): as
+ * they are when they are, else with float32 copies of the bf16 ones, disposed after.
+ */
+export function storedAlike<T>(
+  backend: OnednnBackend,
+  activations: readonly TensorInfo[],
+  compute: (alike: TensorInfo[]) => T,
+): T {
+  const bf16 = activations.map((info) => backend.isBf16(info));
+  if (bf16.every((b) => b === bf16[0])) return compute([...activations]);
+  const copies = activations.map((info, i) => (bf16[i] ? backend.widenBf16(info) : null));
+  try {
+    return compute(activations.map((info, i) => copies[i] ?? info));
+  } finally {
+    for (const copy of copies) if (copy) backend.disposeData(copy.dataId);
+  }
+}

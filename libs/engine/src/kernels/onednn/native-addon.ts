@@ -93,28 +93,27 @@ export interface OnednnAddon {
   /** geometry: n, h, w, c, kh, kw, oh, ow, strideH, strideW, padTop, padLeft. */
   maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  /** ResnetFusedBatchNorm on NHWC x of `channels` channels; residual null when there is none. */
+  /** ResnetFusedBatchNorm on NHWC x of `channels` channels; residual null when there is none; x, residual and y stored alike. */
   fusedBatchNorm(
     x: Activation,
     scale: Float32Array,
     offset: Float32Array,
-    residual: Float32Array | null,
-    y: Float32Array,
+    residual: Activation | null,
+    y: Activation,
     mean: Float32Array,
     variance: Float32Array,
     channels: number,
     epsilon: number,
     relu: boolean,
   ): void;
-  /** ResnetFusedBatchNormGrad; dResidual null when the forward op had no residual. */
-  /** dx is stored like x. */
+  /** ResnetFusedBatchNormGrad; dResidual null when the forward op had no residual; x, y and dx stored alike. */
   fusedBatchNormGrad(
     dy: Float32Array,
     x: Activation,
     scale: Float32Array,
     mean: Float32Array,
     variance: Float32Array,
-    y: Float32Array,
+    y: Activation,
     dx: Activation,
     dScale: Float32Array,
     dOffset: Float32Array,

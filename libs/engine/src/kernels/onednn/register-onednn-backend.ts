@@ -42,18 +42,27 @@ export function onednnAvailable(): boolean {
   return loadOnednnAddon().addon !== null;
 }
 
-/** The inputs each kernel reads in bf16 itself (see OnednnBackend); the others arrive as float32. */
+/**
+ * The inputs each kernel reads in bf16 itself (see OnednnBackend); the others arrive as float32.
+ * Identity and Reshape (the cpu backend's) read no values: they share the input's data.
+ */
 const BF16_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  [tf.Identity]: ['x'],
+  [tf.Reshape]: ['x'],
   [tf.Conv2D]: ['x'],
   [tf.Conv2DBackpropInput]: ['dy'],
   [tf.Conv2DBackpropFilter]: ['x', 'dy'],
-  [FUSED_BATCH_NORM]: ['x'],
-  [FUSED_BATCH_NORM_GRAD]: ['x'],
+  [FUSED_BATCH_NORM]: ['x', 'residual'],
+  [FUSED_BATCH_NORM_GRAD]: ['x', 'y'],
 };
 
 function registerKernels(addon: OnednnAddon): void {
   for (const config of tf.getKernelsForBackend('cpu')) {
-    tf.registerKernel({ ...config, backendName: ONEDNN, kernelFunc: widenBf16Inputs(config.kernelFunc) });
+    tf.registerKernel({
+      ...config,
+      backendName: ONEDNN,
+      kernelFunc: widenBf16Inputs(config.kernelFunc, BF16_INPUTS[config.kernelName]),
+    });
   }
   const native = [
     conv2dConfig(addon),
