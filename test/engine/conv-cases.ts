@@ -38,3 +38,40 @@ export function convShapes(c: ConvCase): { xShape: Shape4; wShape: Shape4; yShap
   const yShape = tf.backend_util.computeConv2DInfo(xShape, wShape, c.strides, 1, c.pad).outShape;
   return { xShape, wShape, yShape };
 }
+
+/** NHWC convolutions a native backend's kernels are checked on: ResNet's, odd sizes, strides and paddings. */
+export const NHWC_CONV_CASES: ConvCase[] = [
+  { batch: 2, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },
+  { batch: 3, h: 9, w: 7, ci: 16, co: 32, k: 3, strides: 2, pad: 'same', note: 'odd sizes' },
+  { batch: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, strides: 2, pad: 'valid', note: 'projection shortcut' },
+  { batch: 2, h: 9, w: 9, ci: 8, co: 16, k: 1, strides: 2, pad: 'valid', note: 'projection, odd size' },
+  { batch: 1, h: 7, w: 7, ci: 16, co: 8, k: 1, strides: 1, pad: 'same' },
+  { batch: 4, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR stem' },
+  { batch: 2, h: 17, w: 15, ci: 3, co: 8, k: 7, strides: 2, pad: 'same', note: 'ImageNet stem' },
+  { batch: 2, h: 11, w: 11, ci: 3, co: 4, k: 7, strides: 2, pad: 'valid' },
+  { batch: 2, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 2, pad: 'valid', note: 'last row unread' },
+  { batch: 1, h: 9, w: 5, ci: 3, co: 16, k: 3, strides: [2, 1], pad: 'same' },
+  { batch: 2, h: 9, w: 9, ci: 4, co: 8, k: 5, strides: 2, pad: 1 },
+  {
+    batch: 2,
+    h: 9,
+    w: 6,
+    ci: 5,
+    co: 6,
+    k: 3,
+    strides: 1,
+    pad: explicitPad([1, 2], [0, 1]),
+    note: 'explicit',
+  },
+  {
+    batch: 1,
+    h: 8,
+    w: 8,
+    ci: 3,
+    co: 4,
+    k: 3,
+    strides: 2,
+    pad: explicitPad([2, 0], [1, 1]),
+    note: 'explicit, stride 2',
+  },
+];

@@ -9,15 +9,14 @@ import * as assert from 'node:assert/strict';
 
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { BackendUnavailableError, setComputePrecision, ShardTrainer } from '@resnet/engine';
-import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
+import { BackendUnavailableError, setComputePrecision } from '@resnet/engine';
 import { Precision } from '@resnet/protocol';
 
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
-import { ConvCase, convShapes, describeConv, explicitPad } from './conv-cases';
-import { seededNormal, seededUniform } from './seeded-data';
-import { lossesOver3Steps, syntheticBatch } from './training-steps';
+import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
+import { seededNormal } from './seeded-data';
+import { assertNoLeakOverATrainingStep, lossesOver3Steps } from './training-steps';
 
 const addonLoad = loadOnednnAddon();
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -83,25 +82,6 @@ async function run(backend: string, precision: Precision, fn: () => tf.Tensor[])
   }
 }
 
-const CONV_CASES: ConvCase[] = [
-  { batch: 4, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },
-  { batch: 3, h: 9, w: 7, ci: 16, co: 32, k: 3, strides: 2, pad: 'same', note: 'odd sizes' },
-  { batch: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, strides: 2, pad: 'valid', note: 'projection shortcut' },
-  { batch: 4, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR stem' },
-  { batch: 2, h: 17, w: 15, ci: 3, co: 8, k: 7, strides: 2, pad: 'same', note: 'ImageNet stem' },
-  {
-    batch: 2,
-    h: 9,
-    w: 6,
-    ci: 5,
-    co: 6,
-    k: 3,
-    strides: 1,
-    pad: explicitPad([1, 2], [0, 1]),
-    note: 'explicit',
-  },
-];
-
 describe('onednn backend in bf16', function () {
   let previousBackend: string;
 
@@ -120,7 +100,7 @@ describe('onednn backend in bf16', function () {
   });
 
   describe('convolutions stay within the bf16 bound of the cpu backend', () => {
-    CONV_CASES.forEach((c, i) => {
+    NHWC_CONV_CASES.forEach((c, i) => {
       it(describeConv(c), async () => {
         const { xShape, wShape, yShape } = convShapes(c);
         const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(300 + 10 * i + k, size(s)));
@@ -218,18 +198,7 @@ describe('onednn backend in bf16', function () {
 
     it('leak no tensors or buffers over a bf16 training step', async () => {
       await tf.setBackend('onednn');
-      const arch = architectureFor('resnet20', { numClasses: 10 });
-      const trainer = new ShardTrainer(arch, 'bf16');
-      trainer.setWeights(initialWeights(layoutsOf(arch), seededUniform(1)));
-      const batch = syntheticBatch(4, 8, 2);
-      await trainer.trainShard(batch);
-      const before = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
-      await trainer.trainShard(batch);
-      const after = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
-      trainer.dispose();
-      assert.equal(after.numTensors, before.numTensors, 'numTensors');
-      assert.equal(after.numBytes, before.numBytes, 'numBytes');
-      assert.equal(after.dataIds, before.dataIds, 'backend data ids');
+      await assertNoLeakOverATrainingStep('bf16');
     });
   });
 

@@ -9,16 +9,15 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { initComputeBackend, ShardTrainer } from '@resnet/engine';
-import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
+import { initComputeBackend } from '@resnet/engine';
 
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
-import { ConvCase, convShapes, describeConv, explicitPad } from './conv-cases';
-import { seededNormal, seededUniform } from './seeded-data';
-import { lossesOver3Steps, syntheticBatch } from './training-steps';
+import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
+import { seededNormal } from './seeded-data';
+import { assertNoLeakOverATrainingStep, lossesOver3Steps } from './training-steps';
 
 type Shape4 = [number, number, number, number];
 
@@ -66,41 +65,6 @@ async function againstCpu(
   return { got, want };
 }
 
-const CONV_CASES: ConvCase[] = [
-  { batch: 2, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },
-  { batch: 3, h: 9, w: 7, ci: 16, co: 32, k: 3, strides: 2, pad: 'same', note: 'odd sizes' },
-  { batch: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, strides: 2, pad: 'valid', note: 'projection shortcut' },
-  { batch: 2, h: 9, w: 9, ci: 8, co: 16, k: 1, strides: 2, pad: 'valid', note: 'projection, odd size' },
-  { batch: 1, h: 7, w: 7, ci: 16, co: 8, k: 1, strides: 1, pad: 'same' },
-  { batch: 2, h: 17, w: 15, ci: 3, co: 8, k: 7, strides: 2, pad: 'same', note: 'ImageNet stem' },
-  { batch: 2, h: 11, w: 11, ci: 3, co: 4, k: 7, strides: 2, pad: 'valid' },
-  { batch: 2, h: 8, w: 8, ci: 3, co: 16, k: 3, strides: 2, pad: 'valid', note: 'last row unread' },
-  { batch: 1, h: 9, w: 5, ci: 3, co: 16, k: 3, strides: [2, 1], pad: 'same' },
-  { batch: 2, h: 9, w: 9, ci: 4, co: 8, k: 5, strides: 2, pad: 1 },
-  {
-    batch: 2,
-    h: 9,
-    w: 6,
-    ci: 5,
-    co: 6,
-    k: 3,
-    strides: 1,
-    pad: explicitPad([1, 2], [0, 1]),
-    note: 'explicit',
-  },
-  {
-    batch: 1,
-    h: 8,
-    w: 8,
-    ci: 3,
-    co: 4,
-    k: 3,
-    strides: 2,
-    pad: explicitPad([2, 0], [1, 1]),
-    note: 'explicit, stride 2',
-  },
-];
-
 describe('onednn backend', function () {
   let previousBackend: string;
 
@@ -116,7 +80,7 @@ describe('onednn backend', function () {
   describe('convolution kernels match the cpu backend', () => {
     beforeEach(requireAddon);
 
-    CONV_CASES.forEach((c, i) => {
+    NHWC_CONV_CASES.forEach((c, i) => {
       it(describeConv(c), async () => {
         const { xShape, wShape, yShape } = convShapes(c);
         const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(100 * i + k, size(s)));
@@ -342,18 +306,7 @@ describe('onednn backend', function () {
 
     it('leaks no tensors or buffers over a training step', async () => {
       await tf.setBackend('onednn');
-      const arch = architectureFor('resnet20', { numClasses: 10 });
-      const trainer = new ShardTrainer(arch);
-      trainer.setWeights(initialWeights(layoutsOf(arch), seededUniform(1)));
-      const batch = syntheticBatch(4, 8, 2);
-      await trainer.trainShard(batch);
-      const before = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
-      await trainer.trainShard(batch);
-      const after = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
-      trainer.dispose();
-      assert.equal(after.numTensors, before.numTensors, 'numTensors');
-      assert.equal(after.numBytes, before.numBytes, 'numBytes');
-      assert.equal(after.dataIds, before.dataIds, 'backend data ids');
+      await assertNoLeakOverATrainingStep('fp32');
     });
 
     it('reuses an output buffer only once no tensor view and no reader can still see it', async () => {

@@ -1,4 +1,5 @@
 /** A few steps of ResNet-20 training in one process, which the backend tests compare across backends and precisions. */
+import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ShardBatch, ShardTrainer } from '@resnet/engine';
 import { architectureFor, initialWeights, layoutsOf, ModelWeights } from '@resnet/model';
@@ -54,4 +55,20 @@ export async function lossesOver3Steps(
     trainer.dispose();
   }
   return losses;
+}
+
+/** Asserts that a second ResNet-20 training step at `precision` on the active backend leaves no tensor or backend data behind. */
+export async function assertNoLeakOverATrainingStep(precision: Precision): Promise<void> {
+  const arch = architectureFor('resnet20', { numClasses: 10 });
+  const trainer = new ShardTrainer(arch, precision);
+  trainer.setWeights(initialWeights(layoutsOf(arch), seededUniform(1)));
+  const batch = syntheticBatch(4, 8, 2);
+  await trainer.trainShard(batch);
+  const before = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+  await trainer.trainShard(batch);
+  const after = { ...tf.memory(), dataIds: tf.engine().backend.numDataIds() };
+  trainer.dispose();
+  assert.equal(after.numTensors, before.numTensors, 'numTensors');
+  assert.equal(after.numBytes, before.numBytes, 'numBytes');
+  assert.equal(after.dataIds, before.dataIds, 'backend data ids');
 }

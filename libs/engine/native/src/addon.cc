@@ -52,48 +52,54 @@ struct TypedArrayView {
   size_t length;
 };
 
-template <typename T>
-TypedArrayView<T> GetTypedArray(napi_env env, napi_value value, napi_typedarray_type want, const char* what) {
+struct TypedArrayInfo {
+  napi_typedarray_type type;
+  void* data;
+  size_t length;
+};
+
+TypedArrayInfo GetTypedArrayInfo(napi_env env, napi_value value, const char* what) {
   bool is_typed_array = false;
   Check(env, napi_is_typedarray(env, value, &is_typed_array));
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_typed_array) Check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr));
-  if (!is_typed_array || type != want) throw ArgumentError(std::string(what) + " has the wrong typed-array type");
-  return {static_cast<T*>(data), length};
+  if (!is_typed_array) throw ArgumentError(std::string(what) + " must be a typed array");
+  TypedArrayInfo info{};
+  Check(env, napi_get_typedarray_info(env, value, &info.type, &info.length, &info.data, nullptr, nullptr));
+  return info;
+}
+
+template <typename T>
+TypedArrayView<T> GetTypedArray(napi_env env, napi_value value, napi_typedarray_type want, const char* what) {
+  const TypedArrayInfo info = GetTypedArrayInfo(env, value, what);
+  if (info.type != want) throw ArgumentError(std::string(what) + " has the wrong typed-array type");
+  return {static_cast<T*>(info.data), info.length};
+}
+
+void CheckLength(const char* what, size_t length, size_t want_length) {
+  if (length != want_length) {
+    throw ArgumentError(std::string(what) + " has " + std::to_string(length) + " elements, expected " +
+                        std::to_string(want_length));
+  }
 }
 
 TypedArrayView<float> Floats(napi_env env, napi_value value, const char* what, size_t want_length) {
   auto view = GetTypedArray<float>(env, value, napi_float32_array, what);
-  if (view.length != want_length) {
-    throw ArgumentError(std::string(what) + " has " + std::to_string(view.length) + " elements, expected " +
-                        std::to_string(want_length));
-  }
+  CheckLength(what, view.length, want_length);
   return view;
 }
 
-// An activation: a Float32Array, or a Uint16Array of bfloat16 values, of `want_length` elements.
+// An activation: a Float32Array, or a Uint16Array of bfloat16 values.
 struct Activation {
   void* data;
   bool bf16;
 };
 
 Activation ActivationArg(napi_env env, napi_value value, const char* what, size_t want_length) {
-  bool is_typed_array = false;
-  Check(env, napi_is_typedarray(env, value, &is_typed_array));
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_typed_array) Check(env, napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr));
-  if (!is_typed_array || (type != napi_float32_array && type != napi_uint16_array)) {
+  const TypedArrayInfo info = GetTypedArrayInfo(env, value, what);
+  if (info.type != napi_float32_array && info.type != napi_uint16_array) {
     throw ArgumentError(std::string(what) + " must be a Float32Array, or a Uint16Array of bfloat16 values");
   }
-  if (length != want_length) {
-    throw ArgumentError(std::string(what) + " has " + std::to_string(length) + " elements, expected " +
-                        std::to_string(want_length));
-  }
-  return {data, type == napi_uint16_array};
+  CheckLength(what, info.length, want_length);
+  return {info.data, info.type == napi_uint16_array};
 }
 
 int32_t Int(napi_env env, napi_value value) {
@@ -351,22 +357,11 @@ BatchNormShape GetBatchNormShape(napi_env env, napi_value channels_value, size_t
   return {static_cast<int64_t>(elements / size_t(channels)), channels};
 }
 
-// Elements of a Float32Array or Uint16Array.
-size_t TypedArrayLength(napi_env env, napi_value value, const char* what) {
-  bool is_typed_array = false;
-  Check(env, napi_is_typedarray(env, value, &is_typed_array));
-  if (!is_typed_array) throw ArgumentError(std::string(what) + " must be a typed array");
-  napi_typedarray_type type;
-  size_t length = 0;
-  Check(env, napi_get_typedarray_info(env, value, &type, &length, nullptr, nullptr, nullptr));
-  return length;
-}
-
 // fusedBatchNorm(x, scale, offset, residual | null, y, mean, variance, channels, epsilon, relu);
 // x, residual and y all Float32Arrays, or all Uint16Arrays of bfloat16 values.
 napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 10, [&](const std::vector<napi_value>& arg) {
-    const size_t length = TypedArrayLength(env, arg[0], "fusedBatchNorm x");
+    const size_t length = GetTypedArrayInfo(env, arg[0], "fusedBatchNorm x").length;
     const Activation x = ActivationArg(env, arg[0], "fusedBatchNorm x", length);
     const BatchNormShape s = GetBatchNormShape(env, arg[7], length);
     const size_t c = size_t(s.channels);
@@ -399,7 +394,7 @@ napi_value FusedBatchNormEntry(napi_env env, napi_callback_info info) {
 // x, y and dx all Float32Arrays, or all Uint16Arrays of bfloat16 values.
 napi_value FusedBatchNormGradEntry(napi_env env, napi_callback_info info) {
   return Procedure(env, info, 13, [&](const std::vector<napi_value>& arg) {
-    const size_t length = TypedArrayLength(env, arg[1], "fusedBatchNormGrad x");
+    const size_t length = GetTypedArrayInfo(env, arg[1], "fusedBatchNormGrad x").length;
     const Activation x = ActivationArg(env, arg[1], "fusedBatchNormGrad x", length);
     const Activation dx = ActivationArg(env, arg[6], "fusedBatchNormGrad dx", length);
     const Activation y = ActivationArg(env, arg[5], "fusedBatchNormGrad y", length);
