@@ -11,19 +11,17 @@ export function widenBf16Inputs(kernelFunc: KernelFunc, bf16Inputs: readonly str
   return (args) => {
     const backend = args.backend as OnednnBackend;
     // Concat and AddN take an array of inputs.
-    const inputs: NamedTensorInfoMap | TensorInfo[] = Array.isArray(args.inputs)
-      ? [...(args.inputs as TensorInfo[])]
-      : { ...args.inputs };
-    const copies: TensorInfo[] = [];
-    for (const [name, info] of Object.entries(inputs) as Array<[string, TensorInfo | undefined]>) {
-      if (!info || bf16Inputs.includes(name) || !backend.isBf16(info)) continue;
-      const copy = backend.widenBf16(info);
-      copies.push(copy);
-      (inputs as Record<string, TensorInfo>)[name] = copy;
-    }
-    if (copies.length === 0) return kernelFunc(args);
+    const entries = Object.entries(args.inputs) as Array<[string, TensorInfo | undefined]>;
+    const widen = entries.filter(
+      ([name, info]) => info && !bf16Inputs.includes(name) && backend.isBf16(info),
+    );
+    if (widen.length === 0) return kernelFunc(args); // the usual case: nothing to copy
+    const inputs: Record<string, TensorInfo> = Array.isArray(args.inputs)
+      ? ([...(args.inputs as TensorInfo[])] as unknown as Record<string, TensorInfo>)
+      : { ...(args.inputs as Record<string, TensorInfo>) };
+    const copies = widen.map(([name, info]) => (inputs[name] = backend.widenBf16(info!)));
     try {
-      return kernelFunc({ ...args, inputs: inputs as NamedTensorInfoMap });
+      return kernelFunc({ ...args, inputs: inputs as unknown as NamedTensorInfoMap });
     } finally {
       for (const copy of copies) backend.disposeData(copy.dataId);
     }
