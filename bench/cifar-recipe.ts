@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        name: `ResNet-20 CIFAR-10 recipe (${PRECISION})`,
+        name: `ResNet-20 CIFAR-10 recipe ${PRECISION}`,
         model: 'resnet20',
         dataset: { kind: 'folder', path: ARCHIVE },
         batchSize: 128,
