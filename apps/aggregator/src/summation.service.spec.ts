@@ -186,7 +186,7 @@ describe('SummationService', () => {
     );
     for (const u of units) {
       const pulled = await service.handle(
-        { op: 'pull', jobId: 'j', unit: u.index, version: 1 },
+        { op: 'pull', jobId: 'j', unit: u.index, version: 1, attempt: 0 },
         Buffer.alloc(0),
       );
       assert.deepEqual(pulled.response, { ok: true });
@@ -207,12 +207,12 @@ describe('SummationService', () => {
     const staleEpoch = await answer(service, push(0, 0, { epoch: 2 }), gradientUnit(u0, 0));
     assert.equal(staleEpoch.ok, false);
     assert.ok(!staleEpoch.ok && !staleEpoch.workersFault && /epoch 1, not 2/.test(staleEpoch.reason));
-    const otherStep = await answer(service, push(0, 0, { step: 1 }), gradientUnit(u0, 0, { step: 1 }));
-    assert.ok(!otherStep.ok && !otherStep.workersFault && /version 0, not at step 1/.test(otherStep.reason));
     const corrupt = gradientUnit(u0, 0);
     corrupt[corrupt.length - 20] ^= 0xff;
     const refused = await answer(service, push(0, 0), corrupt);
     assert.ok(!refused.ok && refused.workersFault && /unusable/.test(refused.reason));
+    const otherStep = await answer(service, push(0, 0, { step: 1 }), gradientUnit(u0, 0, { step: 1 }));
+    assert.ok(!otherStep.ok && !otherStep.workersFault && /version 0, not at step 1/.test(otherStep.reason));
     const misaddressed = await answer(service, push(0, 0), gradientUnit(u0, 1, { shard: 1 }));
     assert.ok(!misaddressed.ok && misaddressed.workersFault && /addressed to/.test(misaddressed.reason));
     for (const shard of [0, 0, 1])
@@ -220,6 +220,45 @@ describe('SummationService', () => {
         assert.deepEqual(await answer(service, push(shard, u.index), gradientUnit(u, shard)), { ok: true });
     assert.equal(store.reports.length, 1);
     assert.equal(store.reports[0].shards.length, 2);
+  });
+
+  it('a higher attempt restarts the step, or takes the unit back to a durable version; a lower one is refused', async () => {
+    const { service, store } = setUp();
+    await service.tick();
+    const pushAll = async (step: number, attempt: number) => {
+      for (const shard of [0, 1])
+        for (const u of units)
+          assert.deepEqual(
+            await answer(service, push(shard, u.index, { step, attempt }), gradientUnit(u, shard, { step })),
+            { ok: true },
+          );
+    };
+    await pushAll(0, 0);
+    const first = store.reports[0].units.map((u) => u.hash);
+    // A service elsewhere was lost: the step is redone under attempt 1, to the same result.
+    await pushAll(0, 1);
+    assert.deepEqual(
+      store.reports[1].units.map((u) => u.hash),
+      first,
+    );
+    assert.equal(store.reports[1].attempt, 1);
+    service.committed('j', 1);
+    await pushAll(1, 1);
+    const stale = await answer(service, push(0, 0, { attempt: 0 }), gradientUnit(units[0], 0));
+    assert.ok(!stale.ok && /superseded by 1/.test(stale.reason));
+    const stepOne = store.reports[2].units.map((u) => u.hash);
+    service.committed('j', 2);
+    await new Promise((r) => setTimeout(r, 20)); // the durable writes of versions 1 and 2
+    // Rolled back to version 1: its step again, under attempt 2, from the durable units, gives the same hashes.
+    await pushAll(1, 2);
+    assert.deepEqual(
+      store.reports[3].units.map((u) => u.hash),
+      stepOne,
+    );
+    assert.deepEqual(
+      store.durable.get('j/0')!.map((d) => d.version),
+      [0, 1, 2],
+    );
   });
 
   it('after the commit serves the new version and writes it durable; a lost lease stops serving and writing', async () => {
@@ -240,7 +279,10 @@ describe('SummationService', () => {
     await again.tick();
     others.steal('j', 0, 's9');
     await again.tick();
-    const pulled = await again.handle({ op: 'pull', jobId: 'j', unit: 0, version: 0 }, Buffer.alloc(0));
+    const pulled = await again.handle(
+      { op: 'pull', jobId: 'j', unit: 0, version: 0, attempt: 0 },
+      Buffer.alloc(0),
+    );
     assert.ok(!pulled.response.ok && /does not hold unit 0/.test(pulled.response.reason));
     assert.equal(leases.held.size, 0, 'close() gave the leases back');
   });

@@ -17,10 +17,11 @@ export class FakeUnitStore {
     return this.specs.get(jobId) ?? null;
   }
 
-  async restore(jobId: string, unit: number): Promise<DurableUnit> {
-    const versions = this.durable.get(`${jobId}/${unit}`);
-    if (!versions?.length) throw new Error(`no durable unit ${unit} of job ${jobId}`);
-    return versions[versions.length - 1];
+  async restore(jobId: string, unit: number, _units: number, at?: number): Promise<DurableUnit> {
+    const versions = this.durable.get(`${jobId}/${unit}`) ?? [];
+    const found = at === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === at);
+    if (!found) throw new Error(`no durable version ${at ?? 'at all'} of unit ${unit} of job ${jobId}`);
+    return found;
   }
 
   async writeDurable(
@@ -28,7 +29,6 @@ export class FakeUnitStore {
     unit: number,
     _units: number,
     leaseValue: string,
-    _previous: number,
     state: DurableUnit,
   ): Promise<boolean> {
     if (!this.leaseHolds(leaseValue)) return false;

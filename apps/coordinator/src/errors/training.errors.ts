@@ -26,3 +26,8 @@ export class RedisDataLostError extends Error {
 export class ServicesUnavailableError extends Error {
   override readonly name = 'ServicesUnavailableError';
 }
+
+/** A unit's summation service was lost mid-step (its lease lapsed or moved): the step is redone. */
+export class UnitOwnerLostError extends Error {
+  override readonly name = 'UnitOwnerLostError';
+}

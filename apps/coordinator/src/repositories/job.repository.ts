@@ -216,12 +216,19 @@ export class JobRepository {
     );
   }
 
-  /** The optimizer state, one message per partition. */
-  async velocity(id: string, spec: TrainingJobSpec): Promise<Buffer[]> {
+  /**
+   * The optimizer state, one message per partition. A job on summation services has it per
+   * version (`version`), as its services wrote it durable, except at the version the job was
+   * created or restored at.
+   */
+  async velocity(id: string, spec: TrainingJobSpec, version?: number): Promise<Buffer[]> {
     const count = partitionCountOf(spec);
     return Promise.all(
       Array.from({ length: count }, async (_, p) => {
-        const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
+        const keys = this.keys.partition(p, count);
+        const buf =
+          (version === undefined ? null : await this.redis.getBuffer(keys.momentumAt(id, version))) ??
+          (await this.redis.getBuffer(keys.momentum(id)));
         if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
         return buf;
       }),
@@ -300,10 +307,36 @@ export class JobRepository {
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
   }
 
-  /** The last commit record of a job on summation services, if any. */
-  async unitRecord(jobId: string): Promise<UnitRecord | null> {
-    const raw = await this.redis.hget(this.keys.job(jobId), 'units');
-    return raw ? (JSON.parse(raw) as UnitRecord) : null;
+  /** The last commit record of a job on summation services, if any, and the attempt its steps run under. */
+  async unitRecord(jobId: string): Promise<{ record: UnitRecord | null; attempt: number }> {
+    const [raw, attempt] = await this.redis.hmget(this.keys.job(jobId), 'units', 'attempt');
+    return { record: raw ? (JSON.parse(raw) as UnitRecord) : null, attempt: Number(attempt ?? 0) };
+  }
+
+  /**
+   * A step of a job on summation services must be redone: a service was lost. Raises the job's
+   * attempt to `attempt` (services refuse the lower one from then on). With `back`, the job also
+   * rolls back from version `from` to `back.version`, whose units are durable: its step, its
+   * record, and the last step's metrics. Fenced and conditional on the job being at `from`.
+   */
+  async redoStep(
+    jobId: string,
+    fence: number,
+    from: number,
+    attempt: number,
+    back?: UnitRecord,
+  ): Promise<void> {
+    const job = this.keys.job(jobId);
+    const commands: FencedCommand[] = [['HSET', job, 'attempt', String(attempt)]];
+    if (back) {
+      commands.push(['HSET', job, 'step', String(back.version), 'units', JSON.stringify(back)]);
+      commands.push(['LTRIM', this.keys.stepMetrics(jobId), '0', '-2']);
+    }
+    const written = await this.fencedWrite(fence, commands, [
+      { key: job, field: 'step', oneOf: [String(from)] },
+    ]);
+    if (!written)
+      throw new FencedOffError(`step ${from} of job ${jobId} was committed by another coordinator`);
   }
 
   /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */

@@ -287,12 +287,14 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
     await this.services.serve(jobId, true);
     try {
-      let record = await this.servicesSteps.recordAt(jobId, spec, job.state.step, signal);
-      for (let step = job.state.step; step < spec.totalSteps; step++) {
+      let position = await this.servicesSteps.positionAt(jobId, spec, job.state.step, signal);
+      // A step normally moves the job one version on; after losing a service it may roll back one.
+      for (let step = job.state.step; step < spec.totalSteps; step = position.record.version) {
         signal.throwIfAborted();
         if (this.preempting.has(jobId))
           throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
-        record = await this.servicesSteps.run({ jobId, spec, step, record, signal, fence });
+        position = await this.servicesSteps.run({ jobId, spec, step, ...position, signal, fence });
+        if (position.record.version !== step + 1) continue;
         const evaluate = evalDue(spec, step, step + 1);
         const checkpoint = this.checkpoints.due(spec, step, step + 1);
         if (evaluate || checkpoint || step + 1 === spec.totalSteps)
@@ -308,7 +310,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
           );
           const velocity = PartitionedModelCodec.decodeVelocity(
             partitions,
-            await this.jobs.velocity(jobId, spec),
+            await this.jobs.velocity(jobId, spec, step + 1),
           );
           await this.checkpoints.save(jobId, spec, step + 1, weights, velocity);
         }
