@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { LocalCluster } from '@resnet/local-cluster';
 import { InProcessCoordinator, startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
-import { ShardDispatcher } from '../../apps/coordinator/src/repositories/shard-dispatcher';
+import { ShardQueue } from '../../apps/coordinator/src/repositories/shard-queue';
 
 /**
  * A private redis-server on a free port (never the shared one), the coordinator in this process
@@ -58,7 +58,7 @@ export class DashboardCluster {
    * reconnecting after a Redis restart: wait until the coordinator's queue connections are back.
    */
   async settleAfterRedisRestart(): Promise<void> {
-    await this.app.get(ShardDispatcher).waitUntilReady();
+    await this.app.get(ShardQueue).waitUntilReady();
   }
 
   async stop(): Promise<void> {

@@ -5,12 +5,14 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RepositoriesModule } from '../repositories/repositories.module';
 import { WorkersModule } from '../workers/workers.module';
 import { StepWorkspaces } from './aggregation/step-workspaces';
+import { ShardDispatcher } from './dispatch/shard-dispatcher';
+import { ShardShares } from './dispatch/shard-shares';
 import { StepRunner } from './step-runner';
 import { TrainingService } from './training.service';
 
 @Module({
   imports: [RepositoriesModule, WorkersModule, MetricsModule, CheckpointsModule, LeadershipModule],
-  providers: [TrainingService, StepRunner, StepWorkspaces],
+  providers: [TrainingService, StepRunner, StepWorkspaces, ShardShares, ShardDispatcher],
   exports: [TrainingService],
 })
 export class TrainingModule {}

@@ -11,7 +11,7 @@ import {
 } from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { ModelMemory } from './aggregation/partition-aggregation';
 import { StepWorkspaces } from './aggregation/step-workspaces';

@@ -16,7 +16,7 @@ import { LeadershipListener, LeadershipService } from '../leadership/leadership.
 import { evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
 import { StepWorkspaces } from './aggregation/step-workspaces';
