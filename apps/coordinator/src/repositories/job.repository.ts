@@ -13,6 +13,7 @@ import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job'
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
 import { FencedOffError } from '../errors/leadership.errors';
+import { JobDataMissingError } from '../errors/training.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
@@ -191,7 +192,8 @@ export class JobRepository {
         const buf =
           (await this.redis.getBuffer(key)) ??
           ((await this.rollForward(id, spec, version, p)) ? await this.redis.getBuffer(key) : null);
-        if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+        if (!buf)
+          throw new JobDataMissingError(`weights version ${version} of job ${id} are missing from Redis`);
         return buf;
       }),
     );
@@ -203,7 +205,7 @@ export class JobRepository {
     return Promise.all(
       Array.from({ length: count }, async (_, p) => {
         const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
-        if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+        if (!buf) throw new JobDataMissingError(`optimizer state of job ${id} is missing from Redis`);
         return buf;
       }),
     );

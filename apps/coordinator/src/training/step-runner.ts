@@ -16,7 +16,7 @@ import { JobRepository } from '../repositories/job.repository';
 import { ShardDispatcher } from './dispatch/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
 import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
-import { StepWorkspace } from './step-workspace';
+import { StepWorkspace } from './aggregation/step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
 export interface StepRunOptions {
