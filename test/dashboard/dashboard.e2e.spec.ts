@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { CHROMIUM, requireDependency } from '../support/optional-dependency';
-import { DashboardCluster } from './dashboard-cluster';
+import { DashboardCluster } from '../support/dashboard-cluster';
 
 /** Flags for a closed network: without them Chromium keeps trying to reach Google's services. */
 const CHROMIUM_ARGS = [
