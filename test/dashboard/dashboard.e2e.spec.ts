@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
-import { DashboardCluster } from './dashboard-cluster';
+import { CHROMIUM, requireDependency } from '../support/optional-dependency';
+import { DashboardCluster } from '../support/dashboard-cluster';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Flags for a closed network: without them Chromium keeps trying to reach Google's services. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -41,17 +41,12 @@ describe('dashboard in a browser', function () {
   let profileDir: string;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.warn(
-        `      skipped: ${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`,
-      );
-      this.skip();
-    }
+    requireDependency(this, CHROMIUM);
     cluster = await DashboardCluster.start(2);
     profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-chromium-'));
     // A fresh profile (--user-data-dir) each run, so nothing cached from an earlier run is seen.
     browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM.path,
       args: CHROMIUM_ARGS,
       viewport: { width: 1440, height: 1300 },
     });
