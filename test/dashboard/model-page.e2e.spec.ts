@@ -3,24 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { initComputeBackend } from '@resnet/engine';
 import { ExportedModelMetadata } from '@resnet/job';
 import { loadLayersModel, saveLayersModel } from '../../apps/cli/src/layers-model-store';
+import { CHROMIUM, requireDependency } from '../support/optional-dependency';
+import { TestBrowser } from '../support/test-browser';
 import { TestCluster } from '../support/test-cluster';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** Flags for a closed network: without them Chromium keeps trying to reach Google's services. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const JOB = {
   name: 'model page',
   model: 'resnet20',
@@ -76,20 +67,14 @@ function argmax(values: ArrayLike<number>): number {
 describe('a trained model in the browser: /jobs/:id/model/view and /models/<name>', function () {
   let cluster: TestCluster;
   let modelsDir: string;
-  let profileDir: string;
-  let browser: BrowserContext;
+  let browser: TestBrowser;
   let page: Page;
   let jobId: string;
   let model: tf.LayersModel;
   let samples: Samples;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.warn(
-        `      skipped: ${CHROMIUM} is missing; install it with: apt-get update && apt-get install -y chromium`,
-      );
-      this.skip();
-    }
+    requireDependency(this, CHROMIUM);
     await initComputeBackend('wasm');
     modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shipped-models-'));
     cluster = await TestCluster.start({ workers: 1, env: { MODELS_DIR: modelsDir } });
@@ -100,20 +85,15 @@ describe('a trained model in the browser: /jobs/:id/model/view and /models/<name
     // The same job's model, shipped: as train:cifar saves one.
     await saveLayersModel(model, path.join(modelsDir, 'tiny-resnet20'));
     samples = (await (await fetch(`${cluster.url}/jobs/${jobId}/samples?count=6`)).json()) as Samples;
-    profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-page-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await TestBrowser.launch({ width: 1280, height: 900 });
+    page = browser.page;
   });
 
   after(async () => {
     model?.dispose();
     await browser?.close();
     await cluster?.stop();
-    for (const dir of [profileDir, modelsDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (modelsDir) fs.rmSync(modelsDir, { recursive: true, force: true });
   });
 
   it('serves test images of the job’s dataset, spread over the split', async () => {
@@ -156,7 +136,7 @@ describe('a trained model in the browser: /jobs/:id/model/view and /models/<name
 
   it('classifies a picked image with its top 5 classes', async () => {
     const sample = samples.images[2];
-    const file = path.join(profileDir, 'picked.png');
+    const file = path.join(browser.scratchDir, 'picked.png');
     fs.writeFileSync(file, Buffer.from(sample.png.replace(/^data:image\/png;base64,/, ''), 'base64'));
     await page.setInputFiles('#image-file', file);
     await page.waitForSelector('#prediction:not([hidden])');

@@ -1,9 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
-
-/** The dashboard's HTML, CSS and ES modules live outside the TypeScript tree, so tsc leaves them be. */
-const PUBLIC_DIR = path.join('apps', 'coordinator', 'public');
+import { dashboardPublicDir } from '../public-dir';
 
 /**
  * Serves the dashboard at /, Chart.js and TF.js from node_modules at /vendor/chart.js/ and
@@ -18,17 +15,4 @@ export function serveDashboard(app: NestExpressApplication, modelsDir: string): 
   });
   // No directory redirect or index: /models/<name> itself is the model's page.
   app.useStaticAssets(modelsDir, { prefix: '/models/', redirect: false, index: false });
-}
-
-/**
- * The dashboard's files, found from this module upwards, so that the app runs from the sources,
- * dist/ or any other build folder of the repository.
- */
-export function dashboardPublicDir(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, PUBLIC_DIR);
-    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
-    if (path.dirname(dir) === dir)
-      throw new Error(`dashboard files ${PUBLIC_DIR}/index.html not found above ${__dirname}`);
-  }
 }

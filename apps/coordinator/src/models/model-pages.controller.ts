@@ -1,12 +1,6 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import {
-  ApiExcludeEndpoint,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_SAMPLE_COUNT, SamplesQueryDto } from './dto/samples-query.dto';
 import { SampleImagesDto } from './dto/sample-images.dto';
 import { ModelPagesService } from './model-pages.service';
@@ -21,7 +15,10 @@ export class ModelPagesController {
   constructor(private readonly pages: ModelPagesService) {}
 
   @Get('models/:name')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: 'A page that runs a shipped model (MODELS_DIR) in the browser with TF.js' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ description: 'No such model in MODELS_DIR' })
   async shippedModelPage(
     @Param('name') name: string,
     @Res({ passthrough: true }) res: Response,
@@ -44,7 +41,10 @@ export class ModelPagesController {
   }
 
   @Get('jobs/:id/model/view')
-  @ApiExcludeEndpoint()
+  @ApiOperation({ summary: "A page that runs the job's latest model in the browser with TF.js" })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page', schema: { type: 'string' } })
+  @ApiNotFoundResponse({ description: 'No such job' })
   async jobModelPage(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<string> {
     return html(res, await this.pages.jobModelPage(id));
   }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ExportedModelMetadata } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { dashboardPublicDir } from '../dashboard/dashboard-static';
+import { dashboardPublicDir } from '../public-dir';
 import { JobRepository } from '../repositories/job.repository';
 import { SampleImagesDto } from './dto/sample-images.dto';
 import { SampleImagesService } from './sample-images.service';
