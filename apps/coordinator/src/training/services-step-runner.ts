@@ -8,7 +8,7 @@ import { ServicesUnavailableError, UnitOwnerLostError } from '../errors/training
 import { MetricsService } from '../metrics/metrics.service';
 import { trainTasks } from '../plan/training-plan';
 import { JobRepository, UnitRecord } from '../repositories/job.repository';
-import { ShardDispatcher } from '../repositories/shard-dispatcher';
+import { ShardDispatcher } from './dispatch/shard-dispatcher';
 import { SummationServicesRepository } from '../repositories/summation-services.repository';
 import { NonFiniteReports } from './non-finite-reports';
 
