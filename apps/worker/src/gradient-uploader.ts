@@ -13,9 +13,8 @@ const GRADIENT_TTL_SECONDS = 3600;
 const RESIDUAL_JOBS = 4;
 
 export interface UploadedGradient {
-  readonly gradientKey: string;
-  /** With several partitions, each one's key (see ShardOutcome.gradientKeys). */
-  readonly gradientKeys?: readonly string[];
+  /** Each partition's key, in partition order (see ShardOutcome.gradientKeys). */
+  readonly gradientKeys: readonly string[];
   readonly gradientBytes: number;
   readonly uploadMs: number;
 }
@@ -84,8 +83,7 @@ export class GradientUploader {
       }),
     );
     return {
-      gradientKey: sent[0].key,
-      ...(sent.length > 1 ? { gradientKeys: sent.map((m) => m.key) } : {}),
+      gradientKeys: sent.map((m) => m.key),
       gradientBytes: sent.reduce((n, m) => n + m.bytes, 0),
       uploadMs: performance.now() - started,
     };

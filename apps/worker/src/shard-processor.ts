@@ -2,7 +2,7 @@ import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, weightsVersionOf } from '@resnet/protocol';
 import {
   architectureOf,
   PartitionedModel,
@@ -59,7 +59,7 @@ export class ShardProcessor implements ShardHandler {
   ) {}
 
   async process(task: ShardTask): Promise<ShardOutcome> {
-    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version);
+    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, weightsVersionOf(task));
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);

@@ -10,7 +10,6 @@ export function trainTasks(jobId: string, spec: TrainingJobSpec, step: number): 
     kind: 'train',
     jobId,
     step,
-    version: step,
     shard,
   }));
 }

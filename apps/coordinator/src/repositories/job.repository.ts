@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEFAULT_JOB_SHARE,
   EvalMetrics,
   JobMetrics,
+  JobShare,
   JobState,
   JobStatus,
   PartitionKeys,
@@ -70,7 +72,7 @@ export class JobRepository {
     spec: TrainingJobSpec,
     weights: readonly Buffer[],
     velocity: readonly Buffer[],
-    share: { readonly priority: number; readonly weight: number },
+    share: JobShare,
   ): Promise<StoredJob> {
     const now = Date.now();
     const state: JobState = { id, status: 'queued', step: 0, ...share, createdAt: now, updatedAt: now };
@@ -84,7 +86,10 @@ export class JobRepository {
     return { spec, state };
   }
 
-  /** Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written. */
+  /**
+   * Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written,
+   * with the default share (a checkpoint keeps none).
+   */
   async restore(
     id: string,
     spec: TrainingJobSpec,
@@ -102,6 +107,7 @@ export class JobRepository {
         id,
         status: 'running',
         step,
+        ...DEFAULT_JOB_SHARE,
         createdAt: now,
         updatedAt: now,
       })
@@ -140,9 +146,8 @@ export class JobRepository {
       id,
       status: h.status as JobStatus,
       step: Number(h.step),
-      // Jobs written before priorities existed, or restored from a checkpoint, have none.
-      priority: Number(h.priority ?? 0),
-      weight: Number(h.weight ?? 1),
+      priority: Number(h.priority),
+      weight: Number(h.weight),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
       ...(h.error ? { error: h.error } : {}),

@@ -29,7 +29,7 @@ export function validatedContribution(
   expected: ExpectedMessage,
   widenInto?: ReusableBuffer,
 ): ShardContribution {
-  if (!outcome.gradientKey || !message) {
+  if (!outcome.gradientKeys?.[expected.partition] || !message) {
     // Not the worker's doing as far as anyone can tell: Redis may have lost it, or a coordinator freed it.
     throw new RejectedShardResultError('its gradient message is missing', {
       countsAgainstShard: true,
@@ -47,12 +47,10 @@ export function validatedContribution(
       throw new RejectedShardResultError(`its gradient message is unusable: ${err.message}`);
     throw err;
   }
-  const kind = decoded.meta?.kind ?? 'gradient';
+  const kind = decoded.meta?.kind;
   if (kind !== expected.kind) {
     throw new RejectedShardResultError(
-      expected.kind === 'delta'
-        ? `it sent a ${kind} where the job's local SGD needs a delta: the worker predates local SGD; update it`
-        : `it sent a ${kind} where the job's synchronous SGD needs a gradient`,
+      `it sent ${kind ? `a ${kind}` : 'a message of no kind'} where the job's ${expected.kind === 'delta' ? 'local SGD needs a delta' : 'synchronous SGD needs a gradient'}`,
     );
   }
   const { jobId, step, shard, partition = 0 } = decoded.meta ?? {};
