@@ -1,4 +1,4 @@
-import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
+import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch, largestShardSize } from '@resnet/data';
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
@@ -63,7 +63,8 @@ export class ShardProcessor implements ShardHandler {
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
-      const result = await job.trainer.evaluate(batch);
+      // No larger than a training shard: evaluation then needs no more memory than training.
+      const result = await job.trainer.evaluate(batch, largestShardSize(job.spec));
       return { workerId: this.workerId, ...result, computeMs: performance.now() - started, weightFetchMs };
     }
     const result = usesLocalSgd(job.spec)
