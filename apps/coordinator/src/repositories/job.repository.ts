@@ -15,7 +15,7 @@ import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job'
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
 import { FencedOffError } from '../errors/leadership.errors';
-import { JobDataMissingError } from '../errors/training.errors';
+import { JobDataMissingError } from '../errors/job.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
