@@ -34,10 +34,7 @@ async function waitForWorker(cluster: TestCluster, id: string): Promise<void> {
 describe('a job on CPU and GPU workers together', function () {
   before(async function () {
     // Also points this process's environment, which the workers inherit, at SwiftShader without a GPU.
-    await webgpuForTests((reason) => {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    });
+    await webgpuForTests(this);
   });
 
   it('follows the all-CPU losses within float tolerance, the webgpu worker computing shards', async () => {
