@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { EvalMetrics, StepMetrics } from '@resnet/protocol';
 import { LocalCluster } from '@resnet/local-cluster';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EPOCHS = Number(process.env.EPOCHS ?? 5);
@@ -31,6 +32,7 @@ const PYTORCH = PYTORCH_BY_EPOCHS[EPOCHS] ?? [];
 
 async function main(): Promise<void> {
   const cluster = await LocalCluster.start({
+    entries: APP_ENTRIES,
     workers: WORKERS,
     dataRoot: DATA_ROOT,
     backend: process.env.BACKEND,

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { WorkerPool } from '@resnet/local-cluster';
+import { APP_ENTRIES } from '../support/app-entries';
 import { SHORT_JOB, SHORT_JOB_STEPS } from '../support/short-job';
 import { TestCluster, withTestCluster } from '../support/test-cluster';
 import { webgpuForTests } from '../support/webgpu-adapter';
@@ -41,6 +42,7 @@ describe('a job on CPU and GPU workers together', function () {
 
     await withTestCluster({ workers: 0 }, async (cluster) => {
       const gpuWorkers = new WorkerPool({
+        main: APP_ENTRIES.worker,
         redisUrl: cluster.redisServer.url,
         prefix: 'test',
         dataRoot: cluster.dataRoot,

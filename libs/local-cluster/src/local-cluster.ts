@@ -17,7 +17,18 @@ export interface CoordinatorHandle {
  */
 export type CoordinatorLauncher<C extends CoordinatorHandle> = (env: NodeJS.ProcessEnv) => Promise<C>;
 
+/**
+ * Where the apps' compiled entry points (main.js) are. The caller knows the layout it was built
+ * into; a lib does not reach into the apps.
+ */
+export interface AppEntries {
+  readonly coordinator: string;
+  readonly worker: string;
+}
+
 export interface LocalClusterOptions {
+  /** The entry points of the processes the cluster starts. */
+  readonly entries: AppEntries;
   /**
    * Worker processes to start.
    * @defaultValue 0
@@ -118,6 +129,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     readonly dataRoot: string | undefined,
     readonly coordinator: C,
     readonly workers: WorkerPool,
+    private readonly entries: AppEntries,
     /** The environment the first coordinator was started with, for the ones added later. */
     private readonly coordinatorEnv: NodeJS.ProcessEnv,
     private readonly stdio: 'inherit' | 'ignore' | undefined,
@@ -131,10 +143,10 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     options: LocalClusterOptions & { readonly coordinator: CoordinatorLauncher<C> },
   ): Promise<LocalCluster<C>>;
   static start(
-    options?: LocalClusterOptions & { readonly coordinator?: 'process' },
+    options: LocalClusterOptions & { readonly coordinator?: 'process' },
   ): Promise<LocalCluster<CoordinatorProcess>>;
   static start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>>;
-  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster<CoordinatorHandle>> {
+  static async start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>> {
     const startsCluster = !options.redisUrl && options.redisClusterMasters !== undefined;
     const redisServer = options.redisUrl || startsCluster ? null : await EmbeddedRedis.start();
     const redisCluster = startsCluster
@@ -158,13 +170,19 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
       let coordinator: CoordinatorHandle;
       if (launch === 'process') {
         // Port 0 would leave the URL unknown: a free port is chosen here instead.
-        const child = new CoordinatorProcess(options.port || (await freePort()), env, options.stdio);
+        const child = new CoordinatorProcess(
+          options.entries.coordinator,
+          options.port || (await freePort()),
+          env,
+          options.stdio,
+        );
         await child.start();
         coordinator = child;
       } else {
         coordinator = await launch(env);
       }
       const workers = new WorkerPool({
+        main: options.entries.worker,
         redisUrl,
         prefix,
         dataRoot,
@@ -183,6 +201,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         dataRoot,
         coordinator,
         workers,
+        options.entries,
         env,
         options.stdio,
       );
@@ -209,6 +228,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
    */
   async addCoordinator(env: NodeJS.ProcessEnv = {}): Promise<CoordinatorProcess> {
     const coordinator = new CoordinatorProcess(
+      this.entries.coordinator,
       await freePort(),
       { ...this.coordinatorEnv, ...env },
       this.stdio,

@@ -15,6 +15,7 @@ import { RedisClient } from '@resnet/redis-connections';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { StagedVersionMissingError } from '../errors/commit.errors';
 import { FencedOffError } from '../errors/leadership.errors';
+import { JobDataMissingError } from '../errors/training.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
@@ -196,7 +197,8 @@ export class JobRepository {
         const buf =
           (await this.redis.getBuffer(key)) ??
           ((await this.rollForward(id, spec, version, p)) ? await this.redis.getBuffer(key) : null);
-        if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+        if (!buf)
+          throw new JobDataMissingError(`weights version ${version} of job ${id} are missing from Redis`);
         return buf;
       }),
     );
@@ -208,7 +210,7 @@ export class JobRepository {
     return Promise.all(
       Array.from({ length: count }, async (_, p) => {
         const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
-        if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+        if (!buf) throw new JobDataMissingError(`optimizer state of job ${id} is missing from Redis`);
         return buf;
       }),
     );

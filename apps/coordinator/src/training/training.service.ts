@@ -7,19 +7,21 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import {
   CoordinatorStoppingError,
   JobCancelledError,
+  JobNotFoundError,
   JobPausedError,
   JobPreemptedError,
+  JobStoppedError,
   RedisDataLostError,
 } from '../errors/training.errors';
 import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
 import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
-import { evalDue } from '../plan/training-plan';
+import { checkpointDue, evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
-import { StepWorkspaces } from './aggregation/step-workspaces';
+import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
 
 /**
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
@@ -44,7 +46,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
-    private readonly workspaces: StepWorkspaces,
+    private readonly workspaces: StepWorkspaceFactory,
     private readonly checkpoints: CheckpointService,
     private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -196,13 +198,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       await this.jobs.setTrainingStatus(fence, jobId, 'queued');
       return;
     }
-    if (
-      err instanceof JobCancelledError ||
-      err instanceof JobPausedError ||
-      err instanceof CoordinatorStoppingError ||
-      err instanceof LeadershipLostError
-    )
-      return;
+    if (err instanceof JobStoppedError) return; // cancelled, paused, shutting down or deposed
     this.logger.error(`job ${jobId} failed: ${err.message}`);
     try {
       await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
@@ -222,7 +218,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
 
   private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
     const job = await this.jobs.get(jobId);
-    if (!job) throw new Error(`job ${jobId} not found`);
+    if (!job) throw new JobNotFoundError(`job ${jobId} is not in Redis`);
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
     const layouts = layoutsOf(architectureOf(spec));
@@ -245,7 +241,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
         const stepsDone = step + roundSteps(spec, step);
         if (evalDue(spec, step, stepsDone))
           await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
-        if (this.checkpoints.due(spec, step, stepsDone))
+        if (checkpointDue(spec, step, stepsDone))
           await this.checkpoints.save(jobId, spec, stepsDone, model, model.velocity);
         step = stepsDone;
       }
