@@ -8,8 +8,8 @@ import {
   LeadershipService,
 } from '../../apps/coordinator/src/leadership/leadership.service';
 import { LeaderLeaseRepository } from '../../apps/coordinator/src/repositories/leader-lease.repository';
-import { ShardShares } from '../../apps/coordinator/src/repositories/shard-shares';
-import { StepWorkspaces } from '../../apps/coordinator/src/training/aggregation/step-workspaces';
+import { ShardShares } from '../../apps/coordinator/src/training/dispatch/shard-shares';
+import { StepWorkspaceFactory } from '../../apps/coordinator/src/training/aggregation/step-workspace.factory';
 import { StepRunner, StepRunOptions } from '../../apps/coordinator/src/training/step-runner';
 import { TrainingService } from '../../apps/coordinator/src/training/training.service';
 import { quietNestLogs, testSpec } from '../../apps/coordinator/test/fakes';
@@ -109,7 +109,7 @@ describe('LeadershipService (fake timers, real lease)', function () {
       config,
       stored.jobs,
       steps,
-      new StepWorkspaces(stored.blobs, stored.keys, config),
+      new StepWorkspaceFactory(stored.blobs, stored.keys, config),
       checkpoints,
       leadership,
       stored.redis,

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { StepMetrics } from '@resnet/protocol';
 import { PartitionedModelCodec } from '@resnet/job';
-import { StagedVersionMissingError } from '../../apps/coordinator/src/errors/commit.errors';
+import { JobDataMissingError } from '../../apps/coordinator/src/errors/training.errors';
 import { testSpec } from '../../apps/coordinator/test/fakes';
 import { StoredJob } from './stored-job';
 
@@ -59,7 +59,7 @@ describe('committing the steps of a partitioned model', function () {
         { jobId: 'j', previous: 0, version: 1, partitions: 3, metrics, gradientKeys: [[], [], []] },
         1,
       ),
-      StagedVersionMissingError,
+      JobDataMissingError,
     );
     assert.equal(await redis.exists(lost.weights('j', 1)), 0, 'its staged weights were not moved');
     assert.equal(await redis.exists(lost.weightsStaged('j', 1, 1)), 1);
@@ -89,7 +89,7 @@ describe('committing the step of a whole model', function () {
     const before = await stored.snapshot();
     await assert.rejects(
       jobs.commitStep({ jobId: 'j', previous: 0, version: 1, partitions: 1, metrics, gradientKeys: [[]] }, 1),
-      StagedVersionMissingError,
+      JobDataMissingError,
     );
     assert.deepEqual(await stored.snapshot(), before);
   });

@@ -13,7 +13,6 @@ import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job'
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { StagedVersionMissingError } from '../errors/commit.errors';
 import { FencedOffError } from '../errors/leadership.errors';
 import { JobDataMissingError } from '../errors/training.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
@@ -385,8 +384,8 @@ async function holdForever(c: StepCommit): Promise<never> {
   return new Promise<never>(() => undefined);
 }
 
-function stagedMissing(jobId: string, version: number, fence: number): StagedVersionMissingError {
-  return new StagedVersionMissingError(
+function stagedMissing(jobId: string, version: number, fence: number): JobDataMissingError {
+  return new JobDataMissingError(
     `version ${version} of job ${jobId}, staged under fencing token ${fence}, is gone from Redis ` +
       '(expired, or Redis lost it): resume the job to compute the step again',
   );
