@@ -12,7 +12,7 @@ import { ShardShares } from '../../apps/coordinator/src/training/dispatch/shard-
 import { StepWorkspaceFactory } from '../../apps/coordinator/src/training/aggregation/step-workspace.factory';
 import { StepRunner, StepRunOptions } from '../../apps/coordinator/src/training/step-runner';
 import { TrainingService } from '../../apps/coordinator/src/training/training.service';
-import { quietNestLogs, testSpec } from '../../apps/coordinator/test/fakes';
+import { quietNestLogs, testSpec } from '../../apps/coordinator/test/fixtures';
 import { StoredJob } from './stored-job';
 
 const LEASE_MS = 30_000;

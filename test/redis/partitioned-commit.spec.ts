@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { StepMetrics } from '@resnet/protocol';
 import { PartitionedModelCodec } from '@resnet/job';
 import { JobDataMissingError } from '../../apps/coordinator/src/errors/training.errors';
-import { testSpec } from '../../apps/coordinator/test/fakes';
+import { testSpec } from '../../apps/coordinator/test/fixtures';
 import { StoredJob } from './stored-job';
 
 describe('committing the steps of a partitioned model', function () {
