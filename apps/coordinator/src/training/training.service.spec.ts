@@ -2,13 +2,10 @@ import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import {
-  FakeJobRepository,
-  FakeLeadership,
-  FakeRedisConnection,
-  testSpec,
-  quietNestLogs,
-} from '../../test/fakes';
+import { quietNestLogs, testSpec } from '../../test/fixtures';
+import { FakeLeadership } from '../../test/leadership/leadership.service.mock';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeRedisConnection } from '../../test/repositories/redis-connection.mock';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
 import { ShardShares } from './dispatch/shard-shares';
