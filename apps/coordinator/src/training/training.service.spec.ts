@@ -80,6 +80,13 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
   return { jobs, steps, saved, service, leadership };
 }
 
+/** Holds every step the fake runs until the function it returns is called. */
+function holdSteps(steps: FakeStepRunner): () => void {
+  let release!: () => void;
+  steps.hold = new Promise((resolve) => (release = resolve));
+  return release;
+}
+
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(ok(), what);
@@ -109,8 +116,7 @@ describe('TrainingService', () => {
 
   it('pauses at the last committed step and resumes from it', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     const paused = service.pause('j');
@@ -158,8 +164,7 @@ describe('TrainingService', () => {
     const { jobs, steps, service } = await setUp(testSpec(), { maxConcurrentJobs: 2 });
     jobs.add('k', testSpec());
     jobs.add('l', testSpec());
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     const statuses = () => ['j', 'k', 'l'].map((id) => jobs.jobs.get(id)!.state.status);
     assert.deepEqual(statuses(), ['running', 'running', 'queued']);
@@ -169,8 +174,7 @@ describe('TrainingService', () => {
 
   it('preempts a job of lower priority at its next step boundary and resumes it after', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     await until('j computes step 0', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.add('urgent', testSpec(), 'queued', 5);
@@ -194,8 +198,7 @@ describe('TrainingService', () => {
 
   it('steps down when a write is refused, leaving the job running for the new leader', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.leaderFence = 2; // another coordinator took the lease while this one was frozen
@@ -210,8 +213,7 @@ describe('TrainingService', () => {
 
   it('stops the loop of a job paused through a follower at the next renewal', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     await jobs.setStatus('j', 'paused');
@@ -236,8 +238,7 @@ describe('TrainingService', () => {
 
   it('cancels a job for good', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     const cancelled = service.cancel('j');
     release();
