@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
@@ -37,7 +38,11 @@ class FakeStepRunner {
 
   constructor(private readonly jobs: JobsWithSteps) {}
 
+  /** Called as each step starts, in the step's async context. */
+  onRun: () => void = () => undefined;
+
   async run(o: StepRunOptions): Promise<ModelMemory> {
+    this.onRun();
     await this.hold;
     o.signal.throwIfAborted();
     if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
@@ -194,6 +199,16 @@ describe('TrainingService', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(jobs.jobs.get('j')!.state.status, 'queued');
     assert.deepEqual(steps.steps, []);
+  });
+
+  it('runs a loop started inside a request outside its async context, so its logs carry no request', async () => {
+    const { jobs, steps, service } = await setUp();
+    const request = new AsyncLocalStorage<{ req: string }>();
+    let seenByStep: unknown = 'not run';
+    steps.onRun = () => (seenByStep = request.getStore());
+    request.run({ req: 'POST /jobs' }, () => service.start('j'));
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.equal(seenByStep, undefined);
   });
 
   it('steps down when a write is refused, leaving the job running for the new leader', async () => {
