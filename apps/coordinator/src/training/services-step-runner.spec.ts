@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { ShardOutcome, StepReport } from '@resnet/protocol';
-import { FakeServicesJobs } from '../../test/fake-services-jobs.repository';
-import { FakeSummationServices } from '../../test/fake-summation-services.repository';
-import { quietNestLogs, testSpec } from '../../test/fakes';
+import { quietNestLogs, testSpec } from '../../test/fixtures';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeSummationServices } from '../../test/repositories/summation-services.repository.mock';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { UnitRecord } from '../repositories/job.repository';
@@ -74,7 +74,7 @@ function setUp(dispatcher = new ServicesDispatcher()) {
     { serviceId: 's0', epoch: 1 },
     { serviceId: 's1', epoch: 1 },
   ];
-  const jobs = new FakeServicesJobs();
+  const jobs = new FakeJobRepository();
   const metrics = { observeStep: () => undefined } as unknown as MetricsService;
   const runner = new ServicesStepRunner(jobs.as(), services.as(), dispatcher.as(), metrics);
   const options = (record = RECORD, attempt = 0) => ({
@@ -108,9 +108,9 @@ describe('ServicesStepRunner', () => {
       { unit: 1, epoch: 1, hash: 'n1' },
     ];
     assert.deepEqual(next, { record: { version: 1, units }, attempt: 0 });
-    assert.deepEqual(jobs.commits[0].units, units);
-    assert.equal(jobs.commits[0].metrics.loss, 0.25);
-    assert.deepEqual(jobs.announced, [{ version: 1, previous: 0 }]);
+    assert.deepEqual(jobs.servicesCommits[0].units, units);
+    assert.equal(jobs.servicesCommits[0].metrics.loss, 0.25);
+    assert.deepEqual(jobs.announced, [{ jobId: 'j', version: 1, previous: 0 }]);
   });
 
   it('redoes the step under the next attempt when a unit’s owner is lost mid-step', async () => {

@@ -1,5 +1,5 @@
 import { ServiceInfo, StepReport } from '@resnet/protocol';
-import { SummationServicesRepository, UnitLease } from '../src/repositories/summation-services.repository';
+import { SummationServicesRepository, UnitLease } from '../../src/repositories/summation-services.repository';
 
 /** In-memory SummationServicesRepository: services, leases, reports and durable versions as a test sets them. */
 export class FakeSummationServices {
