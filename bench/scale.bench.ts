@@ -15,13 +15,8 @@ import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
 import { CommandCalls, CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
-import {
-  fitStepTimeModel,
-  predictOverheadMs,
-  predictPartitionedEfficiency,
-  SerialCosts,
-  StepTimePoint,
-} from './step-time-model';
+import { printHeldOutPrediction, printScalePrediction } from './scale-prediction';
+import { fitStepTimeModel, LocalPoint, predictOverheadMs, StepTimePoint } from './step-time-model';
 
 interface Scenario {
   readonly name: string;
@@ -94,6 +89,8 @@ interface Measured {
   /** Mean per step, ms. */
   readonly phases: Record<(typeof PHASES)[number], number>;
   readonly bytesPerStep: number;
+  /** Standard deviation of the slowest shard's compute over the steps: at K = 1, of one shard's. */
+  readonly shardSpreadMs: number;
   /** CPU time per step of each part of the cluster, ms (over the measured steps). */
   readonly cpu: CpuTimes;
   /** Redis commands per step, by name (over the measured steps). */
@@ -205,6 +202,7 @@ function summarise(
     imagesPerSecond: (1000 * imagesPerStep) / period,
     phases: { enqueue, fetch, compute, upload, aggregation, optimizer, publish, idle, coordinator },
     bytesPerStep: of((s) => s.gradientBytes),
+    shardSpreadMs: Math.sqrt(mean(steps.map((s) => (s.slowestShardMs - compute) ** 2))),
   };
 }
 
@@ -225,8 +223,23 @@ function scalingTable(scenario: Scenario, rows: Measured[]): string {
 
 async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measured[]> {
   const rows: Measured[] = [];
+  const point = (r: Measured): LocalPoint => ({
+    shards: r.workers,
+    computeMs: scenario.computeMs * scenario.localSteps,
+    periodMs: 1000 / r.stepsPerSecond,
+    cpuMs: { ...r.cpu },
+  });
+  let heldOut: ((measured: LocalPoint) => void) | undefined;
   for (const k of ks) {
+    if (!heldOut && rows.length === 2)
+      heldOut = printHeldOutPrediction(
+        [point(rows[0]), point(rows[1])],
+        rows[0].shardSpreadMs,
+        CORES,
+        ks.slice(2),
+      );
     rows.push(await measure(scenario, k));
+    heldOut?.(point(rows[rows.length - 1]));
     console.error(`  ${scenario.name} K=${k}: ${rows[rows.length - 1].stepsPerSecond.toFixed(2)} steps/s`);
   }
   console.log(
@@ -485,73 +498,11 @@ async function partitioned(scenario: Scenario, workers: number, count: number): 
   );
 }
 
-/**
- * The serial path's unit costs on the 2-core development machine, from the tables in
- * docs/scaling.md (2026-12-01): ResNet-20 from the GPU-speed runs (fixed per-step CPU about 8 ms;
- * per shard 3.2 ms of coordinator CPU of which 0.6 ms reads, checks and folds its 1.1 MB message;
- * Redis 2.3 ms, 2.0 of it its three 1.1 MB values); ResNet-50 from `--only partitions` (Redis
- * 3.5 to 3.7 s of CPU a step for eight 102.5 MB values; the coordinator about 0.8 s, 0.1 s of it
- * the optimizer).
- */
-const MEASURED_COSTS: Record<'resnet20' | 'resnet50', { mb: number; costs: SerialCosts }> = {
-  resnet20: {
-    mb: 1.09,
-    costs: {
-      perStepMs: 8,
-      perShardMs: 2.6,
-      redisPerShardMs: 0.3,
-      redisPerMbMs: 0.61,
-      aggregatePerMbMs: 0.55,
-      updatePerMbMs: 1.2,
-    },
-  },
-  resnet50: {
-    mb: 102.5,
-    costs: {
-      perStepMs: 8,
-      perShardMs: 2.6,
-      redisPerShardMs: 0.3,
-      redisPerMbMs: 4.4,
-      aggregatePerMbMs: 3.0,
-      updatePerMbMs: 1.5,
-    },
-  },
-};
-
-/**
- * A calculation, not a measurement: the partitioned step model (predictPartitionedPeriodMs) with the
- * measured costs, for K = 8, 32 and 128 GPU workers on 10 and 100 Gbit/s links, with P partitions
- * on P Redis masters. GPU-speed compute: ResNet-20 10 ms per 64-image shard (the GPU-speed case;
- * PyTorch on an H200 needs 4.8); ResNet-50 an assumed 1,500 images/s per GPU, 21 ms per 32 images.
- */
-function prediction(): void {
-  const computeMs = { resnet20: 10, resnet50: (32 / 1500) * 1000 };
-  const rows: string[][] = [];
-  for (const model of ['resnet20', 'resnet50'] as const) {
-    const { mb, costs } = MEASURED_COSTS[model];
-    for (const linkGbps of [10, 100]) {
-      for (const partitions of [1, 4, 16]) {
-        const cells = [8, 32, 128].map((shards) => {
-          const d = { shards, mb, partitions, redisNodes: partitions, linkGbps, computeMs: computeMs[model] };
-          return `${(100 * predictPartitionedEfficiency(costs, d)).toFixed(1)}%`;
-        });
-        rows.push([model, `${linkGbps} Gbit/s`, String(partitions), ...cells]);
-      }
-    }
-  }
-  console.log(
-    '\nPredicted scaling efficiency (period at K = 1 / period at K), a calculation from measured costs:\n',
-  );
-  console.log(
-    textTable(['model', 'links', 'P = N', 'K = 8', 'K = 32', 'K = 128'], rows, new Set([2, 3, 4, 5])),
-  );
-}
-
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(2);
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--memory')) return memory();
-  if (args.includes('--predict')) return prediction();
+  if (args.includes('--predict')) return printScalePrediction();
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   const wanted = (name: string) => only === null || only === name;
   const started = performance.now();
