@@ -227,7 +227,8 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
     shards: r.workers,
     computeMs: scenario.computeMs * scenario.localSteps,
     periodMs: 1000 / r.stepsPerSecond,
-    cpuMs: { ...r.cpu },
+    workerCpuMs: r.cpu.workers,
+    serialCpuMs: { coordinator: r.cpu.coordinator, redis: r.cpu.redis },
   });
   let heldOut: ((measured: LocalPoint) => void) | undefined;
   for (const k of ks) {

@@ -126,24 +126,29 @@ describe('step-time model', () => {
     assert.equal(costForShare(COSTS, DEPLOYMENT, 'workerPerMbMs', 10 / 80), null);
   });
 
-  it('fits lines through K = 1 and 2 and predicts the period at K on a machine of C cores', () => {
-    const one = { shards: 1, computeMs: 10, periodMs: 20, cpuMs: { workers: 5, redis: 3 } };
-    const two = { shards: 2, computeMs: 10, periodMs: 24, cpuMs: { workers: 7, redis: 4 } };
+  it('fits K = 1 and 2 and predicts the period at K on a machine of C cores', () => {
+    const one = { shards: 1, computeMs: 10, periodMs: 20, workerCpuMs: 4, serialCpuMs: { redis: 3 } };
+    const two = { shards: 2, computeMs: 10, periodMs: 26, workerCpuMs: 8, serialCpuMs: { redis: 4 } };
     const model = fitLocalModel(one, two, 2, 0);
-    // Path beyond compute: 10 then 14: 6 + 4 × K. CPU: workers 3 + 2K, Redis 2 + K.
-    close(model.pathFixedMs, 6, 'path fixed');
-    close(model.pathPerShardMs, 4, 'path per shard');
-    assert.deepEqual(model.cpu, {
-      workers: { fixedMs: 3, perShardMs: 2 },
-      redis: { fixedMs: 2, perShardMs: 1 },
+    // CPU lines: workers 0 + 4K, Redis 2 + K. Beyond compute and serial CPU: 20 − 10 − 3 = 7 at
+    // workers' CPU per core 4 / 2 = 2; 26 − 10 − 4 = 12 at 8 / 2 = 4: contention 5 / 2 = 2.5, wait 7 − 5 = 2.
+    assert.deepEqual(model.workerCpu, { fixedMs: 0, perShardMs: 4 });
+    assert.deepEqual(model.serialCpu, { redis: { fixedMs: 2, perShardMs: 1 } });
+    close(model.contention, 2.5, 'contention');
+    close(model.waitMs, 2, 'wait');
+    // K = 4: 10 + 2 + Redis 6 + 2.5 × 16 / 2 = 38; the cores' bound 10 + 6 / 2 + 8 = 21.
+    assert.deepEqual(predictLocalPeriod(model, 4, 10), { periodMs: 38, bound: 'critical path' });
+    // On 16 cores: 10 + 2 + 6 + 2.5 × 16 / 16 = 20.5.
+    assert.deepEqual(predictLocalPeriod({ ...model, cores: 16 }, 4, 10), {
+      periodMs: 20.5,
+      bound: 'critical path',
     });
-    // K = 4: path 10 + 6 + 16 = 32; CPU 11 + 6 = 17 over 2 cores = 8.5.
-    assert.deepEqual(predictLocalPeriod(model, 4, 10), { periodMs: 32, bound: 'critical path' });
-    // Over half a core: 34 > 32.
-    assert.deepEqual(predictLocalPeriod({ ...model, cores: 0.5 }, 4, 10), { periodMs: 34, bound: 'cores' });
-    // With a spread of 1 ms, K = 2's path loses √(2 ln 2) = 1.177410: 12.822590, so 2.822590 per shard;
-    // K = 4: 10 + √(2 ln 4) (1.665109) + 7.177410 + 4 × 2.822590 = 30.132879.
-    const spread = fitLocalModel(one, two, 2, 1);
-    close(predictLocalPeriod(spread, 4, 10).periodMs, 30.132879, 'with stragglers');
+    // With less contention (K = 2 at 22.5: 8.5 = wait + 4c, so c = 0.75 and wait 5.5) on 1 core at
+    // K = 10: path 10 + 5.5 + 12 + 0.75 × 40 = 57.5; cores 10 + 12 + 40 = 62.
+    const light = fitLocalModel(one, { ...two, periodMs: 22.5 }, 1, 0);
+    assert.deepEqual(predictLocalPeriod(light, 10, 10), { periodMs: 62, bound: 'cores' });
+    // A spread of 1 ms: K = 2 loses √(2 ln 2) = 1.177410, so contention 3.822590 / 2 = 1.911295 and
+    // wait 7 − 3.822590 = 3.177410; K = 4: 10 + √(2 ln 4) (1.665109) + 3.177410 + 6 + 1.911295 × 8 = 36.132879.
+    close(predictLocalPeriod(fitLocalModel(one, two, 2, 1), 4, 10).periodMs, 36.132879, 'with stragglers');
   });
 });

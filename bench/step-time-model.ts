@@ -332,25 +332,53 @@ export interface LocalPoint {
   readonly shards: number;
   readonly computeMs: number;
   readonly periodMs: number;
-  /** CPU per step of each process kind (workers, services, coordinator, Redis), ms. */
-  readonly cpuMs: Readonly<Record<string, number>>;
+  /** All workers' CPU per step, ms: work that runs side by side, one process per shard. */
+  readonly workerCpuMs: number;
+  /** CPU per step of each process on the step's serial path (coordinator, Redis, services), ms. */
+  readonly serialCpuMs: Readonly<Record<string, number>>;
 }
 
-/** The model fitted to two rows of one machine, for held-out prediction on the same machine. */
+/** A line in K: fixed + per shard × K. */
+export interface CpuLine {
+  readonly fixedMs: number;
+  readonly perShardMs: number;
+}
+
+/** The model fitted to two rows of one machine, for held-out prediction on the same machine or a bigger one. */
 export interface LocalModel {
   readonly cores: number;
   /** Standard deviation of one shard's time, ms (measured at K = 1). */
   readonly shardSpreadMs: number;
-  /** Per process kind: CPU per step = fixed + per shard × K. */
-  readonly cpu: Readonly<Record<string, { readonly fixedMs: number; readonly perShardMs: number }>>;
-  /** The critical path beyond compute and straggler: fixed + per shard × K. */
-  readonly pathFixedMs: number;
-  readonly pathPerShardMs: number;
+  readonly workerCpu: CpuLine;
+  readonly serialCpu: Readonly<Record<string, CpuLine>>;
+  /** Wall time per step on no process's CPU: waits, wake-ups, round trips. */
+  readonly waitMs: number;
+  /**
+   * How much of the workers' CPU per core lands on the critical path: the workers run in the same
+   * window as the serial processes (all shards finish together) and take cores from them.
+   */
+  readonly contention: number;
+}
+
+const lineAt = (line: CpuLine, shards: number): number => line.fixedMs + line.perShardMs * shards;
+
+/** What the critical path adds to compute and the straggler at K. */
+function pathMs(
+  m: Omit<LocalModel, 'waitMs' | 'contention'>,
+  shards: number,
+): { serial: number; perCore: number } {
+  const serial = Object.values(m.serialCpu).reduce((sum, line) => sum + lineAt(line, shards), 0);
+  return { serial, perCore: lineAt(m.workerCpu, shards) / m.cores };
 }
 
 /**
- * Fits the model to two rows (K = 1 and 2 in the bench): each process kind's CPU per step, and the
- * critical path beyond compute and the expected straggler, as lines in K through the two rows.
+ * Fits the model to two rows (K = 1 and 2 in the bench). Each process kind's CPU per step is a line
+ * in K through the two rows; the period is
+ *
+ *     compute + straggler(K) + wait + serial CPU(K) + contention × workers' CPU(K) / cores
+ *
+ * with wait and contention solved from the two rows. On a machine with more cores the contention
+ * term shrinks with them; the cores also bound the period from below (predictLocalPeriod).
  */
 export function fitLocalModel(
   a: LocalPoint,
@@ -358,36 +386,35 @@ export function fitLocalModel(
   cores: number,
   shardSpreadMs: number,
 ): LocalModel {
-  const line = (ya: number, yb: number) => {
+  const line = (ya: number, yb: number): CpuLine => {
     const perShardMs = (yb - ya) / (b.shards - a.shards);
     return { fixedMs: ya - perShardMs * a.shards, perShardMs };
   };
-  const path = (p: LocalPoint) => p.periodMs - p.computeMs - stragglerMs(p.shards, shardSpreadMs);
-  const fittedPath = line(path(a), path(b));
-  const cpu = Object.fromEntries(
-    Object.keys(a.cpuMs).map((kind) => [kind, line(a.cpuMs[kind], b.cpuMs[kind])]),
+  const serialCpu = Object.fromEntries(
+    Object.keys(a.serialCpuMs).map((kind) => [kind, line(a.serialCpuMs[kind], b.serialCpuMs[kind])]),
   );
-  return {
-    cores,
-    shardSpreadMs,
-    cpu,
-    pathFixedMs: fittedPath.fixedMs,
-    pathPerShardMs: fittedPath.perShardMs,
-  };
+  const cpu = { cores, shardSpreadMs, workerCpu: line(a.workerCpuMs, b.workerCpuMs), serialCpu };
+  // rest = wait + contention × perCore at both rows: two equations, two unknowns.
+  const [ra, rb] = [a, b].map((p) => {
+    const { serial, perCore } = pathMs(cpu, p.shards);
+    return { rest: p.periodMs - p.computeMs - stragglerMs(p.shards, shardSpreadMs) - serial, perCore };
+  });
+  const contention = (rb.rest - ra.rest) / (rb.perCore - ra.perCore);
+  return { ...cpu, waitMs: ra.rest - contention * ra.perCore, contention };
 }
 
 /**
- * The period on that machine at K shards: the critical path, or all processes' CPU per step over
- * the cores when that is longer (every process's work of a step falls between two computes).
+ * The period at K shards: the critical path, or compute and the straggler plus all processes' CPU
+ * over the cores when that is longer (a step's CPU work falls between two computes).
  */
 export function predictLocalPeriod(
   m: LocalModel,
   shards: number,
   computeMs: number,
 ): { periodMs: number; bound: 'critical path' | 'cores' } {
-  const path = computeMs + stragglerMs(shards, m.shardSpreadMs) + m.pathFixedMs + m.pathPerShardMs * shards;
-  const cpu = Object.values(m.cpu).reduce((sum, c) => sum + c.fixedMs + c.perShardMs * shards, 0);
-  return cpu / m.cores > path
-    ? { periodMs: cpu / m.cores, bound: 'cores' }
-    : { periodMs: path, bound: 'critical path' };
+  const { serial, perCore } = pathMs(m, shards);
+  const before = computeMs + stragglerMs(shards, m.shardSpreadMs);
+  const path = before + m.waitMs + serial + m.contention * perCore;
+  const cores = before + serial / m.cores + perCore;
+  return cores > path ? { periodMs: cores, bound: 'cores' } : { periodMs: path, bound: 'critical path' };
 }
