@@ -27,12 +27,16 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/bench/**'] }] },
   },
   // An app never imports another app's code: what they share lives in libs/.
-  ...['cli', 'coordinator', 'worker'].map((app) => ({
+  ...['aggregator', 'cli', 'coordinator', 'worker'].map((app) => ({
     files: [`apps/${app}/**/*.ts`],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['cli', 'coordinator', 'worker'].filter((a) => a !== app).map((a) => `**/${a}/src/**`) },
+        {
+          patterns: ['aggregator', 'cli', 'coordinator', 'worker']
+            .filter((a) => a !== app)
+            .map((a) => `**/${a}/src/**`),
+        },
       ],
     },
   })),

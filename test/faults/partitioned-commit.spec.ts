@@ -67,11 +67,15 @@ describe('committing the steps of a partitioned model', function () {
     const memory = { ...weights, velocity };
     await Promise.all(
       partitions.map((p) =>
-        new PartitionAggregator(p, partitions.length, spec.shardsPerStep, memory, blobs, keys).stage(
-          'j',
-          version,
-          fence,
-        ),
+        new PartitionAggregator(
+          p,
+          partitions.length,
+          spec.shardsPerStep,
+          spec.shardsPerStep,
+          memory,
+          blobs,
+          keys,
+        ).stage('j', version, fence),
       ),
     );
   }

@@ -16,7 +16,9 @@ import {
   WorkerInfo,
 } from '@resnet/protocol';
 import { RedisConnections } from '@resnet/redis-connections';
+import { UnitClient } from '@resnet/unit-transport';
 import { GradientUploader } from './gradient-uploader';
+import { ServiceUnits } from './service-units';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { ShardQueueWorker } from './shard-queue-worker';
 import { SimulatedShardProcessor } from './simulated-shard-processor';
@@ -58,8 +60,10 @@ async function main(options: WorkerOptions): Promise<void> {
   const keys = connections.keys();
   const blobs = connections.blobs();
   const repo = new WorkerRepository(redis, blobs, keys);
-  const weights = new WeightsPrefetcher(repo);
-  const uploader = new GradientUploader(repo, keys);
+  const unitClient = new UnitClient();
+  const units = new ServiceUnits(unitClient);
+  const weights = new WeightsPrefetcher(repo, units);
+  const uploader = new GradientUploader(repo, keys, units);
   const processor: ShardHandler =
     simulatedMs === null
       ? new ShardProcessor(repo, weights, uploader, path.resolve(options.dataRoot), id)
@@ -151,6 +155,7 @@ async function main(options: WorkerOptions): Promise<void> {
     await worker.close();
     await repo.leave(id);
     announcements.disconnect();
+    unitClient.close();
     blobs.close();
     redis.disconnect();
     process.exit(code);

@@ -2,7 +2,7 @@ import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, UnitRoute } from '@resnet/protocol';
 import {
   architectureOf,
   PartitionedModel,
@@ -59,7 +59,8 @@ export class ShardProcessor implements ShardHandler {
   ) {}
 
   async process(task: ShardTask): Promise<ShardOutcome> {
-    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version);
+    const routes = task.kind === 'train' ? task.units : undefined;
+    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version, routes);
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
@@ -84,6 +85,7 @@ export class ShardProcessor implements ShardHandler {
       job.model,
       result.gradientSum,
       result.batchStats,
+      outcome,
     );
     return { ...outcome, weightFetchMs, ...uploaded };
   }
@@ -118,6 +120,7 @@ export class ShardProcessor implements ShardHandler {
   private async jobAt(
     jobId: string,
     version: number,
+    routes: readonly UnitRoute[] | undefined,
   ): Promise<{ job: LoadedJob; weights: ModelWeights; weightFetchMs: number }> {
     if (this.loaded?.jobId !== jobId) {
       this.loaded?.trainer.dispose();
@@ -134,7 +137,7 @@ export class ShardProcessor implements ShardHandler {
       };
     }
     const job = this.loaded;
-    const { weights, waitedMs } = await this.weights.get(jobId, version, job.model);
+    const { weights, waitedMs } = await this.weights.get(jobId, version, job.model, routes);
     if (job.version !== version) {
       // Copies: a backend may keep the arrays it is given, and the prefetcher reuses their memory.
       job.trainer.setWeights({ params: weights.params.slice(), state: weights.state.slice() });

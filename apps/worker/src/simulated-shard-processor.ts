@@ -45,7 +45,8 @@ export class SimulatedShardProcessor implements ShardHandler {
 
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
-    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model);
+    const routes = task.kind === 'train' ? task.units : undefined;
+    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model, routes);
     const { spec } = job;
     const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;
     const started = performance.now();
@@ -81,7 +82,7 @@ export class SimulatedShardProcessor implements ShardHandler {
     }
     return {
       ...results,
-      ...(await this.uploader.upload(task, spec, job.model, job.gradientSum, job.batchStats)),
+      ...(await this.uploader.upload(task, spec, job.model, job.gradientSum, job.batchStats, results)),
     };
   }
 

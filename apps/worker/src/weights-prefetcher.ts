@@ -1,6 +1,7 @@
 import { ModelLayouts, ModelWeights } from '@resnet/model';
-import { ReusableBufferPool, VersionAnnouncement } from '@resnet/protocol';
+import { ReusableBufferPool, UnitRoute, VersionAnnouncement } from '@resnet/protocol';
 import { PartitionedModel, PartitionedModelCodec } from '@resnet/job';
+import { ServiceUnits } from './service-units';
 import { WorkerRepository } from './worker.repository';
 
 interface Fetch {
@@ -34,6 +35,9 @@ class FetchMemory {
  * fetch nothing ahead, so a pool larger than the shard count does not multiply the reads of every
  * version.
  *
+ * A job on summation services has its versions pulled unit by unit from the units' owners (the
+ * task's routes), each checked against the commit record's hash, rather than read from Redis.
+ *
  * Versions are read into two buffers in turn (a big model's version is hundreds of megabytes), so
  * the weights get() hands out stay valid only until the fetch after next: copy what must outlive
  * that.
@@ -45,16 +49,24 @@ export class WeightsPrefetcher {
   private readonly writing: (Promise<unknown> | null)[] = [null, null];
   private turn = 0;
 
-  constructor(private readonly repo: WorkerRepository) {}
+  constructor(
+    private readonly repo: WorkerRepository,
+    private readonly units: ServiceUnits,
+  ) {}
 
-  /** The version's weights and how long this call waited for them (near zero when prefetched). */
+  /**
+   * The version's weights and how long this call waited for them (near zero when prefetched).
+   * `routes`: a job on summation services, whose units are pulled from their owners.
+   */
   async get(
     jobId: string,
     version: number,
     model: PartitionedModel,
+    routes?: readonly UnitRoute[],
   ): Promise<{ weights: ModelWeights; waitedMs: number }> {
     const started = performance.now();
-    if (this.held?.jobId !== jobId || this.held.version !== version) this.fetch(jobId, version, model);
+    if (this.held?.jobId !== jobId || this.held.version !== version)
+      this.fetch(jobId, version, model, routes);
     const weights = await this.held!.weights;
     return { weights, waitedMs: performance.now() - started };
   }
@@ -65,7 +77,12 @@ export class WeightsPrefetcher {
       this.fetch(jobId, version, this.held.model);
   }
 
-  private fetch(jobId: string, version: number, model: PartitionedModel): void {
+  private fetch(
+    jobId: string,
+    version: number,
+    model: PartitionedModel,
+    routes?: readonly UnitRoute[],
+  ): void {
     const slot = (this.turn = 1 - this.turn);
     const previous = this.writing[slot];
     const memory = this.memory[slot];
@@ -75,9 +92,11 @@ export class WeightsPrefetcher {
       const { partitions, layouts } = model;
       // Partitions live on different Redis masters in a cluster: fetched side by side.
       const messages = await Promise.all(
-        partitions.map((p) =>
-          this.repo.weights(jobId, version, p.index, partitions.length, memory.messages.next()),
-        ),
+        routes
+          ? routes.map((route) => this.units.pull(jobId, version, route))
+          : partitions.map((p) =>
+              this.repo.weights(jobId, version, p.index, partitions.length, memory.messages.next()),
+            ),
       );
       const whole = partitions.length > 1 ? memory.gathered(layouts) : undefined;
       return PartitionedModelCodec.decodeWeights(partitions, layouts, messages, whole);

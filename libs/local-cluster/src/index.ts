@@ -4,3 +4,4 @@ export * from './embedded-redis-cluster';
 export * from './local-cluster';
 export * from './stop-process';
 export * from './worker-pool';
+export * from './service-pool';

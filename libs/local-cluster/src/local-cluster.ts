@@ -3,6 +3,7 @@ import { parseRedisAddress, redisPrefixFor } from '@resnet/protocol';
 import { CoordinatorProcess } from './coordinator-process';
 import { EmbeddedRedis, freePort } from './embedded-redis';
 import { EmbeddedRedisCluster } from './embedded-redis-cluster';
+import { ServicePool } from './service-pool';
 import { WorkerPool } from './worker-pool';
 
 /** A running coordinator as a LocalCluster needs it: where it answers, and how to stop it. */
@@ -97,6 +98,16 @@ export interface LocalClusterOptions {
    * @defaultValue none
    */
   readonly workerEnv?: NodeJS.ProcessEnv;
+  /**
+   * Summation service processes (`npm run aggregator`) to start, for jobs with aggregation 'services'.
+   * @defaultValue 0
+   */
+  readonly services?: number;
+  /**
+   * The services' unit lease (`--lease-ms`).
+   * @defaultValue the service's own default
+   */
+  readonly serviceLeaseMs?: number;
 }
 
 /**
@@ -118,6 +129,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     readonly dataRoot: string | undefined,
     readonly coordinator: C,
     readonly workers: WorkerPool,
+    readonly services: ServicePool,
     /** The environment the first coordinator was started with, for the ones added later. */
     private readonly coordinatorEnv: NodeJS.ProcessEnv,
     private readonly stdio: 'inherit' | 'ignore' | undefined,
@@ -175,6 +187,14 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         env: options.workerEnv,
       });
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
+      const services = new ServicePool({
+        redisUrl,
+        prefix,
+        leaseMs: options.serviceLeaseMs,
+        stdio: options.stdio,
+        env: options.workerEnv,
+      });
+      services.startMany(options.services ?? 0);
       return new LocalCluster(
         redisServer,
         redisCluster,
@@ -183,6 +203,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         dataRoot,
         coordinator,
         workers,
+        services,
         env,
         options.stdio,
       );
@@ -221,6 +242,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
   /** Stops the workers (SIGKILL: at once, mid-shard), the coordinators, and the private Redis (or Redis Cluster). */
   async stop(workerSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.workers.stopAll(workerSignal);
+    await this.services.stopAll(workerSignal);
     await Promise.all(this.moreCoordinators.map((c) => c.close()));
     await this.coordinator.close();
     await this.redisServer?.destroy();

@@ -19,3 +19,4 @@ export * from './coordinator-address';
 export * from './errors/redis-address.error';
 export * from './hash-slot';
 export * from './redis-address';
+export * from './summation-service';

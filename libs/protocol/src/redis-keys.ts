@@ -57,6 +57,18 @@ export class RedisKeys {
   versionChannel(): string {
     return `${this.prefix}:versions`;
   }
+  /** Summation services' heartbeats: a hash of service id → ServiceInfo JSON. */
+  services(): string {
+    return `${this.prefix}:services`;
+  }
+  /** The jobs whose units summation services should hold: a set of job ids, kept by the leading coordinator. */
+  serviceJobs(): string {
+    return `${this.prefix}:service-jobs`;
+  }
+  /** The services' reports (StepReport JSON) of attempt `attempt` at step `step` of a job: a list. */
+  stepReports(id: string, step: number, attempt: number): string {
+    return `${this.prefix}:job:${id}:reports:${step}:${attempt}`;
+  }
   workerIndex(): string {
     return `${this.prefix}:workers`;
   }
@@ -102,6 +114,18 @@ export class PartitionKeys {
   /** Version `version`'s optimizer state, staged like weightsStaged until renamed to momentum(id). */
   momentumStaged(id: string, version: number, fence: number): string {
     return `${this.prefix}:job:${id}:momentum:staged:${version}:${fence}`;
+  }
+  /** A summation service's lease on this unit of a job: `<service id> <epoch>`, expiring unless renewed. */
+  unitLease(id: string): string {
+    return `${this.prefix}:job:${id}:unit-lease`;
+  }
+  /** Incremented by each service that takes the unit's lease: its fencing epoch. */
+  unitEpoch(id: string): string {
+    return `${this.prefix}:job:${id}:unit-epoch`;
+  }
+  /** The version whose weights and momentum of this unit are durable (weights(id, version), momentum(id)). */
+  unitDurable(id: string): string {
+    return `${this.prefix}:job:${id}:unit-durable`;
   }
   gradient(id: string, step: number, shard: number): string {
     return `${this.prefix}:job:${id}:grad:${step}:${shard}`;

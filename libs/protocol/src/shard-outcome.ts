@@ -1,3 +1,9 @@
+/** Why a summation service refused a unit, and whether the unit itself was at fault (corrupt, mis-addressed, non-finite). */
+export interface UnitRefusal {
+  readonly reason: string;
+  readonly workersFault: boolean;
+}
+
 /** What a worker returns for a shard; a training shard's gradients travel separately as a binary blob. */
 export interface ShardOutcome {
   readonly workerId: string;
@@ -18,6 +24,8 @@ export interface ShardOutcome {
   /** With a model split into partitions: every partition's message key in partition order, gradientKey the first. */
   readonly gradientKeys?: readonly string[];
   readonly gradientBytes?: number;
+  /** A job on summation services: a service refused one of the shard's units (the shard is recomputed whole). */
+  readonly refused?: UnitRefusal;
   /** How long the shard waited for its weights version: fetch and decode, or less when prefetched. */
   readonly weightFetchMs?: number;
   /** Encoding and storing the gradient message. */

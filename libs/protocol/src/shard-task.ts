@@ -1,3 +1,5 @@
+import { UnitRoute } from './summation-service';
+
 /** The data of one BullMQ job on the shard queue. */
 export type ShardTask =
   | {
@@ -8,6 +10,12 @@ export type ShardTask =
       /** Weights version to compute against; equals `step`. */
       readonly version: number;
       readonly shard: number;
+      /**
+       * A job on summation services: the step's attempt (a step is redone under a higher one
+       * when a service is lost mid-step), and where each unit is pushed and pulled.
+       */
+      readonly attempt?: number;
+      readonly units?: readonly UnitRoute[];
     }
   | {
       readonly kind: 'eval';
@@ -21,7 +29,7 @@ export type ShardTask =
 /** BullMQ job ids must not contain ':'; these ids also make re-enqueueing a shard idempotent. */
 export function shardTaskId(task: ShardTask): string {
   return task.kind === 'train'
-    ? `${task.jobId}_train_${task.step}_${task.shard}`
+    ? `${task.jobId}_train_${task.step}_${task.shard}${task.attempt ? `_a${task.attempt}` : ''}`
     : `${task.jobId}_eval_${task.version}_${task.shard}`;
 }
 

@@ -21,3 +21,8 @@ export class CoordinatorStoppingError extends Error {
 export class RedisDataLostError extends Error {
   override readonly name = 'RedisDataLostError';
 }
+
+/** A job on summation services cannot go on: its units have no live service, or their durable state is missing. */
+export class ServicesUnavailableError extends Error {
+  override readonly name = 'ServicesUnavailableError';
+}

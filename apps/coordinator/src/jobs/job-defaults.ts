@@ -13,6 +13,9 @@ export const JOB_DEFAULTS = {
   gradientEncoding: 'fp32' as TensorDtype,
   localSteps: 1,
   partitions: 1,
+  aggregation: 'coordinator' as 'coordinator' | 'services',
+  /** Largest unit a services job is cut into by default (BytePS's 4 MB). */
+  maxUnitBytes: 4 * 1024 * 1024,
   epochs: 1,
   seed: 0,
   lr: 0.1,

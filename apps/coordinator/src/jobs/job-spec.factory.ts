@@ -7,8 +7,10 @@ import {
   openDatasetSplits,
   stepsPerEpoch,
 } from '@resnet/data';
-import { AugmentSettings, TrainingJobSpec } from '@resnet/job';
+import { layoutsOf } from '@resnet/model';
+import { architectureOf, AugmentSettings, TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from './job-defaults';
 
@@ -25,7 +27,10 @@ interface DatasetSummary {
 export class JobSpecFactory {
   private readonly summaries = new Map<string, Promise<DatasetSummary>>();
 
-  constructor(@Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig) {}
+  constructor(
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly services: SummationServicesRepository,
+  ) {}
 
   async build(dto: CreateJobDto): Promise<TrainingJobSpec> {
     const dataset = datasetRef(dto);
@@ -45,16 +50,33 @@ export class JobSpecFactory {
     const decay = schedule.decay ?? JOB_DEFAULTS.decay;
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
     const model = dto.model ?? JOB_DEFAULTS.model;
+    const shortcut = dto.shortcut ?? JOB_DEFAULTS.shortcut;
+    const gradientEncoding = dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding;
+    const localSteps = dto.localSteps ?? JOB_DEFAULTS.localSteps;
+    if (dto.foldGroup !== undefined && dto.foldGroup > shardsPerStep)
+      throw new BadRequestException(
+        `foldGroup ${dto.foldGroup} exceeds shardsPerStep ${shardsPerStep}: give 1 to ${shardsPerStep}`,
+      );
+    const aggregation =
+      (dto.aggregation ?? JOB_DEFAULTS.aggregation) === 'services'
+        ? await this.servicesFields(
+            dto,
+            { model, shortcut, numClasses: data.classNames.length },
+            gradientEncoding,
+            localSteps,
+          )
+        : this.coordinatorFields(dto);
     return {
       name: dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
       model,
-      shortcut: dto.shortcut ?? JOB_DEFAULTS.shortcut,
+      shortcut,
       dataset,
       batchSize,
       shardsPerStep,
-      gradientEncoding: dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding,
-      localSteps: dto.localSteps ?? JOB_DEFAULTS.localSteps,
-      partitions: dto.partitions ?? JOB_DEFAULTS.partitions,
+      gradientEncoding,
+      localSteps,
+      ...aggregation,
+      ...(dto.foldGroup === undefined ? {} : { foldGroup: dto.foldGroup }),
       seed,
       optimizer: {
         momentum: dto.momentum ?? JOB_DEFAULTS.momentum,
@@ -84,6 +106,48 @@ export class JobSpecFactory {
       stepsPerEpoch: perEpoch,
       normalization: data.normalization,
     };
+  }
+
+  /** A job aggregated in the coordinator: its partitions. */
+  private coordinatorFields(dto: CreateJobDto): Pick<TrainingJobSpec, 'partitions'> {
+    if (dto.units !== undefined)
+      throw new BadRequestException('units applies only with aggregation "services"; use partitions instead');
+    return { partitions: dto.partitions ?? JOB_DEFAULTS.partitions };
+  }
+
+  /**
+   * A job on summation services: its units, which are also its storage partitions. By default at
+   * least 2 per live service, so that every service has a share, and none above 4 MB.
+   */
+  private async servicesFields(
+    dto: CreateJobDto,
+    network: Pick<TrainingJobSpec, 'model' | 'shortcut' | 'numClasses'>,
+    gradientEncoding: string,
+    localSteps: number,
+  ): Promise<Pick<TrainingJobSpec, 'aggregation' | 'units' | 'partitions'>> {
+    if (dto.partitions !== undefined)
+      throw new BadRequestException(
+        'partitions does not apply with aggregation "services": the model is cut into units; set units instead',
+      );
+    if (gradientEncoding !== 'fp32')
+      throw new BadRequestException(
+        `aggregation "services" needs gradientEncoding fp32 (got ${gradientEncoding}): every copy of a shard must be the same bits`,
+      );
+    if (localSteps !== 1)
+      throw new BadRequestException('aggregation "services" runs synchronous SGD only: set localSteps to 1');
+    const params = layoutsOf(architectureOf(network)).params;
+    const live = (await this.services.liveServices()).length;
+    const units =
+      dto.units ??
+      Math.min(
+        params.tensors.length,
+        Math.max(2 * Math.max(1, live), Math.ceil((params.size * 4) / JOB_DEFAULTS.maxUnitBytes)),
+      );
+    if (units > params.tensors.length)
+      throw new BadRequestException(
+        `units ${units} exceeds the ${params.tensors.length} parameter tensors of ${network.model}: a unit holds whole tensors`,
+      );
+    return { aggregation: 'services', units, partitions: units };
   }
 
   /** Reading a dataset can take a while; remember each one's summary. */

@@ -7,6 +7,7 @@ import {
   PartitionKeys,
   RedisKeys,
   StepMetrics,
+  UnitCommit,
   VersionAnnouncement,
 } from '@resnet/protocol';
 import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job';
@@ -35,6 +36,24 @@ export interface StepCommit {
   readonly metrics: StepMetrics;
   /** The step's gradient messages to free, per partition. */
   readonly gradientKeys: readonly (readonly string[])[];
+}
+
+/** The commit record of a job on summation services: each unit's lease epoch and weights hash at `version`. */
+export interface UnitRecord {
+  readonly version: number;
+  readonly units: readonly UnitCommit[];
+}
+
+export interface ServicesStepCommit {
+  readonly jobId: string;
+  /** As in StepCommit. */
+  readonly previous: number;
+  readonly version: number;
+  /** Every unit's epoch and weights hash at `version`, from the services' reports. */
+  readonly units: readonly UnitCommit[];
+  readonly metrics: StepMetrics;
+  /** The step's report lists, freed with the commit. */
+  readonly reportKeys: readonly string[];
 }
 
 /** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
@@ -247,6 +266,44 @@ export class JobRepository {
         ),
       );
     }
+  }
+
+  /**
+   * Commits a step of a job on summation services: the step counter, its metrics, and the commit
+   * record (each unit's lease epoch and weights hash), which workers check every pulled unit
+   * against. The weights stay with the services, which write them durable afterwards. Fenced and
+   * conditional on the job's step like commitStep.
+   */
+  async commitServicesStep(c: ServicesStepCommit, fence: number): Promise<void> {
+    const job = this.keys.job(c.jobId);
+    const record: UnitRecord = { version: c.version, units: c.units };
+    const commands: FencedCommand[] = [
+      [
+        'HSET',
+        job,
+        'step',
+        String(c.version),
+        'committedBy',
+        String(fence),
+        'units',
+        JSON.stringify(record),
+        'updatedAt',
+        String(Date.now()),
+      ],
+      ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
+    ];
+    if (c.reportKeys.length) commands.push(['DEL', ...c.reportKeys]);
+    const committed = await this.fencedWrite(fence, commands, [
+      { key: job, field: 'step', oneOf: [String(c.previous)] },
+    ]);
+    if (!committed)
+      throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
+  }
+
+  /** The last commit record of a job on summation services, if any. */
+  async unitRecord(jobId: string): Promise<UnitRecord | null> {
+    const raw = await this.redis.hget(this.keys.job(jobId), 'units');
+    return raw ? (JSON.parse(raw) as UnitRecord) : null;
   }
 
   /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */

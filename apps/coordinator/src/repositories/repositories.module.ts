@@ -9,6 +9,7 @@ import { RedisModule } from './redis.providers';
 import { ShardDispatcher } from './shard-dispatcher';
 import { ShardShares } from './shard-shares';
 import { StepMetricsReader } from './step-metrics.reader';
+import { SummationServicesRepository } from './summation-services.repository';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 const shardQueue = BullModule.registerQueue({ name: SHARD_QUEUE });
@@ -22,6 +23,7 @@ const repositories = [
   StepMetricsReader,
   ShardShares,
   ShardDispatcher,
+  SummationServicesRepository,
 ];
 
 /**

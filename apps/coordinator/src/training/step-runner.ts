@@ -16,6 +16,7 @@ import { JobRepository } from '../repositories/job.repository';
 import { ShardDispatcher } from '../repositories/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
 import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
+import { NonFiniteReports } from './non-finite-reports';
 import { StepWorkspace } from './step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
@@ -47,8 +48,7 @@ class ShardTally {
   readonly gradientKeys: string[][];
   slowestShardMs = 0;
   gradientBytes = 0;
-  /** Shards whose worker reported non-finite numbers once: a second report means real divergence. */
-  readonly nonFiniteReports = new Set<number>();
+  readonly nonFinite = new NonFiniteReports();
 
   /**
    * `quarantined`: the quarantined workers, read once as the step starts rather than once per
@@ -180,19 +180,7 @@ export class StepRunner {
     workspace.phases.arrived(outcome);
     const keys = outcome.gradientKeys ?? (outcome.gradientKey ? [outcome.gradientKey] : []);
     keys.forEach((key, p) => tally.gradientKeys[p]?.push(key));
-    if (outcome.nonFinite) {
-      // Recompute once: a second report for the same shard means the numbers really overflow.
-      if (tally.nonFiniteReports.has(task.shard)) {
-        throw new TrainingDivergedError(
-          `training diverged at step ${o.step}: shard ${task.shard} gives non-finite loss or gradients; lower the learning rate (now ${lrAt(scheduleOf(o.spec), o.step)})`,
-        );
-      }
-      tally.nonFiniteReports.add(task.shard);
-      throw new RejectedShardResultError('the worker reports non-finite loss or gradients', {
-        countsAgainstShard: false,
-        blamesWorker: false,
-      });
-    }
+    if (outcome.nonFinite) tally.nonFinite.refuse(o.step, task.shard, lrAt(scheduleOf(o.spec), o.step));
     if (keys.length > 0 && keys.length !== partitions.length) {
       throw new RejectedShardResultError(
         `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,

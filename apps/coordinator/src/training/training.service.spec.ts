@@ -16,6 +16,8 @@ import { TrainingDivergedError } from '../errors/shard.errors';
 import { ModelMemory } from './aggregation/partition-aggregation';
 import { StepWorkspaces } from './aggregation/step-workspaces';
 import { EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
+import { ServicesStepRunner } from './services-step-runner';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
 import { TrainingService } from './training.service';
 
 /** The fake repository, with a step counter that the fake steps move on. */
@@ -78,6 +80,9 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
     leadership.as(),
     redis as unknown as Redis,
     new ShardShares(),
+    // The loop of a job on summation services is not under test here.
+    {} as ServicesStepRunner,
+    {} as SummationServicesRepository,
   );
   // Elected with the job paused: the tests start it themselves.
   if (leading) leadership.token = jobs.leaderFence;

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
-import { architectureOf, PartitionedModelCodec, partitionedModel, roundSteps } from '@resnet/job';
+import {
+  architectureOf,
+  PartitionedModelCodec,
+  partitionedModel,
+  roundSteps,
+  TrainingJobSpec,
+  usesServices,
+} from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
@@ -17,6 +24,9 @@ import { evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
 import { ShardShares } from '../repositories/shard-shares';
+import { StoredJob } from '../repositories/job.repository';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
+import { ServicesStepRunner } from './services-step-runner';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
 import { StepWorkspaces } from './aggregation/step-workspaces';
@@ -49,6 +59,8 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly shares: ShardShares,
+    private readonly servicesSteps: ServicesStepRunner,
+    private readonly services: SummationServicesRepository,
   ) {
     leadership.follow(this);
   }
@@ -225,6 +237,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     if (!job) throw new Error(`job ${jobId} not found`);
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
+    if (usesServices(spec)) return this.trainOnServices(jobId, job, signal, fence);
     const layouts = layoutsOf(architectureOf(spec));
     const { partitions } = partitionedModel(spec, layouts);
     const weights = PartitionedModelCodec.decodeWeights(
@@ -252,7 +265,57 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     } finally {
       await workspace.close();
     }
+    await this.completed(jobId, spec, fence);
+  }
+
+  private async completed(jobId: string, spec: TrainingJobSpec, fence: number): Promise<void> {
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
     this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
+  }
+
+  /**
+   * The loop of a job on summation services: the services hold the model; this loop routes and
+   * commits each step, and reads the durable units only to evaluate, checkpoint and finish.
+   */
+  private async trainOnServices(
+    jobId: string,
+    job: StoredJob,
+    signal: AbortSignal,
+    fence: number,
+  ): Promise<void> {
+    const { spec } = job;
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
+    await this.services.serve(jobId, true);
+    try {
+      let record = await this.servicesSteps.recordAt(jobId, spec, job.state.step, signal);
+      for (let step = job.state.step; step < spec.totalSteps; step++) {
+        signal.throwIfAborted();
+        if (this.preempting.has(jobId))
+          throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
+        record = await this.servicesSteps.run({ jobId, spec, step, record, signal, fence });
+        const evaluate = evalDue(spec, step, step + 1);
+        const checkpoint = this.checkpoints.due(spec, step, step + 1);
+        if (evaluate || checkpoint || step + 1 === spec.totalSteps)
+          await this.servicesSteps.untilDurable(jobId, spec, step + 1, signal);
+        if (evaluate) await this.steps.evaluate({ jobId, spec, version: step + 1, signal, fence });
+        if (checkpoint) {
+          const layouts = layoutsOf(architectureOf(spec));
+          const { partitions } = partitionedModel(spec, layouts);
+          const weights = PartitionedModelCodec.decodeWeights(
+            partitions,
+            layouts,
+            await this.jobs.weights(jobId, spec, step + 1),
+          );
+          const velocity = PartitionedModelCodec.decodeVelocity(
+            partitions,
+            await this.jobs.velocity(jobId, spec),
+          );
+          await this.checkpoints.save(jobId, spec, step + 1, weights, velocity);
+        }
+      }
+    } finally {
+      await this.services.serve(jobId, false);
+    }
+    await this.completed(jobId, spec, fence);
   }
 }

@@ -3,6 +3,7 @@ import { layoutsOf, ModelWeights } from '@resnet/model';
 import { RedisKeys } from '@resnet/protocol';
 import {
   architectureOf,
+  foldGroupOf,
   ModelPartition,
   partitionCountOf,
   partitionedModel,
@@ -62,7 +63,8 @@ export function inProcessWorkspace(
     spec,
     weights,
     velocity,
-    (p, memory) => new PartitionAggregator(p, count, spec.shardsPerStep, memory, blobs, keys),
+    (p, memory) =>
+      new PartitionAggregator(p, count, spec.shardsPerStep, foldGroupOf(spec), memory, blobs, keys),
   );
 }
 
