@@ -6,9 +6,10 @@
  * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
  * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings|gpu-speed|partitions` runs one table;
- * `-- --predict` prints the partitioned step model's efficiencies at scale, a calculation;
+ * `-- --predict` prints the step-time model's compute / period at scale, a calculation;
  * `gpu-speed` is ResNet-20 messages with 10 ms of compute per shard, where the coordinator's and
- * Redis's serial work is most of a step; `partitions` is ResNet-50 messages at K = 2 in one
+ * Redis's serial work is most of a step (`--workers 1,2,8,12` sets its K, `--redis-masters 2` puts
+ * it in as many partitions on a Redis Cluster of that many masters, as scripts/scale-check does); `partitions` is ResNet-50 messages at K = 2 in one
  * partition on one Redis against 2 partitions on a 2-master Redis Cluster. A benchmark, not a test.
  */
 import os from 'node:os';
@@ -221,7 +222,11 @@ function scalingTable(scenario: Scenario, rows: Measured[]): string {
   );
 }
 
-async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measured[]> {
+async function scaling(
+  scenario: Scenario,
+  ks: readonly number[],
+  placement: Placement = ONE_REDIS,
+): Promise<Measured[]> {
   const rows: Measured[] = [];
   const point = (r: Measured): LocalPoint => ({
     shards: r.workers,
@@ -239,7 +244,7 @@ async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measu
         CORES,
         ks.slice(2),
       );
-    rows.push(await measure(scenario, k));
+    rows.push(await measure(scenario, k, 'fp32', placement));
     heldOut?.(point(rows[rows.length - 1]));
     console.error(`  ${scenario.name} K=${k}: ${rows[rows.length - 1].stepsPerSecond.toFixed(2)} steps/s`);
   }
@@ -525,7 +530,15 @@ async function main(args: string[]): Promise<void> {
     }
   }
   if (points.length >= 3) printModel(points);
-  if (wanted('gpu-speed')) await scaling(RESNET20_GPU_SPEED, [1, 2, 4]);
+  const flag = (name: string): string | undefined =>
+    args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
+  const masters = Number(flag('--redis-masters') ?? 0);
+  const gpuSpeedWorkers = flag('--workers')?.split(',').map(Number) ?? [1, 2, 4];
+  if (wanted('gpu-speed'))
+    await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
+      partitions: Math.max(masters, 1),
+      redisMasters: masters,
+    });
   if (wanted('partitions')) await partitioned(RESNET50, 2, 2);
   if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
