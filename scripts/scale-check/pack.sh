@@ -21,9 +21,14 @@ traced() {
 traced
 traced --redis-masters 2
 if grep -q -- "'--aggregators'" dist/bench/scale.bench.js; then traced --aggregators 2; fi
+# Traced files inside node_modules, every package.json (module resolution reads them), and the
+# shared libraries that native addons link from node_modules (sharp's libvips), which the
+# require.cache trace cannot see.
 {
   grep "^$PWD/node_modules/" "$out/loaded.txt" | sed "s|^$PWD/||"
   find node_modules -name package.json -not -path '*/test/*'
+  grep '\.node$' "$out/loaded.txt" | sort -u | xargs -r ldd | awk '/=> \// { print $3 }' |
+    xargs -r realpath --relative-to="$PWD" | grep '^node_modules/'
 } | sort -u >"$out/files.txt"
 
 # The binaries and their libraries. glibc (libc, libm, libdl, libpthread, the loader) stays the
@@ -41,6 +46,6 @@ for binary in "$out/bin/node" "$out/bin/redis-server"; do
   fi
 done
 
-tar -cf - -T "$out/files.txt" dist "$out/bin" "$out/lib" | xz -9 -T0 >"$out/bundle.tar.xz"
+tar -cf - -T "$out/files.txt" dist "$out/bin" "$out/lib" | xz -6 -T0 >"$out/bundle.tar.xz"
 rm -rf "$out/bin" "$out/lib" "$out/loaded.txt" "$out/trace.log"
 du -sh "$out/bundle.tar.xz"
