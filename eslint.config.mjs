@@ -53,6 +53,9 @@ export default tseslint.config(
   {
     // The dashboard: plain ES modules run by the browser, with Chart.js as a global script.
     files: ['apps/coordinator/public/**/*.js'],
-    languageOptions: { sourceType: 'module', globals: { ...globals.browser, Chart: 'readonly' } },
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.browser, Chart: 'readonly', tf: 'readonly' },
+    },
   },
 );

@@ -1,6 +1,7 @@
 import { JobMetrics, StepMetrics } from '@resnet/protocol';
 import { LocalCluster } from '@resnet/local-cluster';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -18,6 +19,7 @@ export async function runClusterJob(
   warmup = 1,
 ): Promise<JobMetrics> {
   const cluster = await LocalCluster.start({
+    entries: APP_ENTRIES,
     workers,
     prefix: 'bench',
     backend: process.env.BENCH_BACKEND,

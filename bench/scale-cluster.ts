@@ -5,6 +5,7 @@ import { SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol'
 import { EmbeddedRedis, EmbeddedRedisCluster, LocalCluster } from '@resnet/local-cluster';
 import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { InProcessCoordinator, startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 /** Redis's own accounting, read with INFO and a few length commands. */
 export interface RedisFootprint {
@@ -74,6 +75,7 @@ export class ScaleCluster {
     const prefix = redisMasters > 0 ? '{scale}' : 'scale';
     const connections = RedisConnections.fromUrl(server.url, prefix);
     const cluster = await LocalCluster.start({
+      entries: APP_ENTRIES,
       workers,
       redisUrl: server.url,
       prefix,

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { WorkerPool } from '@resnet/local-cluster';
+import { APP_ENTRIES } from '../support/app-entries';
 import { SHORT_JOB, SHORT_JOB_STEPS } from '../support/short-job';
 import { TestCluster, withTestCluster } from '../support/test-cluster';
 import { webgpuForTests } from '../support/webgpu-adapter';
@@ -33,10 +34,7 @@ async function waitForWorker(cluster: TestCluster, id: string): Promise<void> {
 describe('a job on CPU and GPU workers together', function () {
   before(async function () {
     // Also points this process's environment, which the workers inherit, at SwiftShader without a GPU.
-    await webgpuForTests((reason) => {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    });
+    await webgpuForTests(this);
   });
 
   it('follows the all-CPU losses within float tolerance, the webgpu worker computing shards', async () => {
@@ -44,6 +42,7 @@ describe('a job on CPU and GPU workers together', function () {
 
     await withTestCluster({ workers: 0 }, async (cluster) => {
       const gpuWorkers = new WorkerPool({
+        main: APP_ENTRIES.worker,
         redisUrl: cluster.redisServer.url,
         prefix: 'test',
         dataRoot: cluster.dataRoot,

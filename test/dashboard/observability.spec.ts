@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { SHARD_QUEUE } from '@resnet/protocol';
-import { DashboardCluster } from './dashboard-cluster';
+import { DashboardCluster } from '../support/dashboard-cluster';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABELS = `\\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*")*\\}`;

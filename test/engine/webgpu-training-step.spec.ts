@@ -47,10 +47,7 @@ describe('ResNet-20 training step on webgpu against cpu', function () {
   }
 
   before(async function () {
-    await webgpuForTests((reason) => {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    });
+    await webgpuForTests(this);
   });
 
   after(async () => {

@@ -12,6 +12,7 @@ import {
 } from '@resnet/local-cluster';
 import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 /** On a Redis Cluster in braces, as its hash tag (see redisPrefixFor). */
 const PREFIX = 'test';
@@ -55,6 +56,7 @@ export class TestCluster {
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     const cluster = await LocalCluster.start({
+      entries: APP_ENTRIES,
       workers: options.workers,
       prefix: options.redisClusterMasters === undefined ? PREFIX : `{${PREFIX}}`,
       redisClusterMasters: options.redisClusterMasters,

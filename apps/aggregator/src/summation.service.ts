@@ -23,7 +23,7 @@ interface ServedJob {
   readonly spec: TrainingJobSpec;
   readonly units: readonly ModelPartition[];
   readonly held: Map<number, UnitHolder>;
-  /** The attempt of the current step whose pushes count; a higher one restarts the step. */
+  /** The highest attempt of the coordinator's seen (see UnitHolder.attempt); the report carries it. */
   attempt: number;
   /** Shards folded in the current step, with their totals, for the report. */
   readonly shards: Map<number, ShardReport>;
@@ -54,6 +54,8 @@ const OK: Answer = { response: { ok: true } };
  */
 export class SummationService {
   private readonly jobs = new Map<string, ServedJob>();
+  /** Units being taken back to a durable version: requests for them wait. */
+  private readonly rebasing = new Map<UnitHolder, Promise<void>>();
   /** Durable writes in flight, one chain per unit, so that versions land in order. */
   private readonly durableWrites = new Map<string, Promise<void>>();
 
@@ -81,7 +83,7 @@ export class SummationService {
 
   /** Answers a worker's request. */
   handle(request: UnitRequest, payload: Buffer): Promise<Answer> {
-    return Promise.resolve(request.op === 'push' ? this.push(request, payload) : this.pull(request));
+    return request.op === 'push' ? this.push(request, payload) : this.pull(request);
   }
 
   /** The coordinator committed `version` of the job: the tentative units become committed, and are written durable. */
@@ -95,7 +97,7 @@ export class SummationService {
       this.writeDurable(jobId, job, holder);
     }
     // Announced again, or already learned from a push of the next step: the step under way stays.
-    if (promoted) this.startStep(job, 0);
+    if (promoted) this.forgetStep(job);
   }
 
   /** Gives every lease back, for a clean shutdown. */
@@ -110,7 +112,7 @@ export class SummationService {
       const spec = await this.store.jobSpec(jobId);
       if (!spec) return;
       const { partitions } = partitionedModel(spec, layoutsOf(architectureOf(spec)));
-      job = { spec, units: partitions, held: new Map(), attempt: 0, shards: new Map(), reported: false };
+      job = { spec, units: partitions, held: new Map(), attempt: -1, shards: new Map(), reported: false };
       this.jobs.set(jobId, job);
     }
     const count = job.units.length;
@@ -142,10 +144,14 @@ export class SummationService {
     }
   }
 
+  /** Stops serving a job: its last durable writes land first (the lease fences them), then the leases go back. */
   private async drop(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
     this.jobs.delete(jobId);
     if (!job) return;
+    const keys = [...job.held.keys()].map((unit) => `${jobId}/${unit}`);
+    await Promise.all(keys.map((key) => this.durableWrites.get(key)));
+    keys.forEach((key) => this.durableWrites.delete(key));
     await Promise.all(
       [...job.held.values()].map((h) =>
         this.leases.release(jobId, h.unit.index, job.units.length, this.options.id, h.epoch),
@@ -160,15 +166,12 @@ export class SummationService {
       return refused(`service ${this.options.id} does not hold unit ${request.unit} of job ${request.jobId}`);
     if (request.epoch !== holder.epoch)
       return refused(`unit ${request.unit} is held at epoch ${holder.epoch}, not ${request.epoch}`);
-    // A push of the next step means its version was committed, even if the announcement is yet to come.
-    if (holder.tentative?.version === request.step) this.committed(request.jobId, request.step);
+    const stale = await this.align(request.jobId, job, holder, request.attempt, request.step);
+    if (stale) return stale;
     if (request.step !== holder.committed.version)
       return refused(
         `unit ${request.unit} is at version ${holder.committed.version}, not at step ${request.step}`,
       );
-    if (request.attempt < job.attempt)
-      return refused(`attempt ${request.attempt} of step ${request.step} was superseded`);
-    if (request.attempt > job.attempt) this.startStep(job, request.attempt);
     if (!Number.isFinite(request.lossSum)) return refused(`its loss is ${request.lossSum}`, true);
     let checked;
     try {
@@ -184,26 +187,69 @@ export class SummationService {
       throw err;
     }
     const { shard, lossSum, count, correct, workerId } = request;
-    if (
-      !holder.add(shard, { gradientSum: checked.params, batchStats: checked.state, count, lossSum, correct })
-    )
-      return OK; // a straggler's second copy: the first counts
+    const contribution = { gradientSum: checked.params, batchStats: checked.state, count, lossSum, correct };
+    if (!holder.add(shard, contribution)) return OK; // a straggler's second copy: the first counts
     if (!job.shards.has(shard)) job.shards.set(shard, { shard, lossSum, count, correct, workerId });
     if (!job.reported && [...job.held.values()].every((h) => h.complete))
       await this.report(request.jobId, job, request.step);
     return OK;
   }
 
-  private pull(request: PullRequest): Answer {
-    const holder = this.jobs.get(request.jobId)?.held.get(request.unit);
-    if (!holder)
+  private async pull(request: PullRequest): Promise<Answer> {
+    const job = this.jobs.get(request.jobId);
+    const holder = job?.held.get(request.unit);
+    if (!job || !holder)
       return refused(`service ${this.options.id} does not hold unit ${request.unit} of job ${request.jobId}`);
+    const stale = await this.align(request.jobId, job, holder, request.attempt, request.version);
+    if (stale) return stale;
     const message = holder.message(request.version);
     if (!message)
       return refused(
         `unit ${request.unit} holds version ${holder.committed.version}, not ${request.version}`,
       );
     return { response: { ok: true }, payload: message };
+  }
+
+  /**
+   * Brings a unit to the attempt of a request for step (or version) `version`. The same attempt
+   * goes on, and a push of the next step commits the tentative version (the announcement may come
+   * later). A higher attempt is a step redone: the unit starts it again from its committed version,
+   * or, after a rollback, from the durable version the coordinator went back to. A lower attempt is
+   * stale: refused. A unit being rebased answers once it is done.
+   */
+  private async align(
+    jobId: string,
+    job: ServedJob,
+    holder: UnitHolder,
+    attempt: number,
+    version: number,
+  ): Promise<Answer | null> {
+    await this.rebasing.get(holder);
+    if (attempt < holder.attempt) return refused(`attempt ${attempt} was superseded by ${holder.attempt}`);
+    if (attempt === holder.attempt) {
+      if (holder.tentative?.version === version) this.committed(jobId, version);
+      return null;
+    }
+    holder.attempt = attempt;
+    if (attempt > job.attempt) {
+      job.attempt = attempt;
+      this.forgetStep(job);
+    }
+    if (holder.committed.version === version) {
+      holder.restart();
+      return null;
+    }
+    const rebased = this.store
+      .restore(jobId, holder.unit.index, job.units.length, version)
+      .then((durable) => holder.rebase(durable));
+    this.rebasing.set(holder, rebased);
+    try {
+      await rebased;
+    } finally {
+      this.rebasing.delete(holder);
+    }
+    this.log(`unit ${holder.unit.index} of job ${jobId} went back to durable version ${version}`);
+    return null;
   }
 
   /** Every unit held has every shard: update them and tell the coordinator. */
@@ -226,11 +272,10 @@ export class SummationService {
     });
   }
 
-  private startStep(job: ServedJob, attempt: number): void {
-    job.attempt = attempt;
+  /** A new step begins: its shards and report are yet to come. */
+  private forgetStep(job: ServedJob): void {
     job.shards.clear();
     job.reported = false;
-    for (const holder of job.held.values()) if (!holder.tentative || attempt > 0) holder.restart();
   }
 
   private writeDurable(jobId: string, job: ServedJob, holder: UnitHolder): void {
@@ -244,7 +289,6 @@ export class SummationService {
           holder.unit.index,
           job.units.length,
           `${this.options.id} ${holder.epoch}`,
-          state.version - 1,
           state,
         );
         if (!written)

@@ -20,6 +20,11 @@ export interface UnitVersion {
  */
 export class UnitHolder {
   private tentativeVersion: UnitVersion | null = null;
+  /**
+   * The coordinator's attempt this unit works under (-1 before any request): a redone step, or a
+   * rollback, comes with a higher one; requests of a lower one are stale.
+   */
+  attempt = -1;
   private readonly aggregator: StepAggregator;
 
   constructor(
@@ -45,25 +50,13 @@ export class UnitHolder {
     shardsPerStep: number,
     foldGroup: number,
   ): UnitHolder {
-    const { params, state } = ModelTensorCodec.decode(unit.layouts, durable.weights);
-    const { data } = TensorCodec.decode(durable.momentum);
-    if (data.length !== params.length)
-      throw new RangeError(
-        `unit ${unit.index}: momentum of ${data.length} values for ${params.length} weights`,
-      );
-    return new UnitHolder(
-      unit,
-      epoch,
-      {
-        version: durable.version,
-        params: params.slice(),
-        state: state.slice(),
-        velocity: data.slice(),
-        message: Buffer.from(durable.weights),
-      },
-      shardsPerStep,
-      foldGroup,
-    );
+    return new UnitHolder(unit, epoch, versionOf(unit, durable), shardsPerStep, foldGroup);
+  }
+
+  /** Goes to a durable version, forgetting the step under way: the coordinator rolled back to it. */
+  rebase(durable: DurableUnit): void {
+    this.committedVersion = versionOf(this.unit, durable);
+    this.restart();
   }
 
   get committed(): UnitVersion {
@@ -128,4 +121,21 @@ export class UnitHolder {
     });
     return { version: c.version, weights: c.message, momentum };
   }
+}
+
+function versionOf(unit: ModelPartition, durable: DurableUnit): UnitVersion {
+  const { params, state } = ModelTensorCodec.decode(unit.layouts, durable.weights);
+  const { data } = TensorCodec.decode(durable.momentum);
+  if (data.length !== params.length)
+    throw new RangeError(
+      `unit ${unit.index}: momentum of ${data.length} values for ${params.length} weights`,
+    );
+  return {
+    version: durable.version,
+    params: params.slice(),
+    state: state.slice(),
+    velocity: data.slice(),
+    // Its own copy: the message may be a view of a larger buffer.
+    message: Buffer.from(durable.weights),
+  };
 }

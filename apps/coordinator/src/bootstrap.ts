@@ -29,7 +29,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
       stopAtFirstError: false,
     }),
   );
-  serveDashboard(app);
+  serveDashboard(app, config.modelsDir);
   serveOpenApi(app);
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

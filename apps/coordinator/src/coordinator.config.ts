@@ -53,6 +53,12 @@ export interface CoordinatorConfig {
    */
   readonly checkpointDir: string;
   /**
+   * Trained models shipped with the project, a folder each (model.json, weights.bin), served at
+   * /models/<name> (MODELS_DIR).
+   * @defaultValue ./models
+   */
+  readonly modelsDir: string;
+  /**
    * When set, mutating endpoints require `Authorization: Bearer <token>` (API_TOKEN).
    * @defaultValue null: no token needed
    */
@@ -143,6 +149,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     logLevel,
     logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
+    modelsDir: path.resolve(env.MODELS_DIR ?? 'models'),
     apiToken: env.API_TOKEN || null,
     maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', 1),
     leadership: {

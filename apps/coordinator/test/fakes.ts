@@ -19,8 +19,8 @@ import { LeadershipListener, LeadershipService } from '../src/leadership/leaders
 import { initialJobWeights } from '../src/plan/training-plan';
 import { Checkpoint } from '../src/repositories/checkpoint.store';
 import { JobRepository, statusesBefore, StepCommit, StoredJob } from '../src/repositories/job.repository';
-import { ShardDispatcher } from '../src/repositories/shard-dispatcher';
-import { ShardRunOptions } from '../src/repositories/shard-dispatcher.options';
+import { ShardDispatcher } from '../src/training/dispatch/shard-dispatcher';
+import { ShardRunOptions } from '../src/training/dispatch/shard-dispatcher.options';
 
 // In-memory stand-ins for the coordinator's repositories, for unit tests of its services: they
 // keep what a test needs to see and nothing of Redis, BullMQ or the disk.

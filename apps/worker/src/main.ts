@@ -18,6 +18,7 @@ import {
 import { RedisConnections } from '@resnet/redis-connections';
 import { UnitClient } from '@resnet/unit-transport';
 import { GradientUploader } from './gradient-uploader';
+import { ServiceFailures } from './service-failures';
 import { ServiceUnits } from './service-units';
 import { ShardHandler, ShardProcessor } from './shard-processor';
 import { ShardQueueWorker } from './shard-queue-worker';
@@ -64,10 +65,12 @@ async function main(options: WorkerOptions): Promise<void> {
   const units = new ServiceUnits(unitClient);
   const weights = new WeightsPrefetcher(repo, units);
   const uploader = new GradientUploader(repo, keys, units);
-  const processor: ShardHandler =
+  const processor: ShardHandler = new ServiceFailures(
     simulatedMs === null
       ? new ShardProcessor(repo, weights, uploader, path.resolve(options.dataRoot), id)
-      : new SimulatedShardProcessor(repo, weights, uploader, id, simulatedMs);
+      : new SimulatedShardProcessor(repo, weights, uploader, id, simulatedMs),
+    id,
+  );
   // Subscribed connections take no other commands, hence a second connection.
   const announcements = connections.client();
   announcements.on('error', () => undefined); // outages are reported by the main connection

@@ -19,12 +19,13 @@ export class ServiceUnits {
   constructor(private readonly client: UnitClient) {}
 
   /** The unit's weights message of `version`; throws when the owner refuses or the hash differs. */
-  async pull(jobId: string, version: number, route: UnitRoute): Promise<Buffer> {
+  async pull(jobId: string, version: number, attempt: number, route: UnitRoute): Promise<Buffer> {
     const { header, payload } = await this.client.request(route.address, {
       op: 'pull',
       jobId,
       unit: route.unit,
       version,
+      attempt,
     });
     if (!header.ok)
       throw new UnitTransportError(`service ${route.address} refused unit ${route.unit}: ${header.reason}`);
@@ -64,4 +65,15 @@ export class ServiceUnits {
     const refusal = answers.find((a) => !a.header.ok)?.header;
     return refusal && !refusal.ok ? { reason: refusal.reason, workersFault: refusal.workersFault } : null;
   }
+}
+
+/** Where a shard of a job on summation services pulls and pushes its units, and under which attempt. */
+export interface ServiceRoutes {
+  readonly units: readonly UnitRoute[];
+  readonly attempt: number;
+}
+
+/** The task's routes, for a training shard of a job on summation services. */
+export function serviceRoutesOf(task: ShardTask): ServiceRoutes | undefined {
+  return task.kind === 'train' && task.units ? { units: task.units, attempt: task.attempt ?? 0 } : undefined;
 }

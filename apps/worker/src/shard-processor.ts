@@ -2,7 +2,7 @@ import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import { ShardOutcome, ShardTask, UnitRoute } from '@resnet/protocol';
+import { ShardOutcome, ShardTask } from '@resnet/protocol';
 import {
   architectureOf,
   PartitionedModel,
@@ -13,6 +13,7 @@ import {
   usesLocalSgd,
 } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
+import { ServiceRoutes, serviceRoutesOf } from './service-units';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
 
@@ -59,7 +60,7 @@ export class ShardProcessor implements ShardHandler {
   ) {}
 
   async process(task: ShardTask): Promise<ShardOutcome> {
-    const routes = task.kind === 'train' ? task.units : undefined;
+    const routes = serviceRoutesOf(task);
     const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version, routes);
     const started = performance.now();
     if (task.kind === 'eval') {
@@ -120,7 +121,7 @@ export class ShardProcessor implements ShardHandler {
   private async jobAt(
     jobId: string,
     version: number,
-    routes: readonly UnitRoute[] | undefined,
+    routes: ServiceRoutes | undefined,
   ): Promise<{ job: LoadedJob; weights: ModelWeights; weightFetchMs: number }> {
     if (this.loaded?.jobId !== jobId) {
       this.loaded?.trainer.dispose();

@@ -4,6 +4,7 @@ import { layoutsOf } from '@resnet/model';
 import { ShardOutcome, ShardTask } from '@resnet/protocol';
 import { architectureOf, PartitionedModel, partitionedModel, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
+import { serviceRoutesOf } from './service-units';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
@@ -45,7 +46,7 @@ export class SimulatedShardProcessor implements ShardHandler {
 
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
-    const routes = task.kind === 'train' ? task.units : undefined;
+    const routes = serviceRoutesOf(task);
     const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model, routes);
     const { spec } = job;
     const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;

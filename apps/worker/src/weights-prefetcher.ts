@@ -1,7 +1,7 @@
 import { ModelLayouts, ModelWeights } from '@resnet/model';
-import { ReusableBufferPool, UnitRoute, VersionAnnouncement } from '@resnet/protocol';
+import { ReusableBufferPool, VersionAnnouncement } from '@resnet/protocol';
 import { PartitionedModel, PartitionedModelCodec } from '@resnet/job';
-import { ServiceUnits } from './service-units';
+import { ServiceRoutes, ServiceUnits } from './service-units';
 import { WorkerRepository } from './worker.repository';
 
 interface Fetch {
@@ -62,7 +62,7 @@ export class WeightsPrefetcher {
     jobId: string,
     version: number,
     model: PartitionedModel,
-    routes?: readonly UnitRoute[],
+    routes?: ServiceRoutes,
   ): Promise<{ weights: ModelWeights; waitedMs: number }> {
     const started = performance.now();
     if (this.held?.jobId !== jobId || this.held.version !== version)
@@ -77,12 +77,7 @@ export class WeightsPrefetcher {
       this.fetch(jobId, version, this.held.model);
   }
 
-  private fetch(
-    jobId: string,
-    version: number,
-    model: PartitionedModel,
-    routes?: readonly UnitRoute[],
-  ): void {
+  private fetch(jobId: string, version: number, model: PartitionedModel, routes?: ServiceRoutes): void {
     const slot = (this.turn = 1 - this.turn);
     const previous = this.writing[slot];
     const memory = this.memory[slot];
@@ -93,7 +88,7 @@ export class WeightsPrefetcher {
       // Partitions live on different Redis masters in a cluster: fetched side by side.
       const messages = await Promise.all(
         routes
-          ? routes.map((route) => this.units.pull(jobId, version, route))
+          ? routes.units.map((route) => this.units.pull(jobId, version, routes.attempt, route))
           : partitions.map((p) =>
               this.repo.weights(jobId, version, p.index, partitions.length, memory.messages.next()),
             ),

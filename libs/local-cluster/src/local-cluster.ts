@@ -18,7 +18,20 @@ export interface CoordinatorHandle {
  */
 export type CoordinatorLauncher<C extends CoordinatorHandle> = (env: NodeJS.ProcessEnv) => Promise<C>;
 
+/**
+ * Where the apps' compiled entry points (main.js) are. The caller knows the layout it was built
+ * into; a lib does not reach into the apps.
+ */
+export interface AppEntries {
+  readonly coordinator: string;
+  readonly worker: string;
+  /** The summation service (`npm run aggregator`); needed only by a cluster that starts services. */
+  readonly aggregator?: string;
+}
+
 export interface LocalClusterOptions {
+  /** The entry points of the processes the cluster starts. */
+  readonly entries: AppEntries;
   /**
    * Worker processes to start.
    * @defaultValue 0
@@ -130,6 +143,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     readonly coordinator: C,
     readonly workers: WorkerPool,
     readonly services: ServicePool,
+    private readonly entries: AppEntries,
     /** The environment the first coordinator was started with, for the ones added later. */
     private readonly coordinatorEnv: NodeJS.ProcessEnv,
     private readonly stdio: 'inherit' | 'ignore' | undefined,
@@ -143,10 +157,10 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     options: LocalClusterOptions & { readonly coordinator: CoordinatorLauncher<C> },
   ): Promise<LocalCluster<C>>;
   static start(
-    options?: LocalClusterOptions & { readonly coordinator?: 'process' },
+    options: LocalClusterOptions & { readonly coordinator?: 'process' },
   ): Promise<LocalCluster<CoordinatorProcess>>;
   static start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>>;
-  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster<CoordinatorHandle>> {
+  static async start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>> {
     const startsCluster = !options.redisUrl && options.redisClusterMasters !== undefined;
     const redisServer = options.redisUrl || startsCluster ? null : await EmbeddedRedis.start();
     const redisCluster = startsCluster
@@ -170,13 +184,19 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
       let coordinator: CoordinatorHandle;
       if (launch === 'process') {
         // Port 0 would leave the URL unknown: a free port is chosen here instead.
-        const child = new CoordinatorProcess(options.port || (await freePort()), env, options.stdio);
+        const child = new CoordinatorProcess(
+          options.entries.coordinator,
+          options.port || (await freePort()),
+          env,
+          options.stdio,
+        );
         await child.start();
         coordinator = child;
       } else {
         coordinator = await launch(env);
       }
       const workers = new WorkerPool({
+        main: options.entries.worker,
         redisUrl,
         prefix,
         dataRoot,
@@ -188,6 +208,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
       });
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
       const services = new ServicePool({
+        main: options.entries.aggregator,
         redisUrl,
         prefix,
         leaseMs: options.serviceLeaseMs,
@@ -204,6 +225,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         coordinator,
         workers,
         services,
+        options.entries,
         env,
         options.stdio,
       );
@@ -230,6 +252,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
    */
   async addCoordinator(env: NodeJS.ProcessEnv = {}): Promise<CoordinatorProcess> {
     const coordinator = new CoordinatorProcess(
+      this.entries.coordinator,
       await freePort(),
       { ...this.coordinatorEnv, ...env },
       this.stdio,

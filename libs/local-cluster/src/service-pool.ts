@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { stopProcess } from './stop-process';
 
 export interface ServicePoolOptions {
+  /** The summation service's compiled entry point (see AppEntries); needed to start one. */
+  readonly main?: string;
   readonly redisUrl: string;
   readonly prefix?: string;
   /** Unit lease (`--lease-ms`); tests shorten it so a dead service's units move on quickly. */
@@ -11,8 +12,6 @@ export interface ServicePoolOptions {
   readonly stdio?: 'inherit' | 'ignore';
   readonly env?: NodeJS.ProcessEnv;
 }
-
-const AGGREGATOR_MAIN = path.resolve(__dirname, '../../../apps/aggregator/src/main.js');
 
 /**
  * Local summation service processes (`npm run aggregator`), each a separate OS process listening
@@ -25,7 +24,8 @@ export class ServicePool {
 
   start(name: string, machine = name): ChildProcess {
     const o = this.options;
-    const args = [AGGREGATOR_MAIN, '--redis', o.redisUrl, '--name', name, '--machine', machine];
+    if (!o.main) throw new Error('no entry point for the summation service: pass AppEntries.aggregator');
+    const args = [o.main, '--redis', o.redisUrl, '--name', name, '--machine', machine];
     args.push('--host', '127.0.0.1', '--advertise', '127.0.0.1', '--port', '0');
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.leaseMs) args.push('--lease-ms', String(o.leaseMs));

@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { stopProcess } from './stop-process';
 
 export interface WorkerPoolOptions {
+  /** The worker's compiled entry point (see AppEntries). */
+  readonly main: string;
   readonly redisUrl: string;
   readonly prefix?: string;
   readonly dataRoot?: string;
@@ -18,8 +19,6 @@ export interface WorkerPoolOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '../../../apps/worker/src/main.js');
-
 /** Local worker processes, each a separate OS process exactly as on another machine. */
 export class WorkerPool {
   private readonly children = new Map<string, ChildProcess>();
@@ -28,7 +27,7 @@ export class WorkerPool {
 
   start(name: string): ChildProcess {
     const o = this.options;
-    const args = [WORKER_MAIN, '--redis', o.redisUrl, '--name', name];
+    const args = [o.main, '--redis', o.redisUrl, '--name', name];
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.dataRoot) args.push('--data-root', o.dataRoot);
     if (o.backend) args.push('--backend', o.backend);

@@ -123,7 +123,14 @@ export class PartitionKeys {
   unitEpoch(id: string): string {
     return `${this.prefix}:job:${id}:unit-epoch`;
   }
-  /** The version whose weights and momentum of this unit are durable (weights(id, version), momentum(id)). */
+  /**
+   * A unit's momentum at `version`, written durable by its summation service with weights(id,
+   * version). The last two versions are kept, so that a step can be rolled back to the one before.
+   */
+  momentumAt(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:momentum:${version}`;
+  }
+  /** The last version whose weights and momentum of this unit are durable (weights(id, version), momentumAt(id, version)). */
   unitDurable(id: string): string {
     return `${this.prefix}:job:${id}:unit-durable`;
   }

@@ -8,6 +8,9 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** How long a unit request waits for its answer by default: a few MB, even on a loaded machine. */
+export const UNIT_REQUEST_TIMEOUT_MS = 5000;
+
 /** One connection to a service, requests pipelined on it and answered by id. */
 class ServiceConnection {
   private readonly socket: net.Socket;
@@ -16,7 +19,10 @@ class ServiceConnection {
   private nextId = 1;
   closed = false;
 
-  constructor(readonly address: string) {
+  constructor(
+    readonly address: string,
+    private readonly timeoutMs: number,
+  ) {
     const { host, port } = splitAddress(address);
     this.socket = net.connect({ host, port, noDelay: true });
     this.socket.on('data', (chunk: Buffer) => {
@@ -38,6 +44,18 @@ class ServiceConnection {
     const id = this.nextId++;
     const answered = new Promise<Frame<UnitResponse>>((resolve, reject) =>
       this.pending.set(id, { resolve, reject }),
+    );
+    // A frozen service (stopped, partitioned) answers nothing: give up on the whole connection.
+    const timer = setTimeout(
+      () =>
+        this.fail(
+          new UnitTransportError(`service ${this.address} did not answer within ${this.timeoutMs} ms`),
+        ),
+      this.timeoutMs,
+    );
+    answered.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
     );
     for (const part of encodeFrame({ ...header, id }, payload)) this.socket.write(part);
     return answered;
@@ -71,11 +89,14 @@ class ServiceConnection {
 export class UnitClient {
   private readonly connections = new Map<string, ServiceConnection>();
 
+  /** `timeoutMs`: how long a request may wait for its answer before its connection is given up. */
+  constructor(private readonly timeoutMs = UNIT_REQUEST_TIMEOUT_MS) {}
+
   /** The service's answer; a refusal is an answer, not an error. */
   async request(address: string, header: UnitRequest, payload?: Buffer): Promise<Frame<UnitResponse>> {
     let connection = this.connections.get(address);
     if (!connection || connection.closed) {
-      connection = new ServiceConnection(address);
+      connection = new ServiceConnection(address, this.timeoutMs);
       this.connections.set(address, connection);
     }
     return connection.request(header, payload);

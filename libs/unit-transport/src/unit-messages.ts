@@ -20,6 +20,8 @@ export interface PullRequest {
   readonly jobId: string;
   readonly unit: number;
   readonly version: number;
+  /** The step's attempt, as in a push: a higher one may take the unit back to a durable version. */
+  readonly attempt: number;
 }
 
 export type UnitRequest = PushRequest | PullRequest;

@@ -3,16 +3,16 @@ import { TrainingJobSpec } from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
 
 /**
- * Writes a unit's weights version and momentum as durable, frees the version before it, and
- * records the version, only while the lease still holds this service's epoch: a service that lost
- * its lease writes nothing. All keys share the unit's slot.
+ * Writes a unit's weights version and momentum as durable, frees the version two before it (the
+ * one before stays, for a rollback), and records the version, only while the lease still holds
+ * this service's epoch: a service that lost its lease writes nothing. All keys share the unit's slot.
  */
 const WRITE_DURABLE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[2])
-if KEYS[5] ~= KEYS[2] then redis.call('UNLINK', KEYS[5]) end
+redis.call('UNLINK', KEYS[5], KEYS[6])
 return 1
 `;
 
@@ -38,17 +38,23 @@ export class UnitStoreRepository {
     return raw ? (JSON.parse(raw) as TrainingJobSpec) : null;
   }
 
-  /** The unit's last durable version; before any service wrote one, the job's own (version 0, or a restored checkpoint's). */
-  async restore(jobId: string, unit: number, units: number): Promise<DurableUnit> {
+  /**
+   * The unit's durable state at `version`, by default its last durable one. Before any service
+   * wrote one, that is the job's own (version 0, or a restored checkpoint's), whose momentum the
+   * coordinator wrote under momentum(id).
+   */
+  async restore(jobId: string, unit: number, units: number, at?: number): Promise<DurableUnit> {
     const k = this.keys.partition(unit, units);
     const [durable, step] = await Promise.all([
       this.redis.get(k.unitDurable(jobId)),
       this.redis.hget(this.keys.job(jobId), 'step'),
     ]);
-    const version = Number(durable ?? step ?? 0);
+    const version = at ?? Number(durable ?? step ?? 0);
     const [weights, momentum] = await Promise.all([
       this.redis.getBuffer(k.weights(jobId, version)),
-      this.redis.getBuffer(k.momentum(jobId)),
+      this.redis
+        .getBuffer(k.momentumAt(jobId, version))
+        .then((m) => m ?? this.redis.getBuffer(k.momentum(jobId))),
     ]);
     if (!weights || !momentum)
       throw new Error(`unit ${unit} of job ${jobId} has no durable version ${version} in Redis`);
@@ -61,18 +67,18 @@ export class UnitStoreRepository {
     unit: number,
     units: number,
     leaseValue: string,
-    previous: number,
     state: DurableUnit,
   ): Promise<boolean> {
     const k = this.keys.partition(unit, units);
     const written = await this.redis.eval(
       WRITE_DURABLE,
-      5,
+      6,
       k.unitLease(jobId),
       k.weights(jobId, state.version),
-      k.momentum(jobId),
+      k.momentumAt(jobId, state.version),
       k.unitDurable(jobId),
-      k.weights(jobId, previous),
+      k.weights(jobId, state.version - 2),
+      k.momentumAt(jobId, state.version - 2),
       leaseValue,
       String(state.version),
       state.weights,

@@ -1,7 +1,9 @@
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { Command } from 'commander';
 import { DEFAULT_COORDINATOR_PORT, DEFAULT_REDIS_URL, redact } from '@resnet/protocol';
 import {
+  AppEntries,
   EmbeddedRedis,
   EmbeddedRedisCluster,
   LocalCluster,
@@ -10,6 +12,12 @@ import {
 } from '@resnet/local-cluster';
 import { CoordinatorClient } from '../coordinator-client';
 import { followJob } from '../job-follower';
+
+/** The coordinator's and worker's entry points, beside the CLI's in the build (dist/apps/cli/src/commands → dist/apps). */
+const APP_ENTRIES: AppEntries = {
+  coordinator: path.resolve(__dirname, '../../../coordinator/src/main.js'),
+  worker: path.resolve(__dirname, '../../../worker/src/main.js'),
+};
 
 interface UpOptions {
   workers: string;
@@ -71,6 +79,7 @@ export function upCommand(): Command {
       const embedded = await redisForUp(env.REDIS_URL || DEFAULT_REDIS_URL, clusterMasters);
       // The console shows steps and warnings; --json or LOG_LEVEL bring back the traffic.
       const cluster = await LocalCluster.start({
+        entries: APP_ENTRIES,
         workers: Number(opts.workers),
         workerNamePrefix: `${os.hostname()}-local`,
         redisUrl: embedded?.url ?? (env.REDIS_URL || DEFAULT_REDIS_URL),

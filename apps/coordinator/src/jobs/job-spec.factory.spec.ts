@@ -4,7 +4,9 @@ import { BadRequestException } from '@nestjs/common';
 import { CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JobSpecFactory } from './job-spec.factory';
+import { layoutsOf } from '@resnet/model';
 import { ServiceInfo } from '@resnet/protocol';
+import { architectureOf } from '@resnet/job';
 import { SummationServicesRepository } from '../repositories/summation-services.repository';
 
 const config = { dataRoot: os.tmpdir() } as CoordinatorConfig;
@@ -27,7 +29,11 @@ class FakeSummationServices {
 
 function build(request: Partial<CreateJobDto>, liveServices = 0) {
   const services = new FakeSummationServices(liveServices) as unknown as SummationServicesRepository;
-  return new JobSpecFactory(config, services).build({ dataset: SMALL, ...request } as CreateJobDto);
+  return new JobSpecFactory(config, services).build({
+    dataset: SMALL,
+    batchSize: 16,
+    ...request,
+  } as CreateJobDto);
 }
 
 describe('JobSpecFactory', () => {
@@ -87,20 +93,27 @@ describe('JobSpecFactory', () => {
     const three = await build({ aggregation: 'services' }, 3);
     assert.equal(three.units, 6);
     assert.equal((await build({ aggregation: 'services', units: 5 }, 3)).units, 5);
-    // ResNet-50's 25.6 M parameters (102 MB) need 25 units of at most 4 MB.
-    assert.equal((await build({ aggregation: 'services', model: 'resnet50' }, 1)).units, 25);
+    // ResNet-50's parameters (94 MB with 3 classes): as many units as 4 MiB shares.
+    const big = await build({ aggregation: 'services', model: 'resnet50' }, 1);
+    const bytes = layoutsOf(architectureOf(big)).params.size * 4;
+    assert.equal(big.units, Math.ceil(bytes / (4 * 2 ** 20)));
+    assert.ok(big.units! > 2);
   });
 
   it('refuses what a services job cannot run, naming the fix', async () => {
     const refused = async (request: Partial<CreateJobDto>, pattern: RegExp) =>
-      assert.rejects(
-        build(request, 1),
-        (err: Error) => err instanceof BadRequestException && pattern.test(err.message),
-      );
+      assert.rejects(build(request, 1), (err: Error) => {
+        assert.ok(err instanceof BadRequestException, String(err));
+        assert.match(err.message, pattern);
+        return true;
+      });
     await refused({ aggregation: 'services', partitions: 2 }, /set units instead/);
     await refused({ aggregation: 'services', gradientEncoding: 'fp16' }, /needs gradientEncoding fp32/);
     await refused({ aggregation: 'services', localSteps: 2 }, /set localSteps to 1/);
-    await refused({ aggregation: 'services', units: 64 }, /exceeds the \d+ parameter tensors/);
+    await refused(
+      { aggregation: 'services', model: 'resnet18', units: 64 },
+      /exceeds the 62 parameter tensors/,
+    );
     await refused({ units: 4 }, /only with aggregation "services"/);
     await refused({ shardsPerStep: 4, foldGroup: 5 }, /give 1 to 4/);
   });

@@ -30,13 +30,17 @@ export function evalTasks(jobId: string, spec: TrainingJobSpec, version: number)
  * Whether `due` holds at any global step passed when a job went from `stepsBefore` to `stepsDone`
  * steps: a local-SGD round passes several, and what falls due inside it happens after it.
  */
-export function dueWithin(stepsBefore: number, stepsDone: number, due: (steps: number) => boolean): boolean {
+function dueWithin(stepsBefore: number, stepsDone: number, due: (steps: number) => boolean): boolean {
   for (let steps = stepsBefore + 1; steps <= stepsDone; steps++) if (due(steps)) return true;
   return false;
 }
 
 /** Evaluate after every `evalEvery` epochs and once training ends; never when evalEvery is 0. */
-export function evalDue(spec: TrainingJobSpec, stepsBefore: number, stepsDone: number): boolean {
+export function evalDue(
+  spec: Pick<TrainingJobSpec, 'evalEvery' | 'stepsPerEpoch' | 'totalSteps'>,
+  stepsBefore: number,
+  stepsDone: number,
+): boolean {
   if (spec.evalEvery <= 0) return false;
   return dueWithin(
     stepsBefore,
@@ -44,6 +48,20 @@ export function evalDue(spec: TrainingJobSpec, stepsBefore: number, stepsDone: n
     (steps) =>
       steps === spec.totalSteps ||
       (steps % spec.stepsPerEpoch === 0 && (steps / spec.stepsPerEpoch) % spec.evalEvery === 0),
+  );
+}
+
+/** Checkpoint every `checkpointEvery` steps and once training ends; never when checkpointEvery is 0. */
+export function checkpointDue(
+  spec: Pick<TrainingJobSpec, 'checkpointEvery' | 'totalSteps'>,
+  stepsBefore: number,
+  stepsDone: number,
+): boolean {
+  if (spec.checkpointEvery <= 0) return false;
+  return dueWithin(
+    stepsBefore,
+    stepsDone,
+    (steps) => steps % spec.checkpointEvery === 0 || steps === spec.totalSteps,
   );
 }
 

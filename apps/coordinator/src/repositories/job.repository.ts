@@ -13,7 +13,9 @@ import {
 import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job';
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
+import { StagedVersionMissingError } from '../errors/commit.errors';
 import { FencedOffError } from '../errors/leadership.errors';
+import { JobDataMissingError } from '../errors/training.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
@@ -210,19 +212,27 @@ export class JobRepository {
         const buf =
           (await this.redis.getBuffer(key)) ??
           ((await this.rollForward(id, spec, version, p)) ? await this.redis.getBuffer(key) : null);
-        if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+        if (!buf)
+          throw new JobDataMissingError(`weights version ${version} of job ${id} are missing from Redis`);
         return buf;
       }),
     );
   }
 
-  /** The optimizer state, one message per partition. */
-  async velocity(id: string, spec: TrainingJobSpec): Promise<Buffer[]> {
+  /**
+   * The optimizer state, one message per partition. A job on summation services has it per
+   * version (`version`), as its services wrote it durable, except at the version the job was
+   * created or restored at.
+   */
+  async velocity(id: string, spec: TrainingJobSpec, version?: number): Promise<Buffer[]> {
     const count = partitionCountOf(spec);
     return Promise.all(
       Array.from({ length: count }, async (_, p) => {
-        const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
-        if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+        const keys = this.keys.partition(p, count);
+        const buf =
+          (version === undefined ? null : await this.redis.getBuffer(keys.momentumAt(id, version))) ??
+          (await this.redis.getBuffer(keys.momentum(id)));
+        if (!buf) throw new JobDataMissingError(`optimizer state of job ${id} is missing from Redis`);
         return buf;
       }),
     );
@@ -249,21 +259,28 @@ export class JobRepository {
       ['HSET', job, 'step', String(c.version), 'committedBy', String(fence), 'updatedAt', String(Date.now())],
       ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
     ];
+    const move = moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0]);
     const committed = await this.fencedWrite(
       fence,
-      c.partitions === 1
-        ? [...record, ...moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0])]
-        : record,
+      c.partitions === 1 ? [...record, ...move.commands] : record,
       [{ key: job, field: 'step', oneOf: [String(c.previous)] }],
+      c.partitions === 1 ? move.staged : [],
     );
     if (!committed) {
+      if (c.partitions === 1 && (await this.redis.hget(job, 'step')) === String(c.previous))
+        throw stagedMissing(c.jobId, c.version, fence);
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
     }
     if (c.partitions > 1) {
       await Promise.all(
-        parts.map((keys, p) =>
-          this.transaction(moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p])),
-        ),
+        parts.map(async (keys, p) => {
+          const moved = await this.moveIfStaged(
+            moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p]),
+          );
+          // Not moved: a reader rolled this partition forward first (see weights()), or its staged values are gone.
+          if (!moved && !(await this.redis.exists(keys.weights(c.jobId, c.version))))
+            throw stagedMissing(c.jobId, c.version, fence);
+        }),
       );
     }
   }
@@ -300,10 +317,36 @@ export class JobRepository {
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
   }
 
-  /** The last commit record of a job on summation services, if any. */
-  async unitRecord(jobId: string): Promise<UnitRecord | null> {
-    const raw = await this.redis.hget(this.keys.job(jobId), 'units');
-    return raw ? (JSON.parse(raw) as UnitRecord) : null;
+  /** The last commit record of a job on summation services, if any, and the attempt its steps run under. */
+  async unitRecord(jobId: string): Promise<{ record: UnitRecord | null; attempt: number }> {
+    const [raw, attempt] = await this.redis.hmget(this.keys.job(jobId), 'units', 'attempt');
+    return { record: raw ? (JSON.parse(raw) as UnitRecord) : null, attempt: Number(attempt ?? 0) };
+  }
+
+  /**
+   * A step of a job on summation services must be redone: a service was lost. Raises the job's
+   * attempt to `attempt` (services refuse the lower one from then on). With `back`, the job also
+   * rolls back from version `from` to `back.version`, whose units are durable: its step, its
+   * record, and the last step's metrics. Fenced and conditional on the job being at `from`.
+   */
+  async redoStep(
+    jobId: string,
+    fence: number,
+    from: number,
+    attempt: number,
+    back?: UnitRecord,
+  ): Promise<void> {
+    const job = this.keys.job(jobId);
+    const commands: FencedCommand[] = [['HSET', job, 'attempt', String(attempt)]];
+    if (back) {
+      commands.push(['HSET', job, 'step', String(back.version), 'units', JSON.stringify(back)]);
+      commands.push(['LTRIM', this.keys.stepMetrics(jobId), '0', '-2']);
+    }
+    const written = await this.fencedWrite(fence, commands, [
+      { key: job, field: 'step', oneOf: [String(from)] },
+    ]);
+    if (!written)
+      throw new FencedOffError(`step ${from} of job ${jobId} was committed by another coordinator`);
   }
 
   /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */
@@ -341,24 +384,25 @@ export class JobRepository {
     if (Number(step) !== version || committedBy === null) return false;
     const keys = this.keys.partition(partition, partitionCountOf(spec));
     const fence = Number(committedBy);
-    if (!(await this.redis.exists(keys.weightsStaged(id, version, fence)))) return false;
-    try {
-      await this.transaction(moveIntoPlace(keys, id, previousVersion(spec, version), version, fence, []));
-    } catch (err) {
-      // The committer itself finished it in the meantime.
-      if (!(await this.redis.exists(keys.weights(id, version)))) throw err;
-    }
-    return true;
+    if (await this.moveIfStaged(moveIntoPlace(keys, id, previousVersion(spec, version), version, fence, [])))
+      return true;
+    // The committer itself finished it in the meantime, or there is nothing to move.
+    return (await this.redis.exists(keys.weights(id, version))) === 1;
   }
 
-  /** Commands on keys of one slot, all or none. */
-  private async transaction(commands: readonly FencedCommand[]): Promise<void> {
-    // ioredis looks commands up by their lower-case method names.
-    const results = await this.redis
-      .multi(commands.map(([name, ...args]) => [name.toLowerCase(), ...args]))
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+  /**
+   * A partition's move into place, all of it or, when a staged value is missing, none of it. A
+   * MULTI could not promise that: Redis runs the rest of a transaction after a command fails at run
+   * time (a RENAME of a missing key) and undoes nothing. False when something staged was missing.
+   */
+  private async moveIfStaged(move: PartitionMove): Promise<boolean> {
+    const moved = await this.redis.eval(
+      MOVE_IF_STAGED,
+      move.staged.length,
+      ...move.staged,
+      JSON.stringify(move.commands),
+    );
+    return moved === 1;
   }
 
   /** True when written, false when a condition did not hold; throws once another coordinator leads. */
@@ -366,12 +410,29 @@ export class JobRepository {
     fence: number,
     commands: readonly FencedCommand[],
     conditions: readonly FencedCondition[] = [],
+    requiredKeys: readonly string[] = [],
   ): Promise<boolean> {
-    const result = await this.fenced.write(fence, commands, conditions);
+    const result = await this.fenced.write(fence, commands, conditions, requiredKeys);
     if (result === 'fenced')
       throw new FencedOffError(`fencing token ${fence} is stale: another coordinator leads`);
     return result === 'written';
   }
+}
+
+/**
+ * Runs the commands (ARGV[1]) only when every key in KEYS exists, checking all before writing any.
+ * The commands' keys share the slot of KEYS (one partition's hash tag), as a Redis Cluster requires.
+ */
+const MOVE_IF_STAGED = `
+for _, key in ipairs(KEYS) do if redis.call('EXISTS', key) == 0 then return 0 end end
+for _, c in ipairs(cjson.decode(ARGV[1])) do redis.call(unpack(c)) end
+return 1
+`;
+
+/** The commands that move a partition's staged values into place, and the staged keys they need. */
+interface PartitionMove {
+  readonly commands: FencedCommand[];
+  readonly staged: readonly string[];
 }
 
 /** Renames a partition's staged version and optimizer state into place and frees what the step leaves behind. */
@@ -382,16 +443,28 @@ function moveIntoPlace(
   version: number,
   fence: number,
   gradientKeys: readonly string[],
-): FencedCommand[] {
+): PartitionMove {
   const weights = keys.weights(jobId, version);
   const momentum = keys.momentum(jobId);
-  return [
-    // RENAME carries the expiry over: PERSIST drops it.
-    ['RENAME', keys.weightsStaged(jobId, version, fence), weights],
-    ['PERSIST', weights],
-    ['RENAME', keys.momentumStaged(jobId, version, fence), momentum],
-    ['PERSIST', momentum],
-    // UNLINK frees the big values off Redis's main thread.
-    ['UNLINK', keys.weights(jobId, previous), ...gradientKeys],
-  ];
+  const weightsStaged = keys.weightsStaged(jobId, version, fence);
+  const momentumStaged = keys.momentumStaged(jobId, version, fence);
+  return {
+    commands: [
+      // RENAME carries the expiry over: PERSIST drops it.
+      ['RENAME', weightsStaged, weights],
+      ['PERSIST', weights],
+      ['RENAME', momentumStaged, momentum],
+      ['PERSIST', momentum],
+      // UNLINK frees the big values off Redis's main thread.
+      ['UNLINK', keys.weights(jobId, previous), ...gradientKeys],
+    ],
+    staged: [weightsStaged, momentumStaged],
+  };
+}
+
+function stagedMissing(jobId: string, version: number, fence: number): StagedVersionMissingError {
+  return new StagedVersionMissingError(
+    `version ${version} of job ${jobId}, staged under fencing token ${fence}, is gone from Redis ` +
+      '(expired, or Redis lost it): resume the job to compute the step again',
+  );
 }

@@ -15,7 +15,7 @@ import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { WorkersService } from '../workers/workers.service';
 import { StepRunner } from './step-runner';
-import { inProcessWorkspace } from './aggregation/step-workspaces';
+import { inProcessWorkspace } from './aggregation/step-workspace.factory';
 
 const spec = testSpec();
 const layouts = layoutsFor(spec);

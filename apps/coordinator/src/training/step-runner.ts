@@ -13,11 +13,11 @@ import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard
 import { MetricsService } from '../metrics/metrics.service';
 import { evalTasks, trainTasks } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
-import { ShardDispatcher } from '../repositories/shard-dispatcher';
+import { ShardDispatcher } from './dispatch/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
 import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
 import { NonFiniteReports } from './non-finite-reports';
-import { StepWorkspace } from './step-workspace';
+import { StepWorkspace } from './aggregation/step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
 export interface StepRunOptions {

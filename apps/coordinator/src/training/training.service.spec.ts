@@ -11,10 +11,10 @@ import {
 } from '../../test/fakes';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { ModelMemory } from './aggregation/partition-aggregation';
-import { StepWorkspaces } from './aggregation/step-workspaces';
+import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
 import { EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
 import { ServicesStepRunner } from './services-step-runner';
 import { SummationServicesRepository } from '../repositories/summation-services.repository';
@@ -65,7 +65,6 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
   const steps = new FakeStepRunner(jobs);
   const saved: number[] = [];
   const checkpoints = {
-    due: CheckpointService.prototype.due,
     save: async (_id: string, _spec: TrainingJobSpec, step: number) => void saved.push(step),
     restoreLost: async () => [],
   } as unknown as CheckpointService;
@@ -75,7 +74,7 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
     { maxConcurrentJobs } as CoordinatorConfig,
     jobs.as(),
     steps as unknown as StepRunner,
-    new StepWorkspaces(jobs.blobs(), jobs.keys, { maxConcurrentJobs } as CoordinatorConfig),
+    new StepWorkspaceFactory(jobs.blobs(), jobs.keys, { maxConcurrentJobs } as CoordinatorConfig),
     checkpoints,
     leadership.as(),
     redis as unknown as Redis,

@@ -14,22 +14,24 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import {
   CoordinatorStoppingError,
   JobCancelledError,
+  JobNotFoundError,
   JobPausedError,
   JobPreemptedError,
+  JobStoppedError,
   RedisDataLostError,
 } from '../errors/training.errors';
 import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
 import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
-import { evalDue } from '../plan/training-plan';
+import { checkpointDue, evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { StoredJob } from '../repositories/job.repository';
 import { SummationServicesRepository } from '../repositories/summation-services.repository';
 import { ServicesStepRunner } from './services-step-runner';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
-import { StepWorkspaces } from './aggregation/step-workspaces';
+import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
 
 /**
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
@@ -54,7 +56,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
-    private readonly workspaces: StepWorkspaces,
+    private readonly workspaces: StepWorkspaceFactory,
     private readonly checkpoints: CheckpointService,
     private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -208,13 +210,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       await this.jobs.setTrainingStatus(fence, jobId, 'queued');
       return;
     }
-    if (
-      err instanceof JobCancelledError ||
-      err instanceof JobPausedError ||
-      err instanceof CoordinatorStoppingError ||
-      err instanceof LeadershipLostError
-    )
-      return;
+    if (err instanceof JobStoppedError) return; // cancelled, paused, shutting down or deposed
     this.logger.error(`job ${jobId} failed: ${err.message}`);
     try {
       await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
@@ -234,7 +230,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
 
   private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
     const job = await this.jobs.get(jobId);
-    if (!job) throw new Error(`job ${jobId} not found`);
+    if (!job) throw new JobNotFoundError(`job ${jobId} is not in Redis`);
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
     if (usesServices(spec)) return this.trainOnServices(jobId, job, signal, fence);
@@ -258,7 +254,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
         const stepsDone = step + roundSteps(spec, step);
         if (evalDue(spec, step, stepsDone))
           await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
-        if (this.checkpoints.due(spec, step, stepsDone))
+        if (checkpointDue(spec, step, stepsDone))
           await this.checkpoints.save(jobId, spec, stepsDone, model, model.velocity);
         step = stepsDone;
       }
@@ -287,14 +283,16 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
     await this.services.serve(jobId, true);
     try {
-      let record = await this.servicesSteps.recordAt(jobId, spec, job.state.step, signal);
-      for (let step = job.state.step; step < spec.totalSteps; step++) {
+      let position = await this.servicesSteps.positionAt(jobId, spec, job.state.step, signal);
+      // A step normally moves the job one version on; after losing a service it may roll back one.
+      for (let step = job.state.step; step < spec.totalSteps; step = position.record.version) {
         signal.throwIfAborted();
         if (this.preempting.has(jobId))
           throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
-        record = await this.servicesSteps.run({ jobId, spec, step, record, signal, fence });
+        position = await this.servicesSteps.run({ jobId, spec, step, ...position, signal, fence });
+        if (position.record.version !== step + 1) continue;
         const evaluate = evalDue(spec, step, step + 1);
-        const checkpoint = this.checkpoints.due(spec, step, step + 1);
+        const checkpoint = checkpointDue(spec, step, step + 1);
         if (evaluate || checkpoint || step + 1 === spec.totalSteps)
           await this.servicesSteps.untilDurable(jobId, spec, step + 1, signal);
         if (evaluate) await this.steps.evaluate({ jobId, spec, version: step + 1, signal, fence });
@@ -308,7 +306,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
           );
           const velocity = PartitionedModelCodec.decodeVelocity(
             partitions,
-            await this.jobs.velocity(jobId, spec),
+            await this.jobs.velocity(jobId, spec, step + 1),
           );
           await this.checkpoints.save(jobId, spec, step + 1, weights, velocity);
         }

@@ -1,17 +1,16 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Job, Queue, QueueEvents } from 'bullmq';
-import { RedisClient, RedisConnections } from '@resnet/redis-connections';
-import { SHARD_QUEUE, ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
-import { LeadershipLostError } from '../errors/leadership.errors';
-import { RejectedShardResultError, ShardFailedError } from '../errors/shard.errors';
-import { REDIS } from './redis.providers';
-import { logOutages } from './redis-outages';
-import { SHARD_DISPATCHER_DEFAULTS, ShardRunOptions } from './shard-dispatcher.options';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { ShardOutcome, ShardTask, shardTaskId, WORKER_ALIVE_WITHIN_MS } from '@resnet/protocol';
+import { LeadershipLostError } from '../../errors/leadership.errors';
+import { RejectedShardResultError, ShardFailedError } from '../../errors/shard.errors';
+import { ShardQueue } from '../../repositories/shard-queue';
+import { WorkerRegistryRepository } from '../../repositories/worker-registry.repository';
+import {
+  SHARD_DISPATCHER_OPTIONS,
+  ShardDispatcherOptions,
+  shardDispatcherOptions,
+  ShardRunOptions,
+} from './shard-dispatcher.options';
 import { ShardShares } from './shard-shares';
-import { WorkerRegistryRepository } from './worker-registry.repository';
-
-const { attempts, maxRejectedResults, keepCompletedRuns, lookUpAwaitedMs } = SHARD_DISPATCHER_DEFAULTS;
 
 interface Waiter {
   resolve(outcome: ShardOutcome): void;
@@ -19,53 +18,33 @@ interface Waiter {
 }
 
 /**
- * Puts shard tasks on the BullMQ queue and hands back each outcome as soon as its shard completes.
+ * Puts shard tasks on the queue and hands back each outcome as soon as its shard completes.
  * Task ids are derived from (job, step, shard), so enqueueing the same step again — after a
- * coordinator restart, say — neither duplicates work nor loses results already computed: BullMQ
+ * coordinator restart, say — neither duplicates work nor loses results already computed: the queue
  * reports the ids it already holds as duplicated, and only those are looked up, so a normal step
  * costs one round trip to enqueue. A result the caller rejects is recomputed under a fresh id.
  */
 @Injectable()
-export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
+export class ShardDispatcher implements OnModuleInit {
   private readonly logger = new Logger(ShardDispatcher.name);
-  private events!: QueueEvents;
   private readonly waiters = new Map<string, Waiter>();
+  readonly options: ShardDispatcherOptions;
 
   constructor(
-    @InjectQueue(SHARD_QUEUE) private readonly queue: Queue<ShardTask, ShardOutcome>,
-    private readonly connections: RedisConnections,
-    @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly queue: ShardQueue,
     private readonly shares: ShardShares,
     private readonly workers: WorkerRegistryRepository,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    this.events = new QueueEvents(SHARD_QUEUE, {
-      connection: this.connections.bullConnection(this.redis),
-      prefix: this.connections.prefix,
-    });
-    this.events.on('completed', ({ jobId, returnvalue }) => {
-      const outcome = typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue;
-      this.settle(jobId, (w) => w.resolve(outcome as ShardOutcome));
-    });
-    this.events.on('failed', ({ jobId }) => void this.catchUp(jobId));
-    // The shard was already on the queue (a restarted coordinator, a resumed job): it may be done.
-    this.events.on('duplicated', ({ jobId }) => void this.catchUp(jobId));
-    logOutages(this.events, 'queue events', this.logger);
-    logOutages(this.queue, 'shard queue', this.logger);
-    await this.events.waitUntilReady();
+    @Optional() @Inject(SHARD_DISPATCHER_OPTIONS) options: Partial<ShardDispatcherOptions> = {},
+  ) {
+    this.options = shardDispatcherOptions(options);
   }
 
-  /** Resolves once the queue's connections are up again, e.g. after a Redis restart. */
-  async waitUntilReady(): Promise<void> {
-    await Promise.all([this.events.waitUntilReady(), this.queue.waitUntilReady()]);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    // close() waits for a clean disconnect, which never comes while Redis is unreachable.
-    const closed = this.events.close();
-    const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref());
-    if ((await Promise.race([closed, timedOut])) === 'timeout') await this.events.disconnect();
+  onModuleInit(): void {
+    this.queue.listen({
+      completed: (id, outcome) => this.settle(id, (w) => w.resolve(outcome)),
+      failed: (id) => void this.catchUp(id),
+      duplicated: (id) => void this.catchUp(id),
+    });
   }
 
   /**
@@ -79,14 +58,15 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
     onRejected,
     onEnqueued,
   }: ShardRunOptions): Promise<{ enqueueMs: number }> {
+    const { maxRejectedResults, lookUpAwaitedMs } = this.options;
     const active = new Set<string>();
     const onAbort = (): void => {
       for (const id of active) this.settle(id, (w) => w.reject(signal.reason as Error));
       // A deposed leader leaves the shards be: its successor awaits the very same ids.
       if (signal.reason instanceof LeadershipLostError) return;
-      void Promise.all([...active].map((id) => this.queue.remove(id))).catch((err: Error) =>
-        this.logger.warn(`could not remove shards of a stopped step: ${err.message}`),
-      );
+      void this.queue
+        .remove([...active])
+        .catch((err: Error) => this.logger.warn(`could not remove shards of a stopped step: ${err.message}`));
     };
     signal.throwIfAborted();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -164,43 +144,21 @@ export class ShardDispatcher implements OnModuleInit, OnModuleDestroy {
 
   /** `runSize`: shards in the whole run, which sizes how many completed shards the queue keeps. */
   private async enqueue(tasks: readonly ShardTask[], ids: readonly string[], runSize: number): Promise<void> {
-    // One add per task rather than addBulk: addBulk builds an ioredis pipeline, whose constructor copies
-    // every BullMQ script onto it, and costs more CPU than the writes it saves (≈ 0.7 against 0.3 ms for
-    // one task here). A crash between two adds leaves a partial step, which the next enqueue completes.
-    await Promise.all(
-      tasks.map((task, i) =>
-        this.queue.add(task.kind, task, {
-          jobId: ids[i],
-          attempts,
-          backoff: { type: 'fixed', delay: 500 },
-          removeOnComplete: { age: 600, count: keepCompletedRuns * runSize },
-          removeOnFail: { age: 24 * 3600 },
-        }),
-      ),
-    );
-    // A waiting worker blocks on the queue's marker set and BullMQ adds one marker, so each woken
-    // worker wakes the next: K shards would start one round trip after another. A distinct marker
-    // per shard wakes as many workers at once. (A marker no worker takes is a harmless wake-up later.)
-    if (tasks.length > 1) {
-      await this.redis.zadd(
-        this.queue.keys.marker,
-        ...tasks.slice(1).flatMap((_task, i) => [0, `wake-${i + 1}`]),
-      );
-    }
+    const { attempts, keepCompletedRuns } = this.options;
+    await this.queue.add(tasks, ids, { attempts, keepCompleted: keepCompletedRuns * runSize });
+    // The queue wakes one waiting worker per add, and each woken worker wakes the next: K shards
+    // would start one round trip after another. Waking the others at once saves those round trips.
+    await this.queue.wakeWorkers(tasks.length - 1);
   }
 
   /** Reads a shard's state directly, for completions that may have happened while no one listened. */
   private async catchUp(id: string): Promise<void> {
     if (!this.waiters.has(id)) return;
-    // State first: a job read before its state could still be unfinished, without a return value.
-    const state = await this.queue.getJobState(id);
-    if (state !== 'completed' && state !== 'failed') return; // its own event is yet to come
-    const job: Job<ShardTask, ShardOutcome> | undefined = await this.queue.getJob(id);
-    if (!job) return;
-    if (state === 'completed') this.settle(id, (w) => w.resolve(job.returnvalue));
+    const ended = await this.queue.ended(id);
+    if (ended?.state === 'completed') this.settle(id, (w) => w.resolve(ended.outcome));
     // Attempts that will be retried also emit 'failed'; only a job left in the failed state ends its step.
-    if (state === 'failed')
-      this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${job.failedReason}`)));
+    if (ended?.state === 'failed')
+      this.settle(id, (w) => w.reject(new ShardFailedError(`shard ${id} failed: ${ended.reason}`)));
   }
 
   private settle(id: string, action: (w: Waiter) => void): void {

@@ -10,7 +10,7 @@ import { workersCommand } from '../../apps/cli/src/commands/workers.command';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '@resnet/protocol';
 import { freePort } from '@resnet/local-cluster';
-import { DashboardCluster } from './dashboard-cluster';
+import { DashboardCluster } from '../support/dashboard-cluster';
 
 const API_TOKEN = 'cli-spec-token';
 

@@ -19,8 +19,8 @@ import { layoutsOf, ModelWeights, ResNetArchitecture } from '@resnet/model';
 import { architectureOf, ExportedModelMetadata, TrainingJobSpec } from '@resnet/job';
 import { maxAbsDifference } from '../support/reference-training';
 import { TestCluster } from '../support/test-cluster';
-import { makeTempDir, WNIDS, writeImageNetStyleFolder } from './fixtures';
-import { evalLogits } from './model-fixtures';
+import { makeTempDir, WNIDS, writeImageNetStyleFolder } from '../data/imagenet-fixtures';
+import { evalLogits } from '../model/model-fixtures';
 
 const CLI = path.resolve(__dirname, '../../apps/cli/src/main.js');
 const STEPS = 3;

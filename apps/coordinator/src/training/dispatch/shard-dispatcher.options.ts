@@ -1,5 +1,6 @@
 import { ShardOutcome, ShardTask } from '@resnet/protocol';
-import { RejectedShardResultError } from '../errors/shard.errors';
+import { InvalidOptionError } from '../../errors/options.errors';
+import { RejectedShardResultError } from '../../errors/shard.errors';
 
 /** How the ShardDispatcher treats shards and what it keeps in Redis. */
 export interface ShardDispatcherOptions {
@@ -43,6 +44,38 @@ export const SHARD_DISPATCHER_DEFAULTS: ShardDispatcherOptions = {
   queueEventsKept: 2000,
   lookUpAwaitedMs: 10_000,
 };
+
+/** The Nest token of the options the ShardDispatcher is given (a Partial, merged over the defaults). */
+export const SHARD_DISPATCHER_OPTIONS = Symbol('SHARD_DISPATCHER_OPTIONS');
+
+/**
+ * `options` merged over SHARD_DISPATCHER_DEFAULTS, each checked (as BullMQ's Worker checks its own):
+ * every count and interval is a positive integer, else InvalidOptionError names it.
+ */
+export function shardDispatcherOptions(
+  options: Partial<ShardDispatcherOptions> = {},
+): ShardDispatcherOptions {
+  const merged: ShardDispatcherOptions = { ...SHARD_DISPATCHER_DEFAULTS, ...definedOnly(options) };
+  for (const [option, value] of Object.entries(merged)) {
+    if (!(option in SHARD_DISPATCHER_DEFAULTS)) {
+      throw new InvalidOptionError(
+        'ShardDispatcherOptions',
+        option,
+        value,
+        `one of ${Object.keys(SHARD_DISPATCHER_DEFAULTS).join(', ')} (no such option)`,
+      );
+    }
+    if (!Number.isSafeInteger(value) || (value as number) < 1) {
+      throw new InvalidOptionError('ShardDispatcherOptions', option, value, 'a positive integer');
+    }
+  }
+  return merged;
+}
+
+/** An option set to undefined keeps its default, as it would had it been left out. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
 
 /** One run of shards: a step's, or an evaluation's. */
 export interface ShardRunOptions {

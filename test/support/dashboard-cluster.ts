@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { LocalCluster } from '@resnet/local-cluster';
 import { InProcessCoordinator, startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
-import { ShardDispatcher } from '../../apps/coordinator/src/repositories/shard-dispatcher';
+import { ShardQueue } from '../../apps/coordinator/src/repositories/shard-queue';
+import { APP_ENTRIES } from '../support/app-entries';
 
 /**
  * A private redis-server on a free port (never the shared one), the coordinator in this process
@@ -13,6 +14,7 @@ export class DashboardCluster {
 
   static async start(workerCount: number, apiToken: string | null = null): Promise<DashboardCluster> {
     const cluster = await LocalCluster.start({
+      entries: APP_ENTRIES,
       workers: workerCount,
       workerNamePrefix: 'dash-worker',
       prefix: `dash-${randomUUID().slice(0, 8)}`,
@@ -58,7 +60,7 @@ export class DashboardCluster {
    * reconnecting after a Redis restart: wait until the coordinator's queue connections are back.
    */
   async settleAfterRedisRestart(): Promise<void> {
-    await this.app.get(ShardDispatcher).waitUntilReady();
+    await this.app.get(ShardQueue).waitUntilReady();
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import { ModelWeights } from '@resnet/model';
 import { PartitionedModel } from '@resnet/job';
-import { ModelMemory, PartitionAggregation } from './aggregation/partition-aggregation';
-import { StepPhases } from './step-phases';
+import { ModelMemory, PartitionAggregation } from './partition-aggregation';
+import { StepPhases } from '../step-phases';
 
 /** A model's vectors in memory that threads share. */
 export interface SharedModelMemory {

@@ -12,7 +12,7 @@ import {
 import { BlobStore } from '@resnet/redis-blobs';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../../coordinator.config';
 import { BLOBS } from '../../repositories/redis.providers';
-import { SharedModelMemory, sharedModelMemory, StepWorkspace } from '../step-workspace';
+import { SharedModelMemory, sharedModelMemory, StepWorkspace } from './step-workspace';
 import { ModelMemory, PartitionAggregation } from './partition-aggregation';
 import { PartitionAggregator } from './partition-aggregator';
 import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
@@ -23,7 +23,7 @@ import { ThreadedPartitionAggregator } from './threaded-partition-aggregator';
  * connection; each partition of a split one in a thread of its own, with its own connection.
  */
 @Injectable()
-export class StepWorkspaces {
+export class StepWorkspaceFactory {
   constructor(
     @Inject(BLOBS) private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,

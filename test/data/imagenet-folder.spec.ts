@@ -16,7 +16,7 @@ import {
 } from '@resnet/data';
 import { initComputeBackend, ShardTrainer } from '@resnet/engine';
 import { architectureFor, initialWeights, layoutsOf } from '@resnet/model';
-import { classBlue, makeTempDir, WNIDS, writeImageNetStyleFolder, WrittenImage } from './fixtures';
+import { classBlue, makeTempDir, WNIDS, writeImageNetStyleFolder, WrittenImage } from './imagenet-fixtures';
 
 const SIZE = 64;
 /** mean 0, std 1: batch values are pixel/255, so they can be compared with the ramps. */
