@@ -148,6 +148,13 @@ export function printScalePrediction(
         .map((name) => `${name} ${p.terms[name].toFixed(1)} ms`)
         .join(', '),
   );
+  // Durability overlaps the next step, but must fit in the period it is written during.
+  const spreadOver = Math.ceil(p.terms.durability / (d.computeMs / target));
+  if (spreadOver > 1)
+    console.log(
+      `  durability: ${p.terms.durability.toFixed(0)} ms of Redis CPU per step for the weights and optimizer state; ` +
+        `within a ${(d.computeMs / target).toFixed(0)} ms period only over ${spreadOver} Redis masters, or durable every ${spreadOver} steps`,
+    );
   // With every CPU cost free and shards standing, only compute, stragglers and the network are left.
   const free: MeasuredCosts = { ...zeroCosts(costs), shardSpreadMs: costs.shardSpreadMs };
   const floor = (change: Partial<ServiceDeployment>): StepPrediction =>

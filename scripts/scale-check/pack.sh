@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packs what a bigger machine without Node.js or a network needs to run bench:scale there: the node
 # binary, the files of node_modules that bench:scale loads (traced here, in the bench's own process
-# and in every coordinator, worker and service process it starts), dist/, and redis-server, with
-# the shared libraries both binaries need (from ldd) except glibc's own, which the machine has.
+# and in every coordinator, worker and service process it starts), dist/, the dashboard's files
+# (the coordinator serves them), and redis-server, with the shared libraries both binaries need
+# (from ldd) except glibc's own, which the machine has.
 # Writes .scale-check/ (git-ignored); there, run `bash scripts/scale-check/run.sh` from the
 # repository root.
 set -euo pipefail
@@ -27,6 +28,9 @@ if grep -q -- "'--aggregators'" dist/bench/scale.bench.js; then traced --aggrega
 {
   grep "^$PWD/node_modules/" "$out/loaded.txt" | sed "s|^$PWD/||"
   find node_modules -name package.json -not -path '*/test/*'
+  # The dashboard's scripts, which the coordinator finds with require.resolve but does not load.
+  find node_modules/chart.js/dist -type f
+  echo node_modules/@tensorflow/tfjs/dist/tf.min.js
   grep '\.node$' "$out/loaded.txt" | sort -u | xargs -r ldd | awk '/=> \// { print $3 }' |
     xargs -r realpath --relative-to="$PWD" | grep '^node_modules/'
 } | sort -u >"$out/files.txt"
@@ -46,6 +50,6 @@ for binary in "$out/bin/node" "$out/bin/redis-server"; do
   fi
 done
 
-tar -cf - -T "$out/files.txt" dist "$out/bin" "$out/lib" | xz -6 -T0 >"$out/bundle.tar.xz"
+tar -cf - -T "$out/files.txt" dist apps/coordinator/public "$out/bin" "$out/lib" | xz -6 -T0 >"$out/bundle.tar.xz"
 rm -rf "$out/bin" "$out/lib" "$out/loaded.txt" "$out/trace.log"
 du -sh "$out/bundle.tar.xz"
