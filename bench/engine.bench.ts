@@ -1,7 +1,9 @@
 /**
  * `npm run bench:engine`: one worker's ResNet-20 training throughput (batch 128, 32×32 images,
  * setWeights + trainShard + SGD update) and peak RSS on every TensorFlow.js backend available here,
- * next to PyTorch's (throughput and peak RSS) on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
+ * next to PyTorch's (throughput and peak RSS) on the same machine and thread count (../shared/bench/torch_resnet20_step.py);
+ * then the peak RSS once it has evaluated 512 images in micro-batches of the training batch, as a
+ * worker does, against its training peak.
  * A benchmark, not a test. Each backend runs in its own process, so that peak RSS is its own.
  *
  *   BENCH_STEPS=5      measured steps per run (after 2 warm-up steps), of which the median counts
@@ -20,6 +22,7 @@ import { sgdStep } from '@resnet/optimizer';
 import { KernelProfile } from './kernel-profile';
 
 const BATCH = 128;
+const EVAL_IMAGES = 512;
 const SIDE = 32;
 const WARMUP_STEPS = 2;
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
@@ -37,6 +40,8 @@ interface Measurement {
   threads: number;
   imagesPerSecond: number;
   peakRssMiB: number;
+  /** After evaluating EVAL_IMAGES images as well. */
+  evaluationPeakRssMiB: number;
   profile?: string;
 }
 
@@ -46,13 +51,13 @@ function median(xs: number[]): number {
 }
 
 /** A fixed random batch: throughput does not depend on the pixel values. */
-function randomBatch(): ShardBatch {
+function randomBatch(count = BATCH): ShardBatch {
   let seed = 1;
   const uniform = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   return {
-    x: Float32Array.from({ length: BATCH * SIDE * SIDE * 3 }, () => 2 * uniform() - 1),
-    y: Int32Array.from({ length: BATCH }, () => Math.floor(uniform() * 10)),
-    count: BATCH,
+    x: Float32Array.from({ length: count * SIDE * SIDE * 3 }, () => 2 * uniform() - 1),
+    y: Int32Array.from({ length: count }, () => Math.floor(uniform() * 10)),
+    count,
     height: SIDE,
     width: SIDE,
   };
@@ -85,13 +90,17 @@ async function measure(backend: BackendChoice, threads: number): Promise<Measure
   const rates: number[] = [];
   for (let i = 0; i < STEPS; i++) rates.push(await step());
   profile?.stop();
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  // As a worker evaluates: micro-batches no larger than the training shard (here the whole batch).
+  await trainer.evaluate(randomBatch(EVAL_IMAGES), BATCH);
   trainer.dispose();
   return {
     backend: compute.backend,
     device: compute.device,
     threads,
     imagesPerSecond: median(rates),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB,
+    evaluationPeakRssMiB: process.resourceUsage().maxRSS / 1024,
     profile: profile?.report(STEPS),
   };
 }
@@ -168,11 +177,12 @@ async function main(): Promise<void> {
       else notes.add(`PyTorch, ${threads} thread(s): ${t}`);
     }
     if (failure) {
-      rows.push(`| ${backend} | ${threads} | – | ${failure} | – | – | – | – | – |`);
+      rows.push(`| ${backend} | ${threads} | – | ${failure} | – | – | – | – | – | – | – |`);
       continue;
     }
     const rate = median(ours.map((m) => m.imagesPerSecond));
     const rss = Math.max(...ours.map((m) => m.peakRssMiB));
+    const evalRss = Math.max(...ours.map((m) => m.evaluationPeakRssMiB));
     const torchRate = torch.length > 0 ? median(torch.map((t) => t.imagesPerSecond)) : null;
     const torchRss = torch.length > 0 ? Math.max(...torch.map((t) => t.peakRssMiB)) : null;
     const cells = [
@@ -185,6 +195,8 @@ async function main(): Promise<void> {
       rss.toFixed(0),
       torchRss === null ? 'n/a' : torchRss.toFixed(0),
       torchRss === null ? 'n/a' : (rss / torchRss).toFixed(2),
+      evalRss.toFixed(0),
+      (evalRss / rss).toFixed(2),
     ];
     rows.push(`| ${cells.join(' | ')} |`);
     if (ours[0].profile)
@@ -198,9 +210,9 @@ async function main(): Promise<void> {
     `\nResNet-20 training, batch ${BATCH}, ${SIDE}×${SIDE}: median of ${ROUNDS} runs, each the median of ${STEPS} steps after ${WARMUP_STEPS} warm-up steps\n`,
   );
   console.log(
-    '| backend | threads | device | images/s | PyTorch images/s | ours / PyTorch | peak RSS (MiB) | PyTorch peak RSS (MiB) | RSS ours / PyTorch |',
+    `| backend | threads | device | images/s | PyTorch images/s | ours / PyTorch | peak RSS (MiB) | PyTorch peak RSS (MiB) | RSS ours / PyTorch | peak RSS with evaluation of ${EVAL_IMAGES} (MiB) | evaluation / training peak |`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   for (const n of notes) console.log(`\n- ${n}`);
   for (const p of profiles) console.log(p);

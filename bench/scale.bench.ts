@@ -9,12 +9,19 @@
  * `-- --predict` prints the step-time model's compute / period at scale, a calculation;
  * `gpu-speed` is ResNet-20 messages with 10 ms of compute per shard, where the coordinator's and
  * Redis's serial work is most of a step (`--workers 1,2,8,12` sets its K, `--redis-masters 2` puts
- * it in as many partitions on a Redis Cluster of that many masters, as scripts/scale-check does); `partitions` is ResNet-50 messages at K = 2 in one
- * partition on one Redis against 2 partitions on a 2-master Redis Cluster. A benchmark, not a test.
+ * it in as many partitions on a Redis Cluster of that many masters, as scripts/scale-check does);
+ * `partitions` is ResNet-50 messages at K = 2 in one partition on one Redis against 2 partitions on
+ * a 2-master Redis Cluster. `-- --only gpu-speed --aggregators N [--units U]` runs the GPU-speed
+ * table twice in the same run, aggregated in the coordinator and by N summation service processes
+ * (`aggregation: 'services'`, U units), and prints efficiency against the in-coordinator K = 1
+ * period, compute / period, and the CPU per shard of every kind of process (as ProcessCpuPerShard
+ * objects too). Every table fits the step-time model on its first two K and prints its prediction
+ * for the others before they run, then their errors. A benchmark, not a test.
  */
 import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
+import { ProcessCpuPerShard } from './process-cpu';
 import { CommandCalls, CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
 import { printHeldOutPrediction, printScalePrediction } from './scale-prediction';
 import { fitStepTimeModel, LocalPoint, predictOverheadMs, StepTimePoint } from './step-time-model';
@@ -98,10 +105,15 @@ interface Measured {
   readonly commands: CommandCalls;
 }
 
-/** Where the job's big values live: its partitions, on one Redis (0 masters) or a Redis Cluster. */
+/**
+ * Where the job's big values live: its partitions, on one Redis (0 masters) or a Redis Cluster;
+ * or, with `services`, that many summation service processes holding `units` units.
+ */
 interface Placement {
   readonly partitions: number;
   readonly redisMasters: number;
+  readonly services?: number;
+  readonly units?: number;
 }
 
 const ONE_REDIS: Placement = { partitions: 1, redisMasters: 0 };
@@ -112,7 +124,8 @@ async function measure(
   encoding: TensorDtype = 'fp32',
   placement: Placement = ONE_REDIS,
 ): Promise<Measured & { weightsDigest: string }> {
-  const cluster = await ScaleCluster.start(workers, scenario.computeMs, placement.redisMasters);
+  const services = placement.services ?? 0;
+  const cluster = await ScaleCluster.start(workers, scenario.computeMs, placement.redisMasters, services);
   const total = scenario.warmup + scenario.steps;
   const h = scenario.localSteps;
   // Version v is announced once the shards of the step (round) starting at v are queued: CPU time
@@ -120,17 +133,29 @@ async function measure(
   const [first, last] = [scenario.warmup * h, (total - 1) * h];
   const cpuAt = new Map<number, Promise<[CpuTimes, CommandCalls]>>();
   try {
-    const job = { ...jobFor(scenario, workers, total, encoding), partitions: placement.partitions };
+    const job = {
+      ...jobFor(scenario, workers, total, encoding),
+      ...(services > 0
+        ? { aggregation: 'services', ...(placement.units ? { units: placement.units } : {}) }
+        : { partitions: placement.partitions }),
+    };
     const { jobId, steps } = await cluster.run(job, (version) => {
       if (version === first || version === last)
         cpuAt.set(version, Promise.all([cluster.cpuTimes(), cluster.commandCalls()]));
     });
     const [[from, callsFrom], [to, callsTo]] = [await cpuAt.get(first)!, await cpuAt.get(last)!];
     const measuredSteps = total - 1 - scenario.warmup;
-    const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / measuredSteps;
+    const perStep = (part: Exclude<keyof CpuTimes, 'redisNodes'>): number =>
+      (to[part] - from[part]) / measuredSteps;
     return {
       ...summarise(workers, workers * scenario.imagesPerShard * h, steps.slice(scenario.warmup)),
-      cpu: { coordinator: perStep('coordinator'), redis: perStep('redis'), workers: perStep('workers') },
+      cpu: {
+        coordinator: perStep('coordinator'),
+        redis: perStep('redis'),
+        workers: perStep('workers'),
+        services: perStep('services'),
+        redisNodes: to.redisNodes.map((t, i) => (t - from.redisNodes[i]) / measuredSteps),
+      },
       commands: new Map(
         [...callsTo].map(([name, calls]) => [name, (calls - (callsFrom.get(name) ?? 0)) / measuredSteps]),
       ),
@@ -504,7 +529,115 @@ async function partitioned(scenario: Scenario, workers: number, count: number): 
   );
 }
 
+/** A row for the step-time model's held-out check: the services are on the serial path, as the coordinator and Redis. */
+function servicesPoint(scenario: Scenario, r: Measured): LocalPoint {
+  return {
+    shards: r.workers,
+    computeMs: scenario.computeMs,
+    periodMs: 1000 / r.stepsPerSecond,
+    workerCpuMs: r.cpu.workers,
+    serialCpuMs: { coordinator: r.cpu.coordinator, redis: r.cpu.redis, services: r.cpu.services },
+  };
+}
+
+/**
+ * The GPU-speed table aggregated in the coordinator and by `aggregators` summation service
+ * processes, in the same run: per K, the period, compute / period, efficiency against the
+ * in-coordinator K = 1 period, and the CPU per shard of each kind of process.
+ */
+async function servicesComparison(
+  scenario: Scenario,
+  ks: readonly number[],
+  aggregators: number,
+  units: number | undefined,
+): Promise<ProcessCpuPerShard[]> {
+  const figures: ProcessCpuPerShard[] = [];
+  for (const services of [0, aggregators]) {
+    const rows: Measured[] = [];
+    let heldOut: ((measured: LocalPoint) => void) | undefined;
+    for (const k of ks) {
+      if (!heldOut && rows.length === 2) {
+        console.log(`\n${services ? `${services} summation services` : 'In the coordinator'}:`);
+        heldOut = printHeldOutPrediction(
+          [servicesPoint(scenario, rows[0]), servicesPoint(scenario, rows[1])],
+          rows[0].shardSpreadMs,
+          CORES,
+          ks.slice(2),
+        );
+      }
+      const r = await measure(scenario, k, 'fp32', { ...ONE_REDIS, services, units });
+      rows.push(r);
+      heldOut?.(servicesPoint(scenario, r));
+      const periodMs = 1000 / r.stepsPerSecond;
+      figures.push({
+        aggregation: services ? 'services' : 'coordinator',
+        services,
+        units: units ?? 0,
+        shards: k,
+        periodMs,
+        computeMs: r.phases.compute,
+        worker: r.cpu.workers / k,
+        service: r.cpu.services / k,
+        coordinator: r.cpu.coordinator / k,
+        redis: r.cpu.redisNodes.map((c) => c / k),
+      });
+      console.error(
+        `  ${scenario.name}, ${services || 'no'} services, K=${k}: ${periodMs.toFixed(1)} ms a step`,
+      );
+    }
+  }
+  const base = figures.find((f) => f.aggregation === 'coordinator' && f.shards === 1)!;
+  console.log(
+    `\n${scenario.name} payload, ${scenario.computeMs} ms simulated compute per shard, mean of ${scenario.steps} steps ` +
+      `after ${scenario.warmup} warm-up steps; aggregated in the coordinator and by ${aggregators} summation services ` +
+      `(${units ?? 'default'} units); CPU per shard in ms (worker: one worker process's)\n`,
+  );
+  console.log(
+    textTable(
+      [
+        'aggregation',
+        'K',
+        'period',
+        'period − compute',
+        'compute / period',
+        'efficiency vs coordinator K = 1',
+        'worker',
+        'services',
+        'coordinator',
+        'Redis',
+        'total',
+      ],
+      figures.map((f) => [
+        f.aggregation === 'services' ? `${f.services} services` : 'coordinator',
+        String(f.shards),
+        ms(f.periodMs),
+        ms(f.periodMs - f.computeMs),
+        `${((100 * f.computeMs) / f.periodMs).toFixed(1)}%`,
+        `${((100 * base.periodMs) / f.periodMs).toFixed(1)}%`,
+        f.worker.toFixed(2),
+        f.service.toFixed(2),
+        f.coordinator.toFixed(2),
+        f.redis.map((c) => c.toFixed(2)).join(' + '),
+        (f.worker + f.service + f.coordinator + f.redis.reduce((a, b) => a + b, 0)).toFixed(2),
+      ]),
+      new Set(Array.from({ length: 10 }, (_, i) => i + 1)),
+    ),
+  );
+  console.log(`\nper-process CPU per shard (ProcessCpuPerShard): ${JSON.stringify(figures)}`);
+  return figures;
+}
+
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(2);
+
+/** A positive integer flag's value, or undefined when absent; anything else ends the benchmark, naming it. */
+function numberFlag(args: string[], flag: string): number | undefined {
+  const at = args.indexOf(flag);
+  if (at < 0) return undefined;
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${flag} ${args[at + 1]}: give a positive integer`);
+  return value;
+}
 
 async function main(args: string[]): Promise<void> {
   if (args.includes('--memory')) return memory();
@@ -530,15 +663,20 @@ async function main(args: string[]): Promise<void> {
     }
   }
   if (points.length >= 3) printModel(points);
-  const flag = (name: string): string | undefined =>
-    args.includes(name) ? args[args.indexOf(name) + 1] : undefined;
-  const masters = Number(flag('--redis-masters') ?? 0);
-  const gpuSpeedWorkers = flag('--workers')?.split(',').map(Number) ?? [1, 2, 4];
-  if (wanted('gpu-speed'))
-    await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
-      partitions: Math.max(masters, 1),
-      redisMasters: masters,
-    });
+  const masters = numberFlag(args, '--redis-masters') ?? 0;
+  const gpuSpeedWorkers = args.includes('--workers')
+    ? args[args.indexOf('--workers') + 1].split(',').map(Number)
+    : [1, 2, 4];
+  const aggregators = numberFlag(args, '--aggregators');
+  if (wanted('gpu-speed')) {
+    if (aggregators === undefined)
+      await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
+        partitions: Math.max(masters, 1),
+        redisMasters: masters,
+      });
+    else
+      await servicesComparison(RESNET20_GPU_SPEED, gpuSpeedWorkers, aggregators, numberFlag(args, '--units'));
+  }
   if (wanted('partitions')) await partitioned(RESNET50, 2, 2);
   if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
@@ -546,7 +684,12 @@ async function main(args: string[]): Promise<void> {
   console.log(`\nbenchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main(process.argv.slice(2)).catch((err: Error) => {
-  console.error(err);
-  process.exit(1);
-});
+export type { ProcessCpuPerShard } from './process-cpu';
+
+// Only when run: the step-time model imports the figures' type from here.
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -75,6 +75,31 @@ describe('CLI commands against a running coordinator', function () {
     await run(jobActionCommand('cancel'), id);
   });
 
+  it('submits a job on summation services with its units and fold group', async () => {
+    const id = submittedId(
+      await run(
+        submitCommand(),
+        '--epochs',
+        '1',
+        '--aggregation',
+        'services',
+        '--units',
+        '3',
+        '--fold-group',
+        '1',
+      ),
+    );
+    const { spec } = (await (await fetch(`${cluster.url}/jobs/${id}`)).json()) as {
+      spec: Record<string, unknown>;
+    };
+    assert.deepEqual([spec.aggregation, spec.units, spec.partitions, spec.foldGroup], ['services', 3, 3, 1]);
+    await run(jobActionCommand('cancel'), id);
+    await assert.rejects(
+      run(submitCommand(), '--aggregation', 'somewhere'),
+      /Allowed choices are coordinator, services/,
+    );
+  });
+
   it('pauses, resumes and cancels a job, and says why an action is refused', async () => {
     const id = submittedId(await run(submitCommand(), '--epochs', '1'));
     assert.match(

@@ -14,9 +14,7 @@ const GRADIENT_TTL_SECONDS = 3600;
 const RESIDUAL_JOBS = 4;
 
 export interface UploadedGradient {
-  /** Absent for a job on summation services, whose units went to the services. */
-  readonly gradientKey?: string;
-  /** With several partitions, each one's key (see ShardOutcome.gradientKeys). */
+  /** Each partition's key, in partition order (see ShardOutcome.gradientKeys); absent for a job on summation services, whose units went to the services. */
   readonly gradientKeys?: readonly string[];
   readonly gradientBytes: number;
   readonly uploadMs: number;
@@ -99,8 +97,7 @@ export class GradientUploader {
       }),
     );
     return {
-      gradientKey: sent[0],
-      ...(sent.length > 1 ? { gradientKeys: sent } : {}),
+      gradientKeys: sent,
       gradientBytes,
       uploadMs: performance.now() - started,
     };

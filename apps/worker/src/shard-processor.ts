@@ -1,8 +1,8 @@
-import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch } from '@resnet/data';
+import { openDatasetSplits, DatasetSplits, shardBatch, evalBatch, largestShardSize } from '@resnet/data';
 import { ShardTrainer } from '@resnet/engine';
 import { ModelWeights } from '@resnet/model';
 import { LocalSgdRound, lrAt, ShardContribution, VectorKernels } from '@resnet/optimizer';
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, weightsVersionOf } from '@resnet/protocol';
 import {
   architectureOf,
   PartitionedModel,
@@ -61,11 +61,12 @@ export class ShardProcessor implements ShardHandler {
 
   async process(task: ShardTask): Promise<ShardOutcome> {
     const routes = serviceRoutesOf(task);
-    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, task.version, routes);
+    const { job, weights, weightFetchMs } = await this.jobAt(task.jobId, weightsVersionOf(task), routes);
     const started = performance.now();
     if (task.kind === 'eval') {
       const batch = await evalBatch(job.data.test, task.start, task.end, job.spec.normalization);
-      const result = await job.trainer.evaluate(batch);
+      // No larger than a training shard: evaluation then needs no more memory than training.
+      const result = await job.trainer.evaluate(batch, largestShardSize(job.spec));
       return { workerId: this.workerId, ...result, computeMs: performance.now() - started, weightFetchMs };
     }
     const result = usesLocalSgd(job.spec)

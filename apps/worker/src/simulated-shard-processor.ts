@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
 import { layoutsOf } from '@resnet/model';
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, weightsVersionOf } from '@resnet/protocol';
 import { architectureOf, PartitionedModel, partitionedModel, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
 import { serviceRoutesOf } from './service-units';
@@ -47,7 +47,12 @@ export class SimulatedShardProcessor implements ShardHandler {
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
     const routes = serviceRoutesOf(task);
-    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model, routes);
+    const { waitedMs: weightFetchMs } = await this.weights.get(
+      task.jobId,
+      weightsVersionOf(task),
+      job.model,
+      routes,
+    );
     const { spec } = job;
     const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;
     const started = performance.now();

@@ -118,23 +118,45 @@ export class ShardTrainer {
     }
   }
 
-  async evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
-    const [loss, correct, correctTop5] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
-      return [crossEntropySum(logits, y), countCorrect(logits, y), countInTopK(logits, y, 5)];
-    });
-    try {
-      return {
-        lossSum: (await loss.data())[0],
-        correct: (await correct.data())[0],
-        correctTop5: (await correctTop5.data())[0],
-        count: batch.count,
-      };
-    } finally {
-      tf.dispose([loss, correct, correctTop5]);
+  /**
+   * The batch's summed loss and correct counts, computed `microBatch` samples at a time: a forward
+   * pass keeps every layer's activations until it ends, so a whole evaluation shard at once (1,000
+   * images, say) would take several times a training shard's memory. Each micro-batch's tensors are
+   * freed before the next one starts. Workers pass their job's training shard size, which keeps
+   * evaluation within the memory training already needs.
+   */
+  async evaluate(batch: ShardBatch, microBatch = batch.count): Promise<ShardEvaluation> {
+    if (!Number.isSafeInteger(microBatch) || microBatch < 1)
+      throw new RangeError(`evaluation micro-batch must be a positive integer, got ${microBatch}`);
+    const pixels = batch.height * batch.width * 3;
+    const total = { lossSum: 0, correct: 0, correctTop5: 0, count: batch.count };
+    for (let start = 0; start < batch.count; start += microBatch) {
+      const count = Math.min(microBatch, batch.count - start);
+      const sums = tf.tidy(() => {
+        const x = tf.tensor4d(batch.x.subarray(start * pixels, (start + count) * pixels), [
+          count,
+          batch.height,
+          batch.width,
+          3,
+        ]);
+        const y = tf.tensor1d(batch.y.subarray(start, start + count), 'int32');
+        const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
+        return tf.stack([
+          crossEntropySum(logits, y),
+          tf.cast(countCorrect(logits, y), 'float32'),
+          tf.cast(countInTopK(logits, y, 5), 'float32'),
+        ]);
+      });
+      try {
+        const [lossSum, correct, correctTop5] = await sums.data<'float32'>();
+        total.lossSum += lossSum;
+        total.correct += correct;
+        total.correctTop5 += correctTop5;
+      } finally {
+        sums.dispose();
+      }
     }
+    return total;
   }
 
   dispose(): void {

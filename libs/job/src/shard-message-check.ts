@@ -36,12 +36,10 @@ export function checkedShardMessage(
       throw new ShardMessageError(`its gradient message is unusable: ${err.message}`);
     throw err;
   }
-  const kind = decoded.meta?.kind ?? 'gradient';
+  const kind = decoded.meta?.kind;
   if (kind !== expected.kind) {
     throw new ShardMessageError(
-      expected.kind === 'delta'
-        ? `it sent a ${kind} where the job's local SGD needs a delta: the worker predates local SGD; update it`
-        : `it sent a ${kind} where the job's synchronous SGD needs a gradient`,
+      `it sent ${kind ? `a ${kind}` : 'a message of no kind'} where the job's ${expected.kind === 'delta' ? 'local SGD needs a delta' : 'synchronous SGD needs a gradient'}`,
     );
   }
   const { jobId, step, shard, partition = 0 } = decoded.meta ?? {};

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   apiTokenOption,
   CoordinatorClient,
@@ -18,6 +18,9 @@ interface SubmitOptions extends CoordinatorOptions {
   shardsPerStep?: number;
   localSteps?: number;
   partitions?: number;
+  aggregation?: string;
+  units?: number;
+  foldGroup?: number;
   lr?: number;
   maxSteps?: number;
   seed?: number;
@@ -55,6 +58,22 @@ export function submitCommand(): Command {
       'parts the model is split into for aggregation; on a Redis Cluster, one per master (default 1)',
       number,
     )
+    .addOption(
+      new Option(
+        '--aggregation <where>',
+        'where gradients are summed: the coordinator, or summation services (npm run aggregator) (default coordinator)',
+      ).choices(['coordinator', 'services']),
+    )
+    .option(
+      '--units <n>',
+      'with --aggregation services: units the model is cut into (default 2 per live service, at most 4 MB each)',
+      number,
+    )
+    .option(
+      '--fold-group <n>',
+      'shards summed in order within groups of this many, then the groups in order (default shards per step)',
+      number,
+    )
     .option('--lr <rate>', 'peak learning rate', number)
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
@@ -90,6 +109,9 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     shardsPerStep: opts.shardsPerStep,
     localSteps: opts.localSteps,
     partitions: opts.partitions,
+    aggregation: opts.aggregation,
+    units: opts.units,
+    foldGroup: opts.foldGroup,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,

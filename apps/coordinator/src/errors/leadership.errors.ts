@@ -6,6 +6,4 @@ export class FencedOffError extends Error {
 }
 
 /** This coordinator stopped leading: its training loops stop, and the new leader resumes the jobs. */
-export class LeadershipLostError extends JobStoppedError {
-  override readonly name = 'LeadershipLostError';
-}
+export class LeadershipLostError extends JobStoppedError {}

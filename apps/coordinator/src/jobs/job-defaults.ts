@@ -1,5 +1,5 @@
 import { ModelName, ShortcutKind } from '@resnet/model';
-import { TensorDtype } from '@resnet/protocol';
+import { DEFAULT_JOB_SHARE, TensorDtype } from '@resnet/protocol';
 
 /**
  * What POST /jobs uses for a field the request leaves out: the paper's CIFAR recipe. Read by the
@@ -29,8 +29,7 @@ export const JOB_DEFAULTS = {
   /** Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards. */
   evalShardSize: { small: 1000, imagenet: 32 },
   augment: { padCrop: 4, flip: true },
-  priority: 0,
-  weight: 1,
+  ...DEFAULT_JOB_SHARE,
 } as const;
 
 /** A generated dataset's shape unless the request says otherwise. */

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEFAULT_JOB_SHARE,
   EvalMetrics,
   JobMetrics,
+  JobShare,
   JobState,
   JobStatus,
   PartitionKeys,
@@ -15,7 +17,7 @@ import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
 import { StagedVersionMissingError } from '../errors/commit.errors';
 import { FencedOffError } from '../errors/leadership.errors';
-import { JobDataMissingError } from '../errors/training.errors';
+import { JobDataMissingError } from '../errors/job.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
@@ -90,7 +92,7 @@ export class JobRepository {
     spec: TrainingJobSpec,
     weights: readonly Buffer[],
     velocity: readonly Buffer[],
-    share: { readonly priority: number; readonly weight: number },
+    share: JobShare,
   ): Promise<StoredJob> {
     const now = Date.now();
     const state: JobState = { id, status: 'queued', step: 0, ...share, createdAt: now, updatedAt: now };
@@ -104,7 +106,10 @@ export class JobRepository {
     return { spec, state };
   }
 
-  /** Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written. */
+  /**
+   * Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written,
+   * with the default share (a checkpoint keeps none).
+   */
   async restore(
     id: string,
     spec: TrainingJobSpec,
@@ -122,6 +127,7 @@ export class JobRepository {
         id,
         status: 'running',
         step,
+        ...DEFAULT_JOB_SHARE,
         createdAt: now,
         updatedAt: now,
       })
@@ -160,9 +166,8 @@ export class JobRepository {
       id,
       status: h.status as JobStatus,
       step: Number(h.step),
-      // Jobs written before priorities existed, or restored from a checkpoint, have none.
-      priority: Number(h.priority ?? 0),
-      weight: Number(h.weight ?? 1),
+      priority: Number(h.priority),
+      weight: Number(h.weight),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
       ...(h.error ? { error: h.error } : {}),

@@ -20,7 +20,7 @@ export function validatedContribution(
   expected: ExpectedMessage,
   widenInto?: ReusableBuffer,
 ): ShardContribution {
-  if (!outcome.gradientKey || !message) {
+  if (!outcome.gradientKeys?.[expected.partition] || !message) {
     // Not the worker's doing as far as anyone can tell: Redis may have lost it, or a coordinator freed it.
     throw new RejectedShardResultError('its gradient message is missing', {
       countsAgainstShard: true,

@@ -178,12 +178,12 @@ export class StepRunner {
     const { workspace } = o;
     const { partitions } = workspace.model;
     workspace.phases.arrived(outcome);
-    const keys = outcome.gradientKeys ?? (outcome.gradientKey ? [outcome.gradientKey] : []);
+    const keys = outcome.gradientKeys ?? [];
     keys.forEach((key, p) => tally.gradientKeys[p]?.push(key));
     if (outcome.nonFinite) tally.nonFinite.refuse(o.step, task.shard, lrAt(scheduleOf(o.spec), o.step));
-    if (keys.length > 0 && keys.length !== partitions.length) {
+    if (keys.length !== partitions.length) {
       throw new RejectedShardResultError(
-        `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,
+        `it sent ${keys.length} partition messages where the job has ${partitions.length}`,
       );
     }
     const expected = { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) };

@@ -14,12 +14,12 @@ import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import {
   CoordinatorStoppingError,
   JobCancelledError,
-  JobNotFoundError,
   JobPausedError,
   JobPreemptedError,
   JobStoppedError,
   RedisDataLostError,
 } from '../errors/training.errors';
+import { JobNotFoundError } from '../errors/job.errors';
 import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
 import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
 import { checkpointDue, evalDue } from '../plan/training-plan';

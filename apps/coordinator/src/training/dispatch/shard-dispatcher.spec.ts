@@ -47,7 +47,7 @@ class InstantShardQueue implements Partial<ShardQueue> {
   }
 }
 
-const tasks: ShardTask[] = [0, 1].map((shard) => ({ kind: 'train', jobId: 'j', step: 4, version: 4, shard }));
+const tasks: ShardTask[] = [0, 1].map((shard) => ({ kind: 'train', jobId: 'j', step: 4, shard }));
 
 function dispatcherWith(queue: InstantShardQueue, options = {}): ShardDispatcher {
   const dispatcher = new ShardDispatcher(
