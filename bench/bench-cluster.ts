@@ -8,6 +8,18 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** Submits a job to the coordinator at `url`; resolves with the job as POST /jobs answers it. */
+export async function submitJob(url: string, job: Record<string, unknown>): Promise<any> {
+  const res = await fetch(`${url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job),
+  });
+  const created = await res.json();
+  if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
+  return created;
+}
+
 /**
  * Runs one job on a fresh local cluster (private Redis, in-process coordinator, worker processes)
  * and returns its step metrics without the first `warmup` steps, which include start-up costs,
@@ -28,13 +40,7 @@ export async function runClusterJob(
   });
   try {
     const { url } = cluster;
-    const res = await fetch(`${url}/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(job),
-    });
-    const created = await res.json();
-    if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
+    const created = await submitJob(url, job);
     for (;;) {
       const state = await (await fetch(`${url}/jobs/${created.id}`)).json();
       if (state.status === 'completed') break;

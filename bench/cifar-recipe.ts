@@ -18,6 +18,7 @@ import { LocalCluster } from '@resnet/local-cluster';
 import { loadLayersModel, saveLayersModel } from '../apps/cli/src/layers-model-store';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
 import { APP_ENTRIES } from './app-entries';
+import { submitJob } from './bench-cluster';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EPOCHS = Number(process.env.EPOCHS ?? 5);
@@ -69,13 +70,7 @@ async function main(): Promise<void> {
       augment: { padCrop: 4, flip: true },
       evalEvery: EVAL_EVERY,
     };
-    const res = await fetch(`${url}/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(recipe),
-    });
-    const job = await res.json();
-    if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(job)}`);
+    const job = await submitJob(url, recipe);
     console.log(`job ${job.id}: ${job.totalSteps} steps on ${WORKERS} workers`);
     let printed = 0;
     for (;;) {

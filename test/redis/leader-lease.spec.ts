@@ -5,7 +5,8 @@ import { EmbeddedRedis } from '@resnet/local-cluster';
 import { FencedWriter } from '../../apps/coordinator/src/repositories/fenced-writer';
 import { LeaderLeaseRepository } from '../../apps/coordinator/src/repositories/leader-lease.repository';
 
-// The lease and fencing scripts against a real redis-server: the guarantees every coordinator test rests on.
+// The lease and fencing scripts against a real redis-server: the guarantees every coordinator test
+// rests on. Each test starts from an empty Redis, so they hold in any order and alone.
 describe('leader lease and fenced writes (Redis scripts)', () => {
   let server: EmbeddedRedis;
   let redis: Redis;
@@ -23,6 +24,9 @@ describe('leader lease and fenced writes (Redis scripts)', () => {
   after(async () => {
     redis?.disconnect();
     await server?.destroy();
+  });
+  beforeEach(async () => {
+    await redis.flushall();
   });
 
   it('gives the lease to one coordinator at a time, each new leader a higher token', async () => {
@@ -42,8 +46,9 @@ describe('leader lease and fenced writes (Redis scripts)', () => {
 
   it("refuses a deposed leader's writes and checks the conditions in the same script", async () => {
     await redis.hset(job, { status: 'running', step: '4' });
-    const current = Number(await redis.get(keys.leaderToken()));
-    const stale = current - 1;
+    const { token: stale } = (await lease.acquire('a', 60_000)) as { token: number };
+    await lease.release('a');
+    const { token: current } = (await lease.acquire('b', 60_000)) as { token: number };
     assert.equal(await fenced.write(stale, [['HSET', job, 'step', '5']]), 'fenced');
     assert.equal(await redis.hget(job, 'step'), '4');
     const commit = (from: string) =>
@@ -52,5 +57,19 @@ describe('leader lease and fenced writes (Redis scripts)', () => {
     assert.equal(await redis.hget(job, 'step'), '4');
     assert.equal(await commit('4'), 'written');
     assert.equal(await redis.hget(job, 'step'), '5');
+  });
+
+  it('writes nothing when a required key is missing, checked before any command runs', async () => {
+    const { token } = (await lease.acquire('a', 60_000)) as { token: number };
+    await redis.set('lease-spec:staged', 'v');
+    const move = [
+      ['HSET', job, 'step', '1'],
+      ['RENAME', 'lease-spec:staged', 'lease-spec:placed'],
+    ] as const;
+    assert.equal(await fenced.write(token, move, [], ['lease-spec:staged', 'lease-spec:gone']), 'unchanged');
+    assert.deepEqual(await redis.hgetall(job), {});
+    assert.equal(await redis.get('lease-spec:staged'), 'v');
+    assert.equal(await fenced.write(token, move, [], ['lease-spec:staged']), 'written');
+    assert.equal(await redis.get('lease-spec:placed'), 'v');
   });
 });

@@ -35,13 +35,14 @@ export const FOLDER_TIMEOUTS: Readonly<Record<string, number>> = {
   apps: SECONDS,
   bench: SECONDS,
   architecture: SECONDS,
-  data: SECONDS,
   deploy: SECONDS,
   job: SECONDS,
   logging: SECONDS,
   optimizer: SECONDS,
   protocol: SECONDS,
-  // Kernels and models computed on the cpu and wasm backends, and private redis-servers started per suite.
+  // Kernels and models computed on the cpu and wasm backends (data/ trains ResNet-18 a step on
+  // decoded ImageNet-style crops), and private redis-servers started per suite.
+  data: 60_000,
   model: 2 * 60_000,
   redis: 60_000,
   'redis-blobs': 60_000,

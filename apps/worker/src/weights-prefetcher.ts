@@ -9,6 +9,8 @@ interface Fetch {
   readonly version: number;
   readonly model: PartitionedModel;
   readonly weights: Promise<ModelWeights>;
+  /** Pulled from summation services: the next version's hashes and owners come with its tasks only. */
+  readonly fromServices: boolean;
 }
 
 /** Where one fetch lands: a buffer per partition, and the gathered model when there are several. */
@@ -73,7 +75,7 @@ export class WeightsPrefetcher {
 
   /** Called for each message on the version channel. */
   announced({ jobId, version, previous }: VersionAnnouncement): void {
-    if (this.held?.jobId === jobId && this.held.version === previous)
+    if (this.held?.jobId === jobId && this.held.version === previous && !this.held.fromServices)
       this.fetch(jobId, version, this.held.model);
   }
 
@@ -97,7 +99,7 @@ export class WeightsPrefetcher {
       return PartitionedModelCodec.decodeWeights(partitions, layouts, messages, whole);
     })();
     this.writing[slot] = weights;
-    const held = { jobId, version, model, weights };
+    const held = { jobId, version, model, weights, fromServices: routes !== undefined };
     this.held = held;
     // A failed fetch is not kept: the next get() tries again (and reports the error if it persists).
     weights.catch(() => {

@@ -5,3 +5,4 @@ export * from './local-cluster';
 export * from './stop-process';
 export * from './worker-pool';
 export * from './service-pool';
+export * from './process-pool';

@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { stopProcess } from './stop-process';
+import { ChildProcess } from 'node:child_process';
+import { ProcessPool } from './process-pool';
 
 export interface WorkerPoolOptions {
   /** The worker's compiled entry point (see AppEntries). */
@@ -20,10 +20,10 @@ export interface WorkerPoolOptions {
 }
 
 /** Local worker processes, each a separate OS process exactly as on another machine. */
-export class WorkerPool {
-  private readonly children = new Map<string, ChildProcess>();
-
-  constructor(private readonly options: WorkerPoolOptions) {}
+export class WorkerPool extends ProcessPool {
+  constructor(private readonly options: WorkerPoolOptions) {
+    super();
+  }
 
   start(name: string): ChildProcess {
     const o = this.options;
@@ -34,33 +34,10 @@ export class WorkerPool {
     if (o.allowFallbackAdapter) args.push('--allow-fallback-adapter');
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
-    const child = spawn(process.execPath, args, {
-      stdio: o.stdio ?? 'ignore',
-      env: { ...process.env, ...o.env },
-    });
-    this.children.set(name, child);
-    child.once('exit', () => this.children.delete(name));
-    return child;
+    return this.spawnNamed(name, args, o.stdio, o.env);
   }
 
   startMany(count: number, namePrefix = 'worker'): void {
     for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
-  }
-
-  /** Process ids of the running workers. */
-  get pids(): number[] {
-    return [...this.children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
-  }
-
-  get names(): string[] {
-    return [...this.children.keys()];
-  }
-
-  async kill(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await stopProcess(this.children.get(name), signal);
-  }
-
-  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await Promise.all(this.names.map((n) => this.kill(n, signal)));
   }
 }

@@ -3,13 +3,9 @@ import { ConflictException } from '@nestjs/common';
 import { mulberry32 } from '@resnet/data';
 import { initialWeights } from '@resnet/model';
 import { modelPartitions, partitionedModel, PartitionedModelCodec } from '@resnet/job';
-import {
-  FakeCheckpointStore,
-  FakeJobRepository,
-  layoutsFor,
-  quietNestLogs,
-  testSpec,
-} from '../../test/fakes';
+import { layoutsFor, quietNestLogs, testSpec } from '../../test/fixtures';
+import { FakeCheckpointStore } from '../../test/repositories/checkpoint.store.mock';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
 import { Checkpoint, CheckpointStore } from '../repositories/checkpoint.store';
 import { CheckpointService } from './checkpoint.service';
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DEFAULT_JOB_SHARE,
   EvalMetrics,
@@ -15,7 +15,7 @@ import {
 import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job';
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
-import { StagedVersionMissingError } from '../errors/commit.errors';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { FencedOffError } from '../errors/leadership.errors';
 import { JobDataMissingError } from '../errors/job.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
@@ -84,6 +84,9 @@ export class JobRepository {
     @Inject(BLOBS) private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
     private readonly fenced: FencedWriter,
+    @Optional()
+    @Inject(COORDINATOR_CONFIG)
+    private readonly config?: Pick<CoordinatorConfig, 'holdCommitAfterRecord'>,
   ) {}
 
   /** `weights` and `velocity`: the job's first version and optimizer state, one message per partition. */
@@ -277,6 +280,7 @@ export class JobRepository {
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
     }
     if (c.partitions > 1) {
+      if (this.config?.holdCommitAfterRecord === c.version) await holdForever(c);
       await Promise.all(
         parts.map(async (keys, p) => {
           const moved = await this.moveIfStaged(
@@ -467,8 +471,16 @@ function moveIntoPlace(
   };
 }
 
-function stagedMissing(jobId: string, version: number, fence: number): StagedVersionMissingError {
-  return new StagedVersionMissingError(
+/** The test hook HOLD_COMMIT_AFTER_RECORD (CoordinatorConfig.holdCommitAfterRecord). */
+async function holdForever(c: StepCommit): Promise<never> {
+  new Logger(JobRepository.name).warn(
+    `HOLD_COMMIT_AFTER_RECORD: version ${c.version} of job ${c.jobId} is recorded; holding before its partitions move`,
+  );
+  return new Promise<never>(() => undefined);
+}
+
+function stagedMissing(jobId: string, version: number, fence: number): JobDataMissingError {
+  return new JobDataMissingError(
     `version ${version} of job ${jobId}, staged under fencing token ${fence}, is gone from Redis ` +
       '(expired, or Redis lost it): resume the job to compute the step again',
   );

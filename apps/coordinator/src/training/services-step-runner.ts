@@ -81,7 +81,8 @@ export class ServicesStepRunner {
   ): Promise<void> {
     while (!(await this.services.durable(jobId, spec, version))) {
       signal.throwIfAborted();
-      await sleep(POLL_MS * 4);
+      // On a step's path only when the services' last durable write is late: looked at often.
+      await sleep(POLL_MS / 2);
     }
   }
 

@@ -2,14 +2,9 @@ import * as assert from 'node:assert/strict';
 import { ShardOutcome } from '@resnet/protocol';
 import { mulberry32 } from '@resnet/data';
 import { ModelTensorCodec, partitionedModel, PartitionedModelCodec, partitionOf } from '@resnet/job';
-import {
-  FakeJobRepository,
-  FakeShardDispatcher,
-  layoutsFor,
-  ScriptedOutcome,
-  testSpec,
-  quietNestLogs,
-} from '../../test/fakes';
+import { layoutsFor, quietNestLogs, testSpec } from '../../test/fixtures';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeShardDispatcher, ScriptedOutcome } from '../../test/training/dispatch/shard-dispatcher.mock';
 import { FencedOffError } from '../errors/leadership.errors';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';

@@ -1,14 +1,12 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import {
-  FakeJobRepository,
-  FakeLeadership,
-  FakeRedisConnection,
-  testSpec,
-  quietNestLogs,
-} from '../../test/fakes';
+import { quietNestLogs, testSpec } from '../../test/fixtures';
+import { FakeLeadership } from '../../test/leadership/leadership.service.mock';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeRedisConnection } from '../../test/repositories/redis-connection.mock';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
 import { ShardShares } from './dispatch/shard-shares';
@@ -42,7 +40,11 @@ class FakeStepRunner {
 
   constructor(private readonly jobs: JobsWithSteps) {}
 
+  /** Called as each step starts, in the step's async context. */
+  onRun: () => void = () => undefined;
+
   async run(o: StepRunOptions): Promise<ModelMemory> {
+    this.onRun();
     await this.hold;
     o.signal.throwIfAborted();
     if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
@@ -88,6 +90,13 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
   return { jobs, steps, saved, service, leadership };
 }
 
+/** Holds every step the fake runs until the function it returns is called. */
+function holdSteps(steps: FakeStepRunner): () => void {
+  let release!: () => void;
+  steps.hold = new Promise((resolve) => (release = resolve));
+  return release;
+}
+
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(ok(), what);
@@ -117,8 +126,7 @@ describe('TrainingService', () => {
 
   it('pauses at the last committed step and resumes from it', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     const paused = service.pause('j');
@@ -166,8 +174,7 @@ describe('TrainingService', () => {
     const { jobs, steps, service } = await setUp(testSpec(), { maxConcurrentJobs: 2 });
     jobs.add('k', testSpec());
     jobs.add('l', testSpec());
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     const statuses = () => ['j', 'k', 'l'].map((id) => jobs.jobs.get(id)!.state.status);
     assert.deepEqual(statuses(), ['running', 'running', 'queued']);
@@ -177,8 +184,7 @@ describe('TrainingService', () => {
 
   it('preempts a job of lower priority at its next step boundary and resumes it after', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     await until('j computes step 0', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.add('urgent', testSpec(), 'queued', 5);
@@ -200,10 +206,19 @@ describe('TrainingService', () => {
     assert.deepEqual(steps.steps, []);
   });
 
+  it('runs a loop started inside a request outside its async context, so its logs carry no request', async () => {
+    const { jobs, steps, service } = await setUp();
+    const request = new AsyncLocalStorage<{ req: string }>();
+    let seenByStep: unknown = 'not run';
+    steps.onRun = () => (seenByStep = request.getStore());
+    request.run({ req: 'POST /jobs' }, () => service.start('j'));
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.equal(seenByStep, undefined);
+  });
+
   it('steps down when a write is refused, leaving the job running for the new leader', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.leaderFence = 2; // another coordinator took the lease while this one was frozen
@@ -218,8 +233,7 @@ describe('TrainingService', () => {
 
   it('stops the loop of a job paused through a follower at the next renewal', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     await jobs.setStatus('j', 'paused');
@@ -244,8 +258,7 @@ describe('TrainingService', () => {
 
   it('cancels a job for good', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     const cancelled = service.cancel('j');
     release();

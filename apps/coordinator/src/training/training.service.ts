@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
 import {
@@ -45,6 +46,8 @@ import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
 @Injectable()
 export class TrainingService implements LeadershipListener, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingService.name);
+  /** Where the loops run (see start()): created with the service, outside any request. */
+  private readonly loopContext = new AsyncResource('TrainingLoop');
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** Running jobs to stop at their next step boundary for a job of higher priority. */
   private readonly preempting = new Set<string>();
@@ -116,19 +119,26 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     await Promise.all(runs.map((r) => r.done));
   }
 
-  /** Starts the job's loop here if this coordinator leads; otherwise the leader will. */
+  /**
+   * Starts the job's loop here if this coordinator leads; otherwise the leader will. The loop runs
+   * in the async context of this service's construction, not the caller's: a loop started by a
+   * POST /jobs outlives that request, and must not log under its id (nestjs-pino reads the request
+   * from an AsyncLocalStorage, which every promise of the loop would otherwise inherit).
+   */
   start(jobId: string): void {
     const fence = this.leadership.token;
     if (fence === null || this.runs.has(jobId)) return;
     const controller = new AbortController();
-    const done = this.train(jobId, controller.signal, fence)
-      .catch((err: Error) => this.ended(jobId, err, fence))
-      .finally(() => {
-        this.runs.delete(jobId);
-        this.preempting.delete(jobId);
-        this.shares.leave(jobId);
-        void this.schedule();
-      });
+    const done = this.loopContext.runInAsyncScope(() =>
+      this.train(jobId, controller.signal, fence)
+        .catch((err: Error) => this.ended(jobId, err, fence))
+        .finally(() => {
+          this.runs.delete(jobId);
+          this.preempting.delete(jobId);
+          this.shares.leave(jobId);
+          void this.schedule();
+        }),
+    );
     this.runs.set(jobId, { controller, done });
   }
 
