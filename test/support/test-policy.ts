@@ -28,11 +28,12 @@ export const ALLOWED_PENDING: readonly AllowedPending[] = [
   },
 ];
 
-/** Mocha's timeout per test folder (the first path segment under test/, or `apps` for unit specs beside the code). */
+/** Mocha's timeout per test folder (the first path segment under test/, or `apps` and `bench` for unit specs beside the code). */
 const SECONDS = 20_000;
 const MINUTES = 300_000;
 export const FOLDER_TIMEOUTS: Readonly<Record<string, number>> = {
   apps: SECONDS,
+  bench: SECONDS,
   architecture: SECONDS,
   deploy: SECONDS,
   job: SECONDS,
