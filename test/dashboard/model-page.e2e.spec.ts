@@ -9,18 +9,12 @@ import { initComputeBackend } from '@resnet/engine';
 import { ExportedModelMetadata } from '@resnet/job';
 import { loadLayersModel, saveLayersModel } from '../../apps/cli/src/layers-model-store';
 import { CHROMIUM, requireDependency } from '../support/optional-dependency';
+import { SHORT_JOB } from '../support/short-job';
 import { TestBrowser } from '../support/test-browser';
 import { TestCluster } from '../support/test-cluster';
 
-const JOB = {
-  name: 'model page',
-  model: 'resnet20',
-  dataset: { kind: 'synthetic', trainSize: 128, testSize: 32, imageSize: 8, numClasses: 4, seed: 5 },
-  batchSize: 32,
-  shardsPerStep: 2,
-  maxSteps: 8,
-  evalEvery: 0,
-};
+/** SHORT_JOB's 32 test images of 4 classes, trained a few more steps. */
+const JOB = { ...SHORT_JOB, name: 'model page', maxSteps: 8 };
 /** What GET …/samples answers (SampleImagesDto). */
 interface Samples {
   readonly classNames: string[];

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { EvalMetrics, StepMetrics } from '@resnet/protocol';
 import { FencedOffError } from '../../apps/coordinator/src/errors/leadership.errors';
-import { testSpec } from '../../apps/coordinator/test/fixtures';
+import { testSpec } from '../support/test-job-spec';
 import { StoredJob } from './stored-job';
 
 /**

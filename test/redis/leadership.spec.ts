@@ -14,7 +14,8 @@ import { ServicesStepRunner } from '../../apps/coordinator/src/training/services
 import { SummationServicesRepository } from '../../apps/coordinator/src/repositories/summation-services.repository';
 import { StepRunner, StepRunOptions } from '../../apps/coordinator/src/training/step-runner';
 import { TrainingService } from '../../apps/coordinator/src/training/training.service';
-import { quietNestLogs, testSpec } from '../../apps/coordinator/test/fixtures';
+import { quietNestLogs } from '../../apps/coordinator/test/fixtures';
+import { testSpec } from '../support/test-job-spec';
 import { StoredJob } from './stored-job';
 
 const LEASE_MS = 30_000;

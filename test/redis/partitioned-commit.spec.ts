@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { StepMetrics } from '@resnet/protocol';
 import { PartitionedModelCodec } from '@resnet/job';
 import { JobDataMissingError } from '../../apps/coordinator/src/errors/job.errors';
-import { testSpec } from '../../apps/coordinator/test/fixtures';
+import { testSpec } from '../support/test-job-spec';
 import { StoredJob } from './stored-job';
 
 describe('committing the steps of a partitioned model', function () {

@@ -8,7 +8,7 @@ import { EmbeddedRedis } from '@resnet/local-cluster';
 import { FencedWriter } from '../../apps/coordinator/src/repositories/fenced-writer';
 import { JobRepository } from '../../apps/coordinator/src/repositories/job.repository';
 import { PartitionAggregator } from '../../apps/coordinator/src/training/aggregation/partition-aggregator';
-import { layoutsFor } from '../../apps/coordinator/test/fixtures';
+import { layoutsFor } from '../support/test-job-spec';
 
 /**
  * A JobRepository on a private redis-server with job `j` of `spec` created at version 0 from

@@ -17,36 +17,15 @@ import { PushRequest, UnitResponse } from '@resnet/unit-transport';
 import { FakeServiceRegistry } from '../test/fake-service-registry.repository';
 import { FakeUnitLeases } from '../test/fake-unit-lease.repository';
 import { FakeUnitStore } from '../test/fake-unit-store.repository';
+import { testSpec } from '../../../test/support/test-job-spec';
 import { SummationService } from './summation.service';
 
-const SPEC: TrainingJobSpec = {
-  name: 'unit',
-  model: 'resnet20',
-  shortcut: 'projection',
-  dataset: { kind: 'synthetic', trainSize: 64, testSize: 16, imageSize: 8, numClasses: 2, seed: 1 },
-  batchSize: 8,
-  shardsPerStep: 2,
-  gradientEncoding: 'fp32',
-  localSteps: 1,
+const SPEC: TrainingJobSpec = testSpec({
+  optimizer: { momentum: 0.9, weightDecay: 1e-4, nesterov: false },
   aggregation: 'services',
   units: 2,
   partitions: 2,
-  seed: 0,
-  optimizer: { momentum: 0.9, weightDecay: 1e-4, nesterov: false },
-  schedule: { lr: 0.1, warmupSteps: 0, decay: 'constant', milestones: [], factor: 0.1, referenceBatch: null },
-  augment: null,
-  evalEvery: 0,
-  evalShardSize: 16,
-  checkpointEvery: 0,
-  totalSteps: 3,
-  numClasses: 2,
-  classNames: ['a', 'b'],
-  imageShape: [8, 8],
-  trainSize: 64,
-  testSize: 16,
-  stepsPerEpoch: 8,
-  normalization: { mean: [0, 0, 0], std: [1, 1, 1] },
-};
+});
 const layouts = layoutsOf(architectureOf(SPEC));
 const { partitions: units } = partitionedModel(SPEC, layouts);
 

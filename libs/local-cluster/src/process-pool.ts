@@ -5,6 +5,16 @@ import { stopProcess } from './stop-process';
 export abstract class ProcessPool {
   private readonly children = new Map<string, ChildProcess>();
 
+  /** `namePrefix-1` … `namePrefix-count`, named after the kind when no prefix is given. */
+  protected abstract readonly defaultNamePrefix: string;
+
+  /** Starts one process of the pool's kind under `name`. */
+  abstract start(name: string): ChildProcess;
+
+  startMany(count: number, namePrefix = this.defaultNamePrefix): void {
+    for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
+  }
+
   /** Starts `node <args>` under `name`; it leaves the pool when it exits. */
   protected spawnNamed(
     name: string,

@@ -22,6 +22,8 @@ export class ServicePool extends ProcessPool {
     super();
   }
 
+  protected readonly defaultNamePrefix = 'service';
+
   start(name: string, machine = name): ChildProcess {
     const o = this.options;
     if (!o.main) throw new Error('no entry point for the summation service: pass AppEntries.aggregator');
@@ -30,9 +32,5 @@ export class ServicePool extends ProcessPool {
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.leaseMs) args.push('--lease-ms', String(o.leaseMs));
     return this.spawnNamed(name, args, o.stdio, o.env);
-  }
-
-  startMany(count: number, namePrefix = 'service'): void {
-    for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
   }
 }

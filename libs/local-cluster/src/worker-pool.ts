@@ -25,6 +25,8 @@ export class WorkerPool extends ProcessPool {
     super();
   }
 
+  protected readonly defaultNamePrefix = 'worker';
+
   start(name: string): ChildProcess {
     const o = this.options;
     const args = [o.main, '--redis', o.redisUrl, '--name', name];
@@ -35,9 +37,5 @@ export class WorkerPool extends ProcessPool {
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
     return this.spawnNamed(name, args, o.stdio, o.env);
-  }
-
-  startMany(count: number, namePrefix = 'worker'): void {
-    for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
   }
 }

@@ -111,7 +111,15 @@ async function classifyPicked(model, prep, file) {
           h('td', {}, h('span', { class: 'bar', style: { width: `${Math.max(1, p * 120)}px` } })),
         ]),
     );
-    byId('top5').tBodies[0].replaceChildren(...rows);
+    const head = h(
+      'tr',
+      {},
+      h('th', {}, '#'),
+      h('th', {}, 'Class'),
+      h('th', { class: 'num' }, 'Probability'),
+      h('th'),
+    );
+    byId('top5').replaceChildren(h('thead', {}, head), h('tbody', {}, rows));
     byId('prediction').hidden = false;
   } catch (err) {
     showProblem(`${file.name}: ${err.message}`);

@@ -17,13 +17,3 @@ export class CoordinatorStoppingError extends JobStoppedError {}
 
 /** Redis restarted without its data: the job is restored from its checkpoint rather than failed. */
 export class RedisDataLostError extends JobStoppedError {}
-
-/** A job on summation services cannot go on: its units have no live service, or their durable state is missing. */
-export class ServicesUnavailableError extends Error {
-  override readonly name = 'ServicesUnavailableError';
-}
-
-/** A unit's summation service was lost mid-step (its lease lapsed or moved): the step is redone. */
-export class UnitOwnerLostError extends Error {
-  override readonly name = 'UnitOwnerLostError';
-}

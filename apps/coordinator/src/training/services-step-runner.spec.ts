@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { ShardOutcome, StepReport } from '@resnet/protocol';
-import { quietNestLogs, testSpec } from '../../test/fixtures';
+import { quietNestLogs } from '../../test/fixtures';
+import { testSpec } from '../../../../test/support/test-job-spec';
 import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
 import { FakeSummationServices } from '../../test/repositories/summation-services.repository.mock';
 import { TrainingDivergedError } from '../errors/shard.errors';

@@ -4,7 +4,7 @@ import { lrAt } from '@resnet/optimizer';
 import { ShardOutcome, ShardTask, StepMetrics, StepReport, UnitCommit, UnitRoute } from '@resnet/protocol';
 import { scheduleOf, TrainingJobSpec } from '@resnet/job';
 import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard.errors';
-import { ServicesUnavailableError, UnitOwnerLostError } from '../errors/training.errors';
+import { ServicesUnavailableError, UnitOwnerLostError } from '../errors/summation-services.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { trainTasks } from '../plan/training-plan';
 import { JobRepository, UnitRecord } from '../repositories/job.repository';

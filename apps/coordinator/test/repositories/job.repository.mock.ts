@@ -20,7 +20,7 @@ import {
   StoredJob,
   UnitRecord,
 } from '../../src/repositories/job.repository';
-import { layoutsFor } from '../fixtures';
+import { layoutsFor } from '../../../../test/support/test-job-spec';
 
 /** Jobs, weights versions, gradient messages and metrics in maps; records what the services did. */
 export class FakeJobRepository implements Partial<JobRepository> {
