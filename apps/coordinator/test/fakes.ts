@@ -182,6 +182,15 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return this.metricsOf.get(id) ?? { steps: [], evals: [] };
   }
 
+  async create(
+    ...[id, spec, weights, velocity, share]: Parameters<JobRepository['create']>
+  ): Promise<StoredJob> {
+    this.add(id, spec, 'queued', share.priority);
+    this.versions.set(`${id}@0`, weights);
+    this.velocities.set(id, velocity);
+    return (await this.get(id))!;
+  }
+
   async restore(...[id, spec, step, weights, velocity]: Parameters<JobRepository['restore']>): Promise<void> {
     this.restored.push(id);
     this.versions.set(`${id}@${step}`, weights);
@@ -307,4 +316,31 @@ export class FakeRedisConnection extends EventEmitter {
 export function quietNestLogs(): void {
   before(() => Logger.overrideLogger(false));
   after(() => Logger.overrideLogger(new ConsoleLogger()));
+}
+
+/** A Nest log line that is an object (the job lifecycle lines), with the level it went out at. */
+export interface CapturedLogLine {
+  readonly level: string;
+  readonly job?: string;
+  readonly jobName?: string;
+  readonly event?: string;
+  readonly msg?: string;
+}
+
+/** Keeps Nest's object log lines from now until the logger is overridden again. */
+export function captureNestLogs(): CapturedLogLine[] {
+  const lines: CapturedLogLine[] = [];
+  const keep =
+    (level: string) =>
+    (message: unknown): void => {
+      if (typeof message === 'object' && message !== null) lines.push({ level, ...(message as object) });
+    };
+  Logger.overrideLogger({
+    log: keep('log'),
+    error: keep('error'),
+    warn: keep('warn'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+  });
+  return lines;
 }

@@ -10,6 +10,8 @@ export interface ExportedModelMetadata {
   readonly model: ModelName;
   /** The weights version (optimizer steps applied). */
   readonly step: number;
+  /** What the job trained on: a synthetic model knows generated patterns, not real pictures. */
+  readonly datasetKind: 'synthetic' | 'folder' | 'imagenet-folder';
   /** Class names by output index. */
   readonly classNames: readonly string[];
   /** Per-channel mean and std of pixel/255 that inputs are normalised with. */

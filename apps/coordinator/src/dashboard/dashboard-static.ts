@@ -13,7 +13,15 @@ const PUBLIC_DIR = path.join('apps', 'coordinator', 'public');
 export function serveDashboard(app: NestExpressApplication): void {
   app.useStaticAssets(findUp(__dirname, PUBLIC_DIR));
   app.useStaticAssets(path.dirname(require.resolve('chart.js')), { prefix: '/vendor/chart.js/' });
+  for (const font of QUEUE_BOARD_FONTS) {
+    app.useStaticAssets(path.dirname(require.resolve(`@fontsource/${font}/package.json`)), {
+      prefix: `/vendor/${font}/`,
+    });
+  }
 }
+
+/** The fonts bull-board's page (/queues) would fetch from Google, served here instead (see QueueBoardModule). */
+export const QUEUE_BOARD_FONTS = ['ibm-plex-sans', 'ibm-plex-mono'] as const;
 
 function findUp(start: string, relative: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {

@@ -3,13 +3,17 @@ import * as os from 'node:os';
 import { BadRequestException } from '@nestjs/common';
 import { CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
+import { DatasetPreparations } from './dataset-preparations';
 import { JobSpecFactory } from './job-spec.factory';
 
 const config = { dataRoot: os.tmpdir() } as CoordinatorConfig;
 const SMALL = { kind: 'synthetic', trainSize: 64, testSize: 16, imageSize: 8, numClasses: 3 } as const;
 
 function build(request: Partial<CreateJobDto>) {
-  return new JobSpecFactory(config).build({ dataset: SMALL, ...request } as CreateJobDto);
+  return new JobSpecFactory(config, new DatasetPreparations()).build({
+    dataset: SMALL,
+    ...request,
+  } as CreateJobDto);
 }
 
 describe('JobSpecFactory', () => {

@@ -20,6 +20,7 @@ export async function layersModelFiles(
       jobName: spec.name,
       model: spec.model,
       step,
+      datasetKind: spec.dataset.kind,
       classNames: spec.classNames,
       normalization: spec.normalization,
       evalCropFraction: evalCropFraction(spec.dataset),
