@@ -47,7 +47,7 @@ export default tseslint.config(
   },
   {
     // Node scripts run outside the TypeScript build.
-    files: ['scripts/**/*.{js,mjs}'],
+    files: ['scripts/**/*.{js,mjs}', 'bin/**/*.js'],
     languageOptions: { globals: globals.node },
   },
   {

@@ -119,7 +119,7 @@ describe('CLI commands against a running coordinator', function () {
     await assert.rejects(run(submitCommand(), '--batch-size', '0', '--lr', '-1'), (err: Error) => {
       assert.match(
         err.message,
-        /the coordinator answered:\n {2}- batchSize must not be less than 1\n {2}- lr must not be less than 0/,
+        /the coordinator answered:\n {2}- batchSize must not be less than 1\n {2}- lr must be a positive number/,
       );
       return true;
     });

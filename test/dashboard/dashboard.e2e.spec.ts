@@ -92,7 +92,7 @@ describe('dashboard in a browser', function () {
     await errors.waitFor({ state: 'visible' });
     const text = await errors.innerText();
     assert.match(text, /batchSize must not be less than 1/);
-    assert.match(text, /lr must not be less than 0/);
+    assert.match(text, /lr must be a positive number/);
     assert.equal(await jobRow(SMALL_JOB.name).count(), 0);
   });
 

@@ -8,3 +8,30 @@ export function quietNestLogs(): void {
   before(() => Logger.overrideLogger(false));
   after(() => Logger.overrideLogger(new ConsoleLogger()));
 }
+
+/** A Nest log line that is an object (the job lifecycle lines), with the level it went out at. */
+export interface CapturedLogLine {
+  readonly level: string;
+  readonly job?: string;
+  readonly jobName?: string;
+  readonly event?: string;
+  readonly msg?: string;
+}
+
+/** Keeps Nest's object log lines from now until the logger is overridden again. */
+export function captureNestLogs(): CapturedLogLine[] {
+  const lines: CapturedLogLine[] = [];
+  const keep =
+    (level: string) =>
+    (message: unknown): void => {
+      if (typeof message === 'object' && message !== null) lines.push({ level, ...(message as object) });
+    };
+  Logger.overrideLogger({
+    log: keep('log'),
+    error: keep('error'),
+    warn: keep('warn'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+  });
+  return lines;
+}

@@ -119,6 +119,25 @@ export class ShardTrainer {
   }
 
   /**
+   * Each batch norm's mean and biased variance over `batch` in training mode (a forward pass
+   * only), in the state layout: what re-estimating the running statistics pools.
+   */
+  async batchStatistics(batch: ShardBatch): Promise<Float32Array> {
+    const sink: BatchStatsSink = [];
+    const packed = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
+      resnetLogits(this.arch, (name) => this.get(name), x, sink);
+      return tf.concat(sink);
+    });
+    tf.dispose(sink);
+    try {
+      return (await packed.data<'float32'>()).slice();
+    } finally {
+      packed.dispose();
+    }
+  }
+
+  /**
    * The batch's summed loss and correct counts, computed `microBatch` samples at a time: a forward
    * pass keeps every layer's activations until it ends, so a whole evaluation shard at once (1,000
    * images, say) would take several times a training shard's memory. Each micro-batch's tensors are

@@ -97,9 +97,10 @@ export function predictCommand(): Command {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model cat.jpg\n' +
-        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model --save ./my-model\n' +
-        '  resnet-cluster predict --model ./my-model cat.jpg dog.png',
+        '  npx resnet-cluster predict --model http://127.0.0.1:3000/jobs/<job id>/model cat.jpg\n' +
+        '  npx resnet-cluster predict --model http://127.0.0.1:3000/jobs/<job id>/model --save ./my-model\n' +
+        '  npx resnet-cluster predict --model ./my-model cat.jpg dog.png\n' +
+        '(<job id> as `npx resnet-cluster status` lists it; cat.jpg and dog.png: pictures of your own)',
     )
     .action(async (images: string[], opts: PredictOptions) => {
       if (images.length === 0 && !opts.save) {
@@ -122,6 +123,13 @@ export function predictCommand(): Command {
         }
         if (images.length === 0) return;
         const prep = preprocessing(model, source);
+        if (prep.dataset?.kind === 'synthetic') {
+          console.warn(
+            `warning: ${source} was trained on generated data (stripes and colours standing for ` +
+              `${prep.classNames.length} made-up classes): its labels say nothing about real pictures. ` +
+              'Train on a real dataset (--data cifar10-images.tar.gz) for a model that does.',
+          );
+        }
         for (const file of images) {
           const rows = topClasses(await classify(model, file, prep), prep.classNames, opts.top);
           console.log(`${file}\n${textTable(['#', 'class', 'probability'], rows, new Set([2]))}\n`);

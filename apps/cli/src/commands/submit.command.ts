@@ -82,7 +82,10 @@ export function submitCommand(): Command {
     .option('--follow', 'show a progress bar with the loss until the job ends')
     .addHelpText(
       'after',
-      '\nExample:\n  resnet-cluster submit --data cifar10 --epochs 160 --batch-size 128 --follow',
+      '\nExamples (with a coordinator running, e.g. `npm start -- --no-job`):\n' +
+        '  npx resnet-cluster submit --epochs 3 --follow                                   # synthetic data\n' +
+        '  npx resnet-cluster submit --data cifar10-images.tar.gz --epochs 5 --batch-size 128 --follow\n' +
+        "(--data is relative to the coordinator's DATA_ROOT, default ./data)",
     )
     .action(async (opts: SubmitOptions) => {
       const client = new CoordinatorClient(opts);

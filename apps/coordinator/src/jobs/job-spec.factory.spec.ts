@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { BadRequestException } from '@nestjs/common';
 import { CoordinatorConfig } from '../coordinator.config';
 import { CreateJobDto } from './dto/create-job.dto';
+import { DatasetPreparations } from './dataset-preparations';
 import { JobSpecFactory } from './job-spec.factory';
 import { layoutsOf } from '@resnet/model';
 import { ServiceInfo } from '@resnet/protocol';
@@ -29,7 +30,7 @@ class FakeSummationServices {
 
 function build(request: Partial<CreateJobDto>, liveServices = 0) {
   const services = new FakeSummationServices(liveServices) as unknown as SummationServicesRepository;
-  return new JobSpecFactory(config, services).build({
+  return new JobSpecFactory(config, services, new DatasetPreparations()).build({
     dataset: SMALL,
     batchSize: 16,
     ...request,

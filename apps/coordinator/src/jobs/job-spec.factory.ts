@@ -1,6 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import {
   DatasetError,
+  DatasetProgressListener,
   DatasetRef,
   IMAGENET_IMAGE_SIZE,
   normalizationOf,
@@ -11,6 +12,7 @@ import { layoutsOf } from '@resnet/model';
 import { architectureOf, AugmentSettings, TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { SummationServicesRepository } from '../repositories/summation-services.repository';
+import { DatasetPreparations } from './dataset-preparations';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from './job-defaults';
 
@@ -30,11 +32,14 @@ export class JobSpecFactory {
   constructor(
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly services: SummationServicesRepository,
+    private readonly preparations: DatasetPreparations,
   ) {}
 
   async build(dto: CreateJobDto): Promise<TrainingJobSpec> {
     const dataset = datasetRef(dto);
-    const data = await this.summary(dataset);
+    const model = dto.model ?? JOB_DEFAULTS.model;
+    const name = dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`;
+    const data = await this.summary(dataset, name);
     const batchSize = dto.batchSize ?? JOB_DEFAULTS.batchSize;
     const shardsPerStep = dto.shardsPerStep ?? JOB_DEFAULTS.shardsPerStep;
     const seed = dto.seed ?? JOB_DEFAULTS.seed;
@@ -49,7 +54,6 @@ export class JobSpecFactory {
     const schedule = dto.schedule ?? {};
     const decay = schedule.decay ?? JOB_DEFAULTS.decay;
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
-    const model = dto.model ?? JOB_DEFAULTS.model;
     const shortcut = dto.shortcut ?? JOB_DEFAULTS.shortcut;
     const gradientEncoding = dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding;
     const localSteps = dto.localSteps ?? JOB_DEFAULTS.localSteps;
@@ -67,7 +71,7 @@ export class JobSpecFactory {
           )
         : this.coordinatorFields(dto);
     return {
-      name: dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
+      name,
       model,
       shortcut,
       dataset,
@@ -151,11 +155,15 @@ export class JobSpecFactory {
   }
 
   /** Reading a dataset can take a while; remember each one's summary. */
-  private summary(ref: DatasetRef): Promise<DatasetSummary> {
+  private summary(ref: DatasetRef, jobName: string): Promise<DatasetSummary> {
     const key = JSON.stringify(ref);
     let summary = this.summaries.get(key);
     if (!summary) {
-      summary = summarise(ref, this.config.dataRoot);
+      const { dataRoot } = this.config;
+      summary =
+        ref.kind === 'synthetic'
+          ? summarise(ref, dataRoot)
+          : this.preparations.track(ref.path, jobName, (onProgress) => summarise(ref, dataRoot, onProgress));
       this.summaries.set(key, summary);
       summary.catch(() => this.summaries.delete(key));
     }
@@ -193,8 +201,12 @@ function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | n
   return dto.augment === undefined ? { ...JOB_DEFAULTS.augment, padCrop: 0 } : dto.augment;
 }
 
-async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSummary> {
-  const { train, test } = await openDatasetSplits(ref, dataRoot);
+async function summarise(
+  ref: DatasetRef,
+  dataRoot: string,
+  onProgress?: DatasetProgressListener,
+): Promise<DatasetSummary> {
+  const { train, test } = await openDatasetSplits(ref, dataRoot, onProgress);
   if (test.height !== train.height || test.width !== train.width) {
     throw new DatasetError(
       `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`,

@@ -164,7 +164,10 @@ export class StepRunner {
       at: Date.now(),
     };
     await this.jobs.pushEval(jobId, metrics, fence);
-    this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    // At debug: followers (the CLI, the dashboard) show each evaluation once, in step order.
+    this.logger.debug(
+      `job ${jobId} step ${version}: test loss ${metrics.loss.toFixed(4)}, accuracy ${(metrics.accuracy * 100).toFixed(2)}%`,
+    );
     return metrics;
   }
 

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as assert from 'node:assert/strict';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import { quietNestLogs } from '../../test/fixtures';
+import { captureNestLogs, quietNestLogs } from '../../test/fixtures';
 import { testSpec } from '../../../../test/support/test-job-spec';
 import { FakeLeadership } from '../../test/leadership/leadership.service.mock';
 import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
@@ -98,6 +99,9 @@ function holdSteps(steps: FakeStepRunner): () => void {
   return release;
 }
 
+/** The job every test sets up, as the lifecycle calls name it. */
+const J = { id: 'j', name: 'test job' };
+
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(ok(), what);
@@ -130,13 +134,13 @@ describe('TrainingService', () => {
     const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
-    const paused = service.pause('j');
+    const paused = service.pause(J);
     release();
     await paused;
     assert.equal(jobs.jobs.get('j')!.state.status, 'paused');
     assert.deepEqual(steps.steps, []);
     steps.hold = null;
-    await service.resume('j');
+    await service.resume(J);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
@@ -251,7 +255,7 @@ describe('TrainingService', () => {
     service.start('j');
     await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
     steps.failAt = null;
-    await service.resume('j');
+    await service.resume(J);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
     assert.equal(jobs.jobs.get('j')!.state.error, undefined);
@@ -261,10 +265,62 @@ describe('TrainingService', () => {
     const { jobs, steps, service } = await setUp();
     const release = holdSteps(steps);
     service.start('j');
-    const cancelled = service.cancel('j');
+    const cancelled = service.cancel(J);
     release();
     await cancelled;
     assert.equal(jobs.jobs.get('j')!.state.status, 'cancelled');
     await service.onModuleDestroy();
+  });
+
+  it('logs one line per lifecycle event, with the job id and name', async () => {
+    const { jobs, steps, service } = await setUp(testSpec({ name: 'test job' }));
+    const lines = captureNestLogs();
+    try {
+      let release!: () => void;
+      steps.hold = new Promise((resolve) => (release = resolve));
+      service.start('j');
+      await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+      const paused = service.pause(J);
+      release();
+      await paused;
+      steps.hold = null;
+      steps.failAt = 1;
+      await service.resume(J);
+      await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
+      steps.failAt = null;
+      await service.resume(J);
+      await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+      jobs.add('third', testSpec({ name: 'third job' }), 'paused');
+      await service.cancel({ id: 'third', name: 'third job' });
+    } finally {
+      await service.onModuleDestroy();
+      Logger.overrideLogger(false);
+    }
+    assert.deepEqual(
+      lines.map((l) => `${l.level} ${l.job} ${l.event}`),
+      [
+        'log j started',
+        'log j paused',
+        'log j resumed',
+        'log j started',
+        'error j failed',
+        'log j resumed',
+        'log j started',
+        'log j completed',
+        'log third cancelled',
+      ],
+    );
+    // Where the job resumed after the pause depends on whether step 0 committed first.
+    assert.deepEqual(
+      [0, 1, 4, 6, 7, 8].map((i) => lines[i].msg),
+      [
+        'job j (test job) started: at step 0 of 3',
+        'job j (test job) paused',
+        'job j (test job) failed: training diverged at step 1',
+        'job j (test job) started: at step 1 of 3',
+        'job j (test job) completed: after 3 steps',
+        'job third (third job) cancelled',
+      ],
+    );
   });
 });

@@ -33,6 +33,14 @@ import { ServicesStepRunner } from './services-step-runner';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
 import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
+import { runInJobLogContext } from '../logging/job-log-context';
+import { logJobEvent } from './job-lifecycle';
+
+/** A job as the lifecycle log lines name it. */
+export interface JobName {
+  readonly id: string;
+  readonly name: string;
+}
 
 /**
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
@@ -129,8 +137,9 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     const fence = this.leadership.token;
     if (fence === null || this.runs.has(jobId)) return;
     const controller = new AbortController();
+    // In the loop's own async context (not the request's that started it), logging as the job.
     const done = this.loopContext.runInAsyncScope(() =>
-      this.train(jobId, controller.signal, fence)
+      runInJobLogContext(jobId, () => this.train(jobId, controller.signal, fence))
         .catch((err: Error) => this.ended(jobId, err, fence))
         .finally(() => {
           this.runs.delete(jobId);
@@ -170,27 +179,32 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     }
   }
 
-  async cancel(jobId: string): Promise<void> {
-    await this.stop(jobId, new JobCancelledError(`job ${jobId} was cancelled`), 'cancelled');
+  async cancel(job: JobName): Promise<void> {
+    await this.stop(job, new JobCancelledError(`job ${job.id} was cancelled`), 'cancelled');
   }
 
   /** Stops the loop like cancel, keeping the last committed step so that resume continues from it. */
-  async pause(jobId: string): Promise<void> {
-    await this.stop(jobId, new JobPausedError(`job ${jobId} was paused`), 'paused');
+  async pause(job: JobName): Promise<void> {
+    await this.stop(job, new JobPausedError(`job ${job.id} was paused`), 'paused');
   }
 
-  private async stop(jobId: string, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
+  private async stop(job: JobName, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
     // First: the loop (here or on the leader) writes 'running' or its outcome only over 'running'.
-    await this.jobs.setStatus(jobId, status);
-    const run = this.runs.get(jobId);
+    await this.jobs.setStatus(job.id, status);
+    logJobEvent(this.logger, status, job);
+    const run = this.runs.get(job.id);
     run?.controller.abort(reason);
     await run?.done;
   }
 
-  /** Puts a paused, failed (or restored) job back in the queue, which starts it at once when a slot is free. */
-  async resume(jobId: string): Promise<void> {
-    await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
-    await this.jobs.setStatus(jobId, 'queued');
+  /**
+   * Puts a paused, failed (or restored) job back in the queue, which starts it at once when a slot
+   * is free; `detail` says where it comes back from, when not from its own last step.
+   */
+  async resume(job: JobName, detail?: string): Promise<void> {
+    await this.runs.get(job.id)?.done; // a pause still unwinding would make start() a no-op
+    await this.jobs.setStatus(job.id, 'queued');
+    logJobEvent(this.logger, 'resumed', job, detail);
     await this.schedule();
   }
 
@@ -221,7 +235,8 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       return;
     }
     if (err instanceof JobStoppedError) return; // cancelled, paused, shutting down or deposed
-    this.logger.error(`job ${jobId} failed: ${err.message}`);
+    const job = await this.jobs.get(jobId);
+    logJobEvent(this.logger, 'failed', { id: jobId, name: job?.spec.name ?? '?' }, err.message);
     try {
       await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
     } catch (writeErr) {
@@ -254,6 +269,12 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     const velocity = PartitionedModelCodec.decodeVelocity(partitions, await this.jobs.velocity(jobId, spec));
     // Paused or cancelled in the meantime, through this coordinator or another.
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
+    logJobEvent(
+      this.logger,
+      'started',
+      { id: jobId, name: spec.name },
+      `at step ${job.state.step} of ${spec.totalSteps}`,
+    );
     const workspace = this.workspaces.open(spec, weights, velocity);
     try {
       for (let step = job.state.step; step < spec.totalSteps;) {
@@ -276,7 +297,7 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
 
   private async completed(jobId: string, spec: TrainingJobSpec, fence: number): Promise<void> {
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
-    this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
+    logJobEvent(this.logger, 'completed', { id: jobId, name: spec.name }, `after ${spec.totalSteps} steps`);
   }
 
   /**

@@ -157,6 +157,15 @@ export class FakeJobRepository implements Partial<JobRepository> {
     return this.metricsOf.get(id) ?? { steps: [], evals: [] };
   }
 
+  async create(
+    ...[id, spec, weights, velocity, share]: Parameters<JobRepository['create']>
+  ): Promise<StoredJob> {
+    this.add(id, spec, 'queued', share.priority);
+    this.versions.set(`${id}@0`, weights);
+    this.velocities.set(id, velocity);
+    return (await this.get(id))!;
+  }
+
   async restore(...[id, spec, step, weights, velocity]: Parameters<JobRepository['restore']>): Promise<void> {
     this.restored.push(id);
     this.versions.set(`${id}@${step}`, weights);

@@ -227,7 +227,7 @@ export class CreateJobDto {
   @Int({ min: 0, default: JOB_DEFAULTS.seed, description: 'Seeds initial weights and data order' })
   seed?: number;
 
-  @Num({ min: 0, max: 100, default: JOB_DEFAULTS.lr, description: 'Peak learning rate' })
+  @Num({ positive: true, max: 100, default: JOB_DEFAULTS.lr, description: 'Peak learning rate' })
   lr?: number;
   @Num({ min: 0, max: 1, default: JOB_DEFAULTS.momentum })
   momentum?: number;
