@@ -6,8 +6,8 @@ import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } fro
  * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
  * the NHWC activations and the HWIO filter (no im2col buffer):
  * - forward: out[m, co] = Σ_k x(m, k) · W[k, co], m = (n, oh, ow), k = (r, s, ci);
- * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · Wᵀ[(r, s, co), ci], m = (n, ih, iw), k = (r, s, co),
- *   with Wᵀ the filter with its channel axes swapped (FilterTransposeProgram);
+ * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · W[r, s, ci, co], m = (n, ih, iw), k = (r, s, co),
+ *   reading the filter with its channel indices swapped;
  * - backpropFilter: dW[k, co] = Σ_m x(k, m) · dy[m, co], k = (r, s, ci), m = (n, oh, ow), split
  *   over the long m axis into partial sums that ConvSplitSumProgram adds in a fixed order.
  */
@@ -110,6 +110,10 @@ function patchOperands(pixel: 'row' | 'k', tap: 'row' | 'k'): string {
     }
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.outChannels + column;
+    }
+    // B's neighbouring columns lie side by side.
+    fn strideB() -> i32 {
+      return 1;
     }`;
 }
 
@@ -132,9 +136,14 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
       if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return -1; }
       return ((input.n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + t.c;
     }
-    // b is the filter transposed to [kh, kw, outChannels, inChannels] (FilterTransposeProgram).
+    // b is the filter [kh, kw, inChannels, outChannels]: B[(r, s, co), ci] with the channels swapped.
     fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.inChannels + column;
+      let window = k / uniforms.outChannels;
+      return (window * uniforms.inChannels + column) * uniforms.outChannels + k % uniforms.outChannels;
+    }
+    // B's neighbouring columns (input channels) lie a filter row of outChannels apart.
+    fn strideB() -> i32 {
+      return uniforms.outChannels;
     }`,
   backpropFilter: patchOperands('k', 'row'),
 };
@@ -170,13 +179,16 @@ const OPERAND_READS = `
       if (at < 0) { return vec4<f32>(0.0); }
       return vec4<f32>(a[at], a[at + 1], a[at + 2], a[at + 3]);
     }
-    // Every product's B lies row-major, so a row's columns are side by side.
+    // Four neighbouring columns of a row of B, strideB() apart in memory.
     fn readB4(k : i32, column : i32) -> vec4<f32> {
       let at = addressB(k, column);
-      if (column + 3 < uniforms.columns) { return vec4<f32>(b[at], b[at + 1], b[at + 2], b[at + 3]); }
+      let stride = strideB();
+      if (column + 3 < uniforms.columns) {
+        return vec4<f32>(b[at], b[at + stride], b[at + 2 * stride], b[at + 3 * stride]);
+      }
       var v = vec4<f32>(0.0);
       for (var j = 0; j < 4; j++) {
-        if (column + j < uniforms.columns) { v[j] = b[at + j]; }
+        if (column + j < uniforms.columns) { v[j] = b[at + j * stride]; }
       }
       return v;
     }`;
@@ -331,29 +343,6 @@ export class ConvSplitSumProgram extends ElementwiseProgram {
       var sum = 0.0;
       for (var s = 0; s < uniforms.splits; s++) { sum += partials[s * uniforms.size + index]; }
       result[index] = sum;
-    }`;
-  }
-}
-
-/** The filter [kh, kw, in, out] with its channel axes swapped, [kh, kw, out, in], for backpropInput. */
-export class FilterTransposeProgram extends ElementwiseProgram {
-  shaderKey = 'resnetFilterTranspose';
-  variableNames = ['w']; // not 'filter': WGSL reserves it
-  override uniforms = 'inChannels : i32, outChannels : i32,';
-
-  constructor(filterShape: [number, number, number, number]) {
-    const [kh, kw, inChannels, outChannels] = filterShape;
-    super([kh, kw, outChannels, inChannels]);
-  }
-
-  getUserCode(): string {
-    return `
-    fn main(index : i32) {
-      if (index >= uniforms.size) { return; }
-      let ci = index % uniforms.inChannels;
-      let co = (index / uniforms.inChannels) % uniforms.outChannels;
-      let window = index / (uniforms.inChannels * uniforms.outChannels);
-      result[index] = w[(window * uniforms.inChannels + ci) * uniforms.outChannels + co];
     }`;
   }
 }
