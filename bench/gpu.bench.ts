@@ -17,6 +17,7 @@
  *                      that compiles the shaders
  *   BENCH_PROFILE=1    also print the GPU time per kernel of one step (timestamp queries)
  *   BENCH_PYTHON=python3   the Python with torch and CUDA
+ *   BENCH_GPU_CHILD_TIMEOUT_S=600   seconds one measurement may take before it is recorded as failed
  *   BENCH_GPU_BEFORE=<checkout>   another built checkout (its dist/) whose own kernels are measured
  *                      too, as "before" (scripts/bench-gpu-before-after.sh builds main's)
  */
@@ -33,6 +34,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 const BEFORE = process.env.BENCH_GPU_BEFORE;
 const TORCH_SCRIPT = path.resolve(__dirname, '..', '..', 'bench', 'torch_resnet_gpu_step.py'); // dist/bench -> repo
+const CHILD_TIMEOUT_MS = 1000 * Number(process.env.BENCH_GPU_CHILD_TIMEOUT_S ?? 600);
 const RESULT_PREFIX = 'GPU_BENCH_RESULT ';
 const HARDWARE_CASES = 'resnet20:128,resnet20:512,resnet50:32';
 const EMULATION_CASES = 'resnet20:4';
@@ -141,6 +143,7 @@ async function measure(kernels: Kernels, c: Case): Promise<Measurement> {
   const adapter = await engine.registerWebgpuBackend({
     allowFallbackAdapter: true,
     trainingKernels: kernels !== 'stock',
+    exactTimestamps: PROFILE,
   });
   const steps = Number(process.env.BENCH_STEPS ?? (adapter.isFallbackAdapter ? 2 : 5));
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend failed to initialise');
@@ -185,7 +188,9 @@ function runChild(kernels: Kernels, c: Case): Measurement | string {
   const child = spawnSync(process.execPath, [__filename, '--measure', kernels, c.model, String(c.batch)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
+    timeout: CHILD_TIMEOUT_MS,
   });
+  if (child.error) return `failed: ${child.error.message}`;
   const line = child.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) return `failed: ${(child.stderr || child.stdout).trim().split('\n').slice(-3).join(' ')}`;
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as Measurement;
