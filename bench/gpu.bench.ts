@@ -242,6 +242,7 @@ async function main(): Promise<void> {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const notes: string[] = [];
   const kernelSets: Kernels[] = BEFORE ? ['stock', 'before', 'ours'] : ['stock', 'ours'];
+  let failures = 0;
   for (const c of cases) {
     const torchFigure = torch.get(`${c.model}:${c.batch}`) ?? torchRate(c);
     if (typeof torchFigure === 'string') notes.push(`PyTorch, ${c.model} batch ${c.batch}: ${torchFigure}`);
@@ -253,6 +254,7 @@ async function main(): Promise<void> {
     };
     for (const [kernels, m] of measured) {
       if (typeof m === 'string') {
+        failures++;
         notes.push(`${kernels} kernels, ${c.model} batch ${c.batch}: ${m}`);
         console.log(`| ${c.model} | ${c.batch} | ${kernels} | – | – | – | – | – | – |`);
         continue;
@@ -274,6 +276,7 @@ async function main(): Promise<void> {
     }
   }
   if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  if (failures) throw new Error(`${failures} measurement(s) failed (see above)`);
 }
 
 if (process.argv[2] === '--measure') {

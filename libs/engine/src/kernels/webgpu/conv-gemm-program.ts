@@ -18,8 +18,15 @@ const TILE_K = 16;
 /** Each thread computes a 4×4 block of the output tile. */
 const THREAD_TILE = 4;
 const WORKGROUP_THREADS = 256;
-/** Reduction elements per split of the filter gradient: enough work to hide each split's write. */
-const FILTER_SPLIT_LENGTH = 2048;
+/**
+ * Workgroups a dispatch should offer to keep a big GPU busy: 4 per SM of an H100 (132 SMs). WebGPU
+ * does not tell the SM count, so the kernels are shaped for the largest GPU they are meant for.
+ */
+export const TARGET_WORKGROUPS = 4 * 132;
+/** The smallest tile height: 4 rows of threads, each with 4 rows of the output. */
+const MIN_TILE_ROWS = 16;
+/** The shortest reduction a split of the filter gradient takes: enough work to hide its write. */
+const MIN_SPLIT_LENGTH = 128;
 
 export interface ConvGemmGeometry {
   /** Output rows, columns and reduction length of the GEMM. */
@@ -29,39 +36,66 @@ export interface ConvGemmGeometry {
   /** Reduction splits (1 unless backpropFilter) and the reduction length of each. */
   readonly splits: number;
   readonly splitLength: number;
+  /** The output block one workgroup computes. */
+  readonly tileRows: number;
+  readonly tileColumns: number;
+}
+
+/**
+ * The tile: as wide as the output's columns allow (16, 32 or 64), as tall as 256 threads make it,
+ * but no taller than the rows rounded up to 16, and halved while that leaves fewer than
+ * TARGET_WORKGROUPS workgroups (the narrow late stages of a ResNet) unless the reduction is split.
+ */
+function convTile(rows: number, columns: number, splitReduction: boolean) {
+  const tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(columns))));
+  const fullRows = (WORKGROUP_THREADS / (tileColumns / THREAD_TILE)) * THREAD_TILE;
+  let tileRows = Math.min(fullRows, Math.ceil(rows / MIN_TILE_ROWS) * MIN_TILE_ROWS);
+  const workgroups = () => workgroupsFor(rows, tileRows) * workgroupsFor(columns, tileColumns);
+  while (!splitReduction && tileRows > MIN_TILE_ROWS && workgroups() < TARGET_WORKGROUPS) {
+    tileRows = Math.max(MIN_TILE_ROWS, Math.ceil(tileRows / 2 / MIN_TILE_ROWS) * MIN_TILE_ROWS);
+  }
+  return { tileRows, tileColumns, workgroups: workgroups() };
 }
 
 export function convGemmGeometry(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): ConvGemmGeometry {
   const window = conv.filterHeight * conv.filterWidth;
   const outPixels = conv.batchSize * conv.outHeight * conv.outWidth;
   switch (product) {
-    case 'forward':
+    case 'forward': {
+      const { tileRows, tileColumns } = convTile(outPixels, conv.outChannels, false);
+      const depth = window * conv.inChannels;
       return {
         rows: outPixels,
         columns: conv.outChannels,
-        depth: window * conv.inChannels,
-        splits: 1,
-        splitLength: window * conv.inChannels,
-      };
-    case 'backpropInput': {
-      const depth = window * conv.outChannels;
-      return {
-        rows: conv.batchSize * conv.inHeight * conv.inWidth,
-        columns: conv.inChannels,
         depth,
         splits: 1,
         splitLength: depth,
+        tileRows,
+        tileColumns,
       };
     }
+    case 'backpropInput': {
+      const rows = conv.batchSize * conv.inHeight * conv.inWidth;
+      const { tileRows, tileColumns } = convTile(rows, conv.inChannels, false);
+      const depth = window * conv.outChannels;
+      return { rows, columns: conv.inChannels, depth, splits: 1, splitLength: depth, tileRows, tileColumns };
+    }
     case 'backpropFilter': {
-      const splits = Math.max(1, Math.min(64, Math.floor(outPixels / FILTER_SPLIT_LENGTH)));
+      // Few rows (filter taps) and a long reduction over the batch's pixels: split it until the
+      // splits together offer TARGET_WORKGROUPS workgroups, each split still MIN_SPLIT_LENGTH long.
+      const rows = window * conv.inChannels;
+      const { tileRows, tileColumns, workgroups } = convTile(rows, conv.outChannels, true);
+      const wanted = Math.ceil(TARGET_WORKGROUPS / workgroups);
+      const splits = Math.max(1, Math.min(wanted, Math.floor(outPixels / MIN_SPLIT_LENGTH)));
       const splitLength = Math.ceil(outPixels / splits / TILE_K) * TILE_K;
       return {
-        rows: window * conv.inChannels,
+        rows,
         columns: conv.outChannels,
         depth: outPixels,
         splits: Math.ceil(outPixels / splitLength),
         splitLength,
+        tileRows,
+        tileColumns,
       };
     }
   }
@@ -173,7 +207,8 @@ const OPERAND_READS = `
       if (at < 0) { return 0.0; }
       return a[at];
     }
-    // Four neighbours along k, which lie side by side in memory (see vectorA): one address for four.
+    // Four neighbours, along k or along rows, which lie side by side in memory (see aLoad): one
+    // address for four.
     fn readA4(row : i32, k : i32) -> vec4<f32> {
       let at = addressA(row, k);
       if (at < 0) { return vec4<f32>(0.0); }
@@ -193,7 +228,11 @@ const OPERAND_READS = `
       return v;
     }`;
 
-const SCALAR_A_LOAD = `
+/** How a workgroup stages its slice of A: along k (a patch's channels) or along rows (filter taps). */
+type ALoad = 'scalar' | 'vec4' | 'rowsScalar' | 'rowsVec4';
+
+const A_LOADS: Record<ALoad, string> = {
+  scalar: `
         for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
           let kk = i % TILE_K;
           let row = rowBase + i / TILE_K;
@@ -201,10 +240,9 @@ const SCALAR_A_LOAD = `
           var v = 0.0;
           if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
           tileA[kk * TILE_ROWS + i / TILE_K] = v;
-        }`;
-
-// k0 and the reduction length are multiples of 4 here, so a group of four is in range or out whole.
-const VECTOR_A_LOAD = `
+        }`,
+  // k0 and the reduction length are multiples of 4 here, so a group of four is in range or out whole.
+  vec4: `
         for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
           let kk = (i % (TILE_K / 4)) * 4;
           let tileRow = i / (TILE_K / 4);
@@ -213,17 +251,41 @@ const VECTOR_A_LOAD = `
           var v = vec4<f32>(0.0);
           if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
           for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }
-        }`;
+        }`,
+  // Rows fastest: neighbouring threads read neighbouring filter taps of one pixel, which lie side
+  // by side in the input (coalesced), where k fastest would read a channel stride apart.
+  rowsScalar: `
+        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
+          let tileRow = i % TILE_ROWS;
+          let kk = i / TILE_ROWS;
+          let row = rowBase + tileRow;
+          let k = k0 + kk;
+          var v = 0.0;
+          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
+          tileA[kk * TILE_ROWS + tileRow] = v;
+        }`,
+  // Four taps of one filter position (channels c..c+3, the channel count a multiple of 4) at once.
+  rowsVec4: `
+        for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
+          let tileRow = (i % (TILE_ROWS / 4)) * 4;
+          let kk = i / (TILE_ROWS / 4);
+          let row = rowBase + tileRow;
+          let k = k0 + kk;
+          var v = vec4<f32>(0.0);
+          if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
+          for (var j = 0; j < 4; j++) { tileA[kk * TILE_ROWS + tileRow + j] = v[j]; }
+        }`,
+};
 
 /**
- * Whether four consecutive k of A are contiguous in memory (same filter tap, neighbouring
- * channels), so the tile loads them with one address computation. The filter gradient's k runs
- * over output pixels, which are not.
+ * The A load for a product: four at once where four neighbours lie side by side in memory (same
+ * filter tap, neighbouring channels), along k for the two products whose k runs over channels,
+ * along rows for the filter gradient, whose rows do.
  */
-function vectorA(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): boolean {
-  if (product === 'forward') return conv.inChannels % 4 === 0;
-  if (product === 'backpropInput') return conv.outChannels % 4 === 0;
-  return false;
+function aLoad(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): ALoad {
+  if (product === 'forward') return conv.inChannels % 4 === 0 ? 'vec4' : 'scalar';
+  if (product === 'backpropInput') return conv.outChannels % 4 === 0 ? 'vec4' : 'scalar';
+  return conv.inChannels % 4 === 0 ? 'rowsVec4' : 'rowsScalar';
 }
 
 /**
@@ -245,7 +307,7 @@ export class ConvGemmProgram extends ComputeProgram {
   private readonly tileRows: number;
   private readonly tileColumns: number;
 
-  private readonly vectorA: boolean;
+  private readonly aLoad: ALoad;
 
   constructor(
     private readonly product: ConvGemmProduct,
@@ -254,19 +316,17 @@ export class ConvGemmProgram extends ComputeProgram {
     outputShape: number[],
   ) {
     super();
-    this.vectorA = vectorA(product, conv);
-    this.tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(geometry.columns))));
-    const threadColumns = this.tileColumns / THREAD_TILE;
-    const threadRows = WORKGROUP_THREADS / threadColumns;
-    this.tileRows = threadRows * THREAD_TILE;
-    this.workgroupSize = [threadColumns, threadRows, 1];
+    this.aLoad = aLoad(product, conv);
+    this.tileRows = geometry.tileRows;
+    this.tileColumns = geometry.tileColumns;
+    this.workgroupSize = [this.tileColumns / THREAD_TILE, this.tileRows / THREAD_TILE, 1];
     this.outputShape = outputShape;
     this.dispatch = [
       workgroupsFor(geometry.columns, this.tileColumns),
       workgroupsFor(geometry.rows, this.tileRows),
       geometry.splits,
     ];
-    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}_${this.vectorA ? 'vec4' : 'scalar'}`;
+    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}_${this.aLoad}`;
   }
 
   getUserCode(): string {
@@ -297,7 +357,7 @@ export class ConvGemmProgram extends ComputeProgram {
       let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
       for (var t = 0; t < tiles; t++) {
         let k0 = kBegin + t * TILE_K;
-        ${this.vectorA ? VECTOR_A_LOAD : SCALAR_A_LOAD}
+        ${A_LOADS[this.aLoad]}
         for (var i = thread; i < TILE_COLUMNS * TILE_K / 4; i += THREADS) {
           let kk = i / (TILE_COLUMNS / 4);
           let column = columnBase + (i % (TILE_COLUMNS / 4)) * 4;
