@@ -231,51 +231,36 @@ const OPERAND_READS = `
 /** How a workgroup stages its slice of A: along k (a patch's channels) or along rows (filter taps). */
 type ALoad = 'scalar' | 'vec4' | 'rowsScalar' | 'rowsVec4';
 
-const A_LOADS: Record<ALoad, string> = {
-  scalar: `
-        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
-          let kk = i % TILE_K;
-          let row = rowBase + i / TILE_K;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
-          tileA[kk * TILE_ROWS + i / TILE_K] = v;
-        }`,
-  // k0 and the reduction length are multiples of 4 here, so a group of four is in range or out whole.
-  vec4: `
-        for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
-          let kk = (i % (TILE_K / 4)) * 4;
-          let tileRow = i / (TILE_K / 4);
+/**
+ * The loop that stages a TILE_ROWS × TILE_K slice of A in workgroup memory (k-major), one or four
+ * values per read. Rows fastest, neighbouring threads read neighbouring filter taps of one pixel,
+ * which lie side by side in the input (coalesced), where k fastest would read a channel stride
+ * apart. Four at a time, a group of four (along k: k0 and the reduction length are multiples of 4;
+ * along rows: the channel count is) is in range or out whole.
+ */
+function aLoadCode(load: ALoad): string {
+  const width = load === 'vec4' || load === 'rowsVec4' ? 4 : 1;
+  const rowsFastest = load === 'rowsScalar' || load === 'rowsVec4';
+  const [tileRow, kk] = rowsFastest
+    ? [`(i % (TILE_ROWS / ${width})) * ${width}`, `i / (TILE_ROWS / ${width})`]
+    : [`i / (TILE_K / ${width})`, `(i % (TILE_K / ${width})) * ${width}`];
+  const store =
+    width === 1
+      ? 'tileA[kk * TILE_ROWS + tileRow] = v;'
+      : rowsFastest
+        ? 'for (var j = 0; j < 4; j++) { tileA[kk * TILE_ROWS + tileRow + j] = v[j]; }'
+        : 'for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }';
+  return `
+        for (var i = thread; i < TILE_ROWS * TILE_K / ${width}; i += THREADS) {
+          let tileRow = ${tileRow};
+          let kk = ${kk};
           let row = rowBase + tileRow;
           let k = k0 + kk;
-          var v = vec4<f32>(0.0);
-          if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
-          for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }
-        }`,
-  // Rows fastest: neighbouring threads read neighbouring filter taps of one pixel, which lie side
-  // by side in the input (coalesced), where k fastest would read a channel stride apart.
-  rowsScalar: `
-        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
-          let tileRow = i % TILE_ROWS;
-          let kk = i / TILE_ROWS;
-          let row = rowBase + tileRow;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
-          tileA[kk * TILE_ROWS + tileRow] = v;
-        }`,
-  // Four taps of one filter position (channels c..c+3, the channel count a multiple of 4) at once.
-  rowsVec4: `
-        for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
-          let tileRow = (i % (TILE_ROWS / 4)) * 4;
-          let kk = i / (TILE_ROWS / 4);
-          let row = rowBase + tileRow;
-          let k = k0 + kk;
-          var v = vec4<f32>(0.0);
-          if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
-          for (var j = 0; j < 4; j++) { tileA[kk * TILE_ROWS + tileRow + j] = v[j]; }
-        }`,
-};
+          var v = ${width === 1 ? '0.0' : 'vec4<f32>(0.0)'};
+          if (row < uniforms.rows && k < kEnd) { v = ${width === 1 ? 'readA' : 'readA4'}(row, k); }
+          ${store}
+        }`;
+}
 
 /**
  * The A load for a product: four at once where four neighbours lie side by side in memory (same
@@ -357,7 +342,7 @@ export class ConvGemmProgram extends ComputeProgram {
       let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
       for (var t = 0; t < tiles; t++) {
         let k0 = kBegin + t * TILE_K;
-        ${A_LOADS[this.aLoad]}
+        ${aLoadCode(this.aLoad)}
         for (var i = thread; i < TILE_COLUMNS * TILE_K / 4; i += THREADS) {
           let kk = i / (TILE_COLUMNS / 4);
           let column = columnBase + (i % (TILE_COLUMNS / 4)) * 4;
