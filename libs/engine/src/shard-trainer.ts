@@ -51,8 +51,8 @@ export class ShardTrainer {
   }
 
   /**
-   * One upload per weights version: each flat vector becomes one tensor, split into the named
-   * tensors on the device (on a GPU, one buffer write instead of one per tensor).
+   * One tensor per named weight, each a view of the flat vector: on a GPU each becomes its own
+   * buffer write when first used, with no slicing dispatch per tensor.
    */
   setWeights(weights: ModelWeights): void {
     this.disposeWeights();
@@ -60,15 +60,9 @@ export class ShardTrainer {
       [this.layouts.params, weights.params],
       [this.layouts.state, weights.state],
     ] as const) {
-      const parts = tf.tidy(() =>
-        tf
-          .split(
-            tf.tensor1d(flat.subarray(0, layout.size)),
-            layout.tensors.map((t) => t.size),
-          )
-          .map((part, i) => tf.reshape(part, [...layout.tensors[i].shape])),
-      );
-      layout.tensors.forEach((t, i) => this.tensors.set(t.name, parts[i]));
+      for (const t of layout.tensors) {
+        this.tensors.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.size), [...t.shape]));
+      }
     }
   }
 
