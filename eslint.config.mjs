@@ -27,12 +27,16 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/bench/**'] }] },
   },
   // An app never imports another app's code: what they share lives in libs/.
-  ...['cli', 'coordinator', 'worker'].map((app) => ({
+  ...['aggregator', 'cli', 'coordinator', 'worker'].map((app) => ({
     files: [`apps/${app}/**/*.ts`],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['cli', 'coordinator', 'worker'].filter((a) => a !== app).map((a) => `**/${a}/src/**`) },
+        {
+          patterns: ['aggregator', 'cli', 'coordinator', 'worker']
+            .filter((a) => a !== app)
+            .map((a) => `**/${a}/src/**`),
+        },
       ],
     },
   })),
@@ -43,12 +47,15 @@ export default tseslint.config(
   },
   {
     // Node scripts run outside the TypeScript build.
-    files: ['scripts/**/*.{js,mjs}'],
+    files: ['scripts/**/*.{js,mjs}', 'bin/**/*.js'],
     languageOptions: { globals: globals.node },
   },
   {
     // The dashboard: plain ES modules run by the browser, with Chart.js as a global script.
     files: ['apps/coordinator/public/**/*.js'],
-    languageOptions: { sourceType: 'module', globals: { ...globals.browser, Chart: 'readonly' } },
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.browser, Chart: 'readonly', tf: 'readonly' },
+    },
   },
 );

@@ -1,10 +1,23 @@
 import { JobMetrics, StepMetrics } from '@resnet/protocol';
 import { LocalCluster } from '@resnet/local-cluster';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Submits a job to the coordinator at `url`; resolves with the job as POST /jobs answers it. */
+export async function submitJob(url: string, job: Record<string, unknown>): Promise<any> {
+  const res = await fetch(`${url}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job),
+  });
+  const created = await res.json();
+  if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
+  return created;
 }
 
 /**
@@ -18,6 +31,7 @@ export async function runClusterJob(
   warmup = 1,
 ): Promise<JobMetrics> {
   const cluster = await LocalCluster.start({
+    entries: APP_ENTRIES,
     workers,
     prefix: 'bench',
     backend: process.env.BENCH_BACKEND,
@@ -26,13 +40,7 @@ export async function runClusterJob(
   });
   try {
     const { url } = cluster;
-    const res = await fetch(`${url}/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(job),
-    });
-    const created = await res.json();
-    if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(created)}`);
+    const created = await submitJob(url, job);
     for (;;) {
       const state = await (await fetch(`${url}/jobs/${created.id}`)).json();
       if (state.status === 'completed') break;

@@ -3,16 +3,23 @@
  * API, with two local workers, and the recipe of ../shared/bench/torch_cifar_reference.py: batch 128,
  * SGD momentum 0.9, weight decay 1e-4, peak lr 0.1 with linear warmup over the first tenth of the
  * steps then cosine to zero, pad-4 crop + flip, per-channel normalisation, 5 epochs. Writes the
- * per-epoch table and the metrics to docs/, then plots them. EPOCHS, WORKERS, DATA_ROOT and
- * CIFAR_ARCHIVE override the defaults (a shorter run: EPOCHS=1); PRECISION=bf16 trains in bf16
- * mixed precision (onednn workers with native bf16), writing its files beside fp32's with -bf16.
+ * per-epoch table and the metrics to docs/, plots them, and saves the trained model (TF.js
+ * LayersModel) with a model card under runs/ (git-ignored; a model worth shipping is copied to
+ * models/ by hand). EPOCHS, WORKERS, DATA_ROOT and CIFAR_ARCHIVE override the defaults (a shorter
+ * run: EPOCHS=1); WEIGHT_DECAY, WARMUP_EPOCHS (default a tenth of the run) and EVAL_EVERY (epochs,
+ * default 1) change the recipe, MODEL_OUT the model's folder. PRECISION=bf16 trains in bf16 mixed
+ * precision (onednn workers with native bf16), writing its files beside fp32's with -bf16.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EvalMetrics, Precision, PRECISIONS, StepMetrics } from '@resnet/protocol';
+import { initComputeBackend } from '@resnet/engine';
 import { LocalCluster } from '@resnet/local-cluster';
+import { loadLayersModel, saveLayersModel } from '../apps/cli/src/layers-model-store';
 import { startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
+import { submitJob } from './bench-cluster';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EPOCHS = Number(process.env.EPOCHS ?? 5);
@@ -25,6 +32,10 @@ if (!PRECISIONS.includes(PRECISION)) {
 }
 /** Where the run's files go in docs/: fp32's names, with -bf16 for a bf16 run. */
 const DOCS_NAME = PRECISION === 'fp32' ? 'cifar10-resnet20' : `cifar10-resnet20-${PRECISION}`;
+const WEIGHT_DECAY = Number(process.env.WEIGHT_DECAY ?? 1e-4);
+const WARMUP_EPOCHS = Number(process.env.WARMUP_EPOCHS ?? EPOCHS / 10);
+const EVAL_EVERY = Number(process.env.EVAL_EVERY ?? 1);
+const MODEL_OUT = path.resolve(process.env.MODEL_OUT ?? path.join(ROOT, 'runs', `${DOCS_NAME}-${EPOCHS}ep`));
 /**
  * Test accuracy after each epoch of the PyTorch reference run with the same number of epochs (2
  * threads on this machine): the schedule's warmup and cosine span the whole run, so a 1-epoch run
@@ -34,10 +45,13 @@ const PYTORCH_BY_EPOCHS: Readonly<Record<number, readonly number[]>> = {
   1: [0.4931],
   5: [0.4281, 0.5624, 0.6821, 0.7537, 0.7677],
 };
-const PYTORCH = PYTORCH_BY_EPOCHS[EPOCHS] ?? [];
+/** The reference runs used weight decay 1e-4 and a tenth of warmup: another recipe has nothing to compare with. */
+const REFERENCE_RECIPE = WEIGHT_DECAY === 1e-4 && WARMUP_EPOCHS === EPOCHS / 10;
+const PYTORCH = REFERENCE_RECIPE ? (PYTORCH_BY_EPOCHS[EPOCHS] ?? []) : [];
 
 async function main(): Promise<void> {
   const cluster = await LocalCluster.start({
+    entries: APP_ENTRIES,
     workers: WORKERS,
     dataRoot: DATA_ROOT,
     backend: process.env.BACKEND,
@@ -47,27 +61,22 @@ async function main(): Promise<void> {
   const { url } = cluster;
   const started = Date.now();
   try {
-    const res = await fetch(`${url}/jobs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: `ResNet-20 CIFAR-10 recipe ${PRECISION}`,
-        model: 'resnet20',
-        dataset: { kind: 'folder', path: ARCHIVE },
-        batchSize: 128,
-        shardsPerStep: WORKERS,
-        epochs: EPOCHS,
-        lr: 0.1,
-        momentum: 0.9,
-        weightDecay: 1e-4,
-        schedule: { decay: 'cosine', warmupEpochs: EPOCHS / 10 },
-        augment: { padCrop: 4, flip: true },
-        evalEvery: 1,
-        precision: PRECISION,
-      }),
-    });
-    const job = await res.json();
-    if (res.status !== 201) throw new Error(`job rejected: ${JSON.stringify(job)}`);
+    const recipe = {
+      name: `ResNet-20 CIFAR-10 recipe ${PRECISION}`,
+      model: 'resnet20',
+      dataset: { kind: 'folder', path: ARCHIVE },
+      batchSize: 128,
+      shardsPerStep: WORKERS,
+      epochs: EPOCHS,
+      lr: 0.1,
+      momentum: 0.9,
+      weightDecay: WEIGHT_DECAY,
+      schedule: { decay: 'cosine', warmupEpochs: WARMUP_EPOCHS },
+      augment: { padCrop: 4, flip: true },
+      evalEvery: EVAL_EVERY,
+      precision: PRECISION,
+    };
+    const job = await submitJob(url, recipe);
     console.log(`job ${job.id}: ${job.totalSteps} steps on ${WORKERS} workers`);
     let printed = 0;
     for (;;) {
@@ -101,13 +110,14 @@ async function main(): Promise<void> {
       '',
       PYTORCH.length
         ? `PyTorch reference: torch_cifar_reference.py with the same ${EPOCHS}-epoch schedule`
-        : `no PyTorch reference run of ${EPOCHS} epochs to compare with (there are ${Object.keys(PYTORCH_BY_EPOCHS).join(' and ')})`,
+        : `no PyTorch reference run of this recipe to compare with (there are ${Object.keys(PYTORCH_BY_EPOCHS).join(' and ')} epochs, weight decay 1e-4, a tenth of warmup)`,
       '',
       '| epoch | test accuracy (ours) | test accuracy (PyTorch reference) | train loss (last step) |',
       '| --- | --- | --- | --- |',
-      ...evals.map((e, i) => {
+      ...evals.map((e) => {
         const last = steps.filter((s) => s.epoch <= e.epoch).pop();
-        const torch = PYTORCH[i] === undefined ? '–' : `${(100 * PYTORCH[i]).toFixed(2)}%`;
+        const reference = PYTORCH[Math.round(e.epoch) - 1];
+        const torch = reference === undefined ? '–' : `${(100 * reference).toFixed(2)}%`;
         return `| ${e.epoch.toFixed(0)} | ${(100 * e.accuracy).toFixed(2)}% | ${torch} | ${last?.loss.toFixed(3)} |`;
       }),
     ];
@@ -125,9 +135,80 @@ async function main(): Promise<void> {
         stdio: 'inherit',
       },
     );
+    await saveModel(url, job.id, { recipe, evals, seconds, backends });
   } finally {
     await cluster.stop();
   }
+}
+
+/** What the model card states about the run that trained the model. */
+interface RunSummary {
+  readonly recipe: object;
+  readonly evals: readonly EvalMetrics[];
+  readonly seconds: number;
+  readonly backends: readonly string[];
+}
+
+/** Writes the job's exported model (model.json, weights.bin) and its model card to MODEL_OUT. */
+async function saveModel(url: string, jobId: string, run: RunSummary): Promise<void> {
+  // The backend TF.js builds the model on: the wasm backend needs no native library.
+  await initComputeBackend('wasm');
+  const model = await loadLayersModel(`${url}/jobs/${jobId}/model`);
+  try {
+    await saveLayersModel(model, MODEL_OUT);
+  } finally {
+    model.dispose();
+  }
+  fs.writeFileSync(path.join(MODEL_OUT, 'README.md'), modelCard(run));
+  console.log(`saved the model and its card to ${path.relative(process.cwd(), MODEL_OUT) || MODEL_OUT}`);
+}
+
+function modelCard({ recipe, evals, seconds, backends }: RunSummary): string {
+  const last = evals[evals.length - 1];
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout.trim();
+  return [
+    '# ResNet-20 on CIFAR-10',
+    '',
+    `He et al. (CVPR 2016)'s ResNet-20, trained by resnet-cluster through its REST API with \`npm run train:cifar\` ` +
+      `on ${WORKERS} local workers (${backends.join(', ')}) in ${(seconds / 60).toFixed(0)} minutes, ` +
+      `${new Date().toISOString().slice(0, 10)}, commit ${commit || 'unknown'}.`,
+    '',
+    last
+      ? `**Test accuracy: ${(100 * last.accuracy).toFixed(2)}% top-1, ${(100 * last.top5).toFixed(2)}% top-5** on the ${last.count} CIFAR-10 test images (after step ${last.step}; no test image is used in training or selection).`
+      : 'No evaluation was run.',
+    '',
+    '## Recipe',
+    '',
+    '```json',
+    JSON.stringify(recipe, null, 2),
+    '```',
+    '',
+    '## Test accuracy during the run',
+    '',
+    '| epoch | top-1 | top-5 |',
+    '| --- | --- | --- |',
+    ...evals.map(
+      (e) => `| ${e.epoch.toFixed(0)} | ${(100 * e.accuracy).toFixed(2)}% | ${(100 * e.top5).toFixed(2)}% |`,
+    ),
+    '',
+    '## Loading it',
+    '',
+    'A TF.js LayersModel: `model.json` and `weights.bin`. Inputs are NHWC 32×32 RGB images, each channel',
+    'normalised as `(pixel / 255 - mean) / std` with `userDefinedMetadata.normalization`; outputs are logits',
+    'over `userDefinedMetadata.classNames`.',
+    '',
+    '```js',
+    "const model = await tf.loadLayersModel('http://<coordinator>/models/resnet20-cifar10/model.json');",
+    'const { classNames, normalization } = model.getUserDefinedMetadata();',
+    '```',
+    '',
+    'From the command line: `npx resnet-cluster predict cat.jpg` uses this model when no `--model` is given.',
+    'In a browser: the coordinator serves it at `/models/resnet20-cifar10`.',
+    '',
+  ].join('\n');
 }
 
 main().catch((err: Error) => {

@@ -1,9 +1,11 @@
 /**
  * `npm run bench:engine`: one worker's ResNet-20 training throughput (batch 128, 32×32 images,
  * setWeights + trainShard + SGD update) and peak RSS on every TensorFlow.js backend available here,
- * next to PyTorch's (throughput and peak RSS) on the same machine and thread count (../shared/bench/torch_resnet20_step.py).
- * onednn also runs in bf16 where the CPU has it, next to PyTorch's bf16 autocast (bench/torch_step.py)
- * and to PyTorch's fp32 from the fp32 row of the same thread count in the same run.
+ * next to PyTorch's (throughput and peak RSS) on the same machine and thread count (../shared/bench/torch_resnet20_step.py);
+ * then the peak RSS once it has evaluated 512 images in micro-batches of the training batch, as a
+ * worker does, against its training peak. onednn also runs in bf16 where the CPU has it, next to
+ * PyTorch's bf16 autocast (bench/torch_step.py) and to PyTorch's fp32 from the fp32 row of the same
+ * thread count in the same run.
  * A benchmark, not a test. Each backend runs in its own process, so that peak RSS is its own.
  * Every row ends with the 1-minute load average when it was measured: figures from a loaded
  * machine are indicative only.
@@ -34,6 +36,7 @@ import { Precision } from '@resnet/protocol';
 import { KernelProfile } from './kernel-profile';
 
 const BATCH = 128;
+const EVAL_IMAGES = 512;
 const SIDE = 32;
 const WARMUP_STEPS = 2;
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
@@ -55,6 +58,8 @@ interface Measurement {
   threads: number;
   imagesPerSecond: number;
   peakRssMiB: number;
+  /** After evaluating EVAL_IMAGES images as well. */
+  evaluationPeakRssMiB: number;
   profile?: string;
 }
 
@@ -64,13 +69,13 @@ function median(xs: number[]): number {
 }
 
 /** A fixed random batch: throughput does not depend on the pixel values. */
-function randomBatch(): ShardBatch {
+function randomBatch(count = BATCH): ShardBatch {
   let seed = 1;
   const uniform = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   return {
-    x: Float32Array.from({ length: BATCH * SIDE * SIDE * 3 }, () => 2 * uniform() - 1),
-    y: Int32Array.from({ length: BATCH }, () => Math.floor(uniform() * 10)),
-    count: BATCH,
+    x: Float32Array.from({ length: count * SIDE * SIDE * 3 }, () => 2 * uniform() - 1),
+    y: Int32Array.from({ length: count }, () => Math.floor(uniform() * 10)),
+    count,
     height: SIDE,
     width: SIDE,
   };
@@ -103,6 +108,9 @@ async function measure(backend: BackendChoice, threads: number, precision: Preci
   const rates: number[] = [];
   for (let i = 0; i < STEPS; i++) rates.push(await step());
   profile?.stop();
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  // As a worker evaluates: micro-batches no larger than the training shard (here the whole batch).
+  await trainer.evaluate(randomBatch(EVAL_IMAGES), BATCH);
   trainer.dispose();
   return {
     backend: compute.backend,
@@ -110,7 +118,8 @@ async function measure(backend: BackendChoice, threads: number, precision: Preci
     precision,
     threads,
     imagesPerSecond: median(rates),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB,
+    evaluationPeakRssMiB: process.resourceUsage().maxRSS / 1024,
     profile: profile?.report(STEPS),
   };
 }
@@ -196,12 +205,13 @@ async function main(): Promise<void> {
     const load = os.loadavg()[0].toFixed(2);
     if (failure) {
       rows.push(
-        `| ${backend} | ${precision} | ${threads} | – | ${failure} | – | – | – | – | – | – | – | – | ${load} |`,
+        `| ${backend} | ${precision} | ${threads} | – | ${failure} | – | – | – | – | – | – | – | – | – | – | ${load} |`,
       );
       continue;
     }
     const rate = median(ours.map((m) => m.imagesPerSecond));
     const rss = Math.max(...ours.map((m) => m.peakRssMiB));
+    const evalRss = Math.max(...ours.map((m) => m.evaluationPeakRssMiB));
     const torchRate = torch.length > 0 ? median(torch.map((t) => t.imagesPerSecond)) : null;
     const torchRss = torch.length > 0 ? Math.max(...torch.map((t) => t.peakRssMiB)) : null;
     if (precision === 'fp32' && backend === 'onednn') fp32Rows.set(threads, { rate, rss, torchRate });
@@ -221,6 +231,8 @@ async function main(): Promise<void> {
       format(torchRss, 0),
       torchRss === null ? 'n/a' : (rss / torchRss).toFixed(2),
       fp32 ? (rss / fp32.rss).toFixed(2) : 'n/a',
+      evalRss.toFixed(0),
+      (evalRss / rss).toFixed(2),
       load,
     ];
     rows.push(`| ${cells.join(' | ')} |`);
@@ -241,9 +253,9 @@ async function main(): Promise<void> {
     'PyTorch runs at the row\'s precision (bf16: torch.autocast on the CPU); "/ PyTorch fp32" compares with the PyTorch fp32 of the same thread count; load: 1-minute load average after the row\n',
   );
   console.log(
-    '| backend | precision | threads | device | images/s | PyTorch images/s | ours / PyTorch | ours / PyTorch fp32 | peak RSS (MiB) | PyTorch peak RSS (MiB) | RSS ours / PyTorch | RSS / our fp32 | load |',
+    `| backend | precision | threads | device | images/s | PyTorch images/s | ours / PyTorch | ours / PyTorch fp32 | peak RSS (MiB) | PyTorch peak RSS (MiB) | RSS ours / PyTorch | RSS / our fp32 | peak RSS with evaluation of ${EVAL_IMAGES} (MiB) | evaluation / training peak | load |`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   for (const n of notes) console.log(`\n- ${n}`);
   for (const p of profiles) console.log(p);

@@ -5,6 +5,7 @@ import { SHARD_QUEUE, StepMetrics, VersionAnnouncement } from '@resnet/protocol'
 import { EmbeddedRedis, EmbeddedRedisCluster, LocalCluster } from '@resnet/local-cluster';
 import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { InProcessCoordinator, startCoordinatorFromEnv } from '../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 /** Redis's own accounting, read with INFO and a few length commands. */
 export interface RedisFootprint {
@@ -24,6 +25,10 @@ export interface CpuTimes {
   readonly redis: number;
   /** All worker processes together; NaN where /proc cannot tell (not Linux). */
   readonly workers: number;
+  /** All summation service processes together (0 without services); NaN as for workers. */
+  readonly services: number;
+  /** Each Redis process (one, or each master of a Redis Cluster), in node order. */
+  readonly redisNodes: readonly number[];
 }
 
 /** Redis's calls so far per command name (INFO commandstats), e.g. evalsha → 1200. */
@@ -61,8 +66,16 @@ export class ScaleCluster {
     return this.cluster.url;
   }
 
-  /** `redisMasters`: 0 for one Redis; more for a Redis Cluster of that many masters. */
-  static async start(workers: number, simulateComputeMs: number, redisMasters = 0): Promise<ScaleCluster> {
+  /**
+   * `redisMasters`: 0 for one Redis; more for a Redis Cluster of that many masters. `services`:
+   * summation service processes, for jobs with aggregation 'services'.
+   */
+  static async start(
+    workers: number,
+    simulateComputeMs: number,
+    redisMasters = 0,
+    services = 0,
+  ): Promise<ScaleCluster> {
     const server =
       redisMasters > 0
         ? await EmbeddedRedisCluster.start({ masters: redisMasters })
@@ -74,6 +87,7 @@ export class ScaleCluster {
     const prefix = redisMasters > 0 ? '{scale}' : 'scale';
     const connections = RedisConnections.fromUrl(server.url, prefix);
     const cluster = await LocalCluster.start({
+      entries: APP_ENTRIES,
       workers,
       redisUrl: server.url,
       prefix,
@@ -82,9 +96,13 @@ export class ScaleCluster {
       simulateComputeMs,
       coordinator: startCoordinatorFromEnv,
       coordinatorEnv: { LOG_LEVEL: 'warn' },
+      services,
     });
     await cluster.untilWorkers(workers);
-    return new ScaleCluster(server, cluster, connections, connections.client(), nodes);
+    const client = connections.client();
+    while ((await client.hlen(connections.keys().services())) < services)
+      await new Promise((r) => setTimeout(r, 100));
+    return new ScaleCluster(server, cluster, connections, client, nodes);
   }
 
   /**
@@ -132,13 +150,15 @@ export class ScaleCluster {
     const infos = await Promise.all(this.nodes.map((node) => node.info('cpu')));
     const seconds = (info: string, name: string): number =>
       Number(new RegExp(`${name}:([\\d.]+)`).exec(info)![1]);
+    const redisNodes = infos.map(
+      (info) => 1000 * (seconds(info, 'used_cpu_user') + seconds(info, 'used_cpu_sys')),
+    );
     return {
       coordinator: (usage.user + usage.system) / 1000,
-      redis: infos.reduce(
-        (sum, info) => sum + 1000 * (seconds(info, 'used_cpu_user') + seconds(info, 'used_cpu_sys')),
-        0,
-      ),
+      redis: redisNodes.reduce((a, b) => a + b, 0),
       workers: this.cluster.workers.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+      services: this.cluster.services.pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+      redisNodes,
     };
   }
 

@@ -6,22 +6,25 @@
  * (K × throughput at 1)) and where a step's time goes; then bytes and throughput per gradient
  * encoding. `-- --memory` instead runs 1,000 quick steps and compares Redis memory at step 100 and
  * at step 1,000. `-- --only resnet20|resnet50|local-sgd|encodings|gpu-speed|partitions` runs one table;
- * `-- --predict` prints the partitioned step model's efficiencies at scale, a calculation;
+ * `-- --predict` prints the step-time model's compute / period at scale, a calculation;
  * `gpu-speed` is ResNet-20 messages with 10 ms of compute per shard, where the coordinator's and
- * Redis's serial work is most of a step; `partitions` is ResNet-50 messages at K = 2 in one
- * partition on one Redis against 2 partitions on a 2-master Redis Cluster. A benchmark, not a test.
+ * Redis's serial work is most of a step (`--workers 1,2,8,12` sets its K, `--redis-masters 2` puts
+ * it in as many partitions on a Redis Cluster of that many masters, as scripts/scale-check does);
+ * `partitions` is ResNet-50 messages at K = 2 in one partition on one Redis against 2 partitions on
+ * a 2-master Redis Cluster. `-- --only gpu-speed --aggregators N [--units U]` runs the GPU-speed
+ * table twice in the same run, aggregated in the coordinator and by N summation service processes
+ * (`aggregation: 'services'`, U units), and prints efficiency against the in-coordinator K = 1
+ * period, compute / period, and the CPU per shard of every kind of process (as ProcessCpuPerShard
+ * objects too). Every table fits the step-time model on its first two K and prints its prediction
+ * for the others before they run, then their errors. A benchmark, not a test.
  */
 import os from 'node:os';
 import { StepMetrics, TensorDtype } from '@resnet/protocol';
 import { textTable } from '../apps/cli/src/text-table';
+import { ProcessCpuPerShard } from './process-cpu';
 import { CommandCalls, CpuTimes, RedisFootprint, ScaleCluster } from './scale-cluster';
-import {
-  fitStepTimeModel,
-  predictOverheadMs,
-  predictPartitionedEfficiency,
-  SerialCosts,
-  StepTimePoint,
-} from './step-time-model';
+import { printHeldOutPrediction, printScalePrediction } from './scale-prediction';
+import { fitStepTimeModel, LocalPoint, predictOverheadMs, StepTimePoint } from './step-time-model';
 
 interface Scenario {
   readonly name: string;
@@ -94,16 +97,23 @@ interface Measured {
   /** Mean per step, ms. */
   readonly phases: Record<(typeof PHASES)[number], number>;
   readonly bytesPerStep: number;
+  /** Standard deviation of the slowest shard's compute over the steps: at K = 1, of one shard's. */
+  readonly shardSpreadMs: number;
   /** CPU time per step of each part of the cluster, ms (over the measured steps). */
   readonly cpu: CpuTimes;
   /** Redis commands per step, by name (over the measured steps). */
   readonly commands: CommandCalls;
 }
 
-/** Where the job's big values live: its partitions, on one Redis (0 masters) or a Redis Cluster. */
+/**
+ * Where the job's big values live: its partitions, on one Redis (0 masters) or a Redis Cluster;
+ * or, with `services`, that many summation service processes holding `units` units.
+ */
 interface Placement {
   readonly partitions: number;
   readonly redisMasters: number;
+  readonly services?: number;
+  readonly units?: number;
 }
 
 const ONE_REDIS: Placement = { partitions: 1, redisMasters: 0 };
@@ -114,7 +124,8 @@ async function measure(
   encoding: TensorDtype = 'fp32',
   placement: Placement = ONE_REDIS,
 ): Promise<Measured & { weightsDigest: string }> {
-  const cluster = await ScaleCluster.start(workers, scenario.computeMs, placement.redisMasters);
+  const services = placement.services ?? 0;
+  const cluster = await ScaleCluster.start(workers, scenario.computeMs, placement.redisMasters, services);
   const total = scenario.warmup + scenario.steps;
   const h = scenario.localSteps;
   // Version v is announced once the shards of the step (round) starting at v are queued: CPU time
@@ -122,17 +133,29 @@ async function measure(
   const [first, last] = [scenario.warmup * h, (total - 1) * h];
   const cpuAt = new Map<number, Promise<[CpuTimes, CommandCalls]>>();
   try {
-    const job = { ...jobFor(scenario, workers, total, encoding), partitions: placement.partitions };
+    const job = {
+      ...jobFor(scenario, workers, total, encoding),
+      ...(services > 0
+        ? { aggregation: 'services', ...(placement.units ? { units: placement.units } : {}) }
+        : { partitions: placement.partitions }),
+    };
     const { jobId, steps } = await cluster.run(job, (version) => {
       if (version === first || version === last)
         cpuAt.set(version, Promise.all([cluster.cpuTimes(), cluster.commandCalls()]));
     });
     const [[from, callsFrom], [to, callsTo]] = [await cpuAt.get(first)!, await cpuAt.get(last)!];
     const measuredSteps = total - 1 - scenario.warmup;
-    const perStep = (part: keyof CpuTimes): number => (to[part] - from[part]) / measuredSteps;
+    const perStep = (part: Exclude<keyof CpuTimes, 'redisNodes'>): number =>
+      (to[part] - from[part]) / measuredSteps;
     return {
       ...summarise(workers, workers * scenario.imagesPerShard * h, steps.slice(scenario.warmup)),
-      cpu: { coordinator: perStep('coordinator'), redis: perStep('redis'), workers: perStep('workers') },
+      cpu: {
+        coordinator: perStep('coordinator'),
+        redis: perStep('redis'),
+        workers: perStep('workers'),
+        services: perStep('services'),
+        redisNodes: to.redisNodes.map((t, i) => (t - from.redisNodes[i]) / measuredSteps),
+      },
       commands: new Map(
         [...callsTo].map(([name, calls]) => [name, (calls - (callsFrom.get(name) ?? 0)) / measuredSteps]),
       ),
@@ -205,6 +228,7 @@ function summarise(
     imagesPerSecond: (1000 * imagesPerStep) / period,
     phases: { enqueue, fetch, compute, upload, aggregation, optimizer, publish, idle, coordinator },
     bytesPerStep: of((s) => s.gradientBytes),
+    shardSpreadMs: Math.sqrt(mean(steps.map((s) => (s.slowestShardMs - compute) ** 2))),
   };
 }
 
@@ -223,10 +247,30 @@ function scalingTable(scenario: Scenario, rows: Measured[]): string {
   );
 }
 
-async function scaling(scenario: Scenario, ks: readonly number[]): Promise<Measured[]> {
+async function scaling(
+  scenario: Scenario,
+  ks: readonly number[],
+  placement: Placement = ONE_REDIS,
+): Promise<Measured[]> {
   const rows: Measured[] = [];
+  const point = (r: Measured): LocalPoint => ({
+    shards: r.workers,
+    computeMs: scenario.computeMs * scenario.localSteps,
+    periodMs: 1000 / r.stepsPerSecond,
+    workerCpuMs: r.cpu.workers,
+    serialCpuMs: { coordinator: r.cpu.coordinator, redis: r.cpu.redis },
+  });
+  let heldOut: ((measured: LocalPoint) => void) | undefined;
   for (const k of ks) {
-    rows.push(await measure(scenario, k));
+    if (!heldOut && rows.length === 2)
+      heldOut = printHeldOutPrediction(
+        [point(rows[0]), point(rows[1])],
+        rows[0].shardSpreadMs,
+        CORES,
+        ks.slice(2),
+      );
+    rows.push(await measure(scenario, k, 'fp32', placement));
+    heldOut?.(point(rows[rows.length - 1]));
     console.error(`  ${scenario.name} K=${k}: ${rows[rows.length - 1].stepsPerSecond.toFixed(2)} steps/s`);
   }
   console.log(
@@ -485,73 +529,119 @@ async function partitioned(scenario: Scenario, workers: number, count: number): 
   );
 }
 
-/**
- * The serial path's unit costs on the 2-core development machine, from the tables in
- * docs/scaling.md (2026-12-01): ResNet-20 from the GPU-speed runs (fixed per-step CPU about 8 ms;
- * per shard 3.2 ms of coordinator CPU of which 0.6 ms reads, checks and folds its 1.1 MB message;
- * Redis 2.3 ms, 2.0 of it its three 1.1 MB values); ResNet-50 from `--only partitions` (Redis
- * 3.5 to 3.7 s of CPU a step for eight 102.5 MB values; the coordinator about 0.8 s, 0.1 s of it
- * the optimizer).
- */
-const MEASURED_COSTS: Record<'resnet20' | 'resnet50', { mb: number; costs: SerialCosts }> = {
-  resnet20: {
-    mb: 1.09,
-    costs: {
-      perStepMs: 8,
-      perShardMs: 2.6,
-      redisPerShardMs: 0.3,
-      redisPerMbMs: 0.61,
-      aggregatePerMbMs: 0.55,
-      updatePerMbMs: 1.2,
-    },
-  },
-  resnet50: {
-    mb: 102.5,
-    costs: {
-      perStepMs: 8,
-      perShardMs: 2.6,
-      redisPerShardMs: 0.3,
-      redisPerMbMs: 4.4,
-      aggregatePerMbMs: 3.0,
-      updatePerMbMs: 1.5,
-    },
-  },
-};
+/** A row for the step-time model's held-out check: the services are on the serial path, as the coordinator and Redis. */
+function servicesPoint(scenario: Scenario, r: Measured): LocalPoint {
+  return {
+    shards: r.workers,
+    computeMs: scenario.computeMs,
+    periodMs: 1000 / r.stepsPerSecond,
+    workerCpuMs: r.cpu.workers,
+    serialCpuMs: { coordinator: r.cpu.coordinator, redis: r.cpu.redis, services: r.cpu.services },
+  };
+}
 
 /**
- * A calculation, not a measurement: the partitioned step model (predictPartitionedPeriodMs) with the
- * measured costs, for K = 8, 32 and 128 GPU workers on 10 and 100 Gbit/s links, with P partitions
- * on P Redis masters. GPU-speed compute: ResNet-20 10 ms per 64-image shard (the GPU-speed case;
- * PyTorch on an H200 needs 4.8); ResNet-50 an assumed 1,500 images/s per GPU, 21 ms per 32 images.
+ * The GPU-speed table aggregated in the coordinator and by `aggregators` summation service
+ * processes, in the same run: per K, the period, compute / period, efficiency against the
+ * in-coordinator K = 1 period, and the CPU per shard of each kind of process.
  */
-function prediction(): void {
-  const computeMs = { resnet20: 10, resnet50: (32 / 1500) * 1000 };
-  const rows: string[][] = [];
-  for (const model of ['resnet20', 'resnet50'] as const) {
-    const { mb, costs } = MEASURED_COSTS[model];
-    for (const linkGbps of [10, 100]) {
-      for (const partitions of [1, 4, 16]) {
-        const cells = [8, 32, 128].map((shards) => {
-          const d = { shards, mb, partitions, redisNodes: partitions, linkGbps, computeMs: computeMs[model] };
-          return `${(100 * predictPartitionedEfficiency(costs, d)).toFixed(1)}%`;
-        });
-        rows.push([model, `${linkGbps} Gbit/s`, String(partitions), ...cells]);
+async function servicesComparison(
+  scenario: Scenario,
+  ks: readonly number[],
+  aggregators: number,
+  units: number | undefined,
+): Promise<ProcessCpuPerShard[]> {
+  const figures: ProcessCpuPerShard[] = [];
+  for (const services of [0, aggregators]) {
+    const rows: Measured[] = [];
+    let heldOut: ((measured: LocalPoint) => void) | undefined;
+    for (const k of ks) {
+      if (!heldOut && rows.length === 2) {
+        console.log(`\n${services ? `${services} summation services` : 'In the coordinator'}:`);
+        heldOut = printHeldOutPrediction(
+          [servicesPoint(scenario, rows[0]), servicesPoint(scenario, rows[1])],
+          rows[0].shardSpreadMs,
+          CORES,
+          ks.slice(2),
+        );
       }
+      const r = await measure(scenario, k, 'fp32', { ...ONE_REDIS, services, units });
+      rows.push(r);
+      heldOut?.(servicesPoint(scenario, r));
+      const periodMs = 1000 / r.stepsPerSecond;
+      figures.push({
+        aggregation: services ? 'services' : 'coordinator',
+        services,
+        units: units ?? 0,
+        shards: k,
+        periodMs,
+        computeMs: r.phases.compute,
+        worker: r.cpu.workers / k,
+        service: r.cpu.services / k,
+        coordinator: r.cpu.coordinator / k,
+        redis: r.cpu.redisNodes.map((c) => c / k),
+      });
+      console.error(
+        `  ${scenario.name}, ${services || 'no'} services, K=${k}: ${periodMs.toFixed(1)} ms a step`,
+      );
     }
   }
+  const base = figures.find((f) => f.aggregation === 'coordinator' && f.shards === 1)!;
   console.log(
-    '\nPredicted scaling efficiency (period at K = 1 / period at K), a calculation from measured costs:\n',
+    `\n${scenario.name} payload, ${scenario.computeMs} ms simulated compute per shard, mean of ${scenario.steps} steps ` +
+      `after ${scenario.warmup} warm-up steps; aggregated in the coordinator and by ${aggregators} summation services ` +
+      `(${units ?? 'default'} units); CPU per shard in ms (worker: one worker process's)\n`,
   );
   console.log(
-    textTable(['model', 'links', 'P = N', 'K = 8', 'K = 32', 'K = 128'], rows, new Set([2, 3, 4, 5])),
+    textTable(
+      [
+        'aggregation',
+        'K',
+        'period',
+        'period − compute',
+        'compute / period',
+        'efficiency vs coordinator K = 1',
+        'worker',
+        'services',
+        'coordinator',
+        'Redis',
+        'total',
+      ],
+      figures.map((f) => [
+        f.aggregation === 'services' ? `${f.services} services` : 'coordinator',
+        String(f.shards),
+        ms(f.periodMs),
+        ms(f.periodMs - f.computeMs),
+        `${((100 * f.computeMs) / f.periodMs).toFixed(1)}%`,
+        `${((100 * base.periodMs) / f.periodMs).toFixed(1)}%`,
+        f.worker.toFixed(2),
+        f.service.toFixed(2),
+        f.coordinator.toFixed(2),
+        f.redis.map((c) => c.toFixed(2)).join(' + '),
+        (f.worker + f.service + f.coordinator + f.redis.reduce((a, b) => a + b, 0)).toFixed(2),
+      ]),
+      new Set(Array.from({ length: 10 }, (_, i) => i + 1)),
+    ),
   );
+  console.log(`\nper-process CPU per shard (ProcessCpuPerShard): ${JSON.stringify(figures)}`);
+  return figures;
 }
 
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(2);
 
+/** A positive integer flag's value, or undefined when absent; anything else ends the benchmark, naming it. */
+function numberFlag(args: string[], flag: string): number | undefined {
+  const at = args.indexOf(flag);
+  if (at < 0) return undefined;
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${flag} ${args[at + 1]}: give a positive integer`);
+  return value;
+}
+
 async function main(args: string[]): Promise<void> {
   if (args.includes('--memory')) return memory();
-  if (args.includes('--predict')) return prediction();
+  if (args.includes('--predict')) return printScalePrediction();
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   const wanted = (name: string) => only === null || only === name;
   const started = performance.now();
@@ -573,7 +663,20 @@ async function main(args: string[]): Promise<void> {
     }
   }
   if (points.length >= 3) printModel(points);
-  if (wanted('gpu-speed')) await scaling(RESNET20_GPU_SPEED, [1, 2, 4]);
+  const masters = numberFlag(args, '--redis-masters') ?? 0;
+  const gpuSpeedWorkers = args.includes('--workers')
+    ? args[args.indexOf('--workers') + 1].split(',').map(Number)
+    : [1, 2, 4];
+  const aggregators = numberFlag(args, '--aggregators');
+  if (wanted('gpu-speed')) {
+    if (aggregators === undefined)
+      await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
+        partitions: Math.max(masters, 1),
+        redisMasters: masters,
+      });
+    else
+      await servicesComparison(RESNET20_GPU_SPEED, gpuSpeedWorkers, aggregators, numberFlag(args, '--units'));
+  }
   if (wanted('partitions')) await partitioned(RESNET50, 2, 2);
   if (wanted('local-sgd')) await scaling(RESNET20_LOCAL_SGD, [1, 4, 8, 16]);
   // Fewer steps: three more clusters of the slowest kind, within the benchmark's few minutes.
@@ -581,7 +684,12 @@ async function main(args: string[]): Promise<void> {
   console.log(`\nbenchmark wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main(process.argv.slice(2)).catch((err: Error) => {
-  console.error(err);
-  process.exit(1);
-});
+export type { ProcessCpuPerShard } from './process-cpu';
+
+// Only when run: the step-time model imports the figures' type from here.
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -74,61 +74,347 @@ function solve(matrix: number[][], rhs: number[]): number[] {
 }
 
 /**
- * What the serial path costs, per unit, for a model of one payload size: the constants of the
- * partitioned step model below, taken from `npm run bench:scale` tables (docs/scaling.md).
+ * What each process kind costs, measured on the development machine (docs/scaling.md says where
+ * each figure comes from). The model below multiplies them out; it measures nothing itself.
  */
-export interface SerialCosts {
-  /** Per step, whatever K: the enqueue, the commit's script, events, timers. */
-  readonly perStepMs: number;
-  /** Per shard in the coordinator's main thread (queue, events, round trips): not partitioned. */
-  readonly perShardMs: number;
-  /** Per shard in Redis for BullMQ's scripts, on the node that holds the queue. */
-  readonly redisPerShardMs: number;
-  /** Redis CPU per megabyte of one value moved in or out (GET or SET). */
+export interface MeasuredCosts {
+  /** Worker CPU per shard that does not grow with the payload: taking the shard, the report, heartbeats. */
+  readonly workerPerShardMs: number;
+  /** Worker CPU per MB pushed or pulled: encoding, checksums, socket writes and reads, decoding. */
+  readonly workerPerMbMs: number;
+  /** The queue's Redis CPU per shard job (BullMQ's scripts); nothing per step with standing shards. */
+  readonly queueRedisPerShardMs: number;
+  /** Service CPU per unit message received or sent, whatever its size: a socket call, framing, bookkeeping. */
+  readonly servicePerMessageMs: number;
+  /** Service CPU per MB received and folded (checksum, finiteness, the float64 fold) or sent. */
+  readonly servicePerMbMs: number;
+  /** Service CPU per MB of the units it owns, once per step: the mean, SGD, encoding the next units. */
+  readonly serviceUpdatePerMbMs: number;
+  /** Coordinator CPU per step (the schedule, the fenced commit), and per service report. */
+  readonly coordinatorPerStepMs: number;
+  readonly coordinatorPerReportMs: number;
+  /** Redis CPU per MB written for durability (weights and optimizer state, off the machine). */
   readonly redisPerMbMs: number;
-  /** Aggregator CPU per megabyte of one shard's message: checksum, finiteness check, fold. */
-  readonly aggregatePerMbMs: number;
-  /** Aggregator CPU per megabyte of the model per step: the mean, SGD, encoding the version. */
-  readonly updatePerMbMs: number;
+  /** Standard deviation of one shard's time (compute and worker), ms. */
+  readonly shardSpreadMs: number;
 }
 
-/** A deployment to predict: workers, payload, partitions, Redis masters, links and compute. */
-export interface PartitionedDeployment {
+/** A deployment of the summation-service path to predict. */
+export interface ServiceDeployment {
+  /** K: one GPU worker per shard. */
   readonly shards: number;
+  /** Workers per machine; each worker machine also runs one summation service. */
+  readonly workersPerMachine: number;
+  /** Machines that run only a summation service. */
+  readonly cpuOnlyMachines: number;
+  /** The model's parameters, MB (a gradient, or the parameters, once). */
   readonly mb: number;
-  readonly partitions: number;
-  readonly redisNodes: number;
-  /** Each machine's link, full duplex. */
-  readonly linkGbps: number;
+  /** One shard's compute on its GPU, ms. */
   readonly computeMs: number;
+  /** Each machine's one NIC, full duplex, Gbit/s. */
+  readonly linkGbps: number;
+  /** Units the parameter vector is cut into; `defaultUnits` when absent. */
+  readonly units?: number;
+  /**
+   * Whether a machine's service sums its own workers' shards before the network (one message per
+   * unit and machine) and fans the pulled units out to them in memory; otherwise every worker
+   * pushes to and pulls from every unit's owner itself.
+   */
+  readonly sumOnMachine: boolean;
+  /** Shards that stay with their workers across steps (the queue carries only reassignment), or a job per shard per step. */
+  readonly standingShards: boolean;
+  /** Cores one service folds on. */
+  readonly serviceThreads: number;
+  /** Weights and optimizer state written off the machine every this many steps. */
+  readonly durableEverySteps: number;
+  /** Redis masters the durability writes spread over. */
+  readonly redisMasters: number;
+}
+
+/** The largest unit: BytePS's 4 MB. */
+export const MAX_UNIT_MB = 4;
+
+/** Units of at most 4 MB and at least 2 per service, so that a small model spreads too. */
+export function defaultUnits(mb: number, services: number): number {
+  return Math.max(Math.ceil(mb / MAX_UNIT_MB), 2 * services);
 }
 
 /**
- * The step period with P partitions on N Redis masters, every process on a machine of its own
- * (workers, each Redis master, the coordinator with its P aggregator threads on P cores), all
- * shards finishing their compute together. After the compute:
- *  - the control path, serial in the coordinator's main thread and the queue's Redis: fixed + per shard;
- *  - one worker's own transfers, the version in and its gradient out, on its link (all workers at once);
- *  - the busiest Redis master: its CPU for its 1/N of every value (per shard the version read, the
- *    gradient written and read back; per step the version and the momentum staged), or its link
- *    for the values it sends, whichever is longer;
- *  - the aggregators: each its 1/P of every shard's message, then of the update, or the
- *    coordinator's link, which receives every message whole, whichever is longer.
- * A calculation from measured constants, not a measurement.
+ * Expected maximum of K shard times with standard deviation σ, above their mean: σ·√(2 ln K), the
+ * bound for normally distributed times (it is exact in the limit and above the true value for
+ * every K; 0 for one shard).
  */
-export function predictPartitionedPeriodMs(c: SerialCosts, d: PartitionedDeployment): number {
-  const msPerMb = 8 / d.linkGbps; // 1 Gbit/s moves 1 MB in 8 ms
-  const { shards: k, mb, partitions: p, redisNodes: n } = d;
-  const control = c.perStepMs + k * (c.perShardMs + c.redisPerShardMs);
-  const worker = 2 * mb * msPerMb;
-  const redisCpu = (c.redisPerMbMs * (3 * k + 2) * mb) / n;
-  const redisLink = (2 * k * mb * msPerMb) / n;
-  const aggregators =
-    Math.max((c.aggregatePerMbMs * k * mb) / p, k * mb * msPerMb) + (c.updatePerMbMs * mb) / p;
-  return d.computeMs + control + worker + Math.max(redisCpu, redisLink) + aggregators;
+export function stragglerMs(shards: number, spreadMs: number): number {
+  return spreadMs * Math.sqrt(2 * Math.log(shards));
 }
 
-/** Weak-scaling efficiency, as the bench measures it: the period of one shard over the period of K. */
-export function predictPartitionedEfficiency(c: SerialCosts, d: PartitionedDeployment): number {
-  return predictPartitionedPeriodMs(c, { ...d, shards: 1 }) / predictPartitionedPeriodMs(c, d);
+/**
+ * The time of n units through stages that each handle one unit at a time, a unit entering a stage
+ * once the stage before has passed it on: the first unit through all stages, then one unit per
+ * the slowest stage's time. `stageMs` are each stage's times for all n units together.
+ */
+export function pipelineMs(stageMs: readonly number[], n: number): number {
+  const sum = stageMs.reduce((a, b) => a + b, 0);
+  return sum / n + ((n - 1) / n) * Math.max(...stageMs);
+}
+
+/** Where a step's time goes, ms per step. */
+export interface StepTerms {
+  readonly compute: number;
+  /** The expected slowest shard's time beyond the mean. */
+  readonly straggler: number;
+  /** One worker's CPU: after its compute and before the next (a GPU worker is one process). */
+  readonly workerCpu: number;
+  /** The queue's Redis for the step's shard jobs, serial in one thread. */
+  readonly queueRedis: number;
+  /** Gradient units to their owners: the busier of a worker machine's NIC out and a service's NIC in. */
+  readonly push: number;
+  /** The busiest service's CPU: messages, folds, the update, the pulls it serves. */
+  readonly serviceCpu: number;
+  /** Of serviceCpu, the messages of its fan-in: one per sender and unit (incast). */
+  readonly incast: number;
+  /** Parameter units back: the busier of a service's NIC out and a worker machine's NIC in. */
+  readonly pull: number;
+  /** The coordinator: its step, one report per service, the commit. */
+  readonly coordinator: number;
+  /** One machine's NIC per step, the busier direction, durability writes included. */
+  readonly nic: number;
+  /** The durability writes' share of Redis's CPU, per step (they overlap the next step). */
+  readonly durability: number;
+}
+
+/** The terms the critical path adds to compute (incast is part of serviceCpu; nic and durability overlap). */
+export const CRITICAL_PATH_TERMS = [
+  'straggler',
+  'workerCpu',
+  'queueRedis',
+  'push',
+  'serviceCpu',
+  'pull',
+  'coordinator',
+] as const;
+
+export interface StepPrediction {
+  readonly periodMs: number;
+  /** compute / period: how busy a GPU is. */
+  readonly computeShare: number;
+  /** The term that sets the period: `critical path` or a resource that is busier than it. */
+  readonly bound: 'critical path' | 'nic' | 'redis';
+  readonly criticalPathMs: number;
+  /** The busiest service's units over the mean's: ceil(U/S) / (U/S). */
+  readonly unevenness: number;
+  readonly services: number;
+  readonly units: number;
+  readonly terms: StepTerms;
+}
+
+/**
+ * The step period of the summation-service path, a calculation from measured costs:
+ *
+ *     period = max(critical path, NIC per step, Redis per step)
+ *     critical path = compute + straggler + worker CPU + queue Redis
+ *                   + pipeline(push, service CPU, pull) over the units of one service + coordinator
+ *
+ * Every other resource (a GPU, a worker's CPU, a service's, the coordinator's) works only on the
+ * critical path, so the path bounds it. The NIC also carries the durability writes and Redis holds
+ * the queue and them: those overlap the next step, and bound the period only if busier than it.
+ * One NIC per machine carries its workers' and its service's traffic; a service owns ⌈U/S⌉ units
+ * of M/U MB at most (uneven units), and receives each from every sender not on its machine at once
+ * (incast: the NIC's receive side in `push`, one message each in `serviceCpu`).
+ */
+export function predictServiceStep(costs: MeasuredCosts, d: ServiceDeployment): StepPrediction {
+  const k = d.shards;
+  const perMachine = Math.min(d.workersPerMachine, k);
+  const workerMachines = Math.ceil(k / d.workersPerMachine);
+  const services = workerMachines + d.cpuOnlyMachines;
+  const units = d.units ?? defaultUnits(d.mb, services);
+  const unitsPerService = Math.ceil(units / services);
+  const unevenness = unitsPerService / (units / services);
+  const ownedMb = (d.mb / units) * unitsPerService; // the busiest service's share
+  const meanOwnedMb = d.mb / services;
+  const msPerMb = 8 / d.linkGbps; // 1 Gbit/s moves 1 MB in 8 ms
+
+  // Who sends each unit to its owner (and receives it back), and how many of them share its machine.
+  const senders = d.sumOnMachine ? workerMachines : k;
+  const localSenders = d.cpuOnlyMachines > 0 ? 0 : d.sumOnMachine ? 1 : perMachine;
+  const fanIn = senders - localSenders;
+  // A worker machine's own traffic: each sender on it moves the units owned elsewhere.
+  const machineSenders = d.sumOnMachine ? 1 : perMachine;
+  const machineRemoteMb = machineSenders * (d.mb - meanOwnedMb);
+  const serviceRemoteMb = fanIn * ownedMb;
+  const push = Math.max(machineRemoteMb, serviceRemoteMb) * msPerMb;
+  const pull = push; // the same bytes the other way
+  const durableMb = (2 * ownedMb) / d.durableEverySteps; // weights and optimizer state
+  // Each direction carries one phase's workers' side and the other's service side (full duplex).
+  const nic = (machineRemoteMb + serviceRemoteMb + durableMb) * msPerMb;
+
+  // The busiest service: its senders' messages and megabytes in, as many out for the pulls; with
+  // the sum on the machine also its own workers' whole gradients in, and the pulled parameters
+  // written once into the memory they share with them.
+  const localMessages = d.sumOnMachine ? (perMachine + 1) * units : 0;
+  const localMb = d.sumOnMachine ? (perMachine + 1) * d.mb : 0;
+  const incast = (2 * senders * unitsPerService * costs.servicePerMessageMs) / d.serviceThreads;
+  const serviceCpu =
+    incast +
+    (localMessages * costs.servicePerMessageMs +
+      (localMb + 2 * senders * ownedMb) * costs.servicePerMbMs +
+      ownedMb * costs.serviceUpdatePerMbMs) /
+      d.serviceThreads;
+
+  const terms: StepTerms = {
+    compute: d.computeMs,
+    straggler: stragglerMs(k, costs.shardSpreadMs),
+    workerCpu: costs.workerPerShardMs + 2 * d.mb * costs.workerPerMbMs,
+    queueRedis: d.standingShards ? 0 : k * costs.queueRedisPerShardMs,
+    push,
+    serviceCpu,
+    incast,
+    pull,
+    coordinator: costs.coordinatorPerStepMs + services * costs.coordinatorPerReportMs,
+    nic,
+    durability: (2 * d.mb * costs.redisPerMbMs) / d.redisMasters / d.durableEverySteps,
+  };
+  const criticalPathMs =
+    terms.compute +
+    terms.straggler +
+    terms.workerCpu +
+    terms.queueRedis +
+    pipelineMs([push, serviceCpu, pull], unitsPerService) +
+    terms.coordinator;
+  const redis = terms.queueRedis + terms.durability;
+  const [bound, periodMs] = (
+    [
+      ['critical path', criticalPathMs],
+      ['nic', nic],
+      ['redis', redis],
+    ] as const
+  ).reduce((a, b) => (b[1] > a[1] ? b : a));
+  return {
+    periodMs,
+    computeShare: d.computeMs / periodMs,
+    bound,
+    criticalPathMs,
+    unevenness,
+    services,
+    units,
+    terms,
+  };
+}
+
+/** The cost fields of MeasuredCosts that are CPU per megabyte, the ones a faster implementation would cut. */
+export const PER_MB_COSTS = ['workerPerMbMs', 'servicePerMbMs', 'serviceUpdatePerMbMs'] as const;
+
+/**
+ * The largest value of one cost at which compute / period reaches `share`, all else unchanged, or
+ * null when even 0 does not reach it (another term forbids it). Bisection: the period grows with
+ * every cost.
+ */
+export function costForShare(
+  costs: MeasuredCosts,
+  d: ServiceDeployment,
+  field: keyof MeasuredCosts,
+  share: number,
+): number | null {
+  const shareAt = (value: number): number => predictServiceStep({ ...costs, [field]: value }, d).computeShare;
+  if (shareAt(0) < share) return null;
+  let [low, high] = [0, Math.max(costs[field], 1)];
+  while (shareAt(high) >= share) high *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (shareAt(mid) >= share) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
+/** One row of `bench:scale` on one machine: every process shares its cores. */
+export interface LocalPoint {
+  readonly shards: number;
+  readonly computeMs: number;
+  readonly periodMs: number;
+  /** All workers' CPU per step, ms: work that runs side by side, one process per shard. */
+  readonly workerCpuMs: number;
+  /** CPU per step of each process on the step's serial path (coordinator, Redis, services), ms. */
+  readonly serialCpuMs: Readonly<Record<string, number>>;
+}
+
+/** A line in K: fixed + per shard × K. */
+export interface CpuLine {
+  readonly fixedMs: number;
+  readonly perShardMs: number;
+}
+
+/** The model fitted to two rows of one machine, for held-out prediction on the same machine or a bigger one. */
+export interface LocalModel {
+  readonly cores: number;
+  /** Standard deviation of one shard's time, ms (measured at K = 1). */
+  readonly shardSpreadMs: number;
+  readonly workerCpu: CpuLine;
+  readonly serialCpu: Readonly<Record<string, CpuLine>>;
+  /** Wall time per step on no process's CPU: waits, wake-ups, round trips. */
+  readonly waitMs: number;
+  /**
+   * How much of the workers' CPU per core lands on the critical path: the workers run in the same
+   * window as the serial processes (all shards finish together) and take cores from them.
+   */
+  readonly contention: number;
+}
+
+const lineAt = (line: CpuLine, shards: number): number => line.fixedMs + line.perShardMs * shards;
+
+/** What the critical path adds to compute and the straggler at K. */
+function pathMs(
+  m: Omit<LocalModel, 'waitMs' | 'contention'>,
+  shards: number,
+): { serial: number; perCore: number } {
+  const serial = Object.values(m.serialCpu).reduce((sum, line) => sum + lineAt(line, shards), 0);
+  return { serial, perCore: lineAt(m.workerCpu, shards) / m.cores };
+}
+
+/**
+ * Fits the model to two rows (K = 1 and 2 in the bench). Each process kind's CPU per step is a line
+ * in K through the two rows; the period is
+ *
+ *     compute + straggler(K) + wait + serial CPU(K) + contention × workers' CPU(K) / cores
+ *
+ * with wait and contention solved from the two rows. On a machine with more cores the contention
+ * term shrinks with them; the cores also bound the period from below (predictLocalPeriod).
+ */
+export function fitLocalModel(
+  a: LocalPoint,
+  b: LocalPoint,
+  cores: number,
+  shardSpreadMs: number,
+): LocalModel {
+  const line = (ya: number, yb: number): CpuLine => {
+    const perShardMs = (yb - ya) / (b.shards - a.shards);
+    return { fixedMs: ya - perShardMs * a.shards, perShardMs };
+  };
+  const serialCpu = Object.fromEntries(
+    Object.keys(a.serialCpuMs).map((kind) => [kind, line(a.serialCpuMs[kind], b.serialCpuMs[kind])]),
+  );
+  const cpu = { cores, shardSpreadMs, workerCpu: line(a.workerCpuMs, b.workerCpuMs), serialCpu };
+  // rest = wait + contention × perCore at both rows: two equations, two unknowns.
+  const [ra, rb] = [a, b].map((p) => {
+    const { serial, perCore } = pathMs(cpu, p.shards);
+    return { rest: p.periodMs - p.computeMs - stragglerMs(p.shards, shardSpreadMs) - serial, perCore };
+  });
+  const contention = (rb.rest - ra.rest) / (rb.perCore - ra.perCore);
+  return { ...cpu, waitMs: ra.rest - contention * ra.perCore, contention };
+}
+
+/**
+ * The period at K shards: the critical path, or compute and the straggler plus all processes' CPU
+ * over the cores when that is longer (a step's CPU work falls between two computes).
+ */
+export function predictLocalPeriod(
+  m: LocalModel,
+  shards: number,
+  computeMs: number,
+): { periodMs: number; bound: 'critical path' | 'cores' } {
+  const { serial, perCore } = pathMs(m, shards);
+  const before = computeMs + stragglerMs(shards, m.shardSpreadMs);
+  const path = before + m.waitMs + serial + m.contention * perCore;
+  const cores = before + serial / m.cores + perCore;
+  return cores > path ? { periodMs: cores, bound: 'cores' } : { periodMs: path, bound: 'critical path' };
 }

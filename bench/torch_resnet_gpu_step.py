@@ -1,14 +1,14 @@
 """PyTorch's training throughput for bench:gpu, on CUDA: CIFAR ResNet-20 (projection shortcuts, 32x32)
 or torchvision-style ResNet-50 (224x224), fp32, channels-last, SGD with momentum.
 usage: python3 torch_resnet_gpu_step.py resnet20|resnet50 BATCH [steps=20]
-prints one line: img_per_s=<N> device=<name>, or no_cuda=<reason> when CUDA is unavailable"""
+prints one line: img_per_s=<N> device=<name>, or no_cuda=<reason> (and exits 1) when CUDA is unavailable"""
 import sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 model_name, batch = sys.argv[1], int(sys.argv[2])
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 if not torch.cuda.is_available():
-    print("no_cuda=torch.cuda.is_available() is False"); sys.exit(0)
+    print("no_cuda=torch.cuda.is_available() is False"); sys.exit(1)
 torch.backends.cudnn.benchmark = True
 torch.backends.cuda.matmul.allow_tf32 = False  # fp32, as the webgpu kernels compute
 torch.backends.cudnn.allow_tf32 = False

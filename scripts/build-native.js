@@ -3,8 +3,9 @@
  * Builds the oneDNN addon behind the `onednn` TensorFlow.js backend (libs/engine/native) with
  * node-gyp. Runs as npm's postinstall and as `npm run build:native`.
  *
- * It never fails the install: when something the build needs is missing it prints one line saying
- * what and how to get it, and exits 0; workers then fall back to the wasm backend.
+ * Outside CI it never fails the install: when something the build needs is missing it prints one
+ * line saying what and how to get it, and exits 0; workers then fall back to the wasm backend. In CI
+ * (CI=true) it exits 1 instead, since the onednn tests must run there.
  */
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS: npm runs this before anything is compiled */
@@ -28,6 +29,10 @@ const LIB_DIRS = [
 ];
 
 function skip(reason) {
+  if (process.env.CI === 'true') {
+    console.error(`onednn addon not built: ${reason}; CI=true, where the onednn tests must run.`);
+    process.exit(1);
+  }
   console.log(`onednn addon not built: ${reason}; ${FALLBACK}.`);
   process.exit(0);
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node.js or a network needs to run the WebGPU checks and
 # bench:gpu: the node binary, the files of node_modules that those runs load (traced here on
-# SwiftShader), dist/, and the Vulkan loader's Debian packages. Writes .gpu-check/ (git-ignored,
-# under 64 MiB); on the GPU machine run `bash scripts/gpu-check/run.sh` from the repository root.
+# SwiftShader), dist/, and the Debian packages of the Vulkan loader and of the GL
+# dispatch libraries NVIDIA's Vulkan driver links against (without them the loader skips the
+# driver and Dawn finds no adapter). Writes .gpu-check/ (git-ignored, under 64 MiB); on the GPU
+# machine run `bash scripts/gpu-check/run.sh` from the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=.gpu-check
@@ -34,9 +36,9 @@ cp "$(command -v node)" "$out/node"
 tar -cf - -T "$out/files.txt" dist bench/torch_resnet_gpu_step.py "$out/node" | xz -9 -T0 >"$out/bundle.tar.xz"
 rm "$out/node"
 
-# The Vulkan loader and its GL neighbours, for a machine whose image lacks them.
+# The Vulkan loader and the GL dispatch libraries, for a machine whose image lacks them.
 mkdir -p "$out/debs" /tmp/amd64/partial
 apt_arch=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64)
 apt-get "${apt_arch[@]}" update -qq
-(cd "$out/debs" && apt-get "${apt_arch[@]}" download -qq libvulkan1 >/dev/null)
+(cd "$out/debs" && apt-get "${apt_arch[@]}" download -qq libvulkan1 libglvnd0 libglx0 libegl1 libgl1 libopengl0 libgles2 >/dev/null)
 du -sh "$out" "$out/bundle.tar.xz"

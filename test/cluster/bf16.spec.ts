@@ -1,12 +1,13 @@
 /**
  * bf16 jobs through the cluster: a bf16 job ends bitwise the same on 1 and on 2 onednn workers,
  * follows the float32 job's losses, and only workers that compute bf16 take its shards. Skipped,
- * saying why, where the oneDNN addon is not built or the CPU has no native bf16.
+ * saying why (a failure in CI), where the oneDNN addon is not built or the CPU has no native bf16.
  */
 import * as assert from 'node:assert/strict';
 import { WorkerPool } from '@resnet/local-cluster';
+import { APP_ENTRIES } from '../support/app-entries';
 import { architectureFor, layoutsOf } from '@resnet/model';
-import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
+import { NATIVE_BF16, requireDependency } from '../support/optional-dependency';
 import { maxAbsDifference } from '../support/reference-training';
 import { SHORT_JOB, SHORT_JOB_STEPS } from '../support/short-job';
 import { TestCluster, withTestCluster } from '../support/test-cluster';
@@ -34,16 +35,7 @@ async function runJob(cluster: TestCluster, precision: 'fp32' | 'bf16'): Promise
 
 describe('bf16 jobs', function () {
   before(function () {
-    const load = loadOnednnAddon();
-    const reason = !load.addon
-      ? load.reason
-      : !load.addon.info().bf16
-        ? 'this CPU has no native bf16 for oneDNN'
-        : null;
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
+    requireDependency(this, NATIVE_BF16);
   });
 
   it('end bitwise equal on 1 and 2 onednn workers, and follow the float32 job', async () => {
@@ -75,6 +67,7 @@ describe('bf16 jobs', function () {
   it('go to workers that compute bf16 only: a worker without native bf16 takes none of their shards', async () => {
     await withTestCluster({ workers: 0, backend: 'onednn' }, async (cluster) => {
       const hidden = new WorkerPool({
+        main: APP_ENTRIES.worker,
         redisUrl: cluster.redisServer.url,
         prefix: 'test',
         dataRoot: cluster.dataRoot,

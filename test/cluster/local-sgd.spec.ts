@@ -98,7 +98,7 @@ describe('local SGD across worker processes', function () {
     });
   });
 
-  it("refuses a gradient message in a local-SGD job, naming the worker's version as the cause", () => {
+  it('refuses a gradient message in a local-SGD job, and a delta in a synchronous one', () => {
     const header = { jobId: 'j', step: 0, shard: 0, partition: 0 };
     const message = (kind: ShardMessageMeta['kind']) =>
       ModelTensorCodec.encode(
@@ -107,11 +107,12 @@ describe('local SGD across worker processes', function () {
         new Float32Array(layouts.state.size),
         { ...header, kind } satisfies ShardMessageMeta,
       );
-    const outcome = { workerId: 'w', lossSum: 1, correct: 0, count: 8, computeMs: 1, gradientKey: 'k' };
+    const outcome = { workerId: 'w', lossSum: 1, correct: 0, count: 8, computeMs: 1, gradientKeys: ['k'] };
     assert.throws(
       () => validatedContribution(layouts, outcome, message('gradient'), { ...header, kind: 'delta' }),
       (err: Error) =>
-        err instanceof RejectedShardResultError && /predates local SGD; update it/.test(err.message),
+        err instanceof RejectedShardResultError &&
+        /a gradient where the job's local SGD needs a delta/.test(err.message),
     );
     assert.throws(
       () => validatedContribution(layouts, outcome, message('delta'), { ...header, kind: 'gradient' }),

@@ -1,27 +1,19 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { requireDependency, SHARED_CIFAR } from '../support/optional-dependency';
 import { TestCluster } from '../support/test-cluster';
-
-/** The real CIFAR-10 (class folders of JPEGs) in ../shared beside the checkout; never copied into the repo. */
-const SHARED_DATA = process.env.SHARED_DATA_DIR ?? path.resolve(__dirname, '../../../../shared/data');
-const ARCHIVE = 'cifar10-images.tar.gz';
 
 describe('real CIFAR-10', function () {
   let cluster: TestCluster;
   before(async function () {
-    if (!fs.existsSync(path.join(SHARED_DATA, ARCHIVE))) {
-      console.log(`    skipped: ${path.join(SHARED_DATA, ARCHIVE)} is not on this machine`);
-      this.skip();
-    }
-    cluster = await TestCluster.start({ workers: 2, dataRoot: SHARED_DATA });
+    requireDependency(this, SHARED_CIFAR);
+    cluster = await TestCluster.start({ workers: 2, dataRoot: SHARED_CIFAR.root });
   });
   after(async () => cluster?.stop());
 
   it('trains one step of ResNet-20 on the image-folder archive', async () => {
     const job = await cluster.submit({
       model: 'resnet20',
-      dataset: { kind: 'folder', path: ARCHIVE },
+      dataset: { kind: 'folder', path: SHARED_CIFAR.archive },
       batchSize: 64,
       shardsPerStep: 2,
       maxSteps: 1,

@@ -14,6 +14,23 @@ const layouts = layoutsOf(
   architectureFor(DISTURBED_JOB.model, { numClasses: DISTURBED_JOB.dataset.numClasses }),
 );
 
+/** The version whose partitioned commit the coordinator is told to hold after its record (HOLD_COMMIT_AFTER_RECORD). */
+const HELD_VERSION = 2;
+
+/**
+ * Waits until the job's step reads HELD_VERSION, recorded by a fenced commit whose partitions have
+ * not moved yet (the coordinator holds there); resolves with the committer's fencing token.
+ */
+async function commitHeldAfterRecord(cluster: TestCluster, jobId: string): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const [step, committedBy] = await cluster.redis.hmget(cluster.keys.job(jobId), 'step', 'committedBy');
+    if (Number(step) === HELD_VERSION && committedBy !== null) return Number(committedBy);
+    assert.ok(Date.now() < deadline, `version ${HELD_VERSION} was never recorded`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Every key on one master, read from that master alone. */
 async function keysOn(node: EmbeddedRedis): Promise<string[]> {
   const client = new Redis(node.url);
@@ -102,5 +119,57 @@ describe(`training on a Redis Cluster of ${MASTERS} masters`, function () {
         Array.from({ length: DISTURBED_JOB_STEPS }, (_, i) => i + 1),
         'every step applied exactly once',
       );
+    }));
+
+  it('finishes a partitioned commit whose coordinator was SIGKILLed between the fenced record and the moves', () =>
+    withTestCluster(
+      {
+        workers: 2,
+        lockMs: LOCK_MS,
+        redisClusterMasters: MASTERS,
+        coordinatorProcess: true,
+        env: { HOLD_COMMIT_AFTER_RECORD: String(HELD_VERSION) },
+      },
+      async (cluster) => {
+        const { steps } = await expectReferenceWeights(
+          cluster,
+          async (jobId) => {
+            const fence = await commitHeldAfterRecord(cluster, jobId);
+            await cluster.coordinatorProcess.stop('SIGKILL');
+            for (let p = 0; p < MASTERS; p++) {
+              const keys = cluster.keys.partition(p, MASTERS);
+              assert.equal(await cluster.redis.exists(keys.weightsStaged(jobId, HELD_VERSION, fence)), 1);
+              assert.equal(await cluster.redis.exists(keys.weights(jobId, HELD_VERSION)), 0);
+            }
+            await cluster.coordinatorProcess.start();
+          },
+          MASTERS,
+        );
+        assert.deepEqual(
+          steps,
+          Array.from({ length: DISTURBED_JOB_STEPS }, (_, i) => i + 1),
+          'every step applied exactly once',
+        );
+      },
+    ));
+
+  it(`restores a checkpoint of a job of ${MASTERS} partitions through the REST API and ends bitwise equal`, () =>
+    withTestCluster({ workers: 2, redisClusterMasters: MASTERS }, async (cluster) => {
+      const job = await cluster.submit({ ...DISTURBED_JOB, partitions: MASTERS, checkpointEvery: 3 });
+      assert.equal((await cluster.waitForJob(job.id)).status, 'completed');
+      for (const node of cluster.redisCluster.nodes) {
+        const client = new Redis(node.url);
+        await client.flushall().finally(() => client.disconnect());
+      }
+      const res = await cluster.request('POST', '/jobs/restore', { checkpoint: `${job.id}/step-0000003` });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.step, 3);
+      const done = await cluster.waitForJob(job.id);
+      assert.equal(done.status, 'completed', `job ended ${done.status}: ${done.error ?? ''}`);
+      assert.equal(done.spec.partitions, MASTERS);
+      const weights = await cluster.weights(layouts, job.id, DISTURBED_JOB_STEPS);
+      const reference = await referenceTraining(done.spec, DISTURBED_JOB_STEPS, cluster.dataRoot);
+      assert.equal(maxAbsDifference(weights.params, reference.params), 0, 'parameters differ');
+      assert.equal(maxAbsDifference(weights.state, reference.state), 0, 'running statistics differ');
     }));
 });

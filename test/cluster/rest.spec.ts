@@ -55,6 +55,7 @@ describe('REST API', function () {
   const malformed: Array<[string, unknown, RegExp]> = [
     ['a missing dataset', { batchSize: 16 }, /dataset/],
     ['a negative batch size', { ...SMALL, batchSize: -4 }, /batchSize must not be less than 1/],
+    ['a learning rate of 0', { ...SMALL, lr: 0 }, /lr must be a positive number/],
     ['an unknown field', { ...SMALL, learningRate: 0.1 }, /property learningRate should not exist/],
     ['an unknown model', { ...SMALL, model: 'resnet7' }, /model must be one of the following values/],
     [

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { SHARD_QUEUE, shardQueueFor } from '@resnet/protocol';
-import { DashboardCluster } from './dashboard-cluster';
+import { DashboardCluster } from '../support/dashboard-cluster';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABELS = `\\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\]|\\\\.)*")*\\}`;
@@ -123,6 +124,17 @@ describe('observability endpoints', function () {
     const page = await fetch(`${cluster.url}/queues`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /font-src 'self'/);
+    // Its fonts come from this coordinator, not from the internet.
+    const html = await page.text();
+    assert.doesNotMatch(html, /googleapis/);
+    const stylesheets = [...html.matchAll(/<link href="(\/vendor\/[^"]+\.css)"/g)].map((m) => m[1]);
+    assert.equal(stylesheets.length, 5);
+    for (const sheet of stylesheets) {
+      const css = await cluster.get(sheet);
+      assert.equal(css.status, 200, sheet);
+      const font = /url\(\.\/(files\/[^)]+\.woff2)\)/.exec(css.text)![1];
+      assert.equal((await fetch(`${cluster.url}${path.posix.dirname(sheet)}/${font}`)).status, 200, font);
+    }
     const api = JSON.parse((await cluster.get('/queues/api/queues')).text);
     assert.deepEqual(
       api.queues.map((q: { name: string; readOnlyMode: boolean }) => [q.name, q.readOnlyMode]),

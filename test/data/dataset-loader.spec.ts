@@ -3,7 +3,15 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DatasetError, detectDatasetLayout, imageAt, openDataset } from '@resnet/data';
+import os from 'node:os';
+import {
+  DatasetError,
+  DatasetProgress,
+  detectDatasetLayout,
+  imageAt,
+  openDataset,
+  resolveCacheDir,
+} from '@resnet/data';
 import { gradientPixels, makeTempDir, removeDir, writeCifarBinary, writeImageFolder } from './fixtures';
 
 const execFileAsync = promisify(execFile);
@@ -50,6 +58,59 @@ describe('data/openDataset', () => {
     await fs.writeFile(marker, 'kept');
     await openDataset(archive, 'test', { cacheDir });
     assert.equal(await fs.readFile(marker, 'utf8'), 'kept', 'the earlier extraction is reused');
+  });
+
+  it('reports extraction and each decoded image of an archive, and nothing once the table is cached', async () => {
+    await writeImageFolder(path.join(work, 'src/tiny'));
+    const archive = path.join(work, 'tiny.tar.gz');
+    await execFileAsync('tar', ['-czf', archive, '-C', path.join(work, 'src'), 'tiny']);
+    const seen: DatasetProgress[] = [];
+    const table = await openDataset(archive, 'train', { cacheDir, onProgress: (p) => seen.push(p) });
+    assert.deepEqual(seen[0], { split: 'train', phase: 'extracting', done: 0, total: 0 });
+    const decoding = seen.slice(1);
+    assert.ok(decoding.every((p) => p.phase === 'decoding' && p.split === 'train' && p.total === table.size));
+    assert.deepEqual(
+      decoding.map((p) => p.done),
+      Array.from({ length: table.size + 1 }, (_, i) => i),
+    );
+
+    seen.length = 0;
+    await openDataset(archive, 'train', { cacheDir, onProgress: (p) => seen.push(p) });
+    assert.deepEqual(seen, []);
+  });
+
+  it('shares extractions and tables between copies of an archive: the cache is keyed by content', async () => {
+    await writeImageFolder(path.join(work, 'src/tiny'));
+    const archive = path.join(work, 'clone-a/tiny.tar.gz');
+    await fs.mkdir(path.dirname(archive));
+    await execFileAsync('tar', ['-czf', archive, '-C', path.join(work, 'src'), 'tiny']);
+    await openDataset(archive, 'train', { cacheDir });
+    const copy = path.join(work, 'clone-b/tiny.tar.gz');
+    await fs.mkdir(path.dirname(copy));
+    await fs.copyFile(archive, copy); // a new path and a new mtime
+    const before = await fs.readdir(cacheDir);
+    const decoded: DatasetProgress[] = [];
+    await openDataset(copy, 'train', {
+      cacheDir,
+      onProgress: (p) => p.phase === 'decoding' && decoded.push(p),
+    });
+    assert.deepEqual(await fs.readdir(cacheDir), before);
+    assert.deepEqual(decoded, [], 'the table decoded for the first copy is reused');
+
+    await fs.appendFile(copy, Buffer.alloc(512)); // other bytes: a different archive
+    await openDataset(copy, 'train', { cacheDir });
+    const extracted = (await fs.readdir(cacheDir)).filter((name) => name.startsWith('extracted-'));
+    assert.equal(extracted.length, 2);
+  });
+
+  it('keeps its cache in DATA_CACHE_DIR, else under the user cache folder', () => {
+    assert.equal(resolveCacheDir(undefined, { DATA_CACHE_DIR: '/srv/cache' }), '/srv/cache');
+    assert.equal(
+      resolveCacheDir(undefined, { XDG_CACHE_HOME: '/home/u/.xdg' }),
+      '/home/u/.xdg/resnet-cluster',
+    );
+    assert.equal(resolveCacheDir(undefined, {}), path.join(os.homedir(), '.cache/resnet-cluster'));
+    assert.equal(resolveCacheDir('/explicit', { DATA_CACHE_DIR: '/srv/cache' }), '/explicit');
   });
 
   it('opens a .tgz whose members sit at the top level', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   DatasetError,
   evalShards,
+  largestShardSize,
   shardRange,
   shardSamples,
   StepPlan,
@@ -43,6 +44,7 @@ describe('data/step-plan', () => {
       return end - start;
     });
     assert.deepEqual(sizes, [3, 3, 2, 2]);
+    assert.equal(largestShardSize(plan), Math.max(...sizes));
     for (const step of [0, 5, 13]) {
       const shards = [0, 1, 2, 3].map((shard) => [...shardSamples(plan, step, shard)]);
       assert.deepEqual(shards.flat(), [...stepSamples(plan, step).indices]);

@@ -41,4 +41,14 @@ describe('docker-compose.yml', () => {
     const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /apt-get install[^\n]*libvulkan1/);
   });
+
+  it('runs summation services, scaled on their own, on the shared Redis', () => {
+    const aggregator = compose.services.aggregator;
+    assert.deepEqual(aggregator.command.slice(0, 2), ['node', 'dist/apps/aggregator/src/main.js']);
+    assert.equal(aggregator.environment.REDIS_URL, compose.services.worker.environment.REDIS_URL);
+    assert.equal(aggregator.depends_on.redis.condition, 'service_healthy');
+    // Several replicas: no fixed container name and no published host port to collide on.
+    assert.equal(aggregator.container_name, undefined);
+    assert.equal(aggregator.ports, undefined);
+  });
 });

@@ -22,6 +22,7 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (
 /** The model package module of each kind the chart renders. */
 const MODELS: Record<string, string> = {
   'apps/v1 Deployment': 'kubernetes-models/apps/v1/Deployment',
+  'apps/v1 DaemonSet': 'kubernetes-models/apps/v1/DaemonSet',
   'v1 Service': 'kubernetes-models/v1/Service',
   'keda.sh/v1alpha1 ScaledObject': '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject',
 };
@@ -50,7 +51,11 @@ function find(manifests: Manifest[], kind: string, component: string): Manifest 
   return found;
 }
 
-const EVERYTHING = { gpuWorker: { enabled: true }, autoscaling: { enabled: true } };
+const EVERYTHING = {
+  gpuWorker: { enabled: true },
+  autoscaling: { enabled: true },
+  aggregator: { enabled: true, cpuOnly: { replicas: 2 } },
+};
 
 describe('Helm chart deploy/helm/resnet-cluster', () => {
   it('renders by default a coordinator Deployment and Service and a worker Deployment', () => {
@@ -71,7 +76,7 @@ describe('Helm chart deploy/helm/resnet-cluster', () => {
         coordinator: { apiTokenSecret: 'rc-api', checkpoints: { persistentVolumeClaim: 'checkpoints' } },
         worker: { resources: { requests: { cpu: '1' } } },
       });
-      assert.equal(manifests.length, 5);
+      assert.equal(manifests.length, 7);
       for (const manifest of manifests) await validate(manifest);
     });
   }
@@ -106,7 +111,7 @@ describe('Helm chart deploy/helm/resnet-cluster', () => {
       assert.equal(labels['app.kubernetes.io/version'], '0.1.0');
       assert.equal(labels['app.kubernetes.io/managed-by'], 'Helm');
       assert.ok(labels['app.kubernetes.io/component']);
-      if (m.kind !== 'Deployment') continue;
+      if (m.kind !== 'Deployment' && m.kind !== 'DaemonSet') continue;
       const selector = m.spec.selector.matchLabels;
       // Selectors are immutable: version and chart labels would break upgrades.
       assert.deepEqual(Object.keys(selector).sort(), [
@@ -133,6 +138,58 @@ describe('Helm chart deploy/helm/resnet-cluster', () => {
     const service = find(manifests, 'Service', 'coordinator');
     assert.deepEqual(service.spec.selector, coordinator.spec.selector.matchLabels);
     assert.equal(service.spec.ports[0].targetPort, 'http');
+  });
+
+  it('runs a summation service on every worker node, and CPU-only ones at most one per node, only when enabled', async () => {
+    assert.ok(
+      !render().some((m) => m.metadata.labels['app.kubernetes.io/component'].startsWith('aggregator')),
+    );
+    assert.ok(
+      !render({ aggregator: { enabled: true } }).some(
+        (m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-cpu'),
+      ),
+    );
+    const manifests = render({
+      ...EVERYTHING,
+      aggregator: {
+        enabled: true,
+        nodeSelector: { gpu: 'true' },
+        cpuOnly: { replicas: 3, nodeSelector: { pool: 'cpu' } },
+      },
+    });
+    const perNode = find(manifests, 'DaemonSet', 'aggregator');
+    const cpuOnly = find(manifests, 'Deployment', 'aggregator-cpu');
+    await validate(perNode);
+    await validate(cpuOnly);
+    assert.deepEqual(perNode.spec.template.spec.nodeSelector, { gpu: 'true' });
+    assert.equal(cpuOnly.spec.replicas, 3);
+    assert.deepEqual(cpuOnly.spec.template.spec.nodeSelector, { pool: 'cpu' });
+    const [antiAffinity] =
+      cpuOnly.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    assert.equal(antiAffinity.topologyKey, 'kubernetes.io/hostname');
+    assert.deepEqual(antiAffinity.labelSelector.matchLabels, cpuOnly.spec.selector.matchLabels);
+    for (const workload of [perNode, cpuOnly]) {
+      const [container] = workload.spec.template.spec.containers;
+      const command: string[] = container.command;
+      assert.deepEqual(command.slice(0, 2), ['node', 'dist/apps/aggregator/src/main.js']);
+      const flag = (name: string) => command[command.indexOf(name) + 1];
+      // Workers dial the pod's own address from the registry; the node's name says who is colocated.
+      assert.equal(flag('--advertise'), '$(POD_IP)');
+      assert.equal(flag('--machine'), '$(NODE_NAME)');
+      const env = Object.fromEntries(container.env.map((e: Manifest) => [e.name, e]));
+      assert.equal(env.POD_IP.valueFrom.fieldRef.fieldPath, 'status.podIP');
+      assert.equal(env.NODE_NAME.valueFrom.fieldRef.fieldPath, 'spec.nodeName');
+      assert.equal(env.REDIS_URL.value, REDIS.redis.url);
+      assert.equal(container.ports[0].containerPort, Number(flag('--port')));
+      assert.deepEqual(container.readinessProbe.tcpSocket, { port: container.ports[0].name });
+    }
+    // No Service: a unit must reach the service that leases it, not whichever one a Service picks.
+    assert.ok(
+      !manifests.some(
+        (m) =>
+          m.kind === 'Service' && m.metadata.labels['app.kubernetes.io/component'].startsWith('aggregator'),
+      ),
+    );
   });
 
   it('gives workers more time to stop than a shard may take', () => {

@@ -32,6 +32,7 @@ import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-add
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
+import { ONEDNN_ADDON, OptionalDependency, requireDependency } from '../support/optional-dependency';
 import { seededNormal, seededUniform } from './seeded-data';
 
 type Shape4 = [number, number, number, number];
@@ -39,9 +40,9 @@ type Shape4 = [number, number, number, number];
 const addonLoad = loadOnednnAddon();
 
 /** Backends with native fused kernels to check, each with why it is absent when it is. */
-const KERNEL_BACKENDS: Array<{ name: string; unavailable: () => string | null }> = [
-  { name: 'onednn', unavailable: () => (addonLoad.addon ? null : addonLoad.reason) },
-  { name: 'wasm', unavailable: () => null },
+const KERNEL_BACKENDS: Array<{ name: string; dependency: OptionalDependency | null }> = [
+  { name: 'onednn', dependency: ONEDNN_ADDON },
+  { name: 'wasm', dependency: null },
 ];
 
 const CASES: Array<{ shape: Shape4; relu: boolean; residual: boolean }> = [
@@ -139,11 +140,7 @@ describe('fused batch norm', function () {
   for (const backend of KERNEL_BACKENDS) {
     describe(`${backend.name} kernels match the reference ops on the cpu backend`, () => {
       beforeEach(function () {
-        const reason = backend.unavailable();
-        if (reason) {
-          if (this.currentTest) this.currentTest.title += ` (skipped: ${reason})`;
-          this.skip();
-        }
+        if (backend.dependency) requireDependency(this, backend.dependency);
       });
 
       CASES.forEach(({ shape, relu, residual }, i) => {

@@ -13,6 +13,7 @@ import { BackendUnavailableError, setComputePrecision } from '@resnet/engine';
 import { Precision } from '@resnet/protocol';
 
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
+import { NATIVE_BF16, requireDependency } from '../support/optional-dependency';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
 import { seededNormal } from './seeded-data';
@@ -64,11 +65,6 @@ function assertNotFloat32(what: string, got: Float32Array, float32: Float32Array
   );
 }
 
-function skipWithReason(ctx: Mocha.Context, reason: string): never {
-  if (ctx.currentTest) ctx.currentTest.title += ` (skipped: ${reason})`;
-  ctx.skip();
-}
-
 async function run(backend: string, precision: Precision, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   setComputePrecision(precision);
@@ -91,8 +87,7 @@ describe('onednn backend in bf16', function () {
   });
 
   beforeEach(function () {
-    if (!addonLoad.addon) skipWithReason(this, addonLoad.reason);
-    if (!addonLoad.addon.info().bf16) skipWithReason(this, 'this CPU has no native bf16 for oneDNN');
+    requireDependency(this, NATIVE_BF16);
   });
 
   after(async () => {

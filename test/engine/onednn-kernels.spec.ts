@@ -1,7 +1,8 @@
 /**
  * The `onednn` backend's native kernels must match tfjs' reference cpu kernels on the same inputs,
  * training a ResNet on it must follow the cpu backend's loss, and backend selection must route
- * `auto`, `onednn` and `tensorflow` as documented. Skipped, saying why, where the addon is not built.
+ * `auto`, `onednn` and `tensorflow` as documented. Where the addon is not built: skipped, saying
+ * why, or a failure in CI (test/support/optional-dependency.ts).
  */
 import * as assert from 'node:assert/strict';
 
@@ -18,20 +19,14 @@ import { assertClose } from '../support/assert-close';
 import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
 import { seededNormal } from './seeded-data';
 import { assertNoLeakOverATrainingStep, lossesOver3Steps } from './training-steps';
+import { ONEDNN_ADDON, pending, requireDependency, TFJS_NODE } from '../support/optional-dependency';
 
 type Shape4 = [number, number, number, number];
 
 const addonLoad = loadOnednnAddon();
 
-/** Marks the current test pending with the reason in its title (mocha's skip() takes no message). */
-function skipWithReason(ctx: Mocha.Context, reason: string): never {
-  if (ctx.currentTest) ctx.currentTest.title += ` (skipped: ${reason})`;
-  else if (ctx.test) ctx.test.title += ` (skipped: ${reason})`;
-  ctx.skip();
-}
-
 function requireAddon(this: Mocha.Context): void {
-  if (!addonLoad.addon) skipWithReason(this, addonLoad.reason);
+  requireDependency(this, ONEDNN_ADDON);
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -384,7 +379,8 @@ describe('onednn backend', function () {
   describe('backend selection', () => {
     it('auto picks onednn when the addon loads and libtensorflow is absent, naming the ISA', async function () {
       requireAddon.call(this);
-      if (hasTfjsNode()) skipWithReason(this, '@tensorflow/tfjs-node is installed, so auto picks tensorflow');
+      if (TFJS_NODE.missing() === null)
+        pending(this, '@tensorflow/tfjs-node is installed, so auto picks tensorflow');
       const compute = await initComputeBackend('auto');
       assert.equal(compute.backend, 'onednn');
       assert.equal(tf.getBackend(), 'onednn');
@@ -392,16 +388,12 @@ describe('onednn backend', function () {
     });
 
     it('--backend onednn without the addon fails naming the fix', async function () {
-      if (addonLoad.addon) skipWithReason(this, 'the addon is built here');
+      if (addonLoad.addon) pending(this, 'the addon is built here');
       await assert.rejects(initComputeBackend('onednn'), /apt-get install libdnnl-dev.*npm run build:native/);
     });
 
     it('the tensorflow route loads @tensorflow/tfjs-node', async function () {
-      if (!hasTfjsNode())
-        skipWithReason(
-          this,
-          '@tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node to run it)',
-        );
+      requireDependency(this, TFJS_NODE);
       const compute = await initComputeBackend('tensorflow');
       assert.equal(compute.backend, 'tensorflow');
       assert.equal(tf.getBackend(), 'tensorflow');
@@ -412,14 +404,3 @@ describe('onednn backend', function () {
     });
   });
 });
-
-function hasTfjsNode(): boolean {
-  return ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((pkg) => {
-    try {
-      require.resolve(pkg);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}

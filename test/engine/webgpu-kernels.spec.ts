@@ -62,12 +62,8 @@ function referenceBatchNorm(relu: boolean, withResidual: boolean) {
 describe('WebGPU kernels against the cpu backend', function () {
   before(async function () {
     await tf.setBackend('cpu');
-    const adapter = await webgpuForTests((reason) => {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    });
-    if (adapter)
-      console.log(`      adapter: ${adapter.description}${adapter.isFallbackAdapter ? ' (fallback)' : ''}`);
+    const adapter = await webgpuForTests(this);
+    console.log(`      adapter: ${adapter.description}${adapter.isFallbackAdapter ? ' (fallback)' : ''}`);
   });
 
   after(async () => {

@@ -1,11 +1,14 @@
 /**
  * A ResNet-20 training step on the webgpu backend (SwiftShader where there is no GPU) against the
- * same step on tfjs' cpu backend: loss, correct count, every gradient and every batch statistic.
+ * same step on tfjs' cpu backend: loss, correct count, every gradient and every batch statistic;
+ * and which kernels of the step dispatched which programs, so that a stock kernel standing in for
+ * one of this project's fails.
  */
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
-import { ShardBatch, ShardGradient, ShardTrainer } from '@resnet/engine';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { ShardBatch, ShardGradient, ShardTrainer, WEBGPU_TRAINING_KERNELS } from '@resnet/engine';
 import { architectureFor, initialWeights, layoutsOf, ModelWeights } from '@resnet/model';
 import { assertClose } from '../support/assert-close';
 import { webgpuForTests } from '../support/webgpu-adapter';
@@ -18,6 +21,49 @@ function seededUniform(seed: number): () => number {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
+}
+
+/** This project's programs: their shader keys, before tfjs appends the input shapes. */
+const OUR_SHADER_KEY = /^resnet/;
+
+/**
+ * Runs `f` on the webgpu backend with every kernel of the backend wrapped, and returns, for each
+ * kernel that ran, the programs it dispatched: 'ours' for this project's, else the stock class name.
+ */
+async function programsByKernel(f: () => Promise<unknown>): Promise<Map<string, Set<string>>> {
+  const backend = tf.backend() as WebGPUBackend;
+  const kernels = tf.getKernelsForBackend('webgpu');
+  const running: string[] = [];
+  const programs = new Map<string, Set<string>>();
+  const runProgram = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (program, ...rest) => {
+    const kernel = running[running.length - 1] ?? '(no kernel)';
+    if (!programs.has(kernel)) programs.set(kernel, new Set());
+    programs.get(kernel)!.add(OUR_SHADER_KEY.test(program.shaderKey) ? 'ours' : program.constructor.name);
+    return runProgram(program, ...rest);
+  };
+  const swap = (wrap: boolean) => {
+    for (const config of kernels) {
+      tf.unregisterKernel(config.kernelName, 'webgpu');
+      const kernelFunc: tf.KernelFunc = (args) => {
+        running.push(config.kernelName);
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          running.pop();
+        }
+      };
+      tf.registerKernel(wrap ? { ...config, kernelFunc } : config);
+    }
+  };
+  swap(true);
+  try {
+    await f();
+  } finally {
+    swap(false);
+    Reflect.deleteProperty(backend, 'runWebGPUProgram');
+  }
+  return programs;
 }
 
 describe('ResNet-20 training step on webgpu against cpu', function () {
@@ -47,10 +93,7 @@ describe('ResNet-20 training step on webgpu against cpu', function () {
   }
 
   before(async function () {
-    await webgpuForTests((reason) => {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    });
+    await webgpuForTests(this);
   });
 
   after(async () => {
@@ -74,5 +117,19 @@ describe('ResNet-20 training step on webgpu against cpu', function () {
       );
     }
     assertClose('batch statistics', actual.batchStats, expected.batchStats, TOLERANCE);
+  });
+
+  it("runs this project's kernels for every convolution and batch norm of the step, no stock one", async () => {
+    await tf.setBackend('webgpu');
+    const trainer = new ShardTrainer(arch);
+    trainer.setWeights(weights);
+    const programs = await programsByKernel(() => trainer.trainShard(batch));
+    trainer.dispose();
+    const ours = new Set(WEBGPU_TRAINING_KERNELS.map((k) => k.kernelName));
+    for (const kernel of ours) {
+      assert.deepEqual([...(programs.get(kernel) ?? ['did not run'])], ['ours'], `programs of ${kernel}`);
+    }
+    const stockConvOrNorm = [...programs.keys()].filter((k) => !ours.has(k) && /conv|norm/i.test(k));
+    assert.deepEqual(stockConvOrNorm, [], 'stock convolution or normalisation kernels in the step');
   });
 });

@@ -17,7 +17,7 @@ describe('shard queue entries that are no shard task', function () {
   useTestCluster({ workers: 1, lockMs: LOCK_MS }, (started) => (cluster = started));
 
   it('names what is wrong with a queue entry', () => {
-    assert.equal(shardTaskProblem({ kind: 'train', jobId: 'ab12', step: 3, version: 3, shard: 0 }), null);
+    assert.equal(shardTaskProblem({ kind: 'train', jobId: 'ab12', step: 3, shard: 0 }), null);
     assert.equal(shardTaskProblem(null), 'holds no JSON object');
     assert.equal(shardTaskProblem({ kind: 'grad', jobId: 'ab12' }), 'has a kind other than train or eval');
     assert.equal(

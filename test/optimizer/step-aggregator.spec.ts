@@ -95,6 +95,23 @@ describe('StepAggregator', () => {
     assert.deepEqual(Array.from(next.gradient), Array.from(fresh.result().gradient));
     assert.equal(next.gradient, first, 'the mean gradient is written into the same array');
   });
+
+  it('folds in fixed groups of consecutive shards: g = 1 and g = shardsPerStep give the plain order, g = 2 its own', () => {
+    // Float64 sums where the order shows: 1e20 + 1 rounds the 1 away.
+    const gradients = [1e20, 1, -1e20, 1];
+    const meanWith = (group: number, arrival: number[]) => {
+      const agg = new StepAggregator(1, 4, [1], group);
+      for (const shard of arrival) agg.add(shard, contribution([gradients[shard]], 1));
+      return agg.result().gradient[0];
+    };
+    // Plain: ((1e20 + 1) − 1e20) + 1 = 1; groups of 2: (1e20 + 1) + (−1e20 + 1) = 0.
+    assert.equal(meanWith(4, [0, 1, 2, 3]), 0.25);
+    assert.equal(meanWith(1, [3, 2, 1, 0]), 0.25);
+    assert.equal(meanWith(2, [2, 0, 3, 1]), 0);
+    // A last group shorter than g: (1e20 + 1 − 1e20) + 1.
+    assert.equal(meanWith(3, [1, 3, 0, 2]), 0.25);
+    assert.throws(() => new StepAggregator(1, 4, [1], 5), /fold group 5/);
+  });
 });
 
 describe('batch-norm statistics', () => {

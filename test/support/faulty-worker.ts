@@ -106,7 +106,7 @@ export class FaultyWorker {
       correct: 0,
       count,
       computeMs: 1,
-      gradientKey,
+      gradientKeys: [gradientKey],
       gradientBytes: message.length,
     };
   }

@@ -9,7 +9,14 @@ import {
   ShardContribution,
   StepAggregator,
 } from '@resnet/optimizer';
-import { architectureOf, roundSteps, scheduleOf, TrainingJobSpec, usesLocalSgd } from '@resnet/job';
+import {
+  architectureOf,
+  foldGroupOf,
+  roundSteps,
+  scheduleOf,
+  TrainingJobSpec,
+  usesLocalSgd,
+} from '@resnet/job';
 import { initialJobWeights } from '../../apps/coordinator/src/plan/training-plan';
 
 /**
@@ -30,7 +37,12 @@ export async function referenceTraining(
   let velocity: Float32Array = new Float32Array(layouts.params.size);
   const channels = layouts.batchNorms.map((b) => b.channels);
   for (let step = 0; step < steps; step += roundSteps(spec, step)) {
-    const aggregator = new StepAggregator(layouts.params.size, spec.shardsPerStep, channels);
+    const aggregator = new StepAggregator(
+      layouts.params.size,
+      spec.shardsPerStep,
+      channels,
+      foldGroupOf(spec),
+    );
     if (usesLocalSgd(spec)) {
       for (let shard = 0; shard < spec.shardsPerStep; shard++) {
         aggregator.add(shard, await localRound(trainer, data, spec, step, shard, weights));

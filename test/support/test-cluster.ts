@@ -7,10 +7,12 @@ import {
   EmbeddedRedis,
   EmbeddedRedisCluster,
   LocalCluster,
+  ServicePool,
   WorkerPool,
 } from '@resnet/local-cluster';
 import { RedisClient, RedisConnections } from '@resnet/redis-connections';
 import { startCoordinatorFromEnv } from '../../apps/coordinator/src/bootstrap';
+import { APP_ENTRIES } from './app-entries';
 
 /** On a Redis Cluster in braces, as its hash tag (see redisPrefixFor). */
 const PREFIX = 'test';
@@ -28,6 +30,9 @@ export interface TestClusterOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Run on a private Redis Cluster of this many masters instead of one redis-server. */
   readonly redisClusterMasters?: number;
+  /** Summation service processes, for jobs with aggregation 'services'. */
+  readonly services?: number;
+  readonly serviceLeaseMs?: number;
 }
 
 /**
@@ -51,9 +56,12 @@ export class TestCluster {
 
   static async start(options: TestClusterOptions): Promise<TestCluster> {
     const cluster = await LocalCluster.start({
+      entries: APP_ENTRIES,
       workers: options.workers,
       prefix: options.redisClusterMasters === undefined ? PREFIX : `{${PREFIX}}`,
       redisClusterMasters: options.redisClusterMasters,
+      services: options.services,
+      serviceLeaseMs: options.serviceLeaseMs,
       dataRoot: options.dataRoot,
       backend: options.backend ?? 'wasm',
       lockMs: options.lockMs,
@@ -101,6 +109,20 @@ export class TestCluster {
 
   get workers(): WorkerPool {
     return this.cluster.workers;
+  }
+
+  get services(): ServicePool {
+    return this.cluster.services;
+  }
+
+  /** Waits until `count` summation services have registered (each heartbeats once it listens). */
+  async untilServices(count: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.redis.hlen(this.keys.services())) < count) {
+      if (Date.now() > deadline)
+        throw new Error(`fewer than ${count} summation services registered within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   get dataRoot(): string {

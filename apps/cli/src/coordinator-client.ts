@@ -23,6 +23,18 @@ export interface CoordinatorOptions {
 
 export type JobAction = 'cancel' | 'pause' | 'resume';
 
+/**
+ * The body of POST /jobs as the CLI builds it; the server validates it whole. A test checks it
+ * against the request type generated from /docs-json (test/dashboard/openapi.spec.ts).
+ */
+export interface CreateJobRequest {
+  readonly epochs?: number;
+  readonly dataset: { readonly kind: 'synthetic' } | { readonly kind: 'folder'; readonly path: string };
+  readonly batchSize?: number;
+  readonly shardsPerStep?: number;
+  readonly schedule?: { readonly decay?: 'constant' | 'step' | 'cosine'; readonly warmupEpochs?: number };
+}
+
 /** The coordinator's REST API, for the CLI. */
 export class CoordinatorClient {
   readonly baseUrl: string;

@@ -35,23 +35,28 @@ class LineView implements ProgressView {
   private stepsShown = 0;
   private evalsShown = 0;
 
+  /** New steps and evaluations in step order: an evaluation right after the step it evaluated. */
   update(job: JobView, steps: StepMetrics[], evals: EvalMetrics[]): void {
+    const newEvals = evals.slice(this.evalsShown);
     for (const m of steps.slice(this.stepsShown)) {
+      while (newEvals.length > 0 && newEvals[0].step < m.step) printEval(newEvals.shift()!);
       console.log(
         `step ${m.step}/${job.totalSteps} epoch ${m.epoch.toFixed(2)} loss ${m.loss.toFixed(4)} ` +
           `acc ${(m.accuracy * 100).toFixed(1)}% lr ${m.lr.toFixed(4)} ${m.imagesPerSecond.toFixed(1)} img/s`,
       );
     }
-    for (const e of evals.slice(this.evalsShown)) {
-      console.log(
-        `test after step ${e.step}: loss ${e.loss.toFixed(4)} acc ${(e.accuracy * 100).toFixed(2)}% (${e.count} images)`,
-      );
-    }
+    newEvals.forEach(printEval);
     this.stepsShown = steps.length;
     this.evalsShown = evals.length;
   }
 
   stop(): void {}
+}
+
+function printEval(e: EvalMetrics): void {
+  console.log(
+    `test after step ${e.step}: loss ${e.loss.toFixed(4)} acc ${(e.accuracy * 100).toFixed(2)}% (${e.count} images)`,
+  );
 }
 
 class BarView implements ProgressView {

@@ -4,9 +4,11 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { BodyDepthPipe } from './body-depth.pipe';
+import { JSON_BODY_LIMIT } from './bootstrap-limits';
 import { requireApiToken } from './auth/api-token.middleware';
 import { configFromEnv, CoordinatorConfig } from './coordinator.config';
 import { serveDashboard } from './dashboard/dashboard-static';
+import { HttpErrorReasonFilter } from './logging/http-error-reason.filter';
 import { serveOpenApi } from './openapi/openapi';
 
 /** Builds and starts the coordinator's HTTP app; used by main.ts, the CLI's `up` and the tests. */
@@ -18,8 +20,9 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
     forceCloseConnections: true,
   });
   app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new HttpErrorReasonFilter(app.getHttpAdapter()));
   if (config.apiToken) app.use(requireApiToken(config.apiToken));
-  app.useBodyParser('json', { limit: '64kb' });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useGlobalPipes(
     new BodyDepthPipe(),
     new ValidationPipe({
@@ -29,8 +32,8 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<INest
       stopAtFirstError: false,
     }),
   );
-  serveDashboard(app);
-  serveOpenApi(app);
+  serveDashboard(app, config.modelsDir);
+  serveOpenApi(app, Boolean(config.apiToken));
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   return app;

@@ -53,6 +53,12 @@ export interface CoordinatorConfig {
    */
   readonly checkpointDir: string;
   /**
+   * Trained models shipped with the project, a folder each (model.json, weights.bin), served at
+   * /models/<name> (MODELS_DIR).
+   * @defaultValue ./models
+   */
+  readonly modelsDir: string;
+  /**
    * When set, mutating endpoints require `Authorization: Bearer <token>` (API_TOKEN).
    * @defaultValue null: no token needed
    */
@@ -72,6 +78,13 @@ export interface CoordinatorConfig {
    * @defaultValue WORKER_FAULT_DEFAULTS
    */
   readonly workerFaults: WorkerFaultOptions;
+  /**
+   * A test hook (HOLD_COMMIT_AFTER_RECORD): the partitioned commit of this version stops for good
+   * after its fenced record and before the per-partition moves, and says so in the log, so that a
+   * test can kill the coordinator at the one moment a commit is half done (see JobRepository.commitStep).
+   * @defaultValue null: commits never stop
+   */
+  readonly holdCommitAfterRecord: number | null;
 }
 
 /** How coordinators sharing one Redis and prefix choose the one that runs the training loops. */
@@ -143,6 +156,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
     logLevel,
     logFormat,
     checkpointDir: path.resolve(env.CHECKPOINT_DIR ?? 'checkpoints'),
+    modelsDir: path.resolve(env.MODELS_DIR ?? 'models'),
     apiToken: env.API_TOKEN || null,
     maxConcurrentJobs: positiveInteger(env, 'MAX_CONCURRENT_JOBS', 1),
     leadership: {
@@ -157,6 +171,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Coordinator
       ),
       windowMs: positiveInteger(env, 'FAULT_WINDOW_MS', WORKER_FAULT_DEFAULTS.windowMs),
     },
+    holdCommitAfterRecord: env.HOLD_COMMIT_AFTER_RECORD
+      ? positiveInteger(env, 'HOLD_COMMIT_AFTER_RECORD', 1)
+      : null,
   };
 }
 

@@ -1,12 +1,14 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsPositive, Max, Min } from 'class-validator';
 
 // Composite decorators for request DTOs: each states a field's rule once, for class-validator and
 // for the OpenAPI document alike (plain tsc runs no Swagger plugin that would read the validators).
 
 export interface NumberRule {
   readonly min?: number;
+  /** Above 0, not equal to it (a learning rate). @defaultValue false */
+  readonly positive?: boolean;
   readonly max?: number;
   /** The value used when the field is absent, for the OpenAPI document. */
   readonly default?: number;
@@ -20,7 +22,8 @@ function numberRule(integer: boolean, rule: NumberRule): PropertyDecorator {
   return applyDecorators(
     document({
       type: integer ? 'integer' : 'number',
-      minimum: rule.min,
+      minimum: rule.positive ? 0 : rule.min,
+      ...(rule.positive ? { exclusiveMinimum: true } : {}),
       maximum: rule.max,
       default: rule.default,
       description: rule.description,
@@ -28,6 +31,7 @@ function numberRule(integer: boolean, rule: NumberRule): PropertyDecorator {
     ...(rule.required ? [] : [IsOptional()]),
     integer ? IsInt() : IsNumber(),
     ...(rule.min === undefined ? [] : [Min(rule.min)]),
+    ...(rule.positive ? [IsPositive()] : []),
     ...(rule.max === undefined ? [] : [Max(rule.max)]),
   );
 }

@@ -1,4 +1,4 @@
-import { RedisKeys, ReusableBufferPool, ShardMessageMeta, ShardTask } from '@resnet/protocol';
+import { RedisKeys, ReusableBufferPool, ShardMessageMeta, ShardTask, UnitRefusal } from '@resnet/protocol';
 import {
   ModelTensorCodec,
   PartitionedModel,
@@ -6,6 +6,7 @@ import {
   shardMessageKind,
   TrainingJobSpec,
 } from '@resnet/job';
+import { ServiceUnits, ShardTotals } from './service-units';
 import { WorkerRepository } from './worker.repository';
 
 const GRADIENT_TTL_SECONDS = 3600;
@@ -13,11 +14,12 @@ const GRADIENT_TTL_SECONDS = 3600;
 const RESIDUAL_JOBS = 4;
 
 export interface UploadedGradient {
-  readonly gradientKey: string;
-  /** With several partitions, each one's key (see ShardOutcome.gradientKeys). */
+  /** Each partition's key, in partition order (see ShardOutcome.gradientKeys); absent for a job on summation services, whose units went to the services. */
   readonly gradientKeys?: readonly string[];
   readonly gradientBytes: number;
   readonly uploadMs: number;
+  /** A job on summation services: a service refused one of the units. */
+  readonly refused?: UnitRefusal;
 }
 
 /**
@@ -36,7 +38,8 @@ export interface UploadedGradient {
  * batch statistics travel rounded without feedback (they are pooled, not summed).
  *
  * A model split into partitions sends one message per partition, each under its partition's key,
- * side by side (in a Redis Cluster they go to different masters).
+ * side by side (in a Redis Cluster they go to different masters). A job on summation services
+ * sends one message per unit (its partitions) straight to the unit's owner instead.
  */
 export class GradientUploader {
   private readonly residuals = new Map<string, Float32Array>();
@@ -46,6 +49,7 @@ export class GradientUploader {
   constructor(
     private readonly repo: WorkerRepository,
     private readonly keys: RedisKeys,
+    private readonly units: ServiceUnits,
   ) {}
 
   async upload(
@@ -54,6 +58,7 @@ export class GradientUploader {
     model: PartitionedModel,
     gradientSum: Float32Array,
     batchStats: Float32Array,
+    totals: ShardTotals,
   ): Promise<UploadedGradient> {
     const started = performance.now();
     const dtype = spec.gradientEncoding;
@@ -66,27 +71,34 @@ export class GradientUploader {
       kind: shardMessageKind(spec),
     };
     this.messages.releaseAll();
+    const messages = partitions.map((p) => {
+      const part = partitionOf(p, { params: gradientSum, state: batchStats });
+      return ModelTensorCodec.encode(
+        p.layouts,
+        part.params,
+        part.state,
+        partitions.length === 1 ? meta : { ...meta, partition: p.index },
+        { dtype, residual: residual?.subarray(p.start, p.end), into: this.messages.next() },
+      );
+    });
+    const gradientBytes = messages.reduce((n, m) => n + m.length, 0);
+    if (task.units) {
+      const refused = await this.units.push(task, task.units, messages, totals);
+      return { gradientBytes, uploadMs: performance.now() - started, ...(refused ? { refused } : {}) };
+    }
     const sent = await Promise.all(
-      partitions.map(async (p) => {
-        const part = partitionOf(p, { params: gradientSum, state: batchStats });
-        const message = ModelTensorCodec.encode(
-          p.layouts,
-          part.params,
-          part.state,
-          partitions.length === 1 ? meta : { ...meta, partition: p.index },
-          { dtype, residual: residual?.subarray(p.start, p.end), into: this.messages.next() },
-        );
+      partitions.map(async (p, i) => {
+        const message = messages[i];
         const key = this.keys
           .partition(p.index, partitions.length)
           .gradient(task.jobId, task.step, task.shard);
         await this.repo.putGradient(key, message, GRADIENT_TTL_SECONDS);
-        return { key, bytes: message.length };
+        return key;
       }),
     );
     return {
-      gradientKey: sent[0].key,
-      ...(sent.length > 1 ? { gradientKeys: sent.map((m) => m.key) } : {}),
-      gradientBytes: sent.reduce((n, m) => n + m.bytes, 0),
+      gradientKeys: sent,
+      gradientBytes,
       uploadMs: performance.now() - started,
     };
   }

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { shardRange } from '@resnet/data';
 import { layoutsOf } from '@resnet/model';
-import { ShardOutcome, ShardTask } from '@resnet/protocol';
+import { ShardOutcome, ShardTask, weightsVersionOf } from '@resnet/protocol';
 import { architectureOf, PartitionedModel, partitionedModel, roundSteps, TrainingJobSpec } from '@resnet/job';
 import { GradientUploader } from './gradient-uploader';
+import { serviceRoutesOf } from './service-units';
 import { ShardHandler } from './shard-processor';
 import { WeightsPrefetcher } from './weights-prefetcher';
 import { WorkerRepository } from './worker.repository';
@@ -45,7 +46,13 @@ export class SimulatedShardProcessor implements ShardHandler {
 
   async process(task: ShardTask): Promise<ShardOutcome> {
     const job = await this.jobOf(task.jobId);
-    const { waitedMs: weightFetchMs } = await this.weights.get(task.jobId, task.version, job.model);
+    const routes = serviceRoutesOf(task);
+    const { waitedMs: weightFetchMs } = await this.weights.get(
+      task.jobId,
+      weightsVersionOf(task),
+      job.model,
+      routes,
+    );
     const { spec } = job;
     const steps = task.kind === 'train' ? roundSteps(spec, task.step) : 1;
     const started = performance.now();
@@ -81,7 +88,7 @@ export class SimulatedShardProcessor implements ShardHandler {
     }
     return {
       ...results,
-      ...(await this.uploader.upload(task, spec, job.model, job.gradientSum, job.batchStats)),
+      ...(await this.uploader.upload(task, spec, job.model, job.gradientSum, job.batchStats, results)),
     };
   }
 

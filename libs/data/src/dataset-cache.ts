@@ -4,17 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Where decoded tables and extracted archives live: an explicit folder, else $RESNET_CACHE_DIR,
- * else a folder in the OS temp dir. Kept outside the repo and the data folder, which may be
- * read-only or shared.
+ * Where decoded tables and extracted archives live: an explicit folder, else $DATA_CACHE_DIR, else
+ * resnet-cluster/ in the user's cache folder ($XDG_CACHE_HOME, else ~/.cache). One folder per user,
+ * not per clone: entries are keyed by content, so every clone and worker on the machine shares
+ * them. Kept outside the repo and the data folder, which may be read-only or shared.
  */
-export function resolveCacheDir(explicit?: string): string {
-  const configured = explicit ?? process.env.RESNET_CACHE_DIR;
-  return path.resolve(
-    configured !== undefined && configured !== ''
-      ? configured
-      : path.join(os.tmpdir(), 'resnet-cluster-cache'),
-  );
+export function resolveCacheDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = explicit || env.DATA_CACHE_DIR;
+  if (configured) return path.resolve(configured);
+  const userCache = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.resolve(userCache, 'resnet-cluster');
 }
 
 /** A unique sibling name for staging `target`, on the same file system so rename is atomic. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { findCifarBinaryFolder, readCifarBinary } from './cifar-binary-reader';
 import { extractArchiveOnce, isTarGz } from './dataset-archive';
 import { resolveCacheDir } from './dataset-cache';
+import { DatasetProgressListener } from './dataset-progress';
 import { DatasetError } from './errors/dataset.error';
 import { pathKind, visibleEntries } from './fs-helpers';
 import { readImageFolder } from './image-folder-reader';
@@ -15,6 +16,8 @@ export interface OpenDatasetOptions {
   size?: readonly [number, number];
   /** Cache folder for decoded tables and extracted archives; defaults as in resolveCacheDir. */
   cacheDir?: string;
+  /** Told as an archive is extracted and as each image of an image folder is decoded. */
+  onProgress?: DatasetProgressListener;
 }
 
 const SPLIT_FOLDERS: readonly DatasetSplit[] = ['train', 'test', 'val'];
@@ -35,7 +38,9 @@ export async function openDataset(
     throw new DatasetError(`Dataset ${resolved} does not exist. Pass the path of ${EXPECTED_LAYOUTS}.`);
   }
   if (kind === 'file' && isTarGz(resolved)) {
-    const extracted = await extractArchiveOnce(resolved, resolveCacheDir(options.cacheDir));
+    const extracted = await extractArchiveOnce(resolved, resolveCacheDir(options.cacheDir), () =>
+      options.onProgress?.({ split, phase: 'extracting', done: 0, total: 0 }),
+    );
     return openFolder(
       await archiveDatasetRoot(extracted),
       split,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { AugmentOptions, Batch, BatchOptions, buildBatch, ChannelStats, channelStats } from './batch-builder';
 import { IMAGENET_EVAL_CROP_FRACTION } from './crop-geometry';
 import { openDataset } from './dataset-loader';
+import { DatasetProgressListener } from './dataset-progress';
 import { DatasetError } from './errors/dataset.error';
 import { ImageTable } from './image-table';
 import {
@@ -55,7 +56,11 @@ export function resolveUnderRoot(dataRoot: string, relative: string): string {
   return resolved;
 }
 
-export async function openDatasetSplits(ref: DatasetRef, dataRoot: string): Promise<DatasetSplits> {
+export async function openDatasetSplits(
+  ref: DatasetRef,
+  dataRoot: string,
+  onProgress?: DatasetProgressListener,
+): Promise<DatasetSplits> {
   if (ref.kind === 'synthetic') {
     const common = { height: ref.imageSize, width: ref.imageSize, numClasses: ref.numClasses };
     // Class patterns do not depend on the seed, so a second seed gives a test set of the same task.
@@ -67,7 +72,10 @@ export async function openDatasetSplits(ref: DatasetRef, dataRoot: string): Prom
   const location = resolveUnderRoot(dataRoot, ref.path);
   if (ref.kind === 'imagenet-folder')
     return openImageNetFolder(location, ref.imageSize ?? IMAGENET_IMAGE_SIZE);
-  const [train, test] = await Promise.all([openDataset(location, 'train'), openDataset(location, 'test')]);
+  const [train, test] = await Promise.all([
+    openDataset(location, 'train', { onProgress }),
+    openDataset(location, 'test', { onProgress }),
+  ]);
   return { train, test };
 }
 

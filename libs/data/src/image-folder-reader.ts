@@ -14,6 +14,7 @@ import {
   listImageFiles,
   undecodable,
 } from './image-folder-files';
+import { DatasetProgressListener } from './dataset-progress';
 import { createImageTable, ImageTable } from './image-table';
 import { readTableFile, writeTableFile } from './table-cache-file';
 
@@ -22,8 +23,10 @@ export type { ImageFolderSplit } from './image-folder-files';
 export interface ImageFolderOptions {
   /** [height, width] to resize every image to; without it all images must already share one size. */
   size?: readonly [number, number];
-  /** Where the decoded table is cached; defaults to $RESNET_CACHE_DIR, else <os tmpdir>/resnet-cluster-cache. */
+  /** Where the decoded table is cached; defaults as in resolveCacheDir. */
   cacheDir?: string;
+  /** Told of each decoded image; not called when the table comes from the cache. */
+  onProgress?: DatasetProgressListener;
 }
 
 /**
@@ -33,13 +36,15 @@ export interface ImageFolderOptions {
  */
 const STAT_CHUNK = 1000;
 /** Bump when the decoding changes, so caches written by older code are not reused. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /**
  * Reads `dir/split/<class>/*.{jpg,jpeg,png}` (the ImageNet / torchvision ImageFolder layout).
  * Class indices follow the sorted class folder names, images the sorted file names within a
- * class. Decoding tens of thousands of files is slow, so the decoded table is cached, keyed by
- * the folder, split, size option and every file's name, size and mtime: any change re-decodes.
+ * class. Decoding tens of thousands of files is slow, so the decoded table is cached, keyed by the
+ * split, size option and every file's name (relative to the folder), size and mtime: any change
+ * re-decodes, while the same files under another path (another clone's data folder, or an archive's
+ * extraction, whose mtimes come from the archive) share the table.
  */
 export async function readImageFolder(
   dir: string,
@@ -55,7 +60,9 @@ export async function readImageFolder(
   const cached = await readTableFile(cacheFile);
   if (cached !== null) return cached;
 
-  const table = await decodeImages(files, classNames, options.size);
+  const table = await decodeImages(files, classNames, options.size, (done) =>
+    options.onProgress?.({ split, phase: 'decoding', done, total: files.length }),
+  );
   try {
     await writeTableFile(cacheFile, table);
   } catch (error) {
@@ -81,7 +88,7 @@ async function cacheKey(
   files: ImageFile[],
 ): Promise<string> {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version: CACHE_VERSION, root, split, size: size ?? null }));
+  hash.update(JSON.stringify({ version: CACHE_VERSION, split, size: size ?? null }));
   for (let start = 0; start < files.length; start += STAT_CHUNK) {
     for (const file of files.slice(start, start + STAT_CHUNK)) {
       const stats = statSync(file.path);
@@ -96,10 +103,13 @@ async function decodeImages(
   files: ImageFile[],
   classNames: string[],
   size: readonly [number, number] | undefined,
+  onDecoded: (count: number) => void,
 ): Promise<ImageTable> {
   const [height, width] = size ?? (await storedSize(files[0].path));
   const imageBytes = height * width * 3;
   const images = new Uint8Array(files.length * imageBytes);
+  let count = 0;
+  onDecoded(0);
   await forEachIndexConcurrently(files.length, DECODE_CONCURRENCY, async (i) => {
     const decoded = await decodeRgb(files[i].path, size);
     if (decoded.height !== height || decoded.width !== width) {
@@ -110,6 +120,7 @@ async function decodeImages(
       );
     }
     images.set(decoded.data, i * imageBytes);
+    onDecoded(++count);
   });
   const labels = Int32Array.from(files, (file) => file.label);
   return createImageTable({ height, width, classNames, images, labels });

@@ -3,6 +3,7 @@ export { CIFAR10_CLASS_NAMES, readCifarBinary } from './cifar-binary-reader';
 export * from './crop-geometry';
 export * from './dataset-loader';
 export { resolveCacheDir } from './dataset-cache';
+export * from './dataset-progress';
 export * from './errors/dataset.error';
 export * from './image-crops';
 export * from './image-folder-reader';

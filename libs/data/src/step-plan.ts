@@ -64,6 +64,11 @@ export function shardRange(plan: StepPlan, shard: number): IndexRange {
   return { start, end: start + base + (shard < larger ? 1 : 0) };
 }
 
+/** The most samples any shard of a step trains on (see shardRange): the first shards take the remainder. */
+export function largestShardSize(plan: Pick<StepPlan, 'batchSize' | 'shardsPerStep'>): number {
+  return Math.ceil(plan.batchSize / plan.shardsPerStep);
+}
+
 /** The dataset indices shard `shard` trains on at global step `step`. */
 export function shardSamples(plan: StepPlan, step: number, shard: number): Uint32Array {
   const { start, end } = shardRange(plan, shard);

@@ -57,8 +57,8 @@ export class ShardTrainer {
   }
 
   /**
-   * One upload per weights version: each flat vector becomes one tensor, split into the named
-   * tensors on the device (on a GPU, one buffer write instead of one per tensor).
+   * One tensor per named weight, each a view of the flat vector: on a GPU each becomes its own
+   * buffer write when first used, with no slicing dispatch per tensor.
    */
   setWeights(weights: ModelWeights): void {
     this.disposeWeights();
@@ -66,15 +66,9 @@ export class ShardTrainer {
       [this.layouts.params, weights.params],
       [this.layouts.state, weights.state],
     ] as const) {
-      const parts = tf.tidy(() =>
-        tf
-          .split(
-            tf.tensor1d(flat.subarray(0, layout.size)),
-            layout.tensors.map((t) => t.size),
-          )
-          .map((part, i) => tf.reshape(part, [...layout.tensors[i].shape])),
-      );
-      layout.tensors.forEach((t, i) => this.tensors.set(t.name, parts[i]));
+      for (const t of layout.tensors) {
+        this.tensors.set(t.name, tf.tensor(flat.subarray(t.offset, t.offset + t.size), [...t.shape]));
+      }
     }
   }
 
@@ -82,8 +76,23 @@ export class ShardTrainer {
     return this.atPrecision(() => this.train(batch));
   }
 
-  evaluate(batch: ShardBatch): Promise<ShardEvaluation> {
-    return this.atPrecision(() => this.evaluateAtPrecision(batch));
+  /**
+   * The batch's summed loss and correct counts, computed `microBatch` samples at a time: a forward
+   * pass keeps every layer's activations until it ends, so a whole evaluation shard at once (1,000
+   * images, say) would take several times a training shard's memory. Each micro-batch's tensors are
+   * freed before the next one starts. Workers pass their job's training shard size, which keeps
+   * evaluation within the memory training already needs.
+   */
+  evaluate(batch: ShardBatch, microBatch = batch.count): Promise<ShardEvaluation> {
+    return this.atPrecision(() => this.evaluateInMicroBatches(batch, microBatch));
+  }
+
+  /**
+   * Each batch norm's mean and biased variance over `batch` in training mode (a forward pass
+   * only), in the state layout: what re-estimating the running statistics pools.
+   */
+  batchStatistics(batch: ShardBatch): Promise<Float32Array> {
+    return this.atPrecision(() => this.statisticsOf(batch));
   }
 
   /** Runs `compute` at the job's precision, leaving the backend's as it found it. */
@@ -142,23 +151,53 @@ export class ShardTrainer {
     }
   }
 
-  private async evaluateAtPrecision(batch: ShardBatch): Promise<ShardEvaluation> {
-    const [loss, correct, correctTop5] = tf.tidy(() => {
+  private async statisticsOf(batch: ShardBatch): Promise<Float32Array> {
+    const sink: BatchStatsSink = [];
+    const packed = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.count, batch.height, batch.width, 3]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
-      return [crossEntropySum(logits, y), countCorrect(logits, y), countInTopK(logits, y, 5)];
+      resnetLogits(this.arch, (name) => this.get(name), x, sink);
+      return tf.concat(sink);
     });
+    tf.dispose(sink);
     try {
-      return {
-        lossSum: (await loss.data())[0],
-        correct: (await correct.data())[0],
-        correctTop5: (await correctTop5.data())[0],
-        count: batch.count,
-      };
+      return (await packed.data<'float32'>()).slice();
     } finally {
-      tf.dispose([loss, correct, correctTop5]);
+      packed.dispose();
     }
+  }
+
+  private async evaluateInMicroBatches(batch: ShardBatch, microBatch: number): Promise<ShardEvaluation> {
+    if (!Number.isSafeInteger(microBatch) || microBatch < 1)
+      throw new RangeError(`evaluation micro-batch must be a positive integer, got ${microBatch}`);
+    const pixels = batch.height * batch.width * 3;
+    const total = { lossSum: 0, correct: 0, correctTop5: 0, count: batch.count };
+    for (let start = 0; start < batch.count; start += microBatch) {
+      const count = Math.min(microBatch, batch.count - start);
+      const sums = tf.tidy(() => {
+        const x = tf.tensor4d(batch.x.subarray(start * pixels, (start + count) * pixels), [
+          count,
+          batch.height,
+          batch.width,
+          3,
+        ]);
+        const y = tf.tensor1d(batch.y.subarray(start, start + count), 'int32');
+        const logits = resnetLogits(this.arch, (name) => this.get(name), x, null);
+        return tf.stack([
+          crossEntropySum(logits, y),
+          tf.cast(countCorrect(logits, y), 'float32'),
+          tf.cast(countInTopK(logits, y, 5), 'float32'),
+        ]);
+      });
+      try {
+        const [lossSum, correct, correctTop5] = await sums.data<'float32'>();
+        total.lossSum += lossSum;
+        total.correct += correct;
+        total.correctTop5 += correctTop5;
+      } finally {
+        sums.dispose();
+      }
+    }
+    return total;
   }
 
   dispose(): void {

@@ -1,3 +1,4 @@
+import { DatasetRef } from '@resnet/data';
 import { ModelName } from '@resnet/model';
 
 /**
@@ -19,6 +20,11 @@ export interface ExportedModelMetadata {
    * inputSize square kept (224/256 for ImageNet-style jobs, 1 otherwise).
    */
   readonly evalCropFraction: number;
+  /**
+   * What it was trained on: where sample test images come from (see GET /models/<name>/samples);
+   * a synthetic model knows generated patterns, not real pictures.
+   */
+  readonly dataset: DatasetRef;
   /** The model outputs logits; softmax turns them into probabilities. */
   readonly output: 'logits';
 }

@@ -37,6 +37,24 @@ export interface TrainingJobSpec {
    * result is bitwise the same for any count. Absent in specs stored before partitions: 1.
    */
   readonly partitions?: number;
+  /**
+   * Where the shards' gradients are summed and SGD applied: 'coordinator' (its aggregators, over
+   * Redis), or 'services', summation services (apps/aggregator) that workers push gradient units
+   * to and pull weights units from, while the coordinator only schedules and commits. Absent: the
+   * coordinator.
+   */
+  readonly aggregation?: AggregationPlace;
+  /**
+   * With services: the units the model is cut into (runs of whole tensors, as partitions), each
+   * summed, updated and served by the service that holds its lease. Such a job stores its weights
+   * and optimizer state per unit: its `partitions` equals `units`.
+   */
+  readonly units?: number;
+  /**
+   * Shards are folded in order within fixed groups of this many consecutive shards, then the
+   * groups in order (see StepAggregator). Absent: shardsPerStep, one group.
+   */
+  readonly foldGroup?: number;
   readonly seed: number;
   readonly optimizer: SgdSettings;
   readonly schedule: ScheduleSettings;
@@ -55,6 +73,18 @@ export interface TrainingJobSpec {
   readonly testSize: number;
   readonly stepsPerEpoch: number;
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+}
+
+export type AggregationPlace = 'coordinator' | 'services';
+
+/** Whether summation services, not the coordinator, sum the job's gradients and apply its updates. */
+export function usesServices(spec: Pick<TrainingJobSpec, 'aggregation'>): boolean {
+  return spec.aggregation === 'services';
+}
+
+/** Consecutive shards folded as a group before the groups are folded in order. */
+export function foldGroupOf(spec: Pick<TrainingJobSpec, 'foldGroup' | 'shardsPerStep'>): number {
+  return spec.foldGroup ?? spec.shardsPerStep;
 }
 
 /** The network a job trains, as every process that computes for it builds it. */

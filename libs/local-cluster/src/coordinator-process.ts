@@ -1,9 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { DEFAULT_COORDINATOR_HOST } from '@resnet/protocol';
 import { stopProcess } from './stop-process';
-
-const COORDINATOR_MAIN = path.resolve(__dirname, '../../../apps/coordinator/src/main.js');
 
 /**
  * The coordinator as its own OS process: for `up`, whose console it shares (`stdio: 'inherit'`),
@@ -15,8 +12,9 @@ export class CoordinatorProcess {
   /** Where this process reaches it: loopback when it listens on every interface. */
   readonly url: string;
 
-  /** `env` goes over this process's environment. */
+  /** `main`: the coordinator's compiled entry point; `env` goes over this process's environment. */
   constructor(
+    private readonly main: string,
     readonly port: number,
     env: NodeJS.ProcessEnv,
     private readonly stdio: 'inherit' | 'ignore' = 'ignore',
@@ -27,7 +25,7 @@ export class CoordinatorProcess {
   }
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, [COORDINATOR_MAIN], { env: this.env, stdio: this.stdio });
+    this.child = spawn(process.execPath, [this.main], { env: this.env, stdio: this.stdio });
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {

@@ -100,7 +100,9 @@ export class EmbeddedRedis {
       'yes',
       ...this.serverArgs,
     ];
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    // Its own process group: a terminal's Ctrl-C reaches the coordinator and the workers, which
+    // finish their shards through this Redis, and not Redis itself, which the owner stops last.
+    this.child = spawn('redis-server', args, { stdio: 'ignore', detached: true });
     const exited = new Promise<never>((_, reject) =>
       this.child!.once('exit', (code) =>
         reject(new Error(`redis-server exited with code ${code} (port ${this.port})`)),

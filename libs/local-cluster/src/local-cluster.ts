@@ -3,6 +3,7 @@ import { parseRedisAddress, redisPrefixFor } from '@resnet/protocol';
 import { CoordinatorProcess } from './coordinator-process';
 import { EmbeddedRedis, freePort } from './embedded-redis';
 import { EmbeddedRedisCluster } from './embedded-redis-cluster';
+import { ServicePool } from './service-pool';
 import { WorkerPool } from './worker-pool';
 
 /** A running coordinator as a LocalCluster needs it: where it answers, and how to stop it. */
@@ -17,7 +18,20 @@ export interface CoordinatorHandle {
  */
 export type CoordinatorLauncher<C extends CoordinatorHandle> = (env: NodeJS.ProcessEnv) => Promise<C>;
 
+/**
+ * Where the apps' compiled entry points (main.js) are. The caller knows the layout it was built
+ * into; a lib does not reach into the apps.
+ */
+export interface AppEntries {
+  readonly coordinator: string;
+  readonly worker: string;
+  /** The summation service (`npm run aggregator`); needed only by a cluster that starts services. */
+  readonly aggregator?: string;
+}
+
 export interface LocalClusterOptions {
+  /** The entry points of the processes the cluster starts. */
+  readonly entries: AppEntries;
   /**
    * Worker processes to start.
    * @defaultValue 0
@@ -97,6 +111,16 @@ export interface LocalClusterOptions {
    * @defaultValue none
    */
   readonly workerEnv?: NodeJS.ProcessEnv;
+  /**
+   * Summation service processes (`npm run aggregator`) to start, for jobs with aggregation 'services'.
+   * @defaultValue 0
+   */
+  readonly services?: number;
+  /**
+   * The services' unit lease (`--lease-ms`).
+   * @defaultValue the service's own default
+   */
+  readonly serviceLeaseMs?: number;
 }
 
 /**
@@ -118,6 +142,8 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     readonly dataRoot: string | undefined,
     readonly coordinator: C,
     readonly workers: WorkerPool,
+    readonly services: ServicePool,
+    private readonly entries: AppEntries,
     /** The environment the first coordinator was started with, for the ones added later. */
     private readonly coordinatorEnv: NodeJS.ProcessEnv,
     private readonly stdio: 'inherit' | 'ignore' | undefined,
@@ -131,10 +157,10 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
     options: LocalClusterOptions & { readonly coordinator: CoordinatorLauncher<C> },
   ): Promise<LocalCluster<C>>;
   static start(
-    options?: LocalClusterOptions & { readonly coordinator?: 'process' },
+    options: LocalClusterOptions & { readonly coordinator?: 'process' },
   ): Promise<LocalCluster<CoordinatorProcess>>;
   static start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>>;
-  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster<CoordinatorHandle>> {
+  static async start(options: LocalClusterOptions): Promise<LocalCluster<CoordinatorHandle>> {
     const startsCluster = !options.redisUrl && options.redisClusterMasters !== undefined;
     const redisServer = options.redisUrl || startsCluster ? null : await EmbeddedRedis.start();
     const redisCluster = startsCluster
@@ -158,13 +184,19 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
       let coordinator: CoordinatorHandle;
       if (launch === 'process') {
         // Port 0 would leave the URL unknown: a free port is chosen here instead.
-        const child = new CoordinatorProcess(options.port || (await freePort()), env, options.stdio);
+        const child = new CoordinatorProcess(
+          options.entries.coordinator,
+          options.port || (await freePort()),
+          env,
+          options.stdio,
+        );
         await child.start();
         coordinator = child;
       } else {
         coordinator = await launch(env);
       }
       const workers = new WorkerPool({
+        main: options.entries.worker,
         redisUrl,
         prefix,
         dataRoot,
@@ -175,6 +207,15 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         env: options.workerEnv,
       });
       workers.startMany(options.workers ?? 0, options.workerNamePrefix);
+      const services = new ServicePool({
+        main: options.entries.aggregator,
+        redisUrl,
+        prefix,
+        leaseMs: options.serviceLeaseMs,
+        stdio: options.stdio,
+        env: options.workerEnv,
+      });
+      services.startMany(options.services ?? 0);
       return new LocalCluster(
         redisServer,
         redisCluster,
@@ -183,6 +224,8 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
         dataRoot,
         coordinator,
         workers,
+        services,
+        options.entries,
         env,
         options.stdio,
       );
@@ -209,6 +252,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
    */
   async addCoordinator(env: NodeJS.ProcessEnv = {}): Promise<CoordinatorProcess> {
     const coordinator = new CoordinatorProcess(
+      this.entries.coordinator,
       await freePort(),
       { ...this.coordinatorEnv, ...env },
       this.stdio,
@@ -221,6 +265,7 @@ export class LocalCluster<C extends CoordinatorHandle = CoordinatorProcess> {
   /** Stops the workers (SIGKILL: at once, mid-shard), the coordinators, and the private Redis (or Redis Cluster). */
   async stop(workerSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.workers.stopAll(workerSignal);
+    await this.services.stopAll(workerSignal);
     await Promise.all(this.moreCoordinators.map((c) => c.close()));
     await this.coordinator.close();
     await this.redisServer?.destroy();

@@ -1,8 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
-import { stopProcess } from './stop-process';
+import { ChildProcess } from 'node:child_process';
+import { ProcessPool } from './process-pool';
 
 export interface WorkerPoolOptions {
+  /** The worker's compiled entry point (see AppEntries). */
+  readonly main: string;
   readonly redisUrl: string;
   readonly prefix?: string;
   readonly dataRoot?: string;
@@ -20,17 +21,17 @@ export interface WorkerPoolOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '../../../apps/worker/src/main.js');
-
 /** Local worker processes, each a separate OS process exactly as on another machine. */
-export class WorkerPool {
-  private readonly children = new Map<string, ChildProcess>();
+export class WorkerPool extends ProcessPool {
+  constructor(private readonly options: WorkerPoolOptions) {
+    super();
+  }
 
-  constructor(private readonly options: WorkerPoolOptions) {}
+  protected readonly defaultNamePrefix = 'worker';
 
   start(name: string): ChildProcess {
     const o = this.options;
-    const args = [WORKER_MAIN, '--redis', o.redisUrl, '--name', name];
+    const args = [o.main, '--redis', o.redisUrl, '--name', name];
     if (o.prefix) args.push('--prefix', o.prefix);
     if (o.dataRoot) args.push('--data-root', o.dataRoot);
     if (o.backend) args.push('--backend', o.backend);
@@ -38,33 +39,6 @@ export class WorkerPool {
     if (o.lockMs) args.push('--lock-ms', String(o.lockMs));
     if (o.simulateComputeMs !== undefined) args.push('--simulate-compute-ms', String(o.simulateComputeMs));
     if (o.diagnosticHideBf16) args.push('--diagnostic-hide-bf16');
-    const child = spawn(process.execPath, args, {
-      stdio: o.stdio ?? 'ignore',
-      env: { ...process.env, ...o.env },
-    });
-    this.children.set(name, child);
-    child.once('exit', () => this.children.delete(name));
-    return child;
-  }
-
-  startMany(count: number, namePrefix = 'worker'): void {
-    for (let i = 1; i <= count; i++) this.start(`${namePrefix}-${i}`);
-  }
-
-  /** Process ids of the running workers. */
-  get pids(): number[] {
-    return [...this.children.values()].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
-  }
-
-  get names(): string[] {
-    return [...this.children.keys()];
-  }
-
-  async kill(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await stopProcess(this.children.get(name), signal);
-  }
-
-  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    await Promise.all(this.names.map((n) => this.kill(n, signal)));
+    return this.spawnNamed(name, args, o.stdio, o.env);
   }
 }

@@ -55,3 +55,17 @@ export function updateRunningStats(
     offset += 2 * c;
   }
 }
+
+/**
+ * Running statistics that are the population's over `batches`, all computed with the same weights:
+ * the pooled mean and the unbiased pooled variance (PyTorch's BatchNorm with momentum=None, reset,
+ * over these batches; "precise BN").
+ */
+export function populationStats(
+  batches: readonly ShardBatchStats[],
+  channels: readonly number[],
+): Float32Array {
+  const running = new Float32Array(batches[0].stats.length);
+  updateRunningStats(running, poolBatchStats(batches, channels), channels, 1);
+  return running;
+}

@@ -46,13 +46,18 @@ export interface AggregatedRound {
 /**
  * Collects the shards of one synchronous step (or local-SGD round) and folds them into a running
  * sum as they arrive, always in shard-index order (a shard that arrives early waits for its
- * predecessors), so the result is bitwise the same whichever worker finishes first. A second result for a shard that is
+ * predecessors), so the result is bitwise the same whichever worker finishes first. With a fold
+ * group g, shards are summed in order within fixed groups of g consecutive shards, then the groups
+ * in order: a machine holding a whole group may sum it before the network. g = 1 and g =
+ * shardsPerStep both give exactly the plain order (0 + x = x). A second result for a shard that is
  * already counted is refused. `reset` starts the next step in the same memory: for a big model the
  * sum is hundreds of megabytes, which fresh every step would cost page faults and garbage
  * collections.
  */
 export class StepAggregator {
   private readonly sum: Float64Array;
+  /** The current group's running sum; only for groups strictly between 1 and shardsPerStep. */
+  private readonly groupSum: Float64Array | null;
   private readonly pending = new Map<number, ShardContribution>();
   private readonly folded: ShardContribution[] = [];
   private mean: Float32Array | null = null;
@@ -61,8 +66,13 @@ export class StepAggregator {
     paramSize: number,
     private readonly shardsPerStep: number,
     private readonly batchNormChannels: readonly number[],
+    private readonly foldGroup = shardsPerStep,
   ) {
+    if (!Number.isInteger(foldGroup) || foldGroup < 1 || foldGroup > shardsPerStep)
+      throw new RangeError(`fold group ${foldGroup} is not one of 1..${shardsPerStep}`);
     this.sum = VectorKernels.float64Vector(paramSize);
+    this.groupSum =
+      foldGroup > 1 && foldGroup < shardsPerStep ? VectorKernels.float64Vector(paramSize) : null;
   }
 
   /** Returns false when this shard was already received. */
@@ -78,16 +88,30 @@ export class StepAggregator {
     this.pending.set(shard, contribution);
     for (let next = this.pending.get(this.folded.length); next; next = this.pending.get(this.folded.length)) {
       this.pending.delete(this.folded.length);
-      VectorKernels.get().addInto(this.sum, next.gradientSum);
+      this.foldIn(this.folded.length, next.gradientSum);
       // Only the small per-shard numbers are kept; the gradient buffer can be freed.
       this.folded.push({ ...next, gradientSum: new Float32Array(0) });
     }
     return true;
   }
 
+  /** Adds shard `shard`'s gradient, the next in order, to its group and a whole group to the sum. */
+  private foldIn(shard: number, gradient: Float32Array): void {
+    if (!this.groupSum) {
+      VectorKernels.get().addInto(this.sum, gradient);
+      return;
+    }
+    VectorKernels.get().addInto(this.groupSum, gradient);
+    if ((shard + 1) % this.foldGroup !== 0 && shard + 1 !== this.shardsPerStep) return;
+    // A float64 vector onto another: no kernel for it, and groups are rare next to shards.
+    for (let i = 0; i < this.sum.length; i++) this.sum[i] += this.groupSum[i];
+    this.groupSum.fill(0);
+  }
+
   /** Forgets the step, to aggregate the next one; the previous result's gradient is overwritten by the next result. */
   reset(): void {
     this.sum.fill(0);
+    this.groupSum?.fill(0);
     this.pending.clear();
     this.folded.length = 0;
   }

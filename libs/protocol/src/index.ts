@@ -20,3 +20,4 @@ export * from './errors/redis-address.error';
 export * from './hash-slot';
 export * from './redis-address';
 export * from './precision';
+export * from './summation-service';

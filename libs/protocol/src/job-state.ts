@@ -21,3 +21,9 @@ export interface JobState {
   readonly updatedAt: number;
   readonly error?: string;
 }
+
+/** How a job shares the queue and the workers with others. */
+export type JobShare = Pick<JobState, 'priority' | 'weight'>;
+
+/** The share of a job that asks for none; a job restored from a checkpoint (which keeps none) takes it too. */
+export const DEFAULT_JOB_SHARE: JobShare = { priority: 0, weight: 1 };

@@ -58,6 +58,18 @@ export class RedisKeys {
   versionChannel(): string {
     return `${this.prefix}:versions`;
   }
+  /** Summation services' heartbeats: a hash of service id → ServiceInfo JSON. */
+  services(): string {
+    return `${this.prefix}:services`;
+  }
+  /** The jobs whose units summation services should hold: a set of job ids, kept by the leading coordinator. */
+  serviceJobs(): string {
+    return `${this.prefix}:service-jobs`;
+  }
+  /** The services' reports (StepReport JSON) of attempt `attempt` at step `step` of a job: a list. */
+  stepReports(id: string, step: number, attempt: number): string {
+    return `${this.prefix}:job:${id}:reports:${step}:${attempt}`;
+  }
   workerIndex(): string {
     return `${this.prefix}:workers`;
   }
@@ -103,6 +115,25 @@ export class PartitionKeys {
   /** Version `version`'s optimizer state, staged like weightsStaged until renamed to momentum(id). */
   momentumStaged(id: string, version: number, fence: number): string {
     return `${this.prefix}:job:${id}:momentum:staged:${version}:${fence}`;
+  }
+  /** A summation service's lease on this unit of a job: `<service id> <epoch>`, expiring unless renewed. */
+  unitLease(id: string): string {
+    return `${this.prefix}:job:${id}:unit-lease`;
+  }
+  /** Incremented by each service that takes the unit's lease: its fencing epoch. */
+  unitEpoch(id: string): string {
+    return `${this.prefix}:job:${id}:unit-epoch`;
+  }
+  /**
+   * A unit's momentum at `version`, written durable by its summation service with weights(id,
+   * version). The last two versions are kept, so that a step can be rolled back to the one before.
+   */
+  momentumAt(id: string, version: number): string {
+    return `${this.prefix}:job:${id}:momentum:${version}`;
+  }
+  /** The last version whose weights and momentum of this unit are durable (weights(id, version), momentumAt(id, version)). */
+  unitDurable(id: string): string {
+    return `${this.prefix}:job:${id}:unit-durable`;
   }
   gradient(id: string, step: number, shard: number): string {
     return `${this.prefix}:job:${id}:grad:${step}:${shard}`;

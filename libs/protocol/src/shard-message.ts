@@ -6,12 +6,12 @@
  */
 export type ShardMessageKind = 'gradient' | 'delta';
 
-/** Header metadata of a training shard's message; messages without a kind are gradients. */
+/** Header metadata of a training shard's message. */
 export interface ShardMessageMeta {
   readonly jobId: string;
   readonly step: number;
   readonly shard: number;
-  readonly kind?: ShardMessageKind;
+  readonly kind: ShardMessageKind;
   /** Which part of the model the message holds when the job splits it (TrainingJobSpec.partitions); 0 when absent. */
   readonly partition?: number;
 }

@@ -1,4 +1,3 @@
-import { crc32 } from 'node:zlib';
 import { xxh3 } from './checksum/xxh3';
 import { CodecError } from './errors/codec.error';
 import { ReusableBuffer } from './reusable-buffer';
@@ -15,14 +14,11 @@ import { bytesPerValue, roundToHalf, TENSOR_DTYPES, TensorDtype, widenFromHalf }
  * section is one contiguous run, so an fp32 message decodes to a single Float32Array that is a view
  * of the message itself, not a copy; half-precision messages are widened to fp32 on decoding.
  *
- * The first format, "RNT1", ended in a u32 CRC-32 instead: XXH3 checks a message in half the time
- * (see docs/scaling.md). RNT1 messages still decode, so that checkpoints and stored weights written
- * before the change load; nothing writes them any more.
+ * The magic is the format's version: a change to the framing takes the next one ("RNT3"), and
+ * decode() refuses any magic but its own. ("RNT1" ended in a CRC-32; nothing reads it any more.)
  */
 const MAGIC = 0x32544e52; // "RNT2" read as little-endian u32
 const CHECKSUM_BYTES = 8;
-const RNT1_MAGIC = 0x31544e52;
-const RNT1_CHECKSUM_BYTES = 4;
 // Typed-array views use the host's byte order; the wire format is little-endian.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -113,13 +109,12 @@ export const TensorCodec = {
   decode<M = Record<string, unknown>>(buf: Buffer, options: DecodeOptions = {}): TensorMessage<M> {
     if (buf.length < 12) throw new CodecError(`message of ${buf.length} bytes is too short`);
     const magic = buf.readUInt32LE(0);
-    if (magic !== MAGIC && magic !== RNT1_MAGIC)
+    if (magic !== MAGIC)
       throw new CodecError(
-        'message does not start with a tensor magic ("RNT2", or "RNT1" of earlier versions)',
+        `message does not start with the tensor magic "RNT2" but "${buf.toString('latin1', 0, 4)}": another format or version`,
       );
-    const checksumBytes = magic === MAGIC ? CHECKSUM_BYTES : RNT1_CHECKSUM_BYTES;
     const headerLength = buf.readUInt32LE(4);
-    if (8 + headerLength + checksumBytes > buf.length)
+    if (8 + headerLength + CHECKSUM_BYTES > buf.length)
       throw new CodecError('message is truncated inside its header');
     let parsed: { tensors: TensorEntry[]; meta: M; dtype?: TensorDtype };
     try {
@@ -133,16 +128,13 @@ export const TensorCodec = {
     const dataOffset = Math.ceil((8 + headerLength) / 4) * 4;
     const count = elementCount(parsed.tensors);
     const end = dataOffset + count * bytesPerValue(dtype);
-    if (end + checksumBytes !== buf.length) {
+    if (end + CHECKSUM_BYTES !== buf.length) {
       throw new CodecError(
-        `message has ${buf.length} bytes, its header promises ${end + checksumBytes}: truncated or padded`,
+        `message has ${buf.length} bytes, its header promises ${end + CHECKSUM_BYTES}: truncated or padded`,
       );
     }
-    const intact =
-      magic === MAGIC
-        ? buf.readBigUInt64LE(end) === xxh3(buf.subarray(0, end))
-        : buf.readUInt32LE(end) === crc32(buf.subarray(0, end));
-    if (!intact) throw new CodecError('message checksum does not match: the data was corrupted');
+    if (buf.readBigUInt64LE(end) !== xxh3(buf.subarray(0, end)))
+      throw new CodecError('message checksum does not match: the data was corrupted');
     return {
       tensors: parsed.tensors,
       meta: parsed.meta,

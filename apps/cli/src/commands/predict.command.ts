@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { normalisedCentreCrop } from '@resnet/data';
@@ -8,10 +9,21 @@ import { loadLayersModel, saveLayersModel } from '../layers-model-store';
 import { textTable } from '../text-table';
 
 interface PredictOptions {
-  model: string;
+  model?: string;
   save?: string;
   top: number;
   backend: BackendChoice;
+}
+
+/** The model shipped with the project, which predict uses when no --model is given. */
+const SHIPPED_MODEL = path.join('models', 'resnet20-cifar10');
+
+/** The shipped model's folder, found from this module upwards (sources, dist/ or a build folder). */
+function shippedModel(): string | null {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, SHIPPED_MODEL, 'model.json'))) return path.join(dir, SHIPPED_MODEL);
+    if (path.dirname(dir) === dir) return null;
+  }
 }
 
 function positiveInteger(value: string): number {
@@ -70,9 +82,9 @@ export function predictCommand(): Command {
       'Classify images with a trained model, from a coordinator or from a folder saved with --save',
     )
     .argument('[images...]', 'image files (JPEG, PNG, WebP, …), cropped and normalised as the job evaluated')
-    .requiredOption(
+    .option(
       '--model <url-or-folder>',
-      'http://<coordinator>/jobs/<id>/model, or a folder holding model.json',
+      `http://<coordinator>/jobs/<id>/model, or a folder holding model.json (default: the shipped ${SHIPPED_MODEL})`,
     )
     .option(
       '--save <folder>',
@@ -85,9 +97,10 @@ export function predictCommand(): Command {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model cat.jpg\n' +
-        '  resnet-cluster predict --model http://127.0.0.1:3000/jobs/3f9c2a1b/model --save ./my-model\n' +
-        '  resnet-cluster predict --model ./my-model cat.jpg dog.png',
+        '  npx resnet-cluster predict --model http://127.0.0.1:3000/jobs/<job id>/model cat.jpg\n' +
+        '  npx resnet-cluster predict --model http://127.0.0.1:3000/jobs/<job id>/model --save ./my-model\n' +
+        '  npx resnet-cluster predict --model ./my-model cat.jpg dog.png\n' +
+        '(<job id> as `npx resnet-cluster status` lists it; cat.jpg and dog.png: pictures of your own)',
     )
     .action(async (images: string[], opts: PredictOptions) => {
       if (images.length === 0 && !opts.save) {
@@ -95,15 +108,28 @@ export function predictCommand(): Command {
       }
       const missing = images.filter((file) => !fs.existsSync(file));
       if (missing.length > 0) throw new Error(`no such image: ${missing.join(', ')}`);
+      const source = opts.model ?? shippedModel();
+      if (!source) {
+        throw new Error(
+          `no --model given and no shipped model at ${SHIPPED_MODEL}: name a job's model (http://<coordinator>/jobs/<id>/model) or a folder`,
+        );
+      }
       await initComputeBackend(opts.backend);
-      const model = await loadLayersModel(opts.model);
+      const model = await loadLayersModel(source);
       try {
         if (opts.save) {
           await saveLayersModel(model, opts.save);
           console.log(`saved the model to ${opts.save}`);
         }
         if (images.length === 0) return;
-        const prep = preprocessing(model, opts.model);
+        const prep = preprocessing(model, source);
+        if (prep.dataset?.kind === 'synthetic') {
+          console.warn(
+            `warning: ${source} was trained on generated data (stripes and colours standing for ` +
+              `${prep.classNames.length} made-up classes): its labels say nothing about real pictures. ` +
+              'Train on a real dataset (--data cifar10-images.tar.gz) for a model that does.',
+          );
+        }
         for (const file of images) {
           const rows = topClasses(await classify(model, file, prep), prep.classNames, opts.top);
           console.log(`${file}\n${textTable(['#', 'class', 'probability'], rows, new Set([2]))}\n`);

@@ -20,6 +20,9 @@ interface SubmitOptions extends CoordinatorOptions {
   localSteps?: number;
   partitions?: number;
   precision?: string;
+  aggregation?: string;
+  units?: number;
+  foldGroup?: number;
   lr?: number;
   maxSteps?: number;
   seed?: number;
@@ -63,6 +66,22 @@ export function submitCommand(): Command {
         'what workers compute in: bf16 is mixed precision on onednn workers with native bf16 (default fp32)',
       ).choices(PRECISIONS),
     )
+    .addOption(
+      new Option(
+        '--aggregation <where>',
+        'where gradients are summed: the coordinator, or summation services (npm run aggregator) (default coordinator)',
+      ).choices(['coordinator', 'services']),
+    )
+    .option(
+      '--units <n>',
+      'with --aggregation services: units the model is cut into (default 2 per live service, at most 4 MB each)',
+      number,
+    )
+    .option(
+      '--fold-group <n>',
+      'shards summed in order within groups of this many, then the groups in order (default shards per step)',
+      number,
+    )
     .option('--lr <rate>', 'peak learning rate', number)
     .option('--max-steps <n>', 'stop after this many steps', number)
     .option('--seed <n>', 'seed for initial weights and data order', number)
@@ -71,7 +90,10 @@ export function submitCommand(): Command {
     .option('--follow', 'show a progress bar with the loss until the job ends')
     .addHelpText(
       'after',
-      '\nExample:\n  resnet-cluster submit --data cifar10 --epochs 160 --batch-size 128 --follow',
+      '\nExamples (with a coordinator running, e.g. `npm start -- --no-job`):\n' +
+        '  npx resnet-cluster submit --epochs 3 --follow                                   # synthetic data\n' +
+        '  npx resnet-cluster submit --data cifar10-images.tar.gz --epochs 5 --batch-size 128 --follow\n' +
+        "(--data is relative to the coordinator's DATA_ROOT, default ./data)",
     )
     .action(async (opts: SubmitOptions) => {
       const client = new CoordinatorClient(opts);
@@ -99,6 +121,9 @@ function requestBody(opts: SubmitOptions): Record<string, unknown> {
     localSteps: opts.localSteps,
     partitions: opts.partitions,
     precision: opts.precision,
+    aggregation: opts.aggregation,
+    units: opts.units,
+    foldGroup: opts.foldGroup,
     lr: opts.lr,
     maxSteps: opts.maxSteps,
     seed: opts.seed,

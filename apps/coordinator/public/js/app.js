@@ -6,7 +6,7 @@ import { renderWorkers } from './workers-view.js';
  * The dashboard: everything live comes from one Server-Sent Events stream (/events), which the
  * browser reconnects by itself; the selected job is in the URL (#job=ID) so that it survives a reload.
  */
-const state = { jobs: [], workers: [], selectedId: null, events: null };
+const state = { jobs: [], preparing: [], workers: [], selectedId: null, events: null };
 const panel = new JobPanel();
 const connection = document.getElementById('connection');
 const problem = document.getElementById('problem');
@@ -26,7 +26,7 @@ function select(jobId) {
 }
 
 function showJobs() {
-  renderJobs(state.jobs, state.selectedId, select);
+  renderJobs(state.jobs, state.preparing, state.selectedId, select);
   panel.showJob(state.jobs.find((j) => j.id === state.selectedId) ?? null);
 }
 
@@ -38,6 +38,10 @@ function connect() {
   const on = (type, handle) => events.addEventListener(type, (e) => handle(JSON.parse(e.data)));
   on('jobs', (jobs) => {
     state.jobs = jobs;
+    showJobs();
+  });
+  on('preparing', (preparing) => {
+    state.preparing = preparing;
     showJobs();
   });
   on('workers', (workers) => {

@@ -1,10 +1,11 @@
 import { api, ApiError } from './api.js';
 import { formatDuration, formatNumber, h, statusBadge } from './dom.js';
 
-/** The jobs table; clicking a row selects the job. */
-export function renderJobs(jobs, selectedId, onSelect) {
+/** The jobs table, under the datasets being prepared for jobs about to start; clicking a job's row selects it. */
+export function renderJobs(jobs, preparing, selectedId, onSelect) {
   const tbody = document.querySelector('#jobs-table tbody');
   tbody.replaceChildren(
+    ...preparing.map(preparationRow),
     ...jobs.map((job) =>
       h(
         'tr',
@@ -37,7 +38,26 @@ export function renderJobs(jobs, selectedId, onSelect) {
       ),
     ),
   );
-  document.getElementById('jobs-empty').hidden = jobs.length > 0;
+  document.getElementById('jobs-empty').hidden = jobs.length + preparing.length > 0;
+}
+
+/** A job whose dataset is still being decoded: POST /jobs answers once it is done. */
+function preparationRow(p) {
+  const percent = `${Math.floor(p.fraction * 100)}%`;
+  const status = p.phase === 'extracting' ? 'extracting data' : `preparing data ${percent}`;
+  return h(
+    'tr',
+    { class: 'preparing' },
+    h('td', { class: 'name' }, p.jobName),
+    h('td', {}, '—'),
+    h('td', {}, p.dataset),
+    h('td', {}, h('span', { class: 'status', 'data-status': 'queued' }, status)),
+    h('td', { class: 'num' }, '—'),
+    h('td', { class: 'num', title: 'images decoded' }, p.total ? `${p.done} / ${p.total}` : '—'),
+    h('td', { title: percent }, h('div', { class: 'progress' }, h('div', { style: { width: percent } }))),
+    h('td', { class: 'num', title: 'images decoded per second' }, formatNumber(p.imagesPerSecond, 0)),
+    h('td', { class: 'num' }, formatDuration(p.etaSeconds)),
+  );
 }
 
 /** The submit form: sends only the fields filled in (the server applies defaults) and shows its validation messages. */

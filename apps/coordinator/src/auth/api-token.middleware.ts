@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { recordErrorReason } from '../logging/http-error-reason.filter';
 
-const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing: open to all, token or not. */
+export const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -19,9 +21,10 @@ export function requireApiToken(token: string) {
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
     if (given && timingSafeEqual(digest(given), expected)) return next();
-    res.status(401).json({
-      statusCode: 401,
-      message: 'this coordinator requires an API token: send "Authorization: Bearer <API_TOKEN>"',
-    });
+    const message = given
+      ? 'the API token is wrong: send "Authorization: Bearer <API_TOKEN>" with this coordinator\'s token'
+      : 'this coordinator requires an API token: send "Authorization: Bearer <API_TOKEN>"';
+    recordErrorReason(res, message);
+    res.status(401).json({ statusCode: 401, message });
   };
 }

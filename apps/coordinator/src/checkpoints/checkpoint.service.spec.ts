@@ -3,13 +3,10 @@ import { ConflictException } from '@nestjs/common';
 import { mulberry32 } from '@resnet/data';
 import { initialWeights } from '@resnet/model';
 import { modelPartitions, partitionedModel, PartitionedModelCodec } from '@resnet/job';
-import {
-  FakeCheckpointStore,
-  FakeJobRepository,
-  layoutsFor,
-  quietNestLogs,
-  testSpec,
-} from '../../test/fakes';
+import { quietNestLogs } from '../../test/fixtures';
+import { layoutsFor, testSpec } from '../../../../test/support/test-job-spec';
+import { FakeCheckpointStore } from '../../test/repositories/checkpoint.store.mock';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
 import { Checkpoint, CheckpointStore } from '../repositories/checkpoint.store';
 import { CheckpointService } from './checkpoint.service';
 
@@ -39,18 +36,6 @@ function setUp() {
 
 describe('CheckpointService', () => {
   quietNestLogs();
-
-  it('is due every checkpointEvery steps, at the end, and after a local-SGD round that passes either', () => {
-    const { service } = setUp();
-    const spec = testSpec({ checkpointEvery: 4, totalSteps: 10 });
-    assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((step) => service.due(spec, step, step + 1)),
-      [3, 7, 9],
-    );
-    assert.equal(service.due(spec, 2, 5), true, 'a round from step 2 to 5 passes step 4');
-    assert.equal(service.due(spec, 4, 7), false);
-    assert.equal(service.due(testSpec({ checkpointEvery: 0 }), 2, 3), false);
-  });
 
   it('restores a job into Redis from its checkpoint', async () => {
     const { jobs, store, service } = setUp();

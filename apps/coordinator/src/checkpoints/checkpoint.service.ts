@@ -8,7 +8,6 @@ import {
   TrainingJobSpec,
 } from '@resnet/job';
 import { layersModelFiles } from '../models/layers-model-export';
-import { dueWithin } from '../plan/training-plan';
 import { CheckpointStore } from '../repositories/checkpoint.store';
 import { JobRepository } from '../repositories/job.repository';
 
@@ -21,19 +20,6 @@ export class CheckpointService {
     private readonly store: CheckpointStore,
     private readonly jobs: JobRepository,
   ) {}
-
-  /**
-   * Whether a job's checkpoint is due after going from `stepsBefore` to `stepsDone` steps: every
-   * `checkpointEvery` steps (passed inside a local-SGD round: after it), and at the end.
-   */
-  due(spec: TrainingJobSpec, stepsBefore: number, stepsDone: number): boolean {
-    if (spec.checkpointEvery <= 0) return false;
-    return dueWithin(
-      stepsBefore,
-      stepsDone,
-      (steps) => steps % spec.checkpointEvery === 0 || steps === spec.totalSteps,
-    );
-  }
 
   async save(
     jobId: string,

@@ -15,6 +15,7 @@ import {
 import { JobStatus, Precision, WorkerView } from '@resnet/protocol';
 import { JobView, precisionOf } from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
+import { DatasetPreparations, DatasetPreparationView } from '../jobs/dataset-preparations';
 import { JobsService } from '../jobs/jobs.service';
 import { readWhileRedisAnswers } from '../repositories/redis-availability';
 import { REDIS } from '../repositories/redis.providers';
@@ -24,6 +25,16 @@ import { WorkersService } from '../workers/workers.service';
 const TICK_MS = 1000;
 /** Steps whose wall-clock spacing estimates a job's remaining time (evaluations included). */
 const ETA_WINDOW = 10;
+
+/** What the jobs table shows of a job's steps, kept while its step stays the same. */
+interface RecentSteps {
+  readonly step: number;
+  /** Step records counted so far, and their images and milliseconds. */
+  readonly totals: { readonly records: number; readonly images: number; readonly ms: number };
+  readonly loss: number | null;
+  readonly imagesPerSecond: number | null;
+  readonly msPerStep: number | null;
+}
 
 /** One row of the dashboard's jobs table. */
 export interface JobSummary {
@@ -54,6 +65,7 @@ export interface JobSummary {
   readonly updatedAt: number;
   /** From the last committed step; null before the first. */
   readonly loss: number | null;
+  /** Over the run's steps so far (evaluations aside); null before the first. */
   readonly imagesPerSecond: number | null;
   /** Running jobs only. */
   readonly etaSeconds: number | null;
@@ -61,6 +73,8 @@ export interface JobSummary {
 
 interface Snapshot {
   readonly jobs: JobSummary[] | null;
+  /** Datasets being decoded for jobs about to be submitted. */
+  readonly preparing: DatasetPreparationView[];
   readonly workers: WorkerView[] | null;
   /** Why the snapshot is missing, for the dashboard's banner; null when all is well. */
   readonly problem: string | null;
@@ -75,10 +89,7 @@ interface Snapshot {
 export class DashboardEventsService {
   private readonly logger = new Logger(DashboardEventsService.name);
   /** Metrics-derived columns of jobs whose step has not moved since the last tick. */
-  private readonly summaryCache = new Map<
-    string,
-    { step: number; loss: number | null; imagesPerSecond: number | null; msPerStep: number | null }
-  >();
+  private readonly summaryCache = new Map<string, RecentSteps>();
   private lastProblem: string | null = null;
 
   private readonly snapshots$: Observable<Snapshot> = timer(0, TICK_MS).pipe(
@@ -92,6 +103,7 @@ export class DashboardEventsService {
     private readonly jobs: JobsService,
     private readonly workers: WorkersService,
     private readonly metrics: StepMetricsReader,
+    private readonly preparations: DatasetPreparations,
   ) {}
 
   /** Events for one dashboard connection; `jobId` selects the job whose metrics it follows. */
@@ -111,6 +123,7 @@ export class DashboardEventsService {
       changes('jobs', (s) => s.jobs),
       changes('workers', (s) => s.workers),
       problems,
+      changes('preparing', (s) => s.preparing),
     ];
     if (jobId) streams.push(this.jobMetrics(jobId));
     return merge(...streams);
@@ -149,12 +162,12 @@ export class DashboardEventsService {
       const summaries = await Promise.all(jobs.map((j) => this.summarise(j)));
       if (this.lastProblem) this.logger.log('dashboard feed recovered');
       this.lastProblem = null;
-      return { jobs: summaries, workers, problem: null };
+      return { jobs: summaries, workers, preparing: this.preparations.list(), problem: null };
     } catch (err) {
       const problem = `the coordinator cannot read the cluster state: ${(err as Error).message}`;
       if (problem !== this.lastProblem) this.logger.warn(problem); // once per outage, not once per second
       this.lastProblem = problem;
-      return { jobs: null, workers: null, problem };
+      return { jobs: null, workers: null, preparing: this.preparations.list(), problem };
     }
   }
 
@@ -164,10 +177,18 @@ export class DashboardEventsService {
     if (recent?.step !== job.step) {
       const steps = job.step === 0 ? [] : await this.metrics.lastSteps(job.id, ETA_WINDOW);
       const last = steps.at(-1);
+      // Only the entries not yet counted: a long run's history is read once, not every tick.
+      const totals = { records: 0, images: 0, ms: 0, ...recent?.totals };
+      for (const m of job.step === 0 ? [] : await this.metrics.stepsSince(job.id, totals.records)) {
+        totals.records++;
+        totals.images += (m.imagesPerSecond * m.stepMs) / 1000;
+        totals.ms += m.stepMs;
+      }
       recent = {
         step: job.step,
+        totals,
         loss: last?.loss ?? null,
-        imagesPerSecond: last?.imagesPerSecond ?? null,
+        imagesPerSecond: totals.ms > 0 ? (totals.images * 1000) / totals.ms : null,
         // Per global step: with local SGD a record covers a round of several; a lone record covers them all.
         msPerStep:
           steps.length >= 2

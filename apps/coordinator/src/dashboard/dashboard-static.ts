@@ -1,25 +1,26 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NestExpressApplication } from '@nestjs/platform-express';
-
-/** The dashboard's HTML, CSS and ES modules live outside the TypeScript tree, so tsc leaves them be. */
-const PUBLIC_DIR = path.join('apps', 'coordinator', 'public');
+import { dashboardPublicDir } from '../public-dir';
 
 /**
- * Serves the dashboard at / and Chart.js from node_modules at /vendor/chart.js/ (no CDN: clusters
- * are often offline). The files are found from this module upwards, so that the app runs from the
- * sources, dist/ or any other build folder of the repository.
+ * Serves the dashboard at /, Chart.js and TF.js from node_modules at /vendor/chart.js/ and
+ * /vendor/tfjs/, bull-board's fonts at /vendor/<font>/ (no CDN: clusters are often offline), and
+ * the shipped models' files at /models/<name>/ (their pages are ModelPagesController's).
  */
-export function serveDashboard(app: NestExpressApplication): void {
-  app.useStaticAssets(findUp(__dirname, PUBLIC_DIR));
+export function serveDashboard(app: NestExpressApplication, modelsDir: string): void {
+  app.useStaticAssets(dashboardPublicDir());
   app.useStaticAssets(path.dirname(require.resolve('chart.js')), { prefix: '/vendor/chart.js/' });
-}
-
-function findUp(start: string, relative: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, relative);
-    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
-    if (path.dirname(dir) === dir)
-      throw new Error(`dashboard files ${relative}/index.html not found above ${start}`);
+  app.useStaticAssets(path.dirname(require.resolve('@tensorflow/tfjs/dist/tf.min.js')), {
+    prefix: '/vendor/tfjs/',
+  });
+  // No directory redirect or index: /models/<name> itself is the model's page.
+  app.useStaticAssets(modelsDir, { prefix: '/models/', redirect: false, index: false });
+  for (const font of QUEUE_BOARD_FONTS) {
+    app.useStaticAssets(path.dirname(require.resolve(`@fontsource/${font}/package.json`)), {
+      prefix: `/vendor/${font}/`,
+    });
   }
 }
+
+/** The fonts bull-board's page (/queues) would fetch from Google, served here instead (see QueueBoardModule). */
+export const QUEUE_BOARD_FONTS = ['ibm-plex-sans', 'ibm-plex-mono'] as const;

@@ -1,5 +1,5 @@
 import { ModelName, ShortcutKind } from '@resnet/model';
-import { Precision, TensorDtype } from '@resnet/protocol';
+import { DEFAULT_JOB_SHARE, Precision, TensorDtype } from '@resnet/protocol';
 
 /**
  * What POST /jobs uses for a field the request leaves out: the paper's CIFAR recipe. Read by the
@@ -14,6 +14,9 @@ export const JOB_DEFAULTS = {
   precision: 'fp32' as Precision,
   localSteps: 1,
   partitions: 1,
+  aggregation: 'coordinator' as 'coordinator' | 'services',
+  /** Largest unit a services job is cut into by default (BytePS's 4 MB). */
+  maxUnitBytes: 4 * 1024 * 1024,
   epochs: 1,
   seed: 0,
   lr: 0.1,
@@ -27,8 +30,7 @@ export const JOB_DEFAULTS = {
   /** Evaluation keeps a whole shard's activations at once: 224×224 images need far smaller shards. */
   evalShardSize: { small: 1000, imagenet: 32 },
   augment: { padCrop: 4, flip: true },
-  priority: 0,
-  weight: 1,
+  ...DEFAULT_JOB_SHARE,
 } as const;
 
 /** A generated dataset's shape unless the request says otherwise. */

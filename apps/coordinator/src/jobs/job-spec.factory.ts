@@ -1,14 +1,18 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import {
   DatasetError,
+  DatasetProgressListener,
   DatasetRef,
   IMAGENET_IMAGE_SIZE,
   normalizationOf,
   openDatasetSplits,
   stepsPerEpoch,
 } from '@resnet/data';
-import { AugmentSettings, TrainingJobSpec } from '@resnet/job';
+import { layoutsOf } from '@resnet/model';
+import { architectureOf, AugmentSettings, TrainingJobSpec } from '@resnet/job';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
+import { DatasetPreparations } from './dataset-preparations';
 import { CreateJobDto } from './dto/create-job.dto';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from './job-defaults';
 
@@ -25,11 +29,17 @@ interface DatasetSummary {
 export class JobSpecFactory {
   private readonly summaries = new Map<string, Promise<DatasetSummary>>();
 
-  constructor(@Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig) {}
+  constructor(
+    @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
+    private readonly services: SummationServicesRepository,
+    private readonly preparations: DatasetPreparations,
+  ) {}
 
   async build(dto: CreateJobDto): Promise<TrainingJobSpec> {
     const dataset = datasetRef(dto);
-    const data = await this.summary(dataset);
+    const model = dto.model ?? JOB_DEFAULTS.model;
+    const name = dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`;
+    const data = await this.summary(dataset, name);
     const batchSize = dto.batchSize ?? JOB_DEFAULTS.batchSize;
     const shardsPerStep = dto.shardsPerStep ?? JOB_DEFAULTS.shardsPerStep;
     const seed = dto.seed ?? JOB_DEFAULTS.seed;
@@ -44,18 +54,34 @@ export class JobSpecFactory {
     const schedule = dto.schedule ?? {};
     const decay = schedule.decay ?? JOB_DEFAULTS.decay;
     const toSteps = (epochCount: number): number => Math.round(epochCount * perEpoch);
-    const model = dto.model ?? JOB_DEFAULTS.model;
+    const shortcut = dto.shortcut ?? JOB_DEFAULTS.shortcut;
+    const gradientEncoding = dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding;
+    const localSteps = dto.localSteps ?? JOB_DEFAULTS.localSteps;
+    if (dto.foldGroup !== undefined && dto.foldGroup > shardsPerStep)
+      throw new BadRequestException(
+        `foldGroup ${dto.foldGroup} exceeds shardsPerStep ${shardsPerStep}: give 1 to ${shardsPerStep}`,
+      );
+    const aggregation =
+      (dto.aggregation ?? JOB_DEFAULTS.aggregation) === 'services'
+        ? await this.servicesFields(
+            dto,
+            { model, shortcut, numClasses: data.classNames.length },
+            gradientEncoding,
+            localSteps,
+          )
+        : this.coordinatorFields(dto);
     return {
-      name: dto.name ?? `${model} on ${dataset.kind === 'synthetic' ? 'synthetic data' : dataset.path}`,
+      name,
       model,
-      shortcut: dto.shortcut ?? JOB_DEFAULTS.shortcut,
+      shortcut,
       dataset,
       batchSize,
       shardsPerStep,
-      gradientEncoding: dto.gradientEncoding ?? JOB_DEFAULTS.gradientEncoding,
+      gradientEncoding,
       precision: dto.precision ?? JOB_DEFAULTS.precision,
-      localSteps: dto.localSteps ?? JOB_DEFAULTS.localSteps,
-      partitions: dto.partitions ?? JOB_DEFAULTS.partitions,
+      localSteps,
+      ...aggregation,
+      ...(dto.foldGroup === undefined ? {} : { foldGroup: dto.foldGroup }),
       seed,
       optimizer: {
         momentum: dto.momentum ?? JOB_DEFAULTS.momentum,
@@ -87,12 +113,58 @@ export class JobSpecFactory {
     };
   }
 
+  /** A job aggregated in the coordinator: its partitions. */
+  private coordinatorFields(dto: CreateJobDto): Pick<TrainingJobSpec, 'partitions'> {
+    if (dto.units !== undefined)
+      throw new BadRequestException('units applies only with aggregation "services"; use partitions instead');
+    return { partitions: dto.partitions ?? JOB_DEFAULTS.partitions };
+  }
+
+  /**
+   * A job on summation services: its units, which are also its storage partitions. By default at
+   * least 2 per live service, so that every service has a share, and none above 4 MB.
+   */
+  private async servicesFields(
+    dto: CreateJobDto,
+    network: Pick<TrainingJobSpec, 'model' | 'shortcut' | 'numClasses'>,
+    gradientEncoding: string,
+    localSteps: number,
+  ): Promise<Pick<TrainingJobSpec, 'aggregation' | 'units' | 'partitions'>> {
+    if (dto.partitions !== undefined)
+      throw new BadRequestException(
+        'partitions does not apply with aggregation "services": the model is cut into units; set units instead',
+      );
+    if (gradientEncoding !== 'fp32')
+      throw new BadRequestException(
+        `aggregation "services" needs gradientEncoding fp32 (got ${gradientEncoding}): every copy of a shard must be the same bits`,
+      );
+    if (localSteps !== 1)
+      throw new BadRequestException('aggregation "services" runs synchronous SGD only: set localSteps to 1');
+    const params = layoutsOf(architectureOf(network)).params;
+    const live = (await this.services.liveServices()).length;
+    const units =
+      dto.units ??
+      Math.min(
+        params.tensors.length,
+        Math.max(2 * Math.max(1, live), Math.ceil((params.size * 4) / JOB_DEFAULTS.maxUnitBytes)),
+      );
+    if (units > params.tensors.length)
+      throw new BadRequestException(
+        `units ${units} exceeds the ${params.tensors.length} parameter tensors of ${network.model}: a unit holds whole tensors`,
+      );
+    return { aggregation: 'services', units, partitions: units };
+  }
+
   /** Reading a dataset can take a while; remember each one's summary. */
-  private summary(ref: DatasetRef): Promise<DatasetSummary> {
+  private summary(ref: DatasetRef, jobName: string): Promise<DatasetSummary> {
     const key = JSON.stringify(ref);
     let summary = this.summaries.get(key);
     if (!summary) {
-      summary = summarise(ref, this.config.dataRoot);
+      const { dataRoot } = this.config;
+      summary =
+        ref.kind === 'synthetic'
+          ? summarise(ref, dataRoot)
+          : this.preparations.track(ref.path, jobName, (onProgress) => summarise(ref, dataRoot, onProgress));
       this.summaries.set(key, summary);
       summary.catch(() => this.summaries.delete(key));
     }
@@ -130,8 +202,12 @@ function augmentFor(dto: CreateJobDto, dataset: DatasetRef): AugmentSettings | n
   return dto.augment === undefined ? { ...JOB_DEFAULTS.augment, padCrop: 0 } : dto.augment;
 }
 
-async function summarise(ref: DatasetRef, dataRoot: string): Promise<DatasetSummary> {
-  const { train, test } = await openDatasetSplits(ref, dataRoot);
+async function summarise(
+  ref: DatasetRef,
+  dataRoot: string,
+  onProgress?: DatasetProgressListener,
+): Promise<DatasetSummary> {
+  const { train, test } = await openDatasetSplits(ref, dataRoot, onProgress);
   if (test.height !== train.height || test.width !== train.width) {
     throw new DatasetError(
       `train images are ${train.height}x${train.width} but test images are ${test.height}x${test.width}`,

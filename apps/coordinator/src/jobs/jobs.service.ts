@@ -4,6 +4,7 @@ import {
   ConflictException,
   HttpException,
   Injectable,
+  Logger,
   NotFoundException,
 } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
@@ -13,6 +14,7 @@ import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { initialJobWeights } from '../plan/training-plan';
 import { JobRepository, StoredJob } from '../repositories/job.repository';
 import { queuePositions } from '../training/job-queue';
+import { logJobEvent } from '../training/job-lifecycle';
 import { TrainingService } from '../training/training.service';
 import { WorkersService } from '../workers/workers.service';
 import { CreateJobDto } from './dto/create-job.dto';
@@ -21,6 +23,8 @@ import { JobSpecFactory } from './job-spec.factory';
 
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
   constructor(
     private readonly jobs: JobRepository,
     private readonly specs: JobSpecFactory,
@@ -41,6 +45,7 @@ export class JobsService {
       PartitionedModelCodec.encodeVelocity(partitions, new Float32Array(layouts.params.size)),
       { priority: dto.priority ?? JOB_DEFAULTS.priority, weight: dto.weight ?? JOB_DEFAULTS.weight },
     );
+    logJobEvent(this.logger, 'submitted', { id, name: spec.name }, `${spec.totalSteps} steps`);
     await this.training.schedule();
     return this.get(id);
   }
@@ -54,7 +59,8 @@ export class JobsService {
       throw new BadRequestException((err as Error).message);
     }
     // Through the queue like any other job, so that MAX_CONCURRENT_JOBS holds.
-    await this.training.resume(id);
+    const { spec } = await this.stored(id);
+    await this.training.resume({ id, name: spec.name }, `restored from checkpoint ${checkpoint}`);
     return this.get(id);
   }
 
@@ -80,7 +86,7 @@ export class JobsService {
         `job ${id} is ${job.state.status}; only queued, running or paused jobs can be cancelled`,
       );
     }
-    await this.training.cancel(id);
+    await this.training.cancel({ id, name: job.spec.name });
     return this.get(id);
   }
 
@@ -91,7 +97,7 @@ export class JobsService {
         `job ${id} is ${job.state.status}; only queued or running jobs can be paused`,
       );
     }
-    await this.training.pause(id);
+    await this.training.pause({ id, name: job.spec.name });
     return this.get(id);
   }
 
@@ -103,7 +109,7 @@ export class JobsService {
         `job ${id} is ${job.state.status}; only paused or failed jobs can be resumed`,
       );
     }
-    await this.training.resume(id);
+    await this.training.resume({ id, name: job.spec.name });
     return this.get(id);
   }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerOptions } from 'pino';
 
 /** Hides the user:password part of URLs such as redis://user:secret@host:6379. */
@@ -52,4 +53,12 @@ export function coordinatorLogOptions(level: string): LoggerOptions {
       },
     },
   };
+}
+
+/** `POST /jobs 400 in 3 ms: <why>`: what was asked, what came of it, and why it was refused. */
+export function requestLine(req: IncomingMessage, res: ServerResponse, ms?: number): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
+  const time = ms === undefined ? '' : ` in ${Math.round(ms)} ms`;
+  const reason = (res as ServerResponse & { locals?: { errorReason?: string } }).locals?.errorReason;
+  return `${req.method} ${url} ${res.statusCode}${time}${reason ? `: ${reason}` : ''}`;
 }

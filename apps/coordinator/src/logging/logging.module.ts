@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import type { Options } from 'pino-http';
 import pretty from 'pino-pretty';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
-import { coordinatorLogOptions } from './log-options';
+import { coordinatorLogOptions, requestLine } from './log-options';
 
 /**
  * Scraped, probed or polled often: logging each request would drown the rest. (The dashboard's
@@ -26,18 +26,23 @@ function httpLogOptions(config: CoordinatorConfig): Options {
       const job = JOB_IN_PATH.exec(req.url ?? '')?.[1];
       return job ? { job } : {};
     },
-    // A request that went well is routine: at debug, so that the console shows training, not traffic.
+    // Requests are routine, refused ones included (their callers hear why): at debug, so that the
+    // console shows training, not traffic. Only the coordinator's own failures (5xx) are errors.
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug',
+      err || res.statusCode >= 500 ? 'error' : 'debug',
+    customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) =>
+      requestLine(req, res, ms),
+    customErrorMessage: (req: IncomingMessage, res: ServerResponse, err: Error) =>
+      `${requestLine(req, res)}: ${err.message}`,
     autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
   };
 }
 
-/** Human lines for a terminal: time, level, where from, and the message; request details only at debug. */
+/** Human lines for a terminal: time, level, where from, and the message (which names the job); fields only in JSON. */
 function prettyDestination(): DestinationStream {
   return pretty({
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,name,context,req,res,responseTime',
+    ignore: 'pid,hostname,name,context,req,res,responseTime,job,jobName,event',
     messageFormat: '{if context}[{context}] {end}{msg}',
   });
 }

@@ -23,6 +23,7 @@ export async function layersModelFiles(
       classNames: spec.classNames,
       normalization: spec.normalization,
       evalCropFraction: evalCropFraction(spec.dataset),
+      dataset: spec.dataset,
       output: 'logits',
     };
     model.setUserDefinedMetadata({ ...metadata });

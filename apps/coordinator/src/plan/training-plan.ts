@@ -10,7 +10,6 @@ export function trainTasks(jobId: string, spec: TrainingJobSpec, step: number): 
     kind: 'train',
     jobId,
     step,
-    version: step,
     shard,
   }));
 }
@@ -27,24 +26,33 @@ export function evalTasks(jobId: string, spec: TrainingJobSpec, version: number)
 }
 
 /**
- * Whether `due` holds at any global step passed when a job went from `stepsBefore` to `stepsDone`
- * steps: a local-SGD round passes several, and what falls due inside it happens after it.
+ * Whether a job that went from `stepsBefore` to `stepsDone` steps passed a multiple of `interval`
+ * steps or its last step; never when `interval` is 0. A local-SGD round passes several steps, and
+ * what falls due inside it happens after it.
  */
-export function dueWithin(stepsBefore: number, stepsDone: number, due: (steps: number) => boolean): boolean {
-  for (let steps = stepsBefore + 1; steps <= stepsDone; steps++) if (due(steps)) return true;
+function dueEvery(interval: number, totalSteps: number, stepsBefore: number, stepsDone: number): boolean {
+  if (interval <= 0) return false;
+  for (let steps = stepsBefore + 1; steps <= stepsDone; steps++)
+    if (steps % interval === 0 || steps === totalSteps) return true;
   return false;
 }
 
 /** Evaluate after every `evalEvery` epochs and once training ends; never when evalEvery is 0. */
-export function evalDue(spec: TrainingJobSpec, stepsBefore: number, stepsDone: number): boolean {
-  if (spec.evalEvery <= 0) return false;
-  return dueWithin(
-    stepsBefore,
-    stepsDone,
-    (steps) =>
-      steps === spec.totalSteps ||
-      (steps % spec.stepsPerEpoch === 0 && (steps / spec.stepsPerEpoch) % spec.evalEvery === 0),
-  );
+export function evalDue(
+  spec: Pick<TrainingJobSpec, 'evalEvery' | 'stepsPerEpoch' | 'totalSteps'>,
+  stepsBefore: number,
+  stepsDone: number,
+): boolean {
+  return dueEvery(spec.evalEvery * spec.stepsPerEpoch, spec.totalSteps, stepsBefore, stepsDone);
+}
+
+/** Checkpoint every `checkpointEvery` steps and once training ends; never when checkpointEvery is 0. */
+export function checkpointDue(
+  spec: Pick<TrainingJobSpec, 'checkpointEvery' | 'totalSteps'>,
+  stepsBefore: number,
+  stepsDone: number,
+): boolean {
+  return dueEvery(spec.checkpointEvery, spec.totalSteps, stepsBefore, stepsDone);
 }
 
 /** Seed stream for initial weights, apart from the data-order streams that use (seed, epoch). */

@@ -13,12 +13,14 @@ export interface FencedCondition {
   readonly oneOf: readonly string[];
 }
 
-/** `written`; `fenced`: another coordinator leads now; `unchanged`: a condition did not hold. */
+/** `written`; `fenced`: another coordinator leads now; `unchanged`: a condition did not hold, or a required key was missing. */
 export type FencedWriteResult = 'written' | 'fenced' | 'unchanged';
 
 /**
- * Checks the fencing token (the current leader's), then each condition, then runs the commands,
- * all in one script so nothing can come between. The keys the commands touch are named inside
+ * Checks the fencing token (the current leader's), then each condition and that each required key
+ * exists, then runs the commands, all in one script so nothing can come between. Redis does not
+ * undo a script's writes when a later command fails (a RENAME of a missing key), so whatever could
+ * fail is checked before anything is written. The keys the commands touch are named inside
  * ARGV, which a Redis Cluster allows because they all share the prefix's hash tag, and so the slot
  * of KEYS[1] (see redisPrefixFor).
  */
@@ -29,6 +31,9 @@ for _, c in ipairs(cjson.decode(ARGV[2])) do
   local allowed = false
   for _, v in ipairs(c.oneOf) do if value == v then allowed = true end end
   if not allowed then return -1 end
+end
+for _, key in ipairs(cjson.decode(ARGV[4])) do
+  if redis.call('EXISTS', key) == 0 then return -1 end
 end
 for _, c in ipairs(cjson.decode(ARGV[3])) do redis.call(unpack(c)) end
 return 1
@@ -50,6 +55,7 @@ export class FencedWriter {
     fence: number,
     commands: readonly FencedCommand[],
     conditions: readonly FencedCondition[] = [],
+    requiredKeys: readonly string[] = [],
   ): Promise<FencedWriteResult> {
     const result = await this.redis.eval(
       FENCED_WRITE,
@@ -59,6 +65,7 @@ export class FencedWriter {
       // An empty list decodes to an empty Lua table, which ipairs walks as empty: no special case.
       JSON.stringify(conditions),
       JSON.stringify(commands),
+      JSON.stringify(requiredKeys),
     );
     return result === 1 ? 'written' : result === 0 ? 'fenced' : 'unchanged';
   }

@@ -1,18 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
+  DEFAULT_JOB_SHARE,
   EvalMetrics,
   JobMetrics,
+  JobShare,
   JobState,
   JobStatus,
   PartitionKeys,
   RedisKeys,
   StepMetrics,
+  UnitCommit,
   VersionAnnouncement,
 } from '@resnet/protocol';
 import { partitionCountOf, previousVersion, TrainingJobSpec } from '@resnet/job';
 import { BlobStore } from '@resnet/redis-blobs';
 import { RedisClient } from '@resnet/redis-connections';
+import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
 import { FencedOffError } from '../errors/leadership.errors';
+import { JobDataMissingError } from '../errors/job.errors';
 import { FencedCommand, FencedCondition, FencedWriter } from './fenced-writer';
 import { BLOBS, REDIS } from './redis.providers';
 
@@ -35,6 +40,24 @@ export interface StepCommit {
   readonly metrics: StepMetrics;
   /** The step's gradient messages to free, per partition. */
   readonly gradientKeys: readonly (readonly string[])[];
+}
+
+/** The commit record of a job on summation services: each unit's lease epoch and weights hash at `version`. */
+export interface UnitRecord {
+  readonly version: number;
+  readonly units: readonly UnitCommit[];
+}
+
+export interface ServicesStepCommit {
+  readonly jobId: string;
+  /** As in StepCommit. */
+  readonly previous: number;
+  readonly version: number;
+  /** Every unit's epoch and weights hash at `version`, from the services' reports. */
+  readonly units: readonly UnitCommit[];
+  readonly metrics: StepMetrics;
+  /** The step's report lists, freed with the commit. */
+  readonly reportKeys: readonly string[];
 }
 
 /** What a training loop may set: running, its outcome, or queued again when a job of higher priority preempts it. */
@@ -61,6 +84,9 @@ export class JobRepository {
     @Inject(BLOBS) private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
     private readonly fenced: FencedWriter,
+    @Optional()
+    @Inject(COORDINATOR_CONFIG)
+    private readonly config?: Pick<CoordinatorConfig, 'holdCommitAfterRecord'>,
   ) {}
 
   /** `weights` and `velocity`: the job's first version and optimizer state, one message per partition. */
@@ -69,7 +95,7 @@ export class JobRepository {
     spec: TrainingJobSpec,
     weights: readonly Buffer[],
     velocity: readonly Buffer[],
-    share: { readonly priority: number; readonly weight: number },
+    share: JobShare,
   ): Promise<StoredJob> {
     const now = Date.now();
     const state: JobState = { id, status: 'queued', step: 0, ...share, createdAt: now, updatedAt: now };
@@ -83,7 +109,10 @@ export class JobRepository {
     return { spec, state };
   }
 
-  /** Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written. */
+  /**
+   * Recreates a job from a checkpoint: everything `create` and the commits up to `step` had written,
+   * with the default share (a checkpoint keeps none).
+   */
   async restore(
     id: string,
     spec: TrainingJobSpec,
@@ -101,6 +130,7 @@ export class JobRepository {
         id,
         status: 'running',
         step,
+        ...DEFAULT_JOB_SHARE,
         createdAt: now,
         updatedAt: now,
       })
@@ -139,9 +169,8 @@ export class JobRepository {
       id,
       status: h.status as JobStatus,
       step: Number(h.step),
-      // Jobs written before priorities existed, or restored from a checkpoint, have none.
-      priority: Number(h.priority ?? 0),
-      weight: Number(h.weight ?? 1),
+      priority: Number(h.priority),
+      weight: Number(h.weight),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
       ...(h.error ? { error: h.error } : {}),
@@ -191,19 +220,27 @@ export class JobRepository {
         const buf =
           (await this.redis.getBuffer(key)) ??
           ((await this.rollForward(id, spec, version, p)) ? await this.redis.getBuffer(key) : null);
-        if (!buf) throw new Error(`weights version ${version} of job ${id} are missing from Redis`);
+        if (!buf)
+          throw new JobDataMissingError(`weights version ${version} of job ${id} are missing from Redis`);
         return buf;
       }),
     );
   }
 
-  /** The optimizer state, one message per partition. */
-  async velocity(id: string, spec: TrainingJobSpec): Promise<Buffer[]> {
+  /**
+   * The optimizer state, one message per partition. A job on summation services has it per
+   * version (`version`), as its services wrote it durable, except at the version the job was
+   * created or restored at.
+   */
+  async velocity(id: string, spec: TrainingJobSpec, version?: number): Promise<Buffer[]> {
     const count = partitionCountOf(spec);
     return Promise.all(
       Array.from({ length: count }, async (_, p) => {
-        const buf = await this.redis.getBuffer(this.keys.partition(p, count).momentum(id));
-        if (!buf) throw new Error(`optimizer state of job ${id} is missing from Redis`);
+        const keys = this.keys.partition(p, count);
+        const buf =
+          (version === undefined ? null : await this.redis.getBuffer(keys.momentumAt(id, version))) ??
+          (await this.redis.getBuffer(keys.momentum(id)));
+        if (!buf) throw new JobDataMissingError(`optimizer state of job ${id} is missing from Redis`);
         return buf;
       }),
     );
@@ -230,23 +267,95 @@ export class JobRepository {
       ['HSET', job, 'step', String(c.version), 'committedBy', String(fence), 'updatedAt', String(Date.now())],
       ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
     ];
+    const move = moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0]);
     const committed = await this.fencedWrite(
       fence,
-      c.partitions === 1
-        ? [...record, ...moveIntoPlace(parts[0], c.jobId, c.previous, c.version, fence, c.gradientKeys[0])]
-        : record,
+      c.partitions === 1 ? [...record, ...move.commands] : record,
       [{ key: job, field: 'step', oneOf: [String(c.previous)] }],
+      c.partitions === 1 ? move.staged : [],
     );
     if (!committed) {
+      if (c.partitions === 1 && (await this.redis.hget(job, 'step')) === String(c.previous))
+        throw stagedMissing(c.jobId, c.version, fence);
       throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
     }
     if (c.partitions > 1) {
+      if (this.config?.holdCommitAfterRecord === c.version) await holdForever(c);
       await Promise.all(
-        parts.map((keys, p) =>
-          this.transaction(moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p])),
-        ),
+        parts.map(async (keys, p) => {
+          const moved = await this.moveIfStaged(
+            moveIntoPlace(keys, c.jobId, c.previous, c.version, fence, c.gradientKeys[p]),
+          );
+          // Not moved: a reader rolled this partition forward first (see weights()), or its staged values are gone.
+          if (!moved && !(await this.redis.exists(keys.weights(c.jobId, c.version))))
+            throw stagedMissing(c.jobId, c.version, fence);
+        }),
       );
     }
+  }
+
+  /**
+   * Commits a step of a job on summation services: the step counter, its metrics, and the commit
+   * record (each unit's lease epoch and weights hash), which workers check every pulled unit
+   * against. The weights stay with the services, which write them durable afterwards. Fenced and
+   * conditional on the job's step like commitStep.
+   */
+  async commitServicesStep(c: ServicesStepCommit, fence: number): Promise<void> {
+    const job = this.keys.job(c.jobId);
+    const record: UnitRecord = { version: c.version, units: c.units };
+    const commands: FencedCommand[] = [
+      [
+        'HSET',
+        job,
+        'step',
+        String(c.version),
+        'committedBy',
+        String(fence),
+        'units',
+        JSON.stringify(record),
+        'updatedAt',
+        String(Date.now()),
+      ],
+      ['RPUSH', this.keys.stepMetrics(c.jobId), JSON.stringify(c.metrics)],
+    ];
+    if (c.reportKeys.length) commands.push(['DEL', ...c.reportKeys]);
+    const committed = await this.fencedWrite(fence, commands, [
+      { key: job, field: 'step', oneOf: [String(c.previous)] },
+    ]);
+    if (!committed)
+      throw new FencedOffError(`step ${c.previous} of job ${c.jobId} was committed by another coordinator`);
+  }
+
+  /** The last commit record of a job on summation services, if any, and the attempt its steps run under. */
+  async unitRecord(jobId: string): Promise<{ record: UnitRecord | null; attempt: number }> {
+    const [raw, attempt] = await this.redis.hmget(this.keys.job(jobId), 'units', 'attempt');
+    return { record: raw ? (JSON.parse(raw) as UnitRecord) : null, attempt: Number(attempt ?? 0) };
+  }
+
+  /**
+   * A step of a job on summation services must be redone: a service was lost. Raises the job's
+   * attempt to `attempt` (services refuse the lower one from then on). With `back`, the job also
+   * rolls back from version `from` to `back.version`, whose units are durable: its step, its
+   * record, and the last step's metrics. Fenced and conditional on the job being at `from`.
+   */
+  async redoStep(
+    jobId: string,
+    fence: number,
+    from: number,
+    attempt: number,
+    back?: UnitRecord,
+  ): Promise<void> {
+    const job = this.keys.job(jobId);
+    const commands: FencedCommand[] = [['HSET', job, 'attempt', String(attempt)]];
+    if (back) {
+      commands.push(['HSET', job, 'step', String(back.version), 'units', JSON.stringify(back)]);
+      commands.push(['LTRIM', this.keys.stepMetrics(jobId), '0', '-2']);
+    }
+    const written = await this.fencedWrite(fence, commands, [
+      { key: job, field: 'step', oneOf: [String(from)] },
+    ]);
+    if (!written)
+      throw new FencedOffError(`step ${from} of job ${jobId} was committed by another coordinator`);
   }
 
   /** Tells workers that computed the `previous` version to fetch this one now (WeightsPrefetcher). */
@@ -284,24 +393,25 @@ export class JobRepository {
     if (Number(step) !== version || committedBy === null) return false;
     const keys = this.keys.partition(partition, partitionCountOf(spec));
     const fence = Number(committedBy);
-    if (!(await this.redis.exists(keys.weightsStaged(id, version, fence)))) return false;
-    try {
-      await this.transaction(moveIntoPlace(keys, id, previousVersion(spec, version), version, fence, []));
-    } catch (err) {
-      // The committer itself finished it in the meantime.
-      if (!(await this.redis.exists(keys.weights(id, version)))) throw err;
-    }
-    return true;
+    if (await this.moveIfStaged(moveIntoPlace(keys, id, previousVersion(spec, version), version, fence, [])))
+      return true;
+    // The committer itself finished it in the meantime, or there is nothing to move.
+    return (await this.redis.exists(keys.weights(id, version))) === 1;
   }
 
-  /** Commands on keys of one slot, all or none. */
-  private async transaction(commands: readonly FencedCommand[]): Promise<void> {
-    // ioredis looks commands up by their lower-case method names.
-    const results = await this.redis
-      .multi(commands.map(([name, ...args]) => [name.toLowerCase(), ...args]))
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+  /**
+   * A partition's move into place, all of it or, when a staged value is missing, none of it. A
+   * MULTI could not promise that: Redis runs the rest of a transaction after a command fails at run
+   * time (a RENAME of a missing key) and undoes nothing. False when something staged was missing.
+   */
+  private async moveIfStaged(move: PartitionMove): Promise<boolean> {
+    const moved = await this.redis.eval(
+      MOVE_IF_STAGED,
+      move.staged.length,
+      ...move.staged,
+      JSON.stringify(move.commands),
+    );
+    return moved === 1;
   }
 
   /** True when written, false when a condition did not hold; throws once another coordinator leads. */
@@ -309,12 +419,29 @@ export class JobRepository {
     fence: number,
     commands: readonly FencedCommand[],
     conditions: readonly FencedCondition[] = [],
+    requiredKeys: readonly string[] = [],
   ): Promise<boolean> {
-    const result = await this.fenced.write(fence, commands, conditions);
+    const result = await this.fenced.write(fence, commands, conditions, requiredKeys);
     if (result === 'fenced')
       throw new FencedOffError(`fencing token ${fence} is stale: another coordinator leads`);
     return result === 'written';
   }
+}
+
+/**
+ * Runs the commands (ARGV[1]) only when every key in KEYS exists, checking all before writing any.
+ * The commands' keys share the slot of KEYS (one partition's hash tag), as a Redis Cluster requires.
+ */
+const MOVE_IF_STAGED = `
+for _, key in ipairs(KEYS) do if redis.call('EXISTS', key) == 0 then return 0 end end
+for _, c in ipairs(cjson.decode(ARGV[1])) do redis.call(unpack(c)) end
+return 1
+`;
+
+/** The commands that move a partition's staged values into place, and the staged keys they need. */
+interface PartitionMove {
+  readonly commands: FencedCommand[];
+  readonly staged: readonly string[];
 }
 
 /** Renames a partition's staged version and optimizer state into place and frees what the step leaves behind. */
@@ -325,16 +452,36 @@ function moveIntoPlace(
   version: number,
   fence: number,
   gradientKeys: readonly string[],
-): FencedCommand[] {
+): PartitionMove {
   const weights = keys.weights(jobId, version);
   const momentum = keys.momentum(jobId);
-  return [
-    // RENAME carries the expiry over: PERSIST drops it.
-    ['RENAME', keys.weightsStaged(jobId, version, fence), weights],
-    ['PERSIST', weights],
-    ['RENAME', keys.momentumStaged(jobId, version, fence), momentum],
-    ['PERSIST', momentum],
-    // UNLINK frees the big values off Redis's main thread.
-    ['UNLINK', keys.weights(jobId, previous), ...gradientKeys],
-  ];
+  const weightsStaged = keys.weightsStaged(jobId, version, fence);
+  const momentumStaged = keys.momentumStaged(jobId, version, fence);
+  return {
+    commands: [
+      // RENAME carries the expiry over: PERSIST drops it.
+      ['RENAME', weightsStaged, weights],
+      ['PERSIST', weights],
+      ['RENAME', momentumStaged, momentum],
+      ['PERSIST', momentum],
+      // UNLINK frees the big values off Redis's main thread.
+      ['UNLINK', keys.weights(jobId, previous), ...gradientKeys],
+    ],
+    staged: [weightsStaged, momentumStaged],
+  };
+}
+
+/** The test hook HOLD_COMMIT_AFTER_RECORD (CoordinatorConfig.holdCommitAfterRecord). */
+async function holdForever(c: StepCommit): Promise<never> {
+  new Logger(JobRepository.name).warn(
+    `HOLD_COMMIT_AFTER_RECORD: version ${c.version} of job ${c.jobId} is recorded; holding before its partitions move`,
+  );
+  return new Promise<never>(() => undefined);
+}
+
+function stagedMissing(jobId: string, version: number, fence: number): JobDataMissingError {
+  return new JobDataMissingError(
+    `version ${version} of job ${jobId}, staged under fencing token ${fence}, is gone from Redis ` +
+      '(expired, or Redis lost it): resume the job to compute the step again',
+  );
 }

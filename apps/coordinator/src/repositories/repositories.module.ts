@@ -6,9 +6,9 @@ import { FencedWriter } from './fenced-writer';
 import { JobRepository } from './job.repository';
 import { LeaderLeaseRepository } from './leader-lease.repository';
 import { RedisModule } from './redis.providers';
-import { ShardDispatcher } from './shard-dispatcher';
-import { ShardShares } from './shard-shares';
+import { ShardQueue } from './shard-queue';
 import { StepMetricsReader } from './step-metrics.reader';
+import { SummationServicesRepository } from './summation-services.repository';
 import { WorkerRegistryRepository } from './worker-registry.repository';
 
 /** A shard queue per precision: only the workers that compute a precision consume its queue. */
@@ -23,8 +23,8 @@ const repositories = [
   WorkerRegistryRepository,
   CheckpointStore,
   StepMetricsReader,
-  ShardShares,
-  ShardDispatcher,
+  ShardQueue,
+  SummationServicesRepository,
 ];
 
 /**

@@ -18,6 +18,11 @@ export class StepMetricsReader {
     return parse(await this.redis.lrange(this.keys.stepMetrics(jobId), -count, -1));
   }
 
+  /** Step entries after the first `stepsSeen`. */
+  async stepsSince(jobId: string, stepsSeen: number): Promise<StepMetrics[]> {
+    return parse(await this.redis.lrange(this.keys.stepMetrics(jobId), stepsSeen, -1));
+  }
+
   /** Entries after the first `stepsSeen` step and `evalsSeen` eval entries. */
   async since(jobId: string, stepsSeen: number, evalsSeen: number): Promise<JobMetrics> {
     const [steps, evals] = await Promise.all([

@@ -2,20 +2,16 @@ import * as assert from 'node:assert/strict';
 import { ShardOutcome } from '@resnet/protocol';
 import { mulberry32 } from '@resnet/data';
 import { ModelTensorCodec, partitionedModel, PartitionedModelCodec, partitionOf } from '@resnet/job';
-import {
-  FakeJobRepository,
-  FakeShardDispatcher,
-  layoutsFor,
-  ScriptedOutcome,
-  testSpec,
-  quietNestLogs,
-} from '../../test/fakes';
+import { quietNestLogs } from '../../test/fixtures';
+import { layoutsFor, testSpec } from '../../../../test/support/test-job-spec';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeShardDispatcher, ScriptedOutcome } from '../../test/training/dispatch/shard-dispatcher.mock';
 import { FencedOffError } from '../errors/leadership.errors';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { MetricsService } from '../metrics/metrics.service';
 import { WorkersService } from '../workers/workers.service';
 import { StepRunner } from './step-runner';
-import { inProcessWorkspace } from './aggregation/step-workspaces';
+import { inProcessWorkspace } from './aggregation/step-workspace.factory';
 
 const spec = testSpec();
 const layouts = layoutsFor(spec);
@@ -35,7 +31,7 @@ function outcome(shard: number, fields: Partial<ShardOutcome> = {}): ShardOutcom
     correct: 1,
     count: 4,
     computeMs: 10 + shard,
-    gradientKey: `grad-${shard}`,
+    gradientKeys: [`grad-${shard}`],
     gradientBytes: 100,
     ...fields,
   };
@@ -114,7 +110,7 @@ describe('StepRunner', () => {
 
   it('recomputes a shard whose worker reports non-finite numbers once, without blaming it', async () => {
     const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
-      outcome(shard, shard === 1 && attempt === 1 ? { nonFinite: true, gradientKey: undefined } : {}),
+      outcome(shard, shard === 1 && attempt === 1 ? { nonFinite: true, gradientKeys: undefined } : {}),
     );
     await runStep(runner, jobs);
     assert.deepEqual(
@@ -137,7 +133,7 @@ describe('StepRunner', () => {
 
   it('rejects a corrupt message, blames its worker and uses the recomputed one', async () => {
     const { jobs, runner, rejectedOf } = setUp((shard, attempt) =>
-      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'truncated' } : {}),
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKeys: ['truncated'] } : {}),
     );
     jobs.values.set('truncated', gradientMessage(0).subarray(0, 100));
     await runStep(runner, jobs);
@@ -147,7 +143,7 @@ describe('StepRunner', () => {
 
   it('recomputes a shard whose message is missing without blaming its worker, who may not be at fault', async () => {
     const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
-      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'missing' } : {}),
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKeys: ['missing'] } : {}),
     );
     await runStep(runner, jobs);
     assert.equal(dispatcher.rejections.length, 1);
@@ -161,7 +157,7 @@ describe('StepRunner', () => {
   ] as const) {
     it(`rejects a message addressed to another ${what}, blames its worker and recomputes the shard`, async () => {
       const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
-        outcome(shard, shard === 1 && attempt === 1 ? { gradientKey: 'misaddressed' } : {}),
+        outcome(shard, shard === 1 && attempt === 1 ? { gradientKeys: ['misaddressed'] } : {}),
       );
       const params = new Float32Array(layouts.params.size).fill(GRADIENT_SUM);
       const state = new Float32Array(layouts.state.size).fill(1);
@@ -178,7 +174,7 @@ describe('StepRunner', () => {
 
   it('rejects a weights version sent as a gradient', async () => {
     const { jobs, dispatcher, runner, rejectedOf } = setUp((shard, attempt) =>
-      outcome(shard, shard === 0 && attempt === 1 ? { gradientKey: 'weights' } : {}),
+      outcome(shard, shard === 0 && attempt === 1 ? { gradientKeys: ['weights'] } : {}),
     );
     jobs.values.set('weights', (await jobs.weights('j', spec, 0))[0]);
     await runStep(runner, jobs);
@@ -209,7 +205,7 @@ describe('StepRunner', () => {
       (shard, attempt) =>
         outcome(
           shard,
-          attempt === 1 ? { workerId: 'bad', ...(shard === 0 ? { gradientKey: 'weights' } : {}) } : {},
+          attempt === 1 ? { workerId: 'bad', ...(shard === 0 ? { gradientKeys: ['weights'] } : {}) } : {},
         ),
       [],
       { quarantineOnRejection: true },
@@ -265,17 +261,9 @@ describe('StepRunner', () => {
     async function stepWith(count: number) {
       const jobSpec = { ...split, partitions: count };
       const keys = [0, 1].map((shard) => ({ shard, keys: [] as string[] }));
-      const { jobs, runner } = setUp(
-        (shard) =>
-          outcome(
-            shard,
-            count > 1
-              ? { gradientKey: keys[shard].keys[0], gradientKeys: keys[shard].keys }
-              : { gradientKey: keys[shard].keys[0] },
-          ),
-        [],
-        { jobSpec },
-      );
+      const { jobs, runner } = setUp((shard) => outcome(shard, { gradientKeys: keys[shard].keys }), [], {
+        jobSpec,
+      });
       for (const k of keys) k.keys = storeShard(jobs, k.shard, count);
       const { next } = await runStep(runner, jobs, 1, jobSpec);
       return { next, jobs, keys };
@@ -307,7 +295,7 @@ describe('StepRunner', () => {
         (shard, attempt) => {
           const keys = [...good[shard]];
           if (shard === 0 && attempt === 1) keys[2] = 'truncated';
-          return outcome(shard, { gradientKey: keys[0], gradientKeys: keys });
+          return outcome(shard, { gradientKeys: keys });
         },
         [],
         { jobSpec: split },
@@ -320,21 +308,18 @@ describe('StepRunner', () => {
       assert.deepEqual(next.params, (await stepWith(3)).next.params);
     });
 
-    it('rejects the single message of a worker that predates partitions, naming the fix', async () => {
+    it('rejects a result with fewer partition messages than the job has partitions', async () => {
       const { jobs, dispatcher, runner } = setUp(
         (shard, attempt) =>
-          attempt === 1 && shard === 1
-            ? outcome(shard, { gradientKey: 'whole' })
-            : outcome(shard, {
-                gradientKey: storeShardKeys()[shard][0],
-                gradientKeys: storeShardKeys()[shard],
-              }),
+          outcome(shard, {
+            gradientKeys: attempt === 1 && shard === 1 ? ['whole'] : storeShardKeys()[shard],
+          }),
         [],
         { jobSpec: split },
       );
       for (const shard of [0, 1]) storeShard(jobs, shard, 3);
       await runStep(runner, jobs, 1, split);
-      assert.match(dispatcher.rejections[0].err.message, /predates partitions; update it/);
+      assert.match(dispatcher.rejections[0].err.message, /sent 1 partition messages where the job has 3/);
     });
 
     function storeShardKeys(): string[][] {

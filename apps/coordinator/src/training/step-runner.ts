@@ -14,10 +14,11 @@ import { RejectedShardResultError, TrainingDivergedError } from '../errors/shard
 import { MetricsService } from '../metrics/metrics.service';
 import { evalTasks, trainTasks } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
-import { ShardDispatcher } from '../repositories/shard-dispatcher';
+import { ShardDispatcher } from './dispatch/shard-dispatcher';
 import { WorkersService } from '../workers/workers.service';
 import { ModelMemory, StepTotals } from './aggregation/partition-aggregation';
-import { StepWorkspace } from './step-workspace';
+import { NonFiniteReports } from './non-finite-reports';
+import { StepWorkspace } from './aggregation/step-workspace';
 
 /** One step of a job (or one local-SGD round), from the weights it starts at. */
 export interface StepRunOptions {
@@ -48,8 +49,7 @@ class ShardTally {
   readonly gradientKeys: string[][];
   slowestShardMs = 0;
   gradientBytes = 0;
-  /** Shards whose worker reported non-finite numbers once: a second report means real divergence. */
-  readonly nonFiniteReports = new Set<number>();
+  readonly nonFinite = new NonFiniteReports();
 
   /**
    * `quarantined`: the quarantined workers, read once as the step starts rather than once per
@@ -167,7 +167,10 @@ export class StepRunner {
       at: Date.now(),
     };
     await this.jobs.pushEval(jobId, metrics, fence);
-    this.logger.log(`job ${jobId} step ${version}: test accuracy ${(metrics.accuracy * 100).toFixed(2)}%`);
+    // At debug: followers (the CLI, the dashboard) show each evaluation once, in step order.
+    this.logger.debug(
+      `job ${jobId} step ${version}: test loss ${metrics.loss.toFixed(4)}, accuracy ${(metrics.accuracy * 100).toFixed(2)}%`,
+    );
     return metrics;
   }
 
@@ -181,24 +184,12 @@ export class StepRunner {
     const { workspace } = o;
     const { partitions } = workspace.model;
     workspace.phases.arrived(outcome);
-    const keys = outcome.gradientKeys ?? (outcome.gradientKey ? [outcome.gradientKey] : []);
+    const keys = outcome.gradientKeys ?? [];
     keys.forEach((key, p) => tally.gradientKeys[p]?.push(key));
-    if (outcome.nonFinite) {
-      // Recompute once: a second report for the same shard means the numbers really overflow.
-      if (tally.nonFiniteReports.has(task.shard)) {
-        throw new TrainingDivergedError(
-          `training diverged at step ${o.step}: shard ${task.shard} gives non-finite loss or gradients; lower the learning rate (now ${lrAt(scheduleOf(o.spec), o.step)})`,
-        );
-      }
-      tally.nonFiniteReports.add(task.shard);
-      throw new RejectedShardResultError('the worker reports non-finite loss or gradients', {
-        countsAgainstShard: false,
-        blamesWorker: false,
-      });
-    }
-    if (keys.length > 0 && keys.length !== partitions.length) {
+    if (outcome.nonFinite) tally.nonFinite.refuse(o.step, task.shard, lrAt(scheduleOf(o.spec), o.step));
+    if (keys.length !== partitions.length) {
       throw new RejectedShardResultError(
-        `it sent ${keys.length} partition messages where the job has ${partitions.length}: the worker predates partitions; update it`,
+        `it sent ${keys.length} partition messages where the job has ${partitions.length}`,
       );
     }
     const expected = { jobId: o.jobId, step: o.step, shard: task.shard, kind: shardMessageKind(o.spec) };

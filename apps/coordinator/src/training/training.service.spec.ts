@@ -1,21 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as assert from 'node:assert/strict';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { EvalMetrics } from '@resnet/protocol';
 import { TrainingJobSpec } from '@resnet/job';
-import {
-  FakeJobRepository,
-  FakeLeadership,
-  FakeRedisConnection,
-  testSpec,
-  quietNestLogs,
-} from '../../test/fakes';
+import { captureNestLogs, quietNestLogs } from '../../test/fixtures';
+import { testSpec } from '../../../../test/support/test-job-spec';
+import { FakeLeadership } from '../../test/leadership/leadership.service.mock';
+import { FakeJobRepository } from '../../test/repositories/job.repository.mock';
+import { FakeRedisConnection } from '../../test/repositories/redis-connection.mock';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { CoordinatorConfig } from '../coordinator.config';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
 import { TrainingDivergedError } from '../errors/shard.errors';
 import { ModelMemory } from './aggregation/partition-aggregation';
-import { StepWorkspaces } from './aggregation/step-workspaces';
+import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
 import { EvalRunOptions, StepRunner, StepRunOptions } from './step-runner';
+import { ServicesStepRunner } from './services-step-runner';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
 import { TrainingService } from './training.service';
 
 /** The fake repository, with a step counter that the fake steps move on. */
@@ -40,7 +42,11 @@ class FakeStepRunner {
 
   constructor(private readonly jobs: JobsWithSteps) {}
 
+  /** Called as each step starts, in the step's async context. */
+  onRun: () => void = () => undefined;
+
   async run(o: StepRunOptions): Promise<ModelMemory> {
+    this.onRun();
     await this.hold;
     o.signal.throwIfAborted();
     if (o.step === this.failAt) throw new TrainingDivergedError(`training diverged at step ${o.step}`);
@@ -63,7 +69,6 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
   const steps = new FakeStepRunner(jobs);
   const saved: number[] = [];
   const checkpoints = {
-    due: CheckpointService.prototype.due,
     save: async (_id: string, _spec: TrainingJobSpec, step: number) => void saved.push(step),
     restoreLost: async () => [],
   } as unknown as CheckpointService;
@@ -73,16 +78,29 @@ async function setUp(spec: TrainingJobSpec = testSpec(), { leading = true, maxCo
     { maxConcurrentJobs } as CoordinatorConfig,
     jobs.as(),
     steps as unknown as StepRunner,
-    new StepWorkspaces(jobs.blobs(), jobs.keys, { maxConcurrentJobs } as CoordinatorConfig),
+    new StepWorkspaceFactory(jobs.blobs(), jobs.keys, { maxConcurrentJobs } as CoordinatorConfig),
     checkpoints,
     leadership.as(),
     redis as unknown as Redis,
     new ShardShares(),
+    // The loop of a job on summation services is not under test here.
+    {} as ServicesStepRunner,
+    {} as SummationServicesRepository,
   );
   // Elected with the job paused: the tests start it themselves.
   if (leading) leadership.token = jobs.leaderFence;
   return { jobs, steps, saved, service, leadership };
 }
+
+/** Holds every step the fake runs until the function it returns is called. */
+function holdSteps(steps: FakeStepRunner): () => void {
+  let release!: () => void;
+  steps.hold = new Promise((resolve) => (release = resolve));
+  return release;
+}
+
+/** The job every test sets up, as the lifecycle calls name it. */
+const J = { id: 'j', name: 'test job' };
 
 async function until(what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -113,17 +131,16 @@ describe('TrainingService', () => {
 
   it('pauses at the last committed step and resumes from it', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
-    const paused = service.pause('j');
+    const paused = service.pause(J);
     release();
     await paused;
     assert.equal(jobs.jobs.get('j')!.state.status, 'paused');
     assert.deepEqual(steps.steps, []);
     steps.hold = null;
-    await service.resume('j');
+    await service.resume(J);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
   });
@@ -162,8 +179,7 @@ describe('TrainingService', () => {
     const { jobs, steps, service } = await setUp(testSpec(), { maxConcurrentJobs: 2 });
     jobs.add('k', testSpec());
     jobs.add('l', testSpec());
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     const statuses = () => ['j', 'k', 'l'].map((id) => jobs.jobs.get(id)!.state.status);
     assert.deepEqual(statuses(), ['running', 'running', 'queued']);
@@ -173,8 +189,7 @@ describe('TrainingService', () => {
 
   it('preempts a job of lower priority at its next step boundary and resumes it after', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     await service.schedule();
     await until('j computes step 0', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.add('urgent', testSpec(), 'queued', 5);
@@ -196,10 +211,19 @@ describe('TrainingService', () => {
     assert.deepEqual(steps.steps, []);
   });
 
+  it('runs a loop started inside a request outside its async context, so its logs carry no request', async () => {
+    const { jobs, steps, service } = await setUp();
+    const request = new AsyncLocalStorage<{ req: string }>();
+    let seenByStep: unknown = 'not run';
+    steps.onRun = () => (seenByStep = request.getStore());
+    request.run({ req: 'POST /jobs' }, () => service.start('j'));
+    await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+    assert.equal(seenByStep, undefined);
+  });
+
   it('steps down when a write is refused, leaving the job running for the new leader', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     jobs.leaderFence = 2; // another coordinator took the lease while this one was frozen
@@ -214,8 +238,7 @@ describe('TrainingService', () => {
 
   it('stops the loop of a job paused through a follower at the next renewal', async () => {
     const { jobs, steps, service, leadership } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
     await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
     await jobs.setStatus('j', 'paused');
@@ -232,7 +255,7 @@ describe('TrainingService', () => {
     service.start('j');
     await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
     steps.failAt = null;
-    await service.resume('j');
+    await service.resume(J);
     await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
     assert.deepEqual(steps.steps, [0, 1, 2]);
     assert.equal(jobs.jobs.get('j')!.state.error, undefined);
@@ -240,13 +263,64 @@ describe('TrainingService', () => {
 
   it('cancels a job for good', async () => {
     const { jobs, steps, service } = await setUp();
-    let release!: () => void;
-    steps.hold = new Promise((resolve) => (release = resolve));
+    const release = holdSteps(steps);
     service.start('j');
-    const cancelled = service.cancel('j');
+    const cancelled = service.cancel(J);
     release();
     await cancelled;
     assert.equal(jobs.jobs.get('j')!.state.status, 'cancelled');
     await service.onModuleDestroy();
+  });
+
+  it('logs one line per lifecycle event, with the job id and name', async () => {
+    const { jobs, steps, service } = await setUp(testSpec({ name: 'test job' }));
+    const lines = captureNestLogs();
+    try {
+      let release!: () => void;
+      steps.hold = new Promise((resolve) => (release = resolve));
+      service.start('j');
+      await until('the job is running', () => jobs.jobs.get('j')!.state.status === 'running');
+      const paused = service.pause(J);
+      release();
+      await paused;
+      steps.hold = null;
+      steps.failAt = 1;
+      await service.resume(J);
+      await until('the job failed', () => jobs.jobs.get('j')!.state.status === 'failed');
+      steps.failAt = null;
+      await service.resume(J);
+      await until('the job completed', () => jobs.jobs.get('j')!.state.status === 'completed');
+      jobs.add('third', testSpec({ name: 'third job' }), 'paused');
+      await service.cancel({ id: 'third', name: 'third job' });
+    } finally {
+      await service.onModuleDestroy();
+      Logger.overrideLogger(false);
+    }
+    assert.deepEqual(
+      lines.map((l) => `${l.level} ${l.job} ${l.event}`),
+      [
+        'log j started',
+        'log j paused',
+        'log j resumed',
+        'log j started',
+        'error j failed',
+        'log j resumed',
+        'log j started',
+        'log j completed',
+        'log third cancelled',
+      ],
+    );
+    // Where the job resumed after the pause depends on whether step 0 committed first.
+    assert.deepEqual(
+      [0, 1, 4, 6, 7, 8].map((i) => lines[i].msg),
+      [
+        'job j (test job) started: at step 0 of 3',
+        'job j (test job) paused',
+        'job j (test job) failed: training diverged at step 1',
+        'job j (test job) started: at step 1 of 3',
+        'job j (test job) completed: after 3 steps',
+        'job third (third job) cancelled',
+      ],
+    );
   });
 });

@@ -1,6 +1,14 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { layoutsOf } from '@resnet/model';
-import { architectureOf, PartitionedModelCodec, partitionedModel, roundSteps } from '@resnet/job';
+import {
+  architectureOf,
+  PartitionedModelCodec,
+  partitionedModel,
+  roundSteps,
+  TrainingJobSpec,
+  usesServices,
+} from '@resnet/job';
 import { RedisClient } from '@resnet/redis-connections';
 import { CheckpointService } from '../checkpoints/checkpoint.service';
 import { COORDINATOR_CONFIG, CoordinatorConfig } from '../coordinator.config';
@@ -9,17 +17,30 @@ import {
   JobCancelledError,
   JobPausedError,
   JobPreemptedError,
+  JobStoppedError,
   RedisDataLostError,
 } from '../errors/training.errors';
+import { JobNotFoundError } from '../errors/job.errors';
 import { FencedOffError, LeadershipLostError } from '../errors/leadership.errors';
 import { LeadershipListener, LeadershipService } from '../leadership/leadership.service';
-import { evalDue } from '../plan/training-plan';
+import { checkpointDue, evalDue } from '../plan/training-plan';
 import { JobRepository } from '../repositories/job.repository';
 import { REDIS } from '../repositories/redis.providers';
-import { ShardShares } from '../repositories/shard-shares';
+import { ShardShares } from './dispatch/shard-shares';
+import { StoredJob } from '../repositories/job.repository';
+import { SummationServicesRepository } from '../repositories/summation-services.repository';
+import { ServicesStepRunner } from './services-step-runner';
 import { admissions, queueOrder } from './job-queue';
 import { StepRunner } from './step-runner';
-import { StepWorkspaces } from './aggregation/step-workspaces';
+import { StepWorkspaceFactory } from './aggregation/step-workspace.factory';
+import { runInJobLogContext } from '../logging/job-log-context';
+import { logJobEvent } from './job-lifecycle';
+
+/** A job as the lifecycle log lines name it. */
+export interface JobName {
+  readonly id: string;
+  readonly name: string;
+}
 
 /**
  * The lifecycle of every active job's training loop: start, cancel, pause and resume it; run its
@@ -33,6 +54,8 @@ import { StepWorkspaces } from './aggregation/step-workspaces';
 @Injectable()
 export class TrainingService implements LeadershipListener, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingService.name);
+  /** Where the loops run (see start()): created with the service, outside any request. */
+  private readonly loopContext = new AsyncResource('TrainingLoop');
   private readonly runs = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** Running jobs to stop at their next step boundary for a job of higher priority. */
   private readonly preempting = new Set<string>();
@@ -44,11 +67,13 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     @Inject(COORDINATOR_CONFIG) private readonly config: CoordinatorConfig,
     private readonly jobs: JobRepository,
     private readonly steps: StepRunner,
-    private readonly workspaces: StepWorkspaces,
+    private readonly workspaces: StepWorkspaceFactory,
     private readonly checkpoints: CheckpointService,
     private readonly leadership: LeadershipService,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly shares: ShardShares,
+    private readonly servicesSteps: ServicesStepRunner,
+    private readonly services: SummationServicesRepository,
   ) {
     leadership.follow(this);
   }
@@ -102,19 +127,27 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     await Promise.all(runs.map((r) => r.done));
   }
 
-  /** Starts the job's loop here if this coordinator leads; otherwise the leader will. */
+  /**
+   * Starts the job's loop here if this coordinator leads; otherwise the leader will. The loop runs
+   * in the async context of this service's construction, not the caller's: a loop started by a
+   * POST /jobs outlives that request, and must not log under its id (nestjs-pino reads the request
+   * from an AsyncLocalStorage, which every promise of the loop would otherwise inherit).
+   */
   start(jobId: string): void {
     const fence = this.leadership.token;
     if (fence === null || this.runs.has(jobId)) return;
     const controller = new AbortController();
-    const done = this.train(jobId, controller.signal, fence)
-      .catch((err: Error) => this.ended(jobId, err, fence))
-      .finally(() => {
-        this.runs.delete(jobId);
-        this.preempting.delete(jobId);
-        this.shares.leave(jobId);
-        void this.schedule();
-      });
+    // In the loop's own async context (not the request's that started it), logging as the job.
+    const done = this.loopContext.runInAsyncScope(() =>
+      runInJobLogContext(jobId, () => this.train(jobId, controller.signal, fence))
+        .catch((err: Error) => this.ended(jobId, err, fence))
+        .finally(() => {
+          this.runs.delete(jobId);
+          this.preempting.delete(jobId);
+          this.shares.leave(jobId);
+          void this.schedule();
+        }),
+    );
     this.runs.set(jobId, { controller, done });
   }
 
@@ -146,27 +179,32 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     }
   }
 
-  async cancel(jobId: string): Promise<void> {
-    await this.stop(jobId, new JobCancelledError(`job ${jobId} was cancelled`), 'cancelled');
+  async cancel(job: JobName): Promise<void> {
+    await this.stop(job, new JobCancelledError(`job ${job.id} was cancelled`), 'cancelled');
   }
 
   /** Stops the loop like cancel, keeping the last committed step so that resume continues from it. */
-  async pause(jobId: string): Promise<void> {
-    await this.stop(jobId, new JobPausedError(`job ${jobId} was paused`), 'paused');
+  async pause(job: JobName): Promise<void> {
+    await this.stop(job, new JobPausedError(`job ${job.id} was paused`), 'paused');
   }
 
-  private async stop(jobId: string, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
+  private async stop(job: JobName, reason: Error, status: 'cancelled' | 'paused'): Promise<void> {
     // First: the loop (here or on the leader) writes 'running' or its outcome only over 'running'.
-    await this.jobs.setStatus(jobId, status);
-    const run = this.runs.get(jobId);
+    await this.jobs.setStatus(job.id, status);
+    logJobEvent(this.logger, status, job);
+    const run = this.runs.get(job.id);
     run?.controller.abort(reason);
     await run?.done;
   }
 
-  /** Puts a paused, failed (or restored) job back in the queue, which starts it at once when a slot is free. */
-  async resume(jobId: string): Promise<void> {
-    await this.runs.get(jobId)?.done; // a pause still unwinding would make start() a no-op
-    await this.jobs.setStatus(jobId, 'queued');
+  /**
+   * Puts a paused, failed (or restored) job back in the queue, which starts it at once when a slot
+   * is free; `detail` says where it comes back from, when not from its own last step.
+   */
+  async resume(job: JobName, detail?: string): Promise<void> {
+    await this.runs.get(job.id)?.done; // a pause still unwinding would make start() a no-op
+    await this.jobs.setStatus(job.id, 'queued');
+    logJobEvent(this.logger, 'resumed', job, detail);
     await this.schedule();
   }
 
@@ -196,14 +234,9 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
       await this.jobs.setTrainingStatus(fence, jobId, 'queued');
       return;
     }
-    if (
-      err instanceof JobCancelledError ||
-      err instanceof JobPausedError ||
-      err instanceof CoordinatorStoppingError ||
-      err instanceof LeadershipLostError
-    )
-      return;
-    this.logger.error(`job ${jobId} failed: ${err.message}`);
+    if (err instanceof JobStoppedError) return; // cancelled, paused, shutting down or deposed
+    const job = await this.jobs.get(jobId);
+    logJobEvent(this.logger, 'failed', { id: jobId, name: job?.spec.name ?? '?' }, err.message);
     try {
       await this.jobs.setTrainingStatus(fence, jobId, 'failed', err.message);
     } catch (writeErr) {
@@ -222,9 +255,10 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
 
   private async train(jobId: string, signal: AbortSignal, fence: number): Promise<void> {
     const job = await this.jobs.get(jobId);
-    if (!job) throw new Error(`job ${jobId} not found`);
+    if (!job) throw new JobNotFoundError(`job ${jobId} is not in Redis`);
     const { spec } = job;
     this.shares.join(jobId, job.state.weight);
+    if (usesServices(spec)) return this.trainOnServices(jobId, job, signal, fence);
     const layouts = layoutsOf(architectureOf(spec));
     const { partitions } = partitionedModel(spec, layouts);
     const weights = PartitionedModelCodec.decodeWeights(
@@ -235,6 +269,12 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
     const velocity = PartitionedModelCodec.decodeVelocity(partitions, await this.jobs.velocity(jobId, spec));
     // Paused or cancelled in the meantime, through this coordinator or another.
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
+    logJobEvent(
+      this.logger,
+      'started',
+      { id: jobId, name: spec.name },
+      `at step ${job.state.step} of ${spec.totalSteps}`,
+    );
     const workspace = this.workspaces.open(spec, weights, velocity);
     try {
       for (let step = job.state.step; step < spec.totalSteps;) {
@@ -245,14 +285,66 @@ export class TrainingService implements LeadershipListener, OnApplicationBootstr
         const stepsDone = step + roundSteps(spec, step);
         if (evalDue(spec, step, stepsDone))
           await this.steps.evaluate({ jobId, spec, version: stepsDone, signal, fence });
-        if (this.checkpoints.due(spec, step, stepsDone))
+        if (checkpointDue(spec, step, stepsDone))
           await this.checkpoints.save(jobId, spec, stepsDone, model, model.velocity);
         step = stepsDone;
       }
     } finally {
       await workspace.close();
     }
+    await this.completed(jobId, spec, fence);
+  }
+
+  private async completed(jobId: string, spec: TrainingJobSpec, fence: number): Promise<void> {
     if (!(await this.jobs.setTrainingStatus(fence, jobId, 'completed'))) return;
-    this.logger.log(`job ${jobId} completed after ${spec.totalSteps} steps`);
+    logJobEvent(this.logger, 'completed', { id: jobId, name: spec.name }, `after ${spec.totalSteps} steps`);
+  }
+
+  /**
+   * The loop of a job on summation services: the services hold the model; this loop routes and
+   * commits each step, and reads the durable units only to evaluate, checkpoint and finish.
+   */
+  private async trainOnServices(
+    jobId: string,
+    job: StoredJob,
+    signal: AbortSignal,
+    fence: number,
+  ): Promise<void> {
+    const { spec } = job;
+    if (!(await this.jobs.setTrainingStatus(fence, jobId, 'running'))) return;
+    await this.services.serve(jobId, true);
+    try {
+      let position = await this.servicesSteps.positionAt(jobId, spec, job.state.step, signal);
+      // A step normally moves the job one version on; after losing a service it may roll back one.
+      for (let step = job.state.step; step < spec.totalSteps; step = position.record.version) {
+        signal.throwIfAborted();
+        if (this.preempting.has(jobId))
+          throw new JobPreemptedError(`job ${jobId} yields to a job of higher priority at step ${step}`);
+        position = await this.servicesSteps.run({ jobId, spec, step, ...position, signal, fence });
+        if (position.record.version !== step + 1) continue;
+        const evaluate = evalDue(spec, step, step + 1);
+        const checkpoint = checkpointDue(spec, step, step + 1);
+        if (evaluate || checkpoint || step + 1 === spec.totalSteps)
+          await this.servicesSteps.untilDurable(jobId, spec, step + 1, signal);
+        if (evaluate) await this.steps.evaluate({ jobId, spec, version: step + 1, signal, fence });
+        if (checkpoint) {
+          const layouts = layoutsOf(architectureOf(spec));
+          const { partitions } = partitionedModel(spec, layouts);
+          const weights = PartitionedModelCodec.decodeWeights(
+            partitions,
+            layouts,
+            await this.jobs.weights(jobId, spec, step + 1),
+          );
+          const velocity = PartitionedModelCodec.decodeVelocity(
+            partitions,
+            await this.jobs.velocity(jobId, spec, step + 1),
+          );
+          await this.checkpoints.save(jobId, spec, step + 1, weights, velocity);
+        }
+      }
+    } finally {
+      await this.services.serve(jobId, false);
+    }
+    await this.completed(jobId, spec, fence);
   }
 }

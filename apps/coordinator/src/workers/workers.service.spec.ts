@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { Precision, WorkerInfo } from '@resnet/protocol';
-import { quietNestLogs } from '../../test/fakes';
+import { quietNestLogs } from '../../test/fixtures';
 import { CoordinatorConfig } from '../coordinator.config';
 import { WorkerRegistryRepository } from '../repositories/worker-registry.repository';
 import { WorkersService } from './workers.service';

@@ -176,3 +176,8 @@ function long(input: Buffer): bigint {
     acc += mulFold(lanes[2 * i] ^ u64(SECRET, 11 + 16 * i), lanes[2 * i + 1] ^ u64(SECRET, 11 + 16 * i + 8));
   return avalanche(acc & M64);
 }
+
+/** XXH3-64 as 16 hex digits: how commit records and step reports name a weights unit. */
+export function xxh3Hex(bytes: Uint8Array): string {
+  return xxh3(bytes).toString(16).padStart(16, '0');
+}

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { MODEL_NAMES, ModelName, ShortcutKind } from '@resnet/model';
 import { Precision, PRECISIONS, TENSOR_DTYPES, TensorDtype } from '@resnet/protocol';
+import { AggregationPlace } from '@resnet/job';
 import { Bool, Int, Num, OneOf } from '../../validation';
 import { JOB_DEFAULTS, SYNTHETIC_DEFAULTS } from '../job-defaults';
 
@@ -26,6 +27,7 @@ const PATH_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
 const DATASET_KINDS = ['synthetic', 'folder', 'imagenet-folder'] as const;
 const DECAYS = ['constant', 'step', 'cosine'] as const;
 const SHORTCUTS = ['projection', 'zero-pad'] as const satisfies readonly ShortcutKind[];
+const AGGREGATION_PLACES = ['coordinator', 'services'] as const satisfies readonly AggregationPlace[];
 
 export class DatasetDto {
   @ApiProperty({
@@ -202,6 +204,30 @@ export class CreateJobDto {
       'on a Redis Cluster with this many masters each part is served by its own master. The result is the same for any count',
   })
   partitions?: number;
+  @OneOf(AGGREGATION_PLACES, {
+    default: JOB_DEFAULTS.aggregation,
+    description:
+      'Where gradients are summed and SGD applied: in the coordinator, or by summation services (npm run aggregator, ' +
+      'one per worker machine) that workers push gradient units to and pull weights units from. Services need ' +
+      'fp32 gradients and synchronous SGD (localSteps 1), and split the model into units instead of partitions',
+  })
+  aggregation?: AggregationPlace;
+  @Int({
+    min: 1,
+    max: 64,
+    description:
+      'With services: units the model is cut into, runs of whole tensors spread over the services ' +
+      '(default: at least 2 per live service, each at most 4 MB)',
+  })
+  units?: number;
+  @Int({
+    min: 1,
+    max: 1024,
+    description:
+      'Shards are summed in order within groups of this many consecutive shards, then the groups in order; ' +
+      'at most shardsPerStep (default shardsPerStep: one group)',
+  })
+  foldGroup?: number;
   @Num({ min: 0.001, max: 10000, default: JOB_DEFAULTS.epochs })
   epochs?: number;
   @Int({ min: 1, description: 'Stop after this many steps even if the epochs are not done' })
@@ -209,7 +235,7 @@ export class CreateJobDto {
   @Int({ min: 0, default: JOB_DEFAULTS.seed, description: 'Seeds initial weights and data order' })
   seed?: number;
 
-  @Num({ min: 0, max: 100, default: JOB_DEFAULTS.lr, description: 'Peak learning rate' })
+  @Num({ positive: true, max: 100, default: JOB_DEFAULTS.lr, description: 'Peak learning rate' })
   lr?: number;
   @Num({ min: 0, max: 1, default: JOB_DEFAULTS.momentum })
   momentum?: number;

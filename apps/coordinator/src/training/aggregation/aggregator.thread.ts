@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { layoutsOf } from '@resnet/model';
-import { architectureOf, partitionedModel } from '@resnet/job';
+import { architectureOf, foldGroupOf, partitionedModel } from '@resnet/job';
 import { RedisConnections } from '@resnet/redis-connections';
 import { RejectedShardResultError } from '../../errors/shard.errors';
 import { AggregatorReply, AggregatorRequest, AggregatorThreadData } from './aggregator-thread.protocol';
@@ -16,6 +16,7 @@ const aggregator = new PartitionAggregator(
   partitions[data.partition],
   partitions.length,
   data.spec.shardsPerStep,
+  foldGroupOf(data.spec),
   {
     params: new Float32Array(data.memory.params),
     state: new Float32Array(data.memory.state),

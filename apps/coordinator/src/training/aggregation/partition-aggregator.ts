@@ -21,6 +21,7 @@ export class PartitionAggregator implements PartitionAggregation {
     private readonly partition: ModelPartition,
     private readonly partitions: number,
     shardsPerStep: number,
+    foldGroup: number,
     private readonly memory: ModelMemory,
     private readonly blobs: BlobStore,
     private readonly keys: RedisKeys,
@@ -29,6 +30,7 @@ export class PartitionAggregator implements PartitionAggregation {
       partition.end - partition.start,
       shardsPerStep,
       partition.layouts.batchNorms.map((b) => b.channels),
+      foldGroup,
     );
   }
 

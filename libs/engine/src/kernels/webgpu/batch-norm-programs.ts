@@ -2,8 +2,12 @@ import type { ProgramUniforms } from './webgpu-program';
 import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } from './webgpu-program';
 
 const WORKGROUP_THREADS = 256;
-/** Rows one workgroup of a channel reduction covers: the partial sums stay few and the work even. */
-const ROWS_PER_BLOCK = 512;
+/** Workgroups a channel reduction should offer to keep a big GPU (132 SMs) busy. */
+const TARGET_SUM_WORKGROUPS = 512;
+/** The fewest rows one block sums, so that each of its row lanes has several. */
+const MIN_ROWS_PER_BLOCK = 16;
+/** Threads that fold one channel's block sums. */
+const TOTAL_THREADS = 64;
 
 /** An NHWC tensor seen as `rows` (N·H·W) × `channels` (C), the shape every batch-norm pass works on. */
 export interface ChannelRows {
@@ -62,6 +66,7 @@ export class ChannelSumsProgram extends ComputeProgram {
   workgroupSize: [number, number, number] = [WORKGROUP_THREADS, 1, 1];
   override uniforms = 'rows : i32, channels : i32, rowsPerBlock : i32,';
   readonly blocks: number;
+  private readonly rowsPerBlock: number;
   private readonly channelsPerWorkgroup: number;
 
   constructor(
@@ -70,15 +75,18 @@ export class ChannelSumsProgram extends ComputeProgram {
   ) {
     super();
     this.channelsPerWorkgroup = Math.min(64, 2 ** Math.ceil(Math.log2(geometry.channels)));
-    this.blocks = workgroupsFor(geometry.rows, ROWS_PER_BLOCK);
+    const channelGroups = workgroupsFor(geometry.channels, this.channelsPerWorkgroup);
+    const wantedBlocks = Math.ceil(TARGET_SUM_WORKGROUPS / channelGroups);
+    this.rowsPerBlock = Math.max(MIN_ROWS_PER_BLOCK, Math.ceil(geometry.rows / wantedBlocks));
+    this.blocks = workgroupsFor(geometry.rows, this.rowsPerBlock);
     this.variableNames = SUM_TERMS[sums].variables;
     this.outputShape = [this.blocks, 2, geometry.channels];
-    this.dispatch = [this.blocks, workgroupsFor(geometry.channels, this.channelsPerWorkgroup), 1];
+    this.dispatch = [this.blocks, channelGroups, 1];
     this.shaderKey = `resnetChannelSums_${sums}_${this.channelsPerWorkgroup}`;
   }
 
   programUniforms(): ProgramUniforms {
-    return scalarUniforms('int32', this.geometry.rows, this.geometry.channels, ROWS_PER_BLOCK);
+    return scalarUniforms('int32', this.geometry.rows, this.geometry.channels, this.rowsPerBlock);
   }
 
   /** The uniforms of a ChannelTotalProgram that folds this program's blocks. */
@@ -149,14 +157,18 @@ const TOTALS: Record<ChannelTotal, { variables: string[]; value: string }> = {
   },
 };
 
-/** Folds the blocks' partial sums of each channel in block order into one ChannelTotal. */
+/**
+ * Folds the blocks' partial sums of each channel into one ChannelTotal: a workgroup per channel,
+ * whose threads take every TOTAL_THREADS-th block and then add up in a fixed tree, so the result is
+ * the same bits on every run.
+ */
 export class ChannelTotalProgram extends ComputeProgram {
   outputShape: number[];
   shaderKey: string;
-  dispatchLayout = { x: [0] };
+  dispatchLayout = { x: [0], y: [1] };
   dispatch: [number, number, number];
   variableNames: string[];
-  workgroupSize: [number, number, number] = [64, 1, 1];
+  workgroupSize: [number, number, number] = [TOTAL_THREADS, 1, 1];
   override uniforms = 'rows : i32, channels : i32, blocks : i32, epsilon : f32,';
 
   constructor(
@@ -166,23 +178,41 @@ export class ChannelTotalProgram extends ComputeProgram {
     super();
     this.variableNames = TOTALS[total].variables;
     this.outputShape = [channels];
-    this.dispatch = [workgroupsFor(channels, 64), 1, 1];
+    this.dispatch = [channels, 1, 1];
     this.shaderKey = `resnetChannelTotal_${total}`;
   }
 
   getUserCode(): string {
     return `
-    fn main(c : i32) {
+    var<workgroup> firstSums : array<f32, ${TOTAL_THREADS}>;
+    var<workgroup> secondSums : array<f32, ${TOTAL_THREADS}>;
+
+    fn main() {
+      let c = i32(workgroupId.x);
+      let lane = i32(localIndex);
       let C = uniforms.channels;
-      if (c >= C) { return; }
-      var first = 0.0;
-      var second = 0.0;
-      for (var block = 0; block < uniforms.blocks; block++) {
-        first += partials[(block * 2) * C + c];
-        second += partials[(block * 2 + 1) * C + c];
+      var firstLane = 0.0;
+      var secondLane = 0.0;
+      for (var block = lane; block < uniforms.blocks; block += ${TOTAL_THREADS}) {
+        firstLane += partials[(block * 2) * C + c];
+        secondLane += partials[(block * 2 + 1) * C + c];
       }
-      let count = f32(uniforms.rows);
-      result[c] = ${TOTALS[this.total].value};
+      firstSums[lane] = firstLane;
+      secondSums[lane] = secondLane;
+      workgroupBarrier();
+      for (var half = ${TOTAL_THREADS / 2}; half > 0; half /= 2) {
+        if (lane < half) {
+          firstSums[lane] += firstSums[lane + half];
+          secondSums[lane] += secondSums[lane + half];
+        }
+        workgroupBarrier();
+      }
+      if (lane == 0) {
+        let first = firstSums[0];
+        let second = secondSums[0];
+        let count = f32(uniforms.rows);
+        result[c] = ${TOTALS[this.total].value};
+      }
     }`;
   }
 }
@@ -231,21 +261,23 @@ const MAPS: Record<ChannelwiseMap, { variables: string[]; value: string }> = {
 export class ChannelwiseProgram extends ElementwiseProgram {
   shaderKey: string;
   variableNames: string[];
-  override uniforms = 'channels : i32, epsilon : f32, count : f32,';
+  override uniforms = 'epsilon : f32, count : f32,';
+  private readonly geometry: ChannelRows;
 
   constructor(
     private readonly map: ChannelwiseMap,
     shape: number[],
   ) {
     super(shape);
+    this.geometry = channelRows(shape);
     this.variableNames = MAPS[map].variables;
-    this.shaderKey = `resnetChannelwise_${map}`;
+    // The channel count is compiled in, so the channel of an index is no run-time division.
+    this.shaderKey = `resnetChannelwise_${map}_${this.geometry.channels}`;
   }
 
   /** Its uniforms, for batch norm with `epsilon`. */
   programUniforms(epsilon: number): ProgramUniforms {
-    const { rows, channels } = channelRows(this.outputShape);
-    return [...scalarUniforms('int32', channels), ...scalarUniforms('float32', epsilon, rows)];
+    return scalarUniforms('float32', epsilon, this.geometry.rows);
   }
 
   getUserCode(): string {
@@ -269,7 +301,7 @@ export class ChannelwiseProgram extends ElementwiseProgram {
     ${helper}
     fn main(index : i32) {
       if (index >= uniforms.size) { return; }
-      let c = index % uniforms.channels;
+      let c = index % ${this.geometry.channels};
       result[index] = ${MAPS[this.map].value};
     }`;
   }

@@ -6,8 +6,8 @@ import { ComputeProgram, ElementwiseProgram, scalarUniforms, workgroupsFor } fro
  * Which product of a convolution the implicit GEMM computes. Each reads its operands straight from
  * the NHWC activations and the HWIO filter (no im2col buffer):
  * - forward: out[m, co] = Σ_k x(m, k) · W[k, co], m = (n, oh, ow), k = (r, s, ci);
- * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · Wᵀ[(r, s, co), ci], m = (n, ih, iw), k = (r, s, co),
- *   with Wᵀ the filter with its channel axes swapped (FilterTransposeProgram);
+ * - backpropInput: dx[m, ci] = Σ_k dy(m, k) · W[r, s, ci, co], m = (n, ih, iw), k = (r, s, co),
+ *   reading the filter with its channel indices swapped;
  * - backpropFilter: dW[k, co] = Σ_m x(k, m) · dy[m, co], k = (r, s, ci), m = (n, oh, ow), split
  *   over the long m axis into partial sums that ConvSplitSumProgram adds in a fixed order.
  */
@@ -18,8 +18,15 @@ const TILE_K = 16;
 /** Each thread computes a 4×4 block of the output tile. */
 const THREAD_TILE = 4;
 const WORKGROUP_THREADS = 256;
-/** Reduction elements per split of the filter gradient: enough work to hide each split's write. */
-const FILTER_SPLIT_LENGTH = 2048;
+/**
+ * Workgroups a dispatch should offer to keep a big GPU busy: 4 per SM of an H100 (132 SMs). WebGPU
+ * does not tell the SM count, so the kernels are shaped for the largest GPU they are meant for.
+ */
+export const TARGET_WORKGROUPS = 4 * 132;
+/** The smallest tile height: 4 rows of threads, each with 4 rows of the output. */
+const MIN_TILE_ROWS = 16;
+/** The shortest reduction a split of the filter gradient takes: enough work to hide its write. */
+const MIN_SPLIT_LENGTH = 128;
 
 export interface ConvGemmGeometry {
   /** Output rows, columns and reduction length of the GEMM. */
@@ -29,39 +36,66 @@ export interface ConvGemmGeometry {
   /** Reduction splits (1 unless backpropFilter) and the reduction length of each. */
   readonly splits: number;
   readonly splitLength: number;
+  /** The output block one workgroup computes. */
+  readonly tileRows: number;
+  readonly tileColumns: number;
+}
+
+/**
+ * The tile: as wide as the output's columns allow (16, 32 or 64), as tall as 256 threads make it,
+ * but no taller than the rows rounded up to 16, and halved while that leaves fewer than
+ * TARGET_WORKGROUPS workgroups (the narrow late stages of a ResNet) unless the reduction is split.
+ */
+function convTile(rows: number, columns: number, splitReduction: boolean) {
+  const tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(columns))));
+  const fullRows = (WORKGROUP_THREADS / (tileColumns / THREAD_TILE)) * THREAD_TILE;
+  let tileRows = Math.min(fullRows, Math.ceil(rows / MIN_TILE_ROWS) * MIN_TILE_ROWS);
+  const workgroups = () => workgroupsFor(rows, tileRows) * workgroupsFor(columns, tileColumns);
+  while (!splitReduction && tileRows > MIN_TILE_ROWS && workgroups() < TARGET_WORKGROUPS) {
+    tileRows = Math.max(MIN_TILE_ROWS, Math.ceil(tileRows / 2 / MIN_TILE_ROWS) * MIN_TILE_ROWS);
+  }
+  return { tileRows, tileColumns, workgroups: workgroups() };
 }
 
 export function convGemmGeometry(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): ConvGemmGeometry {
   const window = conv.filterHeight * conv.filterWidth;
   const outPixels = conv.batchSize * conv.outHeight * conv.outWidth;
   switch (product) {
-    case 'forward':
+    case 'forward': {
+      const { tileRows, tileColumns } = convTile(outPixels, conv.outChannels, false);
+      const depth = window * conv.inChannels;
       return {
         rows: outPixels,
         columns: conv.outChannels,
-        depth: window * conv.inChannels,
-        splits: 1,
-        splitLength: window * conv.inChannels,
-      };
-    case 'backpropInput': {
-      const depth = window * conv.outChannels;
-      return {
-        rows: conv.batchSize * conv.inHeight * conv.inWidth,
-        columns: conv.inChannels,
         depth,
         splits: 1,
         splitLength: depth,
+        tileRows,
+        tileColumns,
       };
     }
+    case 'backpropInput': {
+      const rows = conv.batchSize * conv.inHeight * conv.inWidth;
+      const { tileRows, tileColumns } = convTile(rows, conv.inChannels, false);
+      const depth = window * conv.outChannels;
+      return { rows, columns: conv.inChannels, depth, splits: 1, splitLength: depth, tileRows, tileColumns };
+    }
     case 'backpropFilter': {
-      const splits = Math.max(1, Math.min(64, Math.floor(outPixels / FILTER_SPLIT_LENGTH)));
+      // Few rows (filter taps) and a long reduction over the batch's pixels: split it until the
+      // splits together offer TARGET_WORKGROUPS workgroups, each split still MIN_SPLIT_LENGTH long.
+      const rows = window * conv.inChannels;
+      const { tileRows, tileColumns, workgroups } = convTile(rows, conv.outChannels, true);
+      const wanted = Math.ceil(TARGET_WORKGROUPS / workgroups);
+      const splits = Math.max(1, Math.min(wanted, Math.floor(outPixels / MIN_SPLIT_LENGTH)));
       const splitLength = Math.ceil(outPixels / splits / TILE_K) * TILE_K;
       return {
-        rows: window * conv.inChannels,
+        rows,
         columns: conv.outChannels,
         depth: outPixels,
         splits: Math.ceil(outPixels / splitLength),
         splitLength,
+        tileRows,
+        tileColumns,
       };
     }
   }
@@ -110,6 +144,10 @@ function patchOperands(pixel: 'row' | 'k', tap: 'row' | 'k'): string {
     }
     fn addressB(k : i32, column : i32) -> i32 {
       return k * uniforms.outChannels + column;
+    }
+    // B's neighbouring columns lie side by side.
+    fn strideB() -> i32 {
+      return 1;
     }`;
 }
 
@@ -132,9 +170,14 @@ const OPERAND_ADDRESSES: Record<ConvGemmProduct, string> = {
       if (oh >= uniforms.outHeight || ow >= uniforms.outWidth) { return -1; }
       return ((input.n * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + t.c;
     }
-    // b is the filter transposed to [kh, kw, outChannels, inChannels] (FilterTransposeProgram).
+    // b is the filter [kh, kw, inChannels, outChannels]: B[(r, s, co), ci] with the channels swapped.
     fn addressB(k : i32, column : i32) -> i32 {
-      return k * uniforms.inChannels + column;
+      let window = k / uniforms.outChannels;
+      return (window * uniforms.inChannels + column) * uniforms.outChannels + k % uniforms.outChannels;
+    }
+    // B's neighbouring columns (input channels) lie a filter row of outChannels apart.
+    fn strideB() -> i32 {
+      return uniforms.outChannels;
     }`,
   backpropFilter: patchOperands('k', 'row'),
 };
@@ -164,54 +207,70 @@ const OPERAND_READS = `
       if (at < 0) { return 0.0; }
       return a[at];
     }
-    // Four neighbours along k, which lie side by side in memory (see vectorA): one address for four.
+    // Four neighbours, along k or along rows, which lie side by side in memory (see aLoad): one
+    // address for four.
     fn readA4(row : i32, k : i32) -> vec4<f32> {
       let at = addressA(row, k);
       if (at < 0) { return vec4<f32>(0.0); }
       return vec4<f32>(a[at], a[at + 1], a[at + 2], a[at + 3]);
     }
-    // Every product's B lies row-major, so a row's columns are side by side.
+    // Four neighbouring columns of a row of B, strideB() apart in memory.
     fn readB4(k : i32, column : i32) -> vec4<f32> {
       let at = addressB(k, column);
-      if (column + 3 < uniforms.columns) { return vec4<f32>(b[at], b[at + 1], b[at + 2], b[at + 3]); }
+      let stride = strideB();
+      if (column + 3 < uniforms.columns) {
+        return vec4<f32>(b[at], b[at + stride], b[at + 2 * stride], b[at + 3 * stride]);
+      }
       var v = vec4<f32>(0.0);
       for (var j = 0; j < 4; j++) {
-        if (column + j < uniforms.columns) { v[j] = b[at + j]; }
+        if (column + j < uniforms.columns) { v[j] = b[at + j * stride]; }
       }
       return v;
     }`;
 
-const SCALAR_A_LOAD = `
-        for (var i = thread; i < TILE_ROWS * TILE_K; i += THREADS) {
-          let kk = i % TILE_K;
-          let row = rowBase + i / TILE_K;
-          let k = k0 + kk;
-          var v = 0.0;
-          if (row < uniforms.rows && k < kEnd) { v = readA(row, k); }
-          tileA[kk * TILE_ROWS + i / TILE_K] = v;
-        }`;
-
-// k0 and the reduction length are multiples of 4 here, so a group of four is in range or out whole.
-const VECTOR_A_LOAD = `
-        for (var i = thread; i < TILE_ROWS * TILE_K / 4; i += THREADS) {
-          let kk = (i % (TILE_K / 4)) * 4;
-          let tileRow = i / (TILE_K / 4);
-          let row = rowBase + tileRow;
-          let k = k0 + kk;
-          var v = vec4<f32>(0.0);
-          if (row < uniforms.rows && k < kEnd) { v = readA4(row, k); }
-          for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }
-        }`;
+/** How a workgroup stages its slice of A: along k (a patch's channels) or along rows (filter taps). */
+type ALoad = 'scalar' | 'vec4' | 'rowsScalar' | 'rowsVec4';
 
 /**
- * Whether four consecutive k of A are contiguous in memory (same filter tap, neighbouring
- * channels), so the tile loads them with one address computation. The filter gradient's k runs
- * over output pixels, which are not.
+ * The loop that stages a TILE_ROWS × TILE_K slice of A in workgroup memory (k-major), one or four
+ * values per read. Rows fastest, neighbouring threads read neighbouring filter taps of one pixel,
+ * which lie side by side in the input (coalesced), where k fastest would read a channel stride
+ * apart. Four at a time, a group of four (along k: k0 and the reduction length are multiples of 4;
+ * along rows: the channel count is) is in range or out whole.
  */
-function vectorA(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): boolean {
-  if (product === 'forward') return conv.inChannels % 4 === 0;
-  if (product === 'backpropInput') return conv.outChannels % 4 === 0;
-  return false;
+function aLoadCode(load: ALoad): string {
+  const width = load === 'vec4' || load === 'rowsVec4' ? 4 : 1;
+  const rowsFastest = load === 'rowsScalar' || load === 'rowsVec4';
+  const [tileRow, kk] = rowsFastest
+    ? [`(i % (TILE_ROWS / ${width})) * ${width}`, `i / (TILE_ROWS / ${width})`]
+    : [`i / (TILE_K / ${width})`, `(i % (TILE_K / ${width})) * ${width}`];
+  const store =
+    width === 1
+      ? 'tileA[kk * TILE_ROWS + tileRow] = v;'
+      : rowsFastest
+        ? 'for (var j = 0; j < 4; j++) { tileA[kk * TILE_ROWS + tileRow + j] = v[j]; }'
+        : 'for (var j = 0; j < 4; j++) { tileA[(kk + j) * TILE_ROWS + tileRow] = v[j]; }';
+  return `
+        for (var i = thread; i < TILE_ROWS * TILE_K / ${width}; i += THREADS) {
+          let tileRow = ${tileRow};
+          let kk = ${kk};
+          let row = rowBase + tileRow;
+          let k = k0 + kk;
+          var v = ${width === 1 ? '0.0' : 'vec4<f32>(0.0)'};
+          if (row < uniforms.rows && k < kEnd) { v = ${width === 1 ? 'readA' : 'readA4'}(row, k); }
+          ${store}
+        }`;
+}
+
+/**
+ * The A load for a product: four at once where four neighbours lie side by side in memory (same
+ * filter tap, neighbouring channels), along k for the two products whose k runs over channels,
+ * along rows for the filter gradient, whose rows do.
+ */
+function aLoad(product: ConvGemmProduct, conv: backend_util.Conv2DInfo): ALoad {
+  if (product === 'forward') return conv.inChannels % 4 === 0 ? 'vec4' : 'scalar';
+  if (product === 'backpropInput') return conv.outChannels % 4 === 0 ? 'vec4' : 'scalar';
+  return conv.inChannels % 4 === 0 ? 'rowsVec4' : 'rowsScalar';
 }
 
 /**
@@ -233,7 +292,7 @@ export class ConvGemmProgram extends ComputeProgram {
   private readonly tileRows: number;
   private readonly tileColumns: number;
 
-  private readonly vectorA: boolean;
+  private readonly aLoad: ALoad;
 
   constructor(
     private readonly product: ConvGemmProduct,
@@ -242,19 +301,17 @@ export class ConvGemmProgram extends ComputeProgram {
     outputShape: number[],
   ) {
     super();
-    this.vectorA = vectorA(product, conv);
-    this.tileColumns = Math.min(64, Math.max(16, 2 ** Math.ceil(Math.log2(geometry.columns))));
-    const threadColumns = this.tileColumns / THREAD_TILE;
-    const threadRows = WORKGROUP_THREADS / threadColumns;
-    this.tileRows = threadRows * THREAD_TILE;
-    this.workgroupSize = [threadColumns, threadRows, 1];
+    this.aLoad = aLoad(product, conv);
+    this.tileRows = geometry.tileRows;
+    this.tileColumns = geometry.tileColumns;
+    this.workgroupSize = [this.tileColumns / THREAD_TILE, this.tileRows / THREAD_TILE, 1];
     this.outputShape = outputShape;
     this.dispatch = [
       workgroupsFor(geometry.columns, this.tileColumns),
       workgroupsFor(geometry.rows, this.tileRows),
       geometry.splits,
     ];
-    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}_${this.vectorA ? 'vec4' : 'scalar'}`;
+    this.shaderKey = `resnetConvGemm_${product}_${this.tileRows}x${this.tileColumns}_${this.aLoad}`;
   }
 
   getUserCode(): string {
@@ -285,7 +342,7 @@ export class ConvGemmProgram extends ComputeProgram {
       let tiles = (uniforms.splitLength + TILE_K - 1) / TILE_K;
       for (var t = 0; t < tiles; t++) {
         let k0 = kBegin + t * TILE_K;
-        ${this.vectorA ? VECTOR_A_LOAD : SCALAR_A_LOAD}
+        ${aLoadCode(this.aLoad)}
         for (var i = thread; i < TILE_COLUMNS * TILE_K / 4; i += THREADS) {
           let kk = i / (TILE_COLUMNS / 4);
           let column = columnBase + (i % (TILE_COLUMNS / 4)) * 4;
@@ -331,29 +388,6 @@ export class ConvSplitSumProgram extends ElementwiseProgram {
       var sum = 0.0;
       for (var s = 0; s < uniforms.splits; s++) { sum += partials[s * uniforms.size + index]; }
       result[index] = sum;
-    }`;
-  }
-}
-
-/** The filter [kh, kw, in, out] with its channel axes swapped, [kh, kw, out, in], for backpropInput. */
-export class FilterTransposeProgram extends ElementwiseProgram {
-  shaderKey = 'resnetFilterTranspose';
-  variableNames = ['w']; // not 'filter': WGSL reserves it
-  override uniforms = 'inChannels : i32, outChannels : i32,';
-
-  constructor(filterShape: [number, number, number, number]) {
-    const [kh, kw, inChannels, outChannels] = filterShape;
-    super([kh, kw, outChannels, inChannels]);
-  }
-
-  getUserCode(): string {
-    return `
-    fn main(index : i32) {
-      if (index >= uniforms.size) { return; }
-      let ci = index % uniforms.inChannels;
-      let co = (index / uniforms.inChannels) % uniforms.outChannels;
-      let window = index / (uniforms.inChannels * uniforms.outChannels);
-      result[index] = w[(window * uniforms.inChannels + ci) * uniforms.outChannels + co];
     }`;
   }
 }

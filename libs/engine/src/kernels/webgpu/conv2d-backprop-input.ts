@@ -6,13 +6,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import { supportedConvInfo } from '../conv-geometry';
 import { typedKernelConfig } from '../typed-kernel';
-import {
-  ConvGemmProgram,
-  convGemmGeometry,
-  convGemmUniforms,
-  FilterTransposeProgram,
-} from './conv-gemm-program';
-import { WEBGPU, WebgpuKernelArgs, runProgram, scalarUniforms } from './webgpu-program';
+import { ConvGemmProgram, convGemmGeometry, convGemmUniforms } from './conv-gemm-program';
+import { WEBGPU, WebgpuKernelArgs, runProgram } from './webgpu-program';
 
 type Shape4 = [number, number, number, number];
 
@@ -25,14 +20,8 @@ function conv2dBackpropInput({
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const conv = supportedConvInfo(Conv2DBackpropInput, attrs.inputShape, filter.shape as Shape4, attrs);
   const geometry = convGemmGeometry('backpropInput', conv);
-  const transposed = runProgram(
-    backend,
-    new FilterTransposeProgram(conv.filterShape),
-    [filter],
-    scalarUniforms('int32', conv.inChannels, conv.outChannels),
-  );
   const program = new ConvGemmProgram('backpropInput', conv, geometry, conv.inShape);
-  return runProgram(backend, program, [dy, transposed], convGemmUniforms(conv, geometry), [transposed]);
+  return runProgram(backend, program, [dy, filter], convGemmUniforms(conv, geometry));
 }
 
 export const conv2dBackpropInputConfig = typedKernelConfig(Conv2DBackpropInput, WEBGPU, conv2dBackpropInput);

@@ -20,6 +20,13 @@ export const WEBGPU_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
   fusedBatchNormGradConfig,
 ];
 
+/**
+ * Dispatches tfjs records before it submits a command buffer (its default is 15). Each submit costs
+ * CPU time and a training step records a few hundred dispatches; a command buffer this long still
+ * reaches the GPU early enough to keep it busy while the rest of the step is recorded.
+ */
+export const DEFERRED_SUBMIT_BATCH_SIZE = 64;
+
 export interface WebgpuBackendOptions extends WebgpuAdapterOptions {
   /**
    * Replace the stock kernels of the convolutions and batch norm with this project's. Off only to
@@ -49,6 +56,7 @@ export async function registerWebgpuBackend(options: WebgpuBackendOptions = {}):
   const { adapter, info } = await requestWebgpuAdapter(options);
   // Imported only now: the module registers its kernels and backend when navigator.gpu exists.
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', DEFERRED_SUBMIT_BATCH_SIZE);
   stockKernels ??= tf
     .getKernelsForBackend(WEBGPU)
     .filter((k) => WEBGPU_TRAINING_KERNELS.some((ours) => ours.kernelName === k.kernelName));

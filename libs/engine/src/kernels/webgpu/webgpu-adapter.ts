@@ -21,7 +21,20 @@ export interface WebgpuAdapterOptions {
    * @defaultValue false
    */
   readonly allowFallbackAdapter?: boolean;
+  /**
+   * Turn off Dawn's rounding of timestamp queries to about 100 µs (a guard against timing attacks in
+   * browsers), so that profiles time each kernel. Decided by the process's first adapter request,
+   * which creates Dawn's instance.
+   * @defaultValue false
+   */
+  readonly exactTimestamps?: boolean;
 }
+
+/** Dawn's toggles that turn timestamp quantization off (it counts as an unsafe API). */
+const EXACT_TIMESTAMP_TOGGLES = [
+  'enable-dawn-features=allow_unsafe_apis',
+  'disable-dawn-features=timestamp_quantization',
+];
 
 export interface WebgpuAdapter {
   readonly adapter: GPUAdapter;
@@ -85,7 +98,7 @@ export async function requestWebgpuAdapter(options: WebgpuAdapterOptions = {}): 
       `backend "webgpu" needs the npm package "webgpu" (Dawn's Node binding), which did not load: ${module.message}`,
     );
   }
-  gpu ??= module.create([]);
+  gpu ??= module.create(options.exactTimestamps ? EXACT_TIMESTAMP_TOGGLES : []);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
