@@ -22,7 +22,7 @@ describe('JobsService', () => {
       { build: async () => testSpec({ name: 'second job', totalSteps: 4 }) } as unknown as JobSpecFactory,
       { schedule: async () => void scheduled++ } as unknown as TrainingService,
       {} as CheckpointService,
-      { unavailability: async () => null } as unknown as WorkersService,
+      { unavailability: async () => ({ fp32: null, bf16: null }) } as unknown as WorkersService,
     );
     const job = await service.create({} as CreateJobDto);
     assert.equal(jobs.jobs.get(job.id)!.state.status, 'queued');
