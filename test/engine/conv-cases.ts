@@ -39,6 +39,25 @@ export function convShapes(c: ConvCase): { xShape: Shape4; wShape: Shape4; yShap
   return { xShape, wShape, yShape };
 }
 
+/**
+ * The case's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter, in that order, on the current
+ * backend: x through w, and dy (the output's gradient) back through both.
+ */
+export function convPasses(c: ConvCase, x: Float32Array, w: Float32Array, dy: Float32Array): tf.Tensor[] {
+  const { xShape, wShape, yShape } = convShapes(c);
+  const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const [tx, tw, tdy] = [tf.tensor4d(x, xShape), tf.tensor4d(w, wShape), tf.tensor4d(dy, yShape)];
+  const engine = tf.engine();
+  return [
+    engine.runKernel(tf.Conv2D, { x: tx, filter: tw }, { ...attrs, dilations: 1 } as never),
+    engine.runKernel(tf.Conv2DBackpropInput, { dy: tdy, filter: tw }, {
+      ...attrs,
+      inputShape: xShape,
+    } as never),
+    engine.runKernel(tf.Conv2DBackpropFilter, { x: tx, dy: tdy }, { ...attrs, filterShape: wShape } as never),
+  ] as tf.Tensor[];
+}
+
 /** NHWC convolutions a native backend's kernels are checked on: ResNet's, odd sizes, strides and paddings. */
 export const NHWC_CONV_CASES: ConvCase[] = [
   { batch: 2, h: 8, w: 8, ci: 16, co: 16, k: 3, strides: 1, pad: 'same', note: 'CIFAR block' },

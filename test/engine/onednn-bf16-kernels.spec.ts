@@ -15,7 +15,7 @@ import { Precision } from '@resnet/protocol';
 import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-addon';
 import { NATIVE_BF16, requireDependency } from '../support/optional-dependency';
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
-import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
+import { convPasses, convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
 import { seededNormal } from './seeded-data';
 import { assertNoLeakOverATrainingStep, lossesOver3Steps } from './training-steps';
 
@@ -99,22 +99,8 @@ describe('onednn backend in bf16', function () {
       it(describeConv(c), async () => {
         const { xShape, wShape, yShape } = convShapes(c);
         const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(300 + 10 * i + k, size(s)));
-        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-        const passes = (vx: Float32Array, vw: Float32Array, vdy: Float32Array) => (): tf.Tensor[] => {
-          const [tx, tw, tdy] = [tf.tensor4d(vx, xShape), tf.tensor4d(vw, wShape), tf.tensor4d(vdy, yShape)];
-          const engine = tf.engine();
-          return [
-            engine.runKernel(tf.Conv2D, { x: tx, filter: tw }, { ...attrs, dilations: 1 } as never),
-            engine.runKernel(tf.Conv2DBackpropInput, { dy: tdy, filter: tw }, {
-              ...attrs,
-              inputShape: xShape,
-            } as never),
-            engine.runKernel(tf.Conv2DBackpropFilter, { x: tx, dy: tdy }, {
-              ...attrs,
-              filterShape: wShape,
-            } as never),
-          ] as tf.Tensor[];
-        };
+        const passes = (vx: Float32Array, vw: Float32Array, vdy: Float32Array) => (): tf.Tensor[] =>
+          convPasses(c, vx, vw, vdy);
         const abs = (v: Float32Array): Float32Array => v.map(Math.abs);
         const bf16 = await run('onednn', 'bf16', passes(x, w, dy));
         const float32 = await run('onednn', 'fp32', passes(x, w, dy));

@@ -16,7 +16,7 @@ import { loadOnednnAddon } from '../../libs/engine/src/kernels/onednn/native-add
 import { registerOnednnBackend } from '../../libs/engine/src/kernels/onednn/register-onednn-backend';
 import { registerWasmTrainingKernels } from '../../libs/engine/src/kernels/wasm/register-training-kernels';
 import { assertClose } from '../support/assert-close';
-import { convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
+import { convPasses, convShapes, describeConv, NHWC_CONV_CASES } from './conv-cases';
 import { seededNormal } from './seeded-data';
 import { assertNoLeakOverATrainingStep, lossesOver3Steps } from './training-steps';
 import { ONEDNN_ADDON, pending, requireDependency, TFJS_NODE } from '../support/optional-dependency';
@@ -79,22 +79,7 @@ describe('onednn backend', function () {
       it(describeConv(c), async () => {
         const { xShape, wShape, yShape } = convShapes(c);
         const [x, w, dy] = [xShape, wShape, yShape].map((s, k) => seededNormal(100 * i + k, size(s)));
-        const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-        const { got, want } = await againstCpu(() => {
-          const [tx, tw, tdy] = [tf.tensor4d(x, xShape), tf.tensor4d(w, wShape), tf.tensor4d(dy, yShape)];
-          const engine = tf.engine();
-          return [
-            engine.runKernel(tf.Conv2D, { x: tx, filter: tw }, { ...attrs, dilations: 1 } as never),
-            engine.runKernel(tf.Conv2DBackpropInput, { dy: tdy, filter: tw }, {
-              ...attrs,
-              inputShape: xShape,
-            } as never),
-            engine.runKernel(tf.Conv2DBackpropFilter, { x: tx, dy: tdy }, {
-              ...attrs,
-              filterShape: wShape,
-            } as never),
-          ] as tf.Tensor[];
-        });
+        const { got, want } = await againstCpu(() => convPasses(c, x, w, dy));
         assertClose('Conv2D', got[0], want[0], 1e-5);
         assertClose('Conv2DBackpropInput', got[1], want[1], 1e-5);
         assertClose('Conv2DBackpropFilter', got[2], want[2], 1e-5);

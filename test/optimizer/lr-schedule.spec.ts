@@ -1,16 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { LrSchedule, lrAt, peakLr } from '@resnet/optimizer';
+import { testSpec } from '../support/test-job-spec';
 
-const base: LrSchedule = {
-  lr: 0.1,
-  warmupSteps: 0,
-  decay: 'constant',
-  milestones: [],
-  factor: 0.1,
-  referenceBatch: null,
-  batchSize: 128,
-  totalSteps: 100,
-};
+/** The unit tests' job's schedule (lr 0.1, constant, no warmup) over 100 steps of batch 128. */
+const base: LrSchedule = { ...testSpec().schedule, batchSize: 128, totalSteps: 100 };
 
 const close = (actual: number, expected: number) =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `expected ${expected}, got ${actual}`);

@@ -1,6 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { stopProcess } from './stop-process';
 
+/** What every pool's processes are started with. */
+export interface ProcessPoolOptions {
+  readonly redisUrl: string;
+  readonly prefix?: string;
+  /** Where the processes' output goes: inherit to show it, ignore to hide it. */
+  readonly stdio?: 'inherit' | 'ignore';
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Named Node.js child processes of one kind (workers, summation services), each as on another machine. */
 export abstract class ProcessPool {
   private readonly children = new Map<string, ChildProcess>();

@@ -1,16 +1,11 @@
 import { ChildProcess } from 'node:child_process';
-import { ProcessPool } from './process-pool';
+import { ProcessPool, ProcessPoolOptions } from './process-pool';
 
-export interface ServicePoolOptions {
+export interface ServicePoolOptions extends ProcessPoolOptions {
   /** The summation service's compiled entry point (see AppEntries); needed to start one. */
   readonly main?: string;
-  readonly redisUrl: string;
-  readonly prefix?: string;
   /** Unit lease (`--lease-ms`); tests shorten it so a dead service's units move on quickly. */
   readonly leaseMs?: number;
-  /** Where service output goes: inherit to show it, ignore to hide it. */
-  readonly stdio?: 'inherit' | 'ignore';
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**

@@ -1,11 +1,9 @@
 import { ChildProcess } from 'node:child_process';
-import { ProcessPool } from './process-pool';
+import { ProcessPool, ProcessPoolOptions } from './process-pool';
 
-export interface WorkerPoolOptions {
+export interface WorkerPoolOptions extends ProcessPoolOptions {
   /** The worker's compiled entry point (see AppEntries). */
   readonly main: string;
-  readonly redisUrl: string;
-  readonly prefix?: string;
   readonly dataRoot?: string;
   readonly backend?: string;
   /** Let --backend webgpu use a software adapter (SwiftShader), for tests without a GPU. */
@@ -16,9 +14,6 @@ export interface WorkerPoolOptions {
   readonly simulateComputeMs?: number;
   /** Tests only: workers advertise fp32 alone, as on a CPU without native bf16 (--diagnostic-hide-bf16). */
   readonly diagnosticHideBf16?: boolean;
-  /** Where worker output goes: inherit to show it, ignore to hide it. */
-  readonly stdio?: 'inherit' | 'ignore';
-  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Local worker processes, each a separate OS process exactly as on another machine. */
