@@ -23,6 +23,21 @@ inline float Bf16ToFloat(uint16_t h) {
   return out;
 }
 
+// An activation element as float32, and a float32 as an activation element: the identity for
+// float32 storage, widening and rounding for bf16.
+inline float Widen(float v) { return v; }
+inline float Widen(uint16_t h) { return Bf16ToFloat(h); }
+template <typename X>
+inline X Narrow(float v);
+template <>
+inline float Narrow<float>(float v) {
+  return v;
+}
+template <>
+inline uint16_t Narrow<uint16_t>(float v) {
+  return FloatToBf16(v);
+}
+
 // x rounded to the nearest bfloat16, as a float32.
 inline float RoundToBf16(float x) { return Bf16ToFloat(FloatToBf16(x)); }
 

@@ -20,11 +20,13 @@ void Normalise(const BatchNormShape& s, const X* x, const X* residual, const flo
       const X* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
       X* __restrict y_row = y + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        float v = Load<float>(x_row + c) * multiplier[c] + addend[c];
-        if (kResidual) v += Load<float>(residual_row + c);
+        // Plain element reads and writes, which the compiler vectorises (memcpy-based loads kept
+        // the float32 loop scalar, 9 times slower).
+        float v = Widen(x_row[c]) * multiplier[c] + addend[c];
+        if (kResidual) v += Widen(residual_row[c]);
         // Like tfjs' Relu, NaN stays NaN.
         if (kRelu) v = v < 0.0f ? 0.0f : v;
-        Store(y_row + c, v);
+        y_row[c] = Narrow<X>(v);
       }
     }
   });
@@ -54,7 +56,7 @@ void FusedBatchNorm(const BatchNormShape& s, const X* x, const float* scale, con
   for (int64_t c = 0; c < channels; c++) {
     const double shifted_mean = sum[c] / count;
     const double var = std::max(0.0, squares[c] / count - shifted_mean * shifted_mean);
-    const double m = Load<float>(shift + c) + shifted_mean;
+    const double m = Widen(shift[c]) + shifted_mean;
     const double inv_std = 1.0 / std::sqrt(var + epsilon);
     mean[c] = static_cast<float>(m);
     variance[c] = static_cast<float>(var);
