@@ -58,8 +58,9 @@ void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* sca
       const X* __restrict x_row = x + r * channels;
       X* __restrict dx_row = dx + r * channels;
       for (int64_t c = 0; c < channels; c++) {
-        const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? Load<float>(y_row + c) : 0.0f);
-        Store(dx_row + c, ca[c] * g - cb[c] - (Load<float>(x_row + c) - mean[c]) * cc[c]);
+        // Plain element reads and writes, as in the forward normalisation: they vectorise.
+        const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? Widen(y_row[c]) : 0.0f);
+        dx_row[c] = Narrow<X>(ca[c] * g - cb[c] - (Widen(x_row[c]) - mean[c]) * cc[c]);
       }
     }
   });
