@@ -166,6 +166,57 @@ describe('trained models out: GET /jobs/:id/model and the predict command', func
     }
   });
 
+  it('evaluate counts a saved model’s top-1 hits on a dataset’s test split, every image or a fixed slice', async () => {
+    const folder = await makeTempDir('evaluate');
+    try {
+      // The job's test images as an image folder, lossless (PNG), so its pixels are the job's; files
+      // sort by table index within a class, which is the order evaluate's slices follow.
+      const { test } = await openDatasetSplits(job.spec.dataset, dataRoot);
+      const table = test as ImageTable;
+      const inFolderOrder = [...table.labels.keys()].sort(
+        (a, b) => table.labels[a] - table.labels[b] || a - b,
+      );
+      for (const i of inFolderOrder) {
+        const classFolder = path.join(folder, 'data', 'test', table.classNames[table.labels[i]]);
+        await fs.mkdir(classFolder, { recursive: true });
+        await sharp(Buffer.from(imageAt(table, i)), {
+          raw: { height: table.height, width: table.width, channels: 3 },
+        })
+          .png()
+          .toFile(path.join(classFolder, `${String(i).padStart(3, '0')}.png`));
+      }
+      const logits = await evalLogits(arch, weights, testImages);
+      const hit = (i: number) => argmax(logits, i * arch.numClasses, arch.numClasses) === testImages.y[i];
+      const expectedHits = (every: number) =>
+        inFolderOrder.filter((i, k) => k % every === 0 && hit(i)).length;
+      // Not all right or all wrong, or the counts would say nothing about which images were counted.
+      assert.ok(expectedHits(1) > 0 && expectedHits(1) < table.size, `${expectedHits(1)} hits`);
+
+      const modelFolder = path.join(folder, 'model');
+      await runPredict(['--model', `${cluster.url}/jobs/${job.id}/model`, '--save', modelFolder]);
+      const evaluate = async (every: number) => {
+        const { stdout } = await promisify(execFile)(process.execPath, [
+          CLI,
+          'evaluate',
+          '--backend',
+          'wasm',
+          '--model',
+          modelFolder,
+          '--data',
+          path.join(folder, 'data'),
+          '--every',
+          String(every),
+        ]);
+        const [hits, count] = /(\d+) of (\d+)/.exec(stdout)!.slice(1).map(Number);
+        return { hits, count };
+      };
+      assert.deepEqual(await evaluate(1), { hits: expectedHits(1), count: table.size });
+      assert.deepEqual(await evaluate(3), { hits: expectedHits(3), count: Math.ceil(table.size / 3) });
+    } finally {
+      await fs.rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it('runs an ImageNet-style folder job on the cluster and reports top-1 and top-5 accuracy', async () => {
     // The data path is under test here; ResNet-18 itself trains on these crops in imagenet-folder.spec.
     const request = {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { jobActionCommand } from './commands/job-action.command';
+import { evaluateCommand } from './commands/evaluate.command';
 import { predictCommand } from './commands/predict.command';
 import { statusCommand } from './commands/status.command';
 import { submitCommand } from './commands/submit.command';
@@ -18,6 +19,7 @@ program.addCommand(jobActionCommand('pause'));
 program.addCommand(jobActionCommand('resume'));
 program.addCommand(workersCommand());
 program.addCommand(predictCommand());
+program.addCommand(evaluateCommand());
 program.parseAsync().catch((err: Error) => {
   console.error(`error: ${err.message}`);
   process.exit(1);

@@ -151,6 +151,18 @@ export function evalBatch(
   end: number,
   normalization: ShardSampling['normalization'],
 ): Promise<ShardImages> {
-  const indices = Array.from({ length: end - start }, (_, i) => start + i);
+  return evalImages(
+    test,
+    Array.from({ length: end - start }, (_, i) => start + i),
+    normalization,
+  );
+}
+
+/** The test images at `indices`, prepared as evaluation prepares them: normalised, not augmented. */
+export function evalImages(
+  test: SplitImages,
+  indices: ArrayLike<number>,
+  normalization: ShardSampling['normalization'],
+): Promise<ShardImages> {
   return imagesAt(test, indices, { seed: 0, epoch: 0, augment: null, ...normalization });
 }

@@ -1,54 +1,18 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { normalisedCentreCrop } from '@resnet/data';
 import { BACKEND_CHOICES, BackendChoice, initComputeBackend } from '@resnet/engine';
-import { ExportedModelMetadata } from '@resnet/job';
 import { loadLayersModel, saveLayersModel } from '../layers-model-store';
+import { positiveInteger } from '../option-parsers';
 import { textTable } from '../text-table';
+import { modelSource, Preprocessing, preprocessing, SHIPPED_MODEL } from '../trained-model';
 
 interface PredictOptions {
   model?: string;
   save?: string;
   top: number;
   backend: BackendChoice;
-}
-
-/** The model shipped with the project, which predict uses when no --model is given. */
-const SHIPPED_MODEL = path.join('models', 'resnet20-cifar10');
-
-/** The shipped model's folder, found from this module upwards (sources, dist/ or a build folder). */
-function shippedModel(): string | null {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, SHIPPED_MODEL, 'model.json'))) return path.join(dir, SHIPPED_MODEL);
-    if (path.dirname(dir) === dir) return null;
-  }
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number >= 1.`);
-  return n;
-}
-
-/** How images must be prepared for the model: its metadata and its input size. */
-type Preprocessing = ExportedModelMetadata & { readonly inputShape: [number, number] };
-
-/** Reads what predict needs from model.json's metadata, so a foreign model fails with a reason. */
-function preprocessing(model: tf.LayersModel, source: string): Preprocessing {
-  const metadata = (model.getUserDefinedMetadata() ?? {}) as Partial<ExportedModelMetadata>;
-  const { classNames, normalization, evalCropFraction } = metadata;
-  if (!classNames || !normalization || evalCropFraction === undefined) {
-    throw new Error(
-      `${source} has no class names, normalisation or crop in its userDefinedMetadata: use a model exported by ` +
-        'a coordinator (GET /jobs/<id>/model) or saved from one with --save',
-    );
-  }
-  const [, height, width] = model.inputs[0].shape;
-  if (!height || !width)
-    throw new Error(`${source} does not fix its input image size, so images cannot be prepared for it`);
-  return { ...(metadata as ExportedModelMetadata), inputShape: [height, width] };
 }
 
 async function classify(model: tf.LayersModel, file: string, prep: Preprocessing): Promise<Float32Array> {
@@ -108,12 +72,7 @@ export function predictCommand(): Command {
       }
       const missing = images.filter((file) => !fs.existsSync(file));
       if (missing.length > 0) throw new Error(`no such image: ${missing.join(', ')}`);
-      const source = opts.model ?? shippedModel();
-      if (!source) {
-        throw new Error(
-          `no --model given and no shipped model at ${SHIPPED_MODEL}: name a job's model (http://<coordinator>/jobs/<id>/model) or a folder`,
-        );
-      }
+      const source = modelSource(opts.model);
       await initComputeBackend(opts.backend);
       const model = await loadLayersModel(source);
       try {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { PRECISIONS } from '@resnet/protocol';
 import {
   apiTokenOption,
@@ -8,6 +8,7 @@ import {
   coordinatorUrlOption,
 } from '../coordinator-client';
 import { followJob } from '../job-follower';
+import { number } from '../option-parsers';
 
 interface SubmitOptions extends CoordinatorOptions {
   file?: string;
@@ -29,13 +30,6 @@ interface SubmitOptions extends CoordinatorOptions {
   priority?: number;
   weight?: number;
   follow?: boolean;
-}
-
-function number(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new InvalidArgumentError(`"${value}" is not a number.`);
-  return n;
 }
 
 export function submitCommand(): Command {
