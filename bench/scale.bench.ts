@@ -668,6 +668,15 @@ async function main(args: string[]): Promise<void> {
     ? args[args.indexOf('--workers') + 1].split(',').map(Number)
     : [1, 2, 4];
   const aggregators = numberFlag(args, '--aggregators');
+  if (!gpuSpeedWorkers.every((k) => Number.isInteger(k) && k >= 1))
+    throw new Error(
+      `--workers takes worker counts separated by commas (1,2,4), got ${gpuSpeedWorkers.join(',')}`,
+    );
+  if (aggregators !== undefined && gpuSpeedWorkers[0] !== 1)
+    throw new Error(
+      `--workers ${gpuSpeedWorkers.join(',')} with --aggregators: start the list with 1, the in-coordinator ` +
+        'K = 1 period that every efficiency is measured against',
+    );
   if (wanted('gpu-speed')) {
     if (aggregators === undefined)
       await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
