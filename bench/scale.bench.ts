@@ -644,6 +644,19 @@ async function main(args: string[]): Promise<void> {
   if (args.includes('--predict')) return printScalePrediction();
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
   const wanted = (name: string) => only === null || only === name;
+  const gpuSpeedWorkers = args.includes('--workers')
+    ? args[args.indexOf('--workers') + 1].split(',').map(Number)
+    : [1, 2, 4];
+  const aggregators = numberFlag(args, '--aggregators');
+  if (!gpuSpeedWorkers.every((k) => Number.isInteger(k) && k >= 1))
+    throw new Error(
+      `--workers takes worker counts separated by commas (1,2,4), got ${gpuSpeedWorkers.join(',')}`,
+    );
+  if (aggregators !== undefined && gpuSpeedWorkers[0] !== 1)
+    throw new Error(
+      `--workers ${gpuSpeedWorkers.join(',')} with --aggregators: start the list with 1, the in-coordinator ` +
+        'K = 1 period that every efficiency is measured against',
+    );
   const started = performance.now();
   // The coordinator runs in this process: a first, unmeasured job compiles its code, which would
   // otherwise slow down whichever row comes first (K = 1, the baseline of every efficiency).
@@ -664,19 +677,6 @@ async function main(args: string[]): Promise<void> {
   }
   if (points.length >= 3) printModel(points);
   const masters = numberFlag(args, '--redis-masters') ?? 0;
-  const gpuSpeedWorkers = args.includes('--workers')
-    ? args[args.indexOf('--workers') + 1].split(',').map(Number)
-    : [1, 2, 4];
-  const aggregators = numberFlag(args, '--aggregators');
-  if (!gpuSpeedWorkers.every((k) => Number.isInteger(k) && k >= 1))
-    throw new Error(
-      `--workers takes worker counts separated by commas (1,2,4), got ${gpuSpeedWorkers.join(',')}`,
-    );
-  if (aggregators !== undefined && gpuSpeedWorkers[0] !== 1)
-    throw new Error(
-      `--workers ${gpuSpeedWorkers.join(',')} with --aggregators: start the list with 1, the in-coordinator ` +
-        'K = 1 period that every efficiency is measured against',
-    );
   if (wanted('gpu-speed')) {
     if (aggregators === undefined)
       await scaling(RESNET20_GPU_SPEED, gpuSpeedWorkers, {
