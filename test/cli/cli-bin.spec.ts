@@ -25,7 +25,7 @@ describe('the resnet-cluster bin', function () {
     const first = await execFileAsync('npx', ['--no-install', 'resnet-cluster', '--help'], { cwd: clone });
     assert.match(first.stderr, /no build yet; running `npm run build` first/);
     assert.match(first.stdout, /^Usage: resnet-cluster /m);
-    for (const command of ['up', 'submit', 'status', 'predict'])
+    for (const command of ['up', 'submit', 'status', 'predict', 'evaluate'])
       assert.match(first.stdout, new RegExp(`^  ${command} `, 'm'));
 
     const submit = await execFileAsync('npx', ['--no-install', 'resnet-cluster', 'submit', '--help'], {
