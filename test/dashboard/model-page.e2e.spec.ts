@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { initComputeBackend } from '@resnet/engine';
 import { ExportedModelMetadata } from '@resnet/job';
 import { loadLayersModel, saveLayersModel } from '../../apps/cli/src/layers-model-store';
-import { CHROMIUM, requireDependency } from '../support/optional-dependency';
+import { CHROMIUM, requireDependency, SHARED_CIFAR } from '../support/optional-dependency';
 import { SHORT_JOB } from '../support/short-job';
 import { TestBrowser } from '../support/test-browser';
 import { TestCluster } from '../support/test-cluster';
@@ -58,6 +58,36 @@ function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+/**
+ * Checks that the page's sample tiles show what TF.js in Node predicts for the same test images
+ * (`samplesUrl`), and the summary the right count; returns how many the model got right.
+ */
+async function checkSampleTiles(page: Page, model: tf.LayersModel, samplesUrl: string): Promise<number> {
+  await page.waitForSelector('#model-status[data-state="live"]');
+  await page.waitForFunction(() => document.querySelectorAll('#samples figure').length === 8);
+  const shown = await tiles(page);
+  const expected = (await (await fetch(samplesUrl)).json()) as Samples;
+  assert.equal(shown.length, expected.images.length);
+  let right = 0;
+  for (const [i, sample] of expected.images.entries()) {
+    const probabilities = await nodeProbabilities(model, sample.png);
+    const best = argmax(probabilities);
+    assert.equal(shown[i].label, expected.classNames[sample.label]);
+    assert.equal(shown[i].predicted, expected.classNames[best], `test image ${sample.index}`);
+    // Shown with two decimals of a percent; the browser's backend adds in another order.
+    assert.ok(
+      Math.abs(shown[i].shown - probabilities[best]) <= 1e-4 + 5e-5,
+      `${shown[i].shown} vs ${probabilities[best]}`,
+    );
+    if (best === sample.label) right++;
+  }
+  assert.equal(
+    await page.textContent('#samples-summary'),
+    `${right} of ${expected.images.length} right (test images spread over the test split)`,
+  );
+  return right;
+}
+
 describe('a trained model in the browser: /jobs/:id/model/view and /models/<name>', function () {
   let cluster: TestCluster;
   let modelsDir: string;
@@ -103,28 +133,7 @@ describe('a trained model in the browser: /jobs/:id/model/view and /models/<name
 
   it('runs the job’s model on the test images in the browser, as TF.js in Node does', async () => {
     await page.goto(`${cluster.url}/jobs/${jobId}/model/view`);
-    await page.waitForSelector('#model-status[data-state="live"]');
-    await page.waitForFunction(() => document.querySelectorAll('#samples figure').length === 8);
-    const shown = await tiles(page);
-    const expected = (await (await fetch(`${cluster.url}/jobs/${jobId}/samples`)).json()) as Samples;
-    assert.equal(shown.length, expected.images.length);
-    let right = 0;
-    for (const [i, sample] of expected.images.entries()) {
-      const probabilities = await nodeProbabilities(model, sample.png);
-      const best = argmax(probabilities);
-      assert.equal(shown[i].label, expected.classNames[sample.label]);
-      assert.equal(shown[i].predicted, expected.classNames[best], `test image ${sample.index}`);
-      // Shown with two decimals of a percent; the browser's backend adds in another order.
-      assert.ok(
-        Math.abs(shown[i].shown - probabilities[best]) <= 1e-4 + 5e-5,
-        `${shown[i].shown} vs ${probabilities[best]}`,
-      );
-      if (best === sample.label) right++;
-    }
-    assert.equal(
-      await page.textContent('#samples-summary'),
-      `${right} of ${expected.images.length} right (test images spread over the test split)`,
-    );
+    await checkSampleTiles(page, model, `${cluster.url}/jobs/${jobId}/samples`);
     assert.match((await page.textContent('#about')) ?? '', /model page/);
   });
 
@@ -164,5 +173,46 @@ describe('a trained model in the browser: /jobs/:id/model/view and /models/<name
       assert.equal(res.status, 404, name);
     }
     assert.equal((await fetch(`${cluster.url}/jobs/no-such-job/model/view`)).status, 404);
+  });
+});
+
+describe('the shipped ResNet-20 in the browser: /models/resnet20-cifar10', function () {
+  /** The repository's models/, as `npm start` serves it (MODELS_DIR's default). */
+  const MODELS = path.resolve(__dirname, '../../../models');
+  let cluster: TestCluster;
+  let browser: TestBrowser;
+  let model: tf.LayersModel;
+
+  before(async function () {
+    requireDependency(this, CHROMIUM);
+    requireDependency(this, SHARED_CIFAR);
+    await initComputeBackend('wasm');
+    model = await loadLayersModel(path.join(MODELS, 'resnet20-cifar10'));
+    cluster = await TestCluster.start({
+      workers: 0,
+      dataRoot: SHARED_CIFAR.root,
+      env: { MODELS_DIR: MODELS },
+    });
+    browser = await TestBrowser.launch({ width: 1280, height: 900 });
+  });
+
+  after(async () => {
+    model?.dispose();
+    await browser?.close();
+    await cluster?.stop();
+  });
+
+  it('classifies real CIFAR-10 test images in the browser as TF.js in Node does, most of them right', async () => {
+    await browser.page.goto(`${cluster.url}/models/resnet20-cifar10`);
+    const right = await checkSampleTiles(
+      browser.page,
+      model,
+      `${cluster.url}/models/resnet20-cifar10/samples`,
+    );
+    // Eight fixed test images; the model gets about nine in ten of all test images right.
+    assert.ok(right >= 6, `${right} of 8 right`);
+    const about = (await browser.page.textContent('#about')) ?? '';
+    assert.match(about, /resnet20/);
+    assert.match(about, /airplane, automobile, bird/);
   });
 });
