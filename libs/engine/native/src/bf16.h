@@ -7,13 +7,15 @@
 
 namespace resnet_onednn {
 
-// x rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN.
+// x rounded to the nearest bfloat16 (ties to even), as its 16 bits; NaN stays NaN (quiet). A select,
+// not a branch, so that loops storing bf16 vectorise: with the branch, the batch-norm loops that
+// write bf16 ran one element at a time, 6 times slower than their float32 versions.
 inline uint16_t FloatToBf16(float x) {
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
+  const uint32_t rounded = bits + 0x7fffu + ((bits >> 16) & 1u);
+  const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+  return static_cast<uint16_t>((nan ? bits | 0x400000u : rounded) >> 16);
 }
 
 inline float Bf16ToFloat(uint16_t h) {

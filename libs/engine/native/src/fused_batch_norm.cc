@@ -19,7 +19,18 @@ void Normalise(const BatchNormShape& s, const X* x, const X* residual, const flo
       const X* __restrict x_row = x + r * channels;
       const X* __restrict residual_row = kResidual ? residual + r * channels : nullptr;
       X* __restrict y_row = y + r * channels;
-      for (int64_t c = 0; c < channels; c++) {
+      int64_t c = 0;
+      // bf16: four channels at a time in registers; the compiler's own vectorisation of the loop
+      // below converts bf16 lane by lane, at half the speed.
+      if constexpr (std::is_same_v<X, uint16_t>) {
+        for (; c + kChannelGroup <= channels; c += kChannelGroup) {
+          Floats4 v = Load<Floats4>(x_row + c) * Load<Floats4>(multiplier + c) + Load<Floats4>(addend + c);
+          if (kResidual) v += Load<Floats4>(residual_row + c);
+          if (kRelu) v = v < 0.0f ? Floats4{} : v;
+          Store(y_row + c, v);
+        }
+      }
+      for (; c < channels; c++) {
         // Plain element reads and writes, which the compiler vectorises (memcpy-based loads kept
         // the float32 loop scalar, 9 times slower).
         float v = Widen(x_row[c]) * multiplier[c] + addend[c];

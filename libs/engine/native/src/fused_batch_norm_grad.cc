@@ -57,7 +57,18 @@ void Grad(const BatchNormShape& s, const float* dy, const X* x, const float* sca
       const X* __restrict y_row = kRelu && !kResidual ? y + r * channels : nullptr;
       const X* __restrict x_row = x + r * channels;
       X* __restrict dx_row = dx + r * channels;
-      for (int64_t c = 0; c < channels; c++) {
+      int64_t c = 0;
+      // bf16: four channels at a time in registers, as in the forward normalisation.
+      if constexpr (std::is_same_v<X, uint16_t>) {
+        for (; c + kChannelGroup <= channels; c += kChannelGroup) {
+          const Floats4 g = kResidual ? Load<Floats4>(dy_row + c)
+                                      : Upstream<kRelu>(Load<Floats4>(dy_row + c),
+                                                        kRelu ? Load<Floats4>(y_row + c) : Floats4{});
+          Store(dx_row + c, Load<Floats4>(ca + c) * g - Load<Floats4>(cb + c) -
+                                (Load<Floats4>(x_row + c) - Load<Floats4>(mean + c)) * Load<Floats4>(cc + c));
+        }
+      }
+      for (; c < channels; c++) {
         // Plain element reads and writes, as in the forward normalisation: they vectorise.
         const float g = kResidual ? dy_row[c] : Upstream<kRelu>(dy_row[c], kRelu ? Widen(y_row[c]) : 0.0f);
         dx_row[c] = Narrow<X>(ca[c] * g - cb[c] - (Widen(x_row[c]) - mean[c]) * cc[c]);
