@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { initComputeBackend } from '@resnet/engine';
 import { architectureFor, layoutsOf } from '@resnet/model';
 import { DISTURBED_JOB, DISTURBED_JOB_STEPS } from '../support/disturbed-job';
-import { PartialWorker } from '../support/partial-worker';
+import { FirstUnitOnly, LateCopy, OneShardWorker } from '../support/one-shard-worker';
 import { maxAbsDifference, referenceTraining } from '../support/reference-training';
 import { TestCluster, withTestCluster } from '../support/test-cluster';
 
@@ -98,39 +98,50 @@ describe('summation services under faults: bitwise equal to the undisturbed run'
   });
 
   it('a worker that dies after pushing only some of a shard’s units: the shard is redone, the first copies count', async () => {
-    let partial: PartialWorker | undefined;
+    let partial: OneShardWorker<FirstUnitOnly> | undefined;
     try {
       await disturbedRun(async (cluster) => {
-        partial = new PartialWorker(
+        partial = new OneShardWorker(
+          new FirstUnitOnly(),
           cluster.connections.url,
           cluster.connections.prefix,
           cluster.dataRoot,
           LOCK_MS,
         );
-        await partial.firstPushed;
+        await partial.units.firstPushed;
       }, 1);
-      assert.equal(partial!.pushed, 1, 'it pushed one unit of its shard and no more');
+      assert.equal(partial!.units.pushed, 1, 'it pushed one unit of its shard and no more');
     } finally {
       await partial?.close();
     }
   });
 
-  it('a straggler’s shard is computed twice: the first copy counts', async () => {
-    await disturbedRun(async (cluster, id) => {
-      await untilStep(cluster, id, 1);
-      // Frozen mid-shard past its lock: its shard goes to the other worker, then it wakes and sends its copy late.
-      type Busy = { id: string; currentShard?: string }[];
-      for (;;) {
-        const busy = ((await cluster.request('GET', '/workers')).body as Busy).find((w) => w.currentShard);
-        if (busy) {
-          const pid = cluster.workers.pids[cluster.workers.names.indexOf(busy.id)];
-          process.kill(pid, 'SIGSTOP');
-          await new Promise((r) => setTimeout(r, LOCK_MS * 2));
-          process.kill(pid, 'SIGCONT');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    });
+  it('a straggler’s shard is computed twice: the other worker’s copy counts, the late one is refused', async () => {
+    let straggler: OneShardWorker<LateCopy> | undefined;
+    let stepWhenSent: number | undefined;
+    let answer: Awaited<LateCopy['answered']> | undefined;
+    try {
+      await disturbedRun(async (cluster, jobId) => {
+        // It computes a shard, then sends it only once the job has committed that step without it:
+        // its lock lapsed, so the other worker computed the shard too.
+        straggler = new OneShardWorker(
+          new LateCopy(async (task) => {
+            await untilStep(cluster, jobId, task.step + 1);
+            stepWhenSent = await jobStep(cluster, jobId);
+          }),
+          cluster.connections.url,
+          cluster.connections.prefix,
+          cluster.dataRoot,
+          LOCK_MS,
+        );
+        answer = await straggler.units.answered;
+      }, 1);
+      const { task, refusal } = answer!;
+      assert.ok(stepWhenSent! > task.step, `step ${task.step} was committed before the late copy came`);
+      assert.ok(refusal, 'the late copy was refused');
+      assert.equal(refusal.workersFault, false, 'a late copy is not held against its worker');
+    } finally {
+      await straggler?.close();
+    }
   });
 });

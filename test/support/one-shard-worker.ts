@@ -9,19 +9,21 @@ import { ShardProcessor } from '../../apps/worker/src/shard-processor';
 import { WeightsPrefetcher } from '../../apps/worker/src/weights-prefetcher';
 import { WorkerRepository } from '../../apps/worker/src/worker.repository';
 
+type TrainTask = Extract<ShardTask, { kind: 'train' }>;
+
 /** Pushes only a shard's first unit, then never answers: a worker that dies between two of its pushes. */
-class FirstUnitOnly extends ServiceUnits {
+export class FirstUnitOnly extends ServiceUnits {
   pushed = 0;
-  firstPushed: Promise<void>;
+  readonly firstPushed: Promise<void>;
   private markPushed!: () => void;
 
-  constructor(client: UnitClient) {
-    super(client);
+  constructor() {
+    super(new UnitClient());
     this.firstPushed = new Promise((resolve) => (this.markPushed = resolve));
   }
 
   override async push(
-    task: Extract<ShardTask, { kind: 'train' }>,
+    task: TrainTask,
     routes: readonly UnitRoute[],
     messages: readonly Buffer[],
     totals: ShardTotals,
@@ -34,18 +36,47 @@ class FirstUnitOnly extends ServiceUnits {
   }
 }
 
+/** A straggler's push: every unit of the shard it computed, sent once `late` resolves; what the services answered. */
+export class LateCopy extends ServiceUnits {
+  /** The shard it computed, and the services' answer to its late copy (null: taken). */
+  readonly answered: Promise<{ task: TrainTask; refusal: UnitRefusal | null }>;
+  private answer!: (value: { task: TrainTask; refusal: UnitRefusal | null }) => void;
+
+  constructor(private readonly late: (task: TrainTask) => Promise<void>) {
+    super(new UnitClient());
+    this.answered = new Promise((resolve) => (this.answer = resolve));
+  }
+
+  override async push(
+    task: TrainTask,
+    routes: readonly UnitRoute[],
+    messages: readonly Buffer[],
+    totals: ShardTotals,
+  ): Promise<UnitRefusal | null> {
+    await this.late(task);
+    const refusal = await super.push(task, routes, messages, totals);
+    this.answer({ task, refusal });
+    return refusal;
+  }
+}
+
 /**
  * The real worker's shard processor in this process, for one training shard of a job on summation
- * services: it computes the shard and pushes only its first unit, then stops renewing the shard's
- * lock as a killed worker would, so that the shard moves to another worker once the lock expires.
+ * services, pushing through `units`: it stops renewing the shard's lock as a killed or frozen
+ * worker would, so that the shard moves to another worker once the lock expires.
  */
-export class PartialWorker {
+export class OneShardWorker<Units extends ServiceUnits> {
   private readonly worker: Worker<ShardTask, ShardOutcome>;
-  private readonly units = new FirstUnitOnly(new UnitClient());
   private readonly redis: RedisClient;
   private readonly blobs: BlobStore;
 
-  constructor(redisUrl: string, prefix: string, dataRoot: string, lockMs: number) {
+  constructor(
+    readonly units: Units,
+    redisUrl: string,
+    prefix: string,
+    dataRoot: string,
+    lockMs: number,
+  ) {
     const connections = RedisConnections.fromUrl(redisUrl, prefix);
     this.redis = connections.client();
     this.blobs = connections.blobs();
@@ -53,15 +84,15 @@ export class PartialWorker {
     const repo = new WorkerRepository(this.redis, this.blobs, keys);
     const processor = new ShardProcessor(
       repo,
-      new WeightsPrefetcher(repo, this.units),
-      new GradientUploader(repo, keys, this.units),
+      new WeightsPrefetcher(repo, units),
+      new GradientUploader(repo, keys, units),
       dataRoot,
-      'partial-worker',
+      'one-shard-worker',
     );
     this.worker = new Worker<ShardTask, ShardOutcome>(
       SHARD_QUEUE,
       async (job) => {
-        if (job.data.kind !== 'train') throw new Error('the partial worker takes training shards only');
+        if (job.data.kind !== 'train') throw new Error('the one-shard worker takes training shards only');
         void this.worker.close(true); // one shard only, and no lock renewal: it "dies" with it
         return processor.process(job.data);
       },
@@ -72,15 +103,6 @@ export class PartialWorker {
         lockDuration: lockMs,
       },
     );
-  }
-
-  /** Resolves once one unit of its shard has been pushed (and taken). */
-  get firstPushed(): Promise<void> {
-    return this.units.firstPushed;
-  }
-
-  get pushed(): number {
-    return this.units.pushed;
   }
 
   /** Drops its Redis connections (its shard was given up long before). */
