@@ -98,6 +98,29 @@ describe('onednn backend', function () {
       assertClose('dW', got[1], want[1], 1e-5);
     });
 
+    it('tf.fused.conv2d (a layers Conv2D with its bias): linear, relu, and prelu left to the cpu kernel', async () => {
+      const x = seededNormal(5, 2 * 8 * 8 * 4);
+      const w = seededNormal(6, 3 * 3 * 4 * 8);
+      const bias = seededNormal(7, 8);
+      const { got, want } = await againstCpu(() =>
+        (['linear', 'relu', 'prelu'] as const).map((activation) =>
+          tf.fused.conv2d({
+            x: tf.tensor4d(x, [2, 8, 8, 4]),
+            filter: tf.tensor4d(w, [3, 3, 4, 8]),
+            strides: 1,
+            pad: 'same',
+            bias: tf.tensor1d(bias),
+            activation,
+            preluActivationWeights: activation === 'prelu' ? tf.scalar(0.1) : undefined,
+          }),
+        ),
+      );
+      assertClose('linear', got[0], want[0], 1e-5);
+      assertClose('relu', got[1], want[1], 1e-5);
+      assert.ok(got[1].includes(0) && got[1].some((v) => v > 0), 'relu both clipped and passed values');
+      assertClose('prelu', got[2], want[2], 1e-5);
+    });
+
     it('leaves what oneDNN is not asked to do to the cpu kernels: dilated and NCHW convolutions', async () => {
       const x = seededNormal(3, 2 * 9 * 9 * 4);
       const w = seededNormal(4, 3 * 3 * 4 * 8);

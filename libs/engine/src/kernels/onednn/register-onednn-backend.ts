@@ -21,6 +21,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { elementwiseKernelConfigs } from './elementwise-kernels';
 import { fusedBatchNormConfig } from './fused-batch-norm';
 import { fusedBatchNormGradConfig } from './fused-batch-norm-grad';
+import { fusedConv2dConfig } from './fused-conv2d';
 import { matMulKernelConfigs } from './matmul-kernels';
 import { loadOnednnAddon, OnednnAddon } from './native-addon';
 import { ONEDNN, OnednnBackend } from './onednn-backend';
@@ -74,6 +75,7 @@ function registerKernels(addon: OnednnAddon): void {
     ...matMulKernelConfigs(addon),
     fusedBatchNormConfig(addon),
     fusedBatchNormGradConfig(addon),
+    fusedConv2dConfig(),
   ];
   for (const config of native) {
     if (tf.getKernel(config.kernelName, ONEDNN)) tf.unregisterKernel(config.kernelName, ONEDNN);
