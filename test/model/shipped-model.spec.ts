@@ -14,7 +14,7 @@ const EVERY = 5;
  * What the shipped model scored on that slice when it was shipped (`resnet-cluster evaluate --every 5
  * --backend wasm`, written down once): a changed weights file, export or image pipeline shows here.
  */
-const SHIPPED_SCORE = { count: 2000, top1Correct: 0, top5Correct: 0 };
+const SHIPPED_SCORE = { count: 2000, top1Correct: 1749, top5Correct: 1992 };
 
 describe('the shipped model, models/resnet20-cifar10', function () {
   before(function () {
