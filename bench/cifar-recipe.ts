@@ -177,10 +177,9 @@ async function saveModel(url: string, jobId: string, run: RunSummary): Promise<v
   try {
     const prep = preprocessing(model, MODEL_OUT);
     const test = await openDataset(path.join(DATA_ROOT, ARCHIVE), 'test');
-    const every = (n: number) => Array.from({ length: Math.ceil(test.size / n) }, (_, i) => i * n);
     scores = {
-      all: await evaluateModel(model, test, every(1), prep),
-      slice: await evaluateModel(model, test, every(SLICE_EVERY), prep),
+      all: await evaluateModel(model, test, prep),
+      slice: await evaluateModel(model, test, prep, SLICE_EVERY),
     };
   } finally {
     model.dispose();

@@ -57,8 +57,7 @@ export function evaluateCommand(): Command {
               `${prep.classNames.join(', ')}: evaluate it on the dataset it was trained on`,
           );
         }
-        const indices = Array.from({ length: Math.ceil(test.size / opts.every) }, (_, i) => i * opts.every);
-        const accuracy = await evaluateModel(model, test, indices, prep);
+        const accuracy = await evaluateModel(model, test, prep, opts.every);
         console.log(
           textTable(
             ['model', 'test images', 'top-1', 'top-5'],
