@@ -27,6 +27,9 @@ constexpr int64_t kBatchNormParallelThreshold = 1 << 15;
 // ISA and a NEON register on ARM.
 using Floats4 = float __attribute__((vector_size(16)));
 constexpr int64_t kChannelGroup = 4;
+// Four bf16 values, and four 32-bit words, for converting a Floats4 to and from bf16 in registers.
+using Halves4 = uint16_t __attribute__((vector_size(8)));
+using Words4 = uint32_t __attribute__((vector_size(16)));
 
 // Loads or stores a Floats4 or a float at p, aligned or not.
 template <typename V>
@@ -47,8 +50,6 @@ inline void Store(float* p, const V& v) {
 template <typename V>
 inline V Load(const uint16_t* p) {
   if constexpr (std::is_same_v<V, Floats4>) {
-    using Halves4 = uint16_t __attribute__((vector_size(8)));
-    using Words4 = uint32_t __attribute__((vector_size(16)));
     Halves4 halves;
     std::memcpy(&halves, p, sizeof halves);
     return reinterpret_cast<Floats4>(__builtin_convertvector(halves, Words4) << 16);
@@ -59,12 +60,7 @@ inline V Load(const uint16_t* p) {
 
 // Four float32 values rounded to bfloat16 as FloatToBf16 rounds each (bf16.h), in registers.
 inline void Store(uint16_t* p, const Floats4& v) {
-  using Halves4 = uint16_t __attribute__((vector_size(8)));
-  using Words4 = uint32_t __attribute__((vector_size(16)));
-  const Words4 bits = reinterpret_cast<Words4>(v);
-  const Words4 rounded = bits + 0x7fffu + ((bits >> 16) & 1u);
-  const Words4 chosen = (bits & 0x7fffffffu) > 0x7f800000u ? bits | 0x400000u : rounded;
-  const Halves4 halves = __builtin_convertvector(chosen >> 16, Halves4);
+  const Halves4 halves = __builtin_convertvector(Bf16RoundedBits(reinterpret_cast<Words4>(v)) >> 16, Halves4);
   std::memcpy(p, &halves, sizeof halves);
 }
 
